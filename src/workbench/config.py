@@ -101,7 +101,9 @@ def load_report_config(path: str | os.PathLike | None = None) -> ReportConfig:
     try:
         year = int(data.get("reporting_year", 2024))
     except (TypeError, ValueError) as exc:
-        raise ConfigError("reporting_year muss eine Jahreszahl sein", path=path, where="reporting_year") from exc
+        raise ConfigError(
+            "reporting_year muss eine Jahreszahl sein", path=path, where="reporting_year"
+        ) from exc
     chapters = data.get("chapters", ["bevoelkerung"])
     if not isinstance(chapters, list) or not all(isinstance(c, str) for c in chapters):
         raise ConfigError("chapters muss eine Liste von Kapitelnamen sein", path=path, where="chapters")

@@ -10,7 +10,9 @@ class WorkbenchError(Exception):
     (``hint``); the command line prints it and exits with code 2.
     """
 
-    def __init__(self, message: str, *, path: object = None, where: str | None = None, hint: str | None = None):
+    def __init__(
+        self, message: str, *, path: object = None, where: str | None = None, hint: str | None = None
+    ):
         self.path = None if path is None else str(path)
         self.where = where
         self.hint = hint

@@ -1,0 +1,228 @@
+"""Low-level readers for raw municipal files: encoding detection, German numbers, suppression markers.
+
+Everything here raises :class:`~workbench.errors.DataValidationError` naming the file, the row (as a line
+number in the file, counting the header as line 1) or the column, and what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataValidationError
+
+SUPPRESSION_MARKERS = frozenset({"*", "–", "-", ".", "x", "X", "—"})
+"""Cell contents that mean "value withheld for confidentiality" in German official statistics."""
+
+_NUMBER_RE = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$|^-?\d+(,\d+)?$|^-?\d+(\.\d+)?$")
+_MOJIBAKE = ("Ã¤", "Ã¶", "Ã¼", "ÃŸ", "Ã„", "Ã–", "Ãœ")
+
+
+def sha256(path: Path) -> str:
+    """SHA-256 hex digest of a file (recorded in the build provenance)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def decode(path: Path, expected: str = "utf-8") -> tuple[str, str]:
+    """Read a text file and return ``(text, encoding_used)``.
+
+    Accepts UTF-8 (with or without BOM) and cp1252, whichever the bytes are; a file that decodes only as
+    cp1252 while UTF-8 was expected is accepted, as is the reverse. Text that shows UTF-8 read as cp1252
+    ("Ã¤") or that decodes as neither (e.g. UTF-16) is refused.
+    """
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        text, used = raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:2000]:
+        raise DataValidationError(
+            "Zeichenkodierung nicht lesbar (UTF-16 oder Binärdatei?)",
+            path=path,
+            hint="Datei als CSV in UTF-8 oder Windows-1252 (cp1252) speichern.",
+        )
+    else:
+        try:
+            text, used = raw.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            try:
+                text, used = raw.decode("cp1252"), "cp1252"
+            except UnicodeDecodeError as exc:
+                line = raw[: exc.start].count(b"\n") + 1
+                raise DataValidationError(
+                    f"Zeichenkodierung weder UTF-8 noch Windows-1252 (Byte {exc.start})",
+                    path=path,
+                    where=f"Zeile {line}",
+                    hint="Datei als CSV in UTF-8 oder Windows-1252 (cp1252) speichern.",
+                ) from exc
+    for bad in _MOJIBAKE:
+        pos = text.find(bad)
+        if pos >= 0:
+            line = text[:pos].count("\n") + 1
+            raise DataValidationError(
+                f"falsche Zeichenkodierung: '{bad}' statt Umlaut (UTF-8 wurde als Windows-1252 gespeichert)",
+                path=path,
+                where=f"Zeile {line}",
+                hint="Datei aus der Quelle neu exportieren, ohne die Kodierung umzuwandeln.",
+            )
+    return text, used
+
+
+def read_csv(
+    path: Path, *, sep: str = ";", encoding: str = "utf-8", required: Iterable[str] = ()
+) -> pd.DataFrame:
+    """Read a delimited file with every column as text; check that the required columns are present."""
+    if not path.exists():
+        raise DataValidationError(
+            "Datei fehlt", path=path, hint="Datei nach data/raw kopieren oder `make data` prüfen."
+        )
+    text, _ = decode(path, encoding)
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise DataValidationError(
+            f"nicht als CSV lesbar ({exc})", path=path, hint=f"Trennzeichen '{sep}' prüfen."
+        ) from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise DataValidationError(
+            f"Spalte(n) fehlen: {', '.join(missing)}; vorhanden: {', '.join(df.columns)}",
+            path=path,
+            hint=f"Spaltenköpfe wie in docs/DATA_CONTRACT.md benennen (Trennzeichen '{sep}').",
+        )
+    return df
+
+
+def parse_numbers(
+    values: pd.Series, *, path: Path, column: str, row_offset: int = 2, allow_suppressed: bool = True
+) -> tuple[pd.Series, pd.Series]:
+    """Parse German-formatted numbers ("1.374", "12,5", "53,40%") into floats.
+
+    Returns ``(values, suppressed)``: suppression markers ("*", "–", ".", "x") give NaN with
+    ``suppressed=True``; empty cells give NaN with ``suppressed=False``. Anything else that is not a number
+    raises an error naming the line (``row_offset`` is the file line of the first data row).
+    """
+    text = values.astype(str).str.strip().str.replace("\u00a0", "", regex=False).str.rstrip("%").str.strip()
+    suppressed = text.isin(SUPPRESSION_MARKERS)
+    empty = text.eq("") | values.isna()
+    numeric = pd.to_numeric(text.where(~(suppressed | empty)), errors="coerce")
+    german = ~(suppressed | empty) & text.str.contains(",", regex=False)
+    thousands = ~(suppressed | empty) & text.str.fullmatch(r"-?\d{1,3}(\.\d{3})+")
+    conv = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    fixed = pd.to_numeric(conv.where(german | thousands), errors="coerce")
+    numeric = numeric.where(~(german | thousands), fixed)
+    bad = ~(suppressed | empty) & numeric.isna()
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataValidationError(
+            f"'{values.iloc[pos]}' ist keine Zahl",
+            path=path,
+            where=f"Zeile {pos + row_offset}, Spalte '{column}'",
+            hint="Zahlen ohne Einheit eintragen (z. B. 1.234 oder 12,5); geheimgehaltene Werte als '*'.",
+        )
+    if suppressed.any() and not allow_suppressed:
+        pos = int(np.flatnonzero(suppressed.to_numpy())[0])
+        raise DataValidationError(
+            "Geheimhaltungszeichen in einer Spalte, die vollständig sein muss",
+            path=path,
+            where=f"Zeile {pos + row_offset}, Spalte '{column}'",
+            hint="Vollständige (interne) Daten verwenden.",
+        )
+    return numeric.astype("float64"), suppressed
+
+
+def check_counts(
+    values: pd.Series, *, path: Path, column: str, row_offset: int = 2, integer: bool = True
+) -> None:
+    """Refuse negative or fractional counts, naming the first offending line."""
+    neg = values < 0
+    if neg.any():
+        pos = int(np.flatnonzero(neg.to_numpy())[0])
+        raise DataValidationError(
+            f"negative Anzahl {values.iloc[pos]:g}",
+            path=path,
+            where=f"Zeile {pos + row_offset}, Spalte '{column}'",
+            hint="Fallzahlen können nicht negativ sein; Quelldatei korrigieren.",
+        )
+    if integer:
+        frac = values.notna() & (values % 1 != 0)
+        if frac.any():
+            pos = int(np.flatnonzero(frac.to_numpy())[0])
+            raise DataValidationError(
+                f"Anzahl {values.iloc[pos]:g} ist keine ganze Zahl",
+                path=path,
+                where=f"Zeile {pos + row_offset}, Spalte '{column}'",
+                hint="Fallzahlen als ganze Zahlen liefern.",
+            )
+
+
+def check_keys(
+    ids: pd.Series,
+    known: Iterable[str],
+    *,
+    path: Path,
+    column: str,
+    row_offset: int = 2,
+    what: str = "Sozialraum",
+) -> None:
+    """Refuse area keys that are not in the key table, naming the first lines and the unknown ids."""
+    known = set(known)
+    unknown = ~ids.isin(known)
+    if unknown.any():
+        rows = np.flatnonzero(unknown.to_numpy())
+        sample = ", ".join(f"'{ids.iloc[i]}' (Zeile {i + row_offset})" for i in rows[:5])
+        raise DataValidationError(
+            f"{len(rows)} unbekannte {what}-Schlüssel: {sample}",
+            path=path,
+            where=f"Spalte '{column}'",
+            hint="Schlüssel mit schluessel_gebiete.csv abgleichen (führende Nullen beachten: '0101', nicht '101').",
+        )
+
+
+def check_duplicates(df: pd.DataFrame, cols: list[str], *, path: Path, row_offset: int = 2) -> None:
+    """Refuse duplicate key combinations, naming both lines."""
+    dup = df.duplicated(cols, keep=False)
+    if dup.any():
+        rows = np.flatnonzero(dup.to_numpy())
+        first = df.iloc[rows[0]][cols].tolist()
+        twin = [int(r) for r in rows if df.iloc[r][cols].tolist() == first][:2]
+        raise DataValidationError(
+            f"doppelter Schlüssel {dict(zip(cols, first, strict=True))}",
+            path=path,
+            where=f"Zeilen {', '.join(str(r + row_offset) for r in twin)}",
+            hint="Jede Kombination darf nur einmal vorkommen; doppelte Zeilen entfernen.",
+        )
+
+
+def atomic_write(path: Path, writer: Callable[[Path], None]) -> None:
+    """Write via ``writer(tmp_path)`` into a temporary file beside ``path``, then rename it into place.
+
+    A failure leaves the previous file untouched.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        tmp_path.unlink()
+        writer(tmp_path)
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Atomically write a UTF-8 text file."""
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))

@@ -1,0 +1,254 @@
+"""Protection of the central count cube (``counts.parquet``) and of rates built on it.
+
+Part of :mod:`workbench.confidentiality` (import from there); the method is described in that module's docstring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from . import confidentiality_secondary as eng
+from .confidentiality import CITY_ID, LEVELS, MEASURE_RELATIONS, Rules, _initial_status
+from .errors import DataValidationError
+
+_COUNT_COLS = ("area_id", "year", "measure", "value", "suppressed")
+
+
+def _measure_groups(measures: Sequence[str]) -> list[tuple[list[str], list[tuple[str, tuple[str, ...]]]]]:
+    """Measures linked by :data:`MEASURE_RELATIONS` form one group (protected together); others are alone."""
+    present = set(measures)
+    rels = [(t, p) for t, p in MEASURE_RELATIONS if t in present and all(x in present for x in p)]
+    parent = {m: m for m in measures}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for t, parts in rels:
+        for p in parts:
+            parent[find(p)] = find(t)
+    groups: dict[str, list[str]] = {}
+    for m in measures:
+        groups.setdefault(find(m), []).append(m)
+    out = []
+    for members in groups.values():
+        members = sorted(members)
+        out.append((members, [(t, p) for t, p in rels if t in members]))
+    return sorted(out, key=lambda g: g[0][0])
+
+
+def protect_counts(
+    counts: pd.DataFrame, keys: pd.DataFrame, rules: Rules, measures: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Protect the count cube once for the whole report, at all levels Sozialraum, Stadtbezirk and Stadt.
+
+    ``counts``: area_id, year, measure, value, suppressed (docs/DATA_CONTRACT.md); ``keys``: area_id,
+    district_id (extra columns and block rows are ignored). For each year and each group of measures linked by
+    :data:`MEASURE_RELATIONS` the hierarchy (district = sum of areas, city = sum of districts, plus
+    ``unemployed = unemployed_sgb2 + unemployed_sgb3`` per unit) is protected by primary and secondary
+    suppression. Returns one row per level × unit × year × measure: level, unit_id, year, measure, value (true
+    value, NaN when unknown), published_value (NaN unless shown), status (shown / primary / secondary / input /
+    missing), sorted by level, unit_id, year, measure. Deterministic.
+    """
+    missing_cols = [c for c in _COUNT_COLS if c not in counts.columns]
+    if missing_cols:
+        raise DataValidationError(
+            f"Spalte(n) {', '.join(missing_cols)} fehlen",
+            where="counts",
+            hint="Tabelle mit `make data` neu erzeugen",
+        )
+    if "area_id" not in keys.columns or "district_id" not in keys.columns:
+        raise DataValidationError("Spalten area_id und district_id fehlen", where="keys")
+    key = keys[["area_id", "district_id"]].astype(str).drop_duplicates()
+    if not key["area_id"].is_unique:
+        dup = key.loc[key["area_id"].duplicated(), "area_id"].iloc[0]
+        raise DataValidationError(f"Sozialraum {dup} liegt in mehreren Stadtbezirken", where="keys")
+    key = key.sort_values(["district_id", "area_id"], kind="stable")
+    areas = key["area_id"].sort_values(kind="stable").tolist()
+    district_of = dict(zip(key["area_id"], key["district_id"], strict=True))
+    districts = sorted(set(district_of.values()))
+    c = counts.loc[:, list(_COUNT_COLS)].copy()
+    c["area_id"] = c["area_id"].astype(str)
+    unknown_areas = sorted(set(c["area_id"]) - set(areas))
+    if unknown_areas:
+        raise DataValidationError(
+            f"Sozialraum {unknown_areas[0]} fehlt in der Schlüsseltabelle",
+            where="counts.area_id",
+            hint="Schlüsseltabelle (schluessel_gebiete.csv) ergänzen",
+        )
+    if measures is None:
+        measures = sorted(c["measure"].astype(str).unique())
+    else:
+        measures = list(dict.fromkeys(str(m) for m in measures))
+        absent = [m for m in measures if m not in set(c["measure"].astype(str))]
+        if absent:
+            raise DataValidationError(f"Merkmal {absent[0]} fehlt in den Fallzahlen", where="counts.measure")
+    c = c[c["measure"].astype(str).isin(measures)]
+    if c.duplicated(["area_id", "year", "measure"]).any():
+        d = c[c.duplicated(["area_id", "year", "measure"])].iloc[0]
+        raise DataValidationError(
+            f"doppelte Zeile für Sozialraum {d['area_id']}, Jahr {d['year']}, Merkmal {d['measure']}",
+            where="counts",
+        )
+    vals = pd.to_numeric(c["value"], errors="coerce").to_numpy(dtype=float)
+    flags = c["suppressed"].fillna(False).astype(bool).to_numpy()
+    if np.any(vals[~flags & ~np.isnan(vals)] < 0):
+        raise DataValidationError("negative Fallzahl", where="counts.value")
+    years = sorted(int(y) for y in c["year"].unique())
+    n_a, n_d = len(areas), len(districts)
+    n_u = n_a + n_d + 1
+    a_pos = {a: i for i, a in enumerate(areas)}
+    d_pos = {d: i for i, d in enumerate(districts)}
+    m_pos = {m: i for i, m in enumerate(measures)}
+    y_pos = {y: i for i, y in enumerate(years)}
+    # cube [measure, year, area]: value, input flag
+    cube = np.full((len(measures), len(years), n_a), np.nan)
+    cube_in = np.zeros(cube.shape, dtype=bool)
+    mi = c["measure"].astype(str).map(m_pos).to_numpy()
+    yi = c["year"].astype(int).map(y_pos).to_numpy()
+    ai = c["area_id"].map(a_pos).to_numpy()
+    cube[mi, yi, ai] = np.where(flags, np.nan, vals)
+    cube_in[mi, yi, ai] = flags
+    agg = sp.csr_matrix(
+        (np.ones(n_a), ([d_pos[district_of[a]] for a in areas], np.arange(n_a))), shape=(n_d, n_a)
+    )
+    unit_level = np.array(["sozialraum"] * n_a + ["stadtbezirk"] * n_d + ["stadt"], dtype=object)
+    unit_ids = np.array(areas + districts + [CITY_ID], dtype=object)
+
+    parts_of_d = [[a_pos[a] for a in areas if district_of[a] == d] for d in districts]
+    out_frames = []
+    for members, rels in _measure_groups(measures):
+        g = len(members)
+        local = {m: i for i, m in enumerate(members)}
+        relations: list[tuple[int, list[int]]] = []
+        for k in range(g):
+            base = k * n_u
+            for di, parts in enumerate(parts_of_d):
+                relations.append((base + n_a + di, [base + p for p in parts]))
+            relations.append((base + n_a + n_d, [base + n_a + di for di in range(n_d)]))
+        for total, parts in rels:
+            for u in range(n_u):
+                relations.append((local[total] * n_u + u, [local[p] * n_u + u for p in parts]))
+        amat = eng.relation_matrix(g * n_u, relations)
+        rows = np.array([m_pos[m] for m in members])
+        for yk, year in enumerate(years):
+            area_v = cube[rows, yk, :]  # g × n_a
+            area_in = cube_in[rows, yk, :]
+            area_nan = np.isnan(area_v)
+            d_v = (agg @ np.nan_to_num(area_v).T).T
+            d_in = (agg @ area_in.T.astype(float)).T > 0
+            d_nan = (agg @ area_nan.T.astype(float)).T > 0
+            d_v[d_nan] = np.nan
+            s_v = np.where(d_nan.any(axis=1), np.nan, np.nan_to_num(d_v).sum(axis=1))[:, None]
+            s_in = d_in.any(axis=1)[:, None]
+            num = np.hstack([area_v, d_v, s_v]).reshape(-1)
+            marked = np.hstack([area_in, d_in, s_in]).reshape(-1)
+            status = _initial_status(num, marked, rules)
+            status = eng.protect_flat(num, status, relations, a=amat)
+            names = np.array([eng.STATUS_NAMES[s] for s in range(5)], dtype=object)[status]
+            out_frames.append(
+                pd.DataFrame(
+                    {
+                        "level": np.tile(unit_level, g),
+                        "unit_id": np.tile(unit_ids, g),
+                        "year": year,
+                        "measure": np.repeat(np.array(members, dtype=object), n_u),
+                        "value": num,
+                        "published_value": np.where(status == eng.SHOWN, num, np.nan),
+                        "status": names,
+                    }
+                )
+            )
+    cols = ["level", "unit_id", "year", "measure", "value", "published_value", "status"]
+    if not out_frames:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(out_frames, ignore_index=True)
+    out["_lv"] = out["level"].map({lv: i for i, lv in enumerate(LEVELS)})
+    out = out.sort_values(["_lv", "unit_id", "year", "measure"], kind="stable").drop(columns="_lv")
+    out["year"] = out["year"].astype("int64")
+    return out.reset_index(drop=True)[cols]
+
+
+def protect_rates(rates_df: pd.DataFrame, protected_counts: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """Suppress rates and shares that would reveal a protected count.
+
+    ``rates_df`` (long): ``unit_id`` (or ``area_id``), ``year``, ``value``, ``numerator`` (measure name in
+    ``protected_counts``, or empty), optional ``level`` (default ``sozialraum``), ``denominator`` (measure name),
+    ``denominator_value`` (the base, e.g. residents) and ``numerator_value`` (for numerators outside the cube).
+    A rate is suppressed when its numerator is not shown (or, outside the cube, is a small count), when
+    ``rules.suppress_on_denominator`` and its denominator count is not shown, or when the denominator is below
+    ``rules.min_base``. Returns a copy with ``published_value`` and ``status`` (shown / numerator / denominator /
+    min_base / missing).
+    """
+    df = rates_df.copy()
+    unit_col = "unit_id" if "unit_id" in df.columns else "area_id" if "area_id" in df.columns else None
+    for col in ("year", "value", "numerator"):
+        if col not in df.columns:
+            raise DataValidationError(f"Spalte {col} fehlt", where="Quoten-Tabelle")
+    if unit_col is None:
+        raise DataValidationError("Spalte unit_id (oder area_id) fehlt", where="Quoten-Tabelle")
+    level = df["level"].astype(str) if "level" in df.columns else pd.Series("sozialraum", index=df.index)
+    pc = protected_counts.set_index(["level", "unit_id", "year", "measure"])
+    if not pc.index.is_unique:
+        raise DataValidationError("geschützte Fallzahlen haben doppelte Zeilen", where="protected_counts")
+    status_of = pc["status"].to_dict()
+    value_of = pc["value"].to_dict()
+
+    def lookup(i: int, measure: object, what: str) -> tuple[str, float]:
+        k = (level.iloc[i], str(df[unit_col].iloc[i]), int(df["year"].iloc[i]), str(measure))
+        if k not in status_of:
+            raise DataValidationError(
+                f"{what} {measure} für {k[0]} {k[1]}, Jahr {k[2]} fehlt in den geschützten Fallzahlen",
+                where="Quoten-Tabelle",
+                hint="Quote nur auf Merkmale aus protect_counts() stützen",
+            )
+        return status_of[k], value_of[k]
+
+    if (
+        rules.min_base is not None
+        and "denominator" not in df.columns
+        and "denominator_value" not in df.columns
+    ):
+        raise DataValidationError(
+            "min_base ist gesetzt, aber die Quoten-Tabelle nennt keinen Nenner",
+            where="Quoten-Tabelle",
+            hint="Spalte denominator (Merkmal) oder denominator_value (Basiszahl) ergänzen",
+        )
+    status = []
+    for i in range(len(df)):
+        value = pd.to_numeric(df["value"].iloc[i], errors="coerce")
+        num_m = df["numerator"].iloc[i]
+        den_m = df["denominator"].iloc[i] if "denominator" in df.columns else None
+        base = (
+            pd.to_numeric(df["denominator_value"].iloc[i], errors="coerce")
+            if "denominator_value" in df
+            else np.nan
+        )
+        st = "shown"
+        if pd.isna(value):
+            st = "missing"
+        elif isinstance(num_m, str) and num_m:
+            if lookup(i, num_m, "Zähler")[0] != "shown":
+                st = "numerator"
+        elif "numerator_value" in df.columns:
+            nv = pd.to_numeric(df["numerator_value"].iloc[i], errors="coerce")
+            small = pd.isna(nv) or (0 < nv < rules.threshold) or (nv == 0 and not rules.show_zero)
+            if small:
+                st = "numerator"
+        if st == "shown" and isinstance(den_m, str) and den_m:
+            d_status, d_value = lookup(i, den_m, "Nenner")
+            if rules.suppress_on_denominator and d_status != "shown":
+                st = "denominator"
+            if pd.isna(base):
+                base = d_value
+        if st == "shown" and rules.min_base is not None and (pd.isna(base) or base < rules.min_base):
+            st = "min_base"  # unknown base counts as too small
+        status.append(st)
+    df["status"] = status
+    df["published_value"] = pd.to_numeric(df["value"], errors="coerce").where(df["status"] == "shown")
+    return df

@@ -52,7 +52,9 @@ def describe_profile(type_no: int, profile: pd.Series, labels: Mapping[str, str]
     ]
     parts = []
     for phrase, test in groups:
-        names = [labels.get(c, str(c)) for c, z in profile.sort_values(key=abs, ascending=False).items() if test(z)]
+        names = [
+            labels.get(c, str(c)) for c, z in profile.sort_values(key=abs, ascending=False).items() if test(z)
+        ]
         if names:
             joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " und " + names[-1]
             parts.append(f"{joined} {phrase}")
@@ -70,7 +72,7 @@ def typology(
 ) -> Typology:
     """Group areas into types with k-means on z-standardised indicators (mean 0, population SD 1).
 
-    For each k in ``k_range`` (only 2 ≤ k < number of areas) k-means runs with ``n_init=20`` and
+    For each k in ``k_range`` (only 2 ≤ k < number of areas) k-means runs with ``n_init=10`` and
     ``random_state=seed``; the k with the highest mean silhouette score wins (ties: smaller k). Types are
     numbered by descending mean of their profile, so "Typ 1" has the highest indicator values on average
     (= the most burdened type when all indicators are "higher = worse"). Deterministic for a fixed seed.
@@ -101,7 +103,7 @@ def typology(
         )
     scores, fits = {}, {}
     for k in ks:
-        km = KMeans(n_clusters=k, n_init=20, random_state=seed).fit(z.to_numpy())
+        km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(z.to_numpy())
         if len(np.unique(km.labels_)) < 2:
             continue
         scores[k] = float(silhouette_score(z.to_numpy(), km.labels_))

@@ -736,24 +736,19 @@ def _fraction(confidence: float) -> float:
     return c
 
 
-def _wilson_limits(p_bar: float, n: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score limits (proportions) of a pooled proportion ``p_bar`` at denominators ``n`` (fallback)."""
-    from scipy.stats import norm
+def funnel_limits(
+    p_bar: float,
+    n: np.ndarray,
+    confidence: float,
+    overdispersion: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Control limits (proportions) around ``p_bar`` at denominators ``n``: Wilson limits of p̄ at n, taken from
+    :func:`workbench.stats.funnel_limits` (imported lazily; optional DerSimonian–Laird over-dispersion)."""
+    from .stats import funnel_limits as stats_limits
 
-    z = norm.ppf(1 - (1 - confidence) / 2)
-    n = np.asarray(n, dtype=float)
-    x = p_bar * n
-    root = z * np.sqrt(z**2 + 4 * x * (1 - p_bar))
-    return (2 * x + z**2 - root) / (2 * (n + z**2)), (2 * x + z**2 + root) / (2 * (n + z**2))
-
-
-def funnel_limits(p_bar: float, n: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    """Control limits (proportions) around ``p_bar``: ``workbench.stats.funnel_limits`` when it exists, else Wilson."""
-    try:
-        from .stats import funnel_limits as stats_limits  # lazy: written in parallel by another module
-    except ImportError:
-        return _wilson_limits(p_bar, n, confidence)
-    lo, hi = stats_limits(p_bar, np.asarray(n, dtype=float), confidence=confidence)
+    lo, hi = stats_limits(
+        p_bar, np.asarray(n, dtype=float), confidence=confidence, overdispersion=overdispersion
+    )
     return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
 
 
@@ -769,6 +764,7 @@ def funnel_plot(
     multiplier: float = 100.0,
     unit: str = "%",
     benchmark_label: str = "Stadt",
+    overdispersion: bool = False,
     title: str | None = None,
     note: str = "",
     ax: Axes | None = None,
@@ -778,7 +774,9 @@ def funnel_plot(
     ``benchmark`` is in the plotted unit (e.g. 18.9 for 18,9 %); without it the pooled value Σx/Σn is used.
     Dots are coloured by the comparison at the first confidence level (polarity-aware); areas outside the last
     (widest) level are labelled. Rows with a missing (suppressed) numerator are left out and counted in the note.
-    ``fig.funnel_table`` holds the values, limits and comparison per area.
+    ``overdispersion=True`` widens the limits by the between-area variance τ² (DerSimonian–Laird on the
+    logit, see ``workbench.stats.funnel_limits``) and says so in the note. ``fig.funnel_table`` holds the
+    values, limits and comparison per area.
     """
     require_columns(df, [numerator, denominator, label], "Funnel-Plot")
     levels = [_fraction(c) for c in confidence]
@@ -798,6 +796,12 @@ def funnel_plot(
     if x.size == 0:
         raise DataValidationError("Funnel-Plot: keine Gebiete mit Zähler und Nenner")
     p_bar = float(benchmark) / multiplier if benchmark is not None else float(x.sum() / n.sum())
+    if not 0.0 <= p_bar <= 1.0:
+        raise WorkbenchError(
+            f"Funnel-Plot: Vergleichswert {benchmark} liegt außerhalb von 0 bis {fmt.number(multiplier)}",
+            hint="Vergleichswert in derselben Einheit wie die Werte angeben (z. B. 18.9 für 18,9 %)",
+        )
+    od = (x, n) if overdispersion else None
     colours = load_colours()
     palette = significance_palette(polarity, colours)
     pol = normalise_polarity(polarity)
@@ -805,7 +809,7 @@ def funnel_plot(
     if label:
         table.insert(0, "label", df.loc[keep, label].astype(str).to_numpy())
     for c in levels:
-        lo, hi = funnel_limits(p_bar, n, c)
+        lo, hi = funnel_limits(p_bar, n, c, od)
         table[f"lower_{c:g}"], table[f"upper_{c:g}"] = lo * multiplier, hi * multiplier
     first, last = levels[0], levels[-1]
     above = table["value"] > table[f"upper_{first:g}"]
@@ -823,7 +827,7 @@ def funnel_plot(
     grid = np.linspace(max(n.min() * 0.8, 1.0), n.max() * 1.1, 300)
     styles = ["--", "-", ":", "-."]
     for i, c in enumerate(levels):
-        lo, hi = funnel_limits(p_bar, grid, c)
+        lo, hi = funnel_limits(p_bar, grid, c, od)
         lab = f"Kontrollgrenze {fmt.number(c * 100, 1 if (c * 100) % 1 else 0)}\u00a0%"
         ax.plot(grid, lo * multiplier, color="#808080", linestyle=styles[i % 4], linewidth=0.9, label=lab)
         ax.plot(grid, hi * multiplier, color="#808080", linestyle=styles[i % 4], linewidth=0.9)
@@ -856,6 +860,10 @@ def funnel_plot(
         Patch(facecolor=palette[k], edgecolor="#222222", label=k) for k in palette if k != "nicht verglichen"
     ]
     _legend_right(ax, handles)
+    if overdispersion:
+        note = (
+            note + "; " if note else ""
+        ) + "Grenzen um Überdispersion erweitert (DerSimonian-Laird, Logit)"
     skipped = int((~keep).sum())
     if skipped:
         note = (

@@ -91,13 +91,16 @@ def _validate(df: Any, table: str, values: Sequence[str], need_year: bool = True
         raise _fail(
             table, f"Spalte(n) {', '.join(missing)} fehlen", hint="Tabellenformat laut DATA_CONTRACT.md"
         )
-    out = df.copy()
+    out = df.reset_index(drop=True)  # row numbers in messages: 1-based data rows
     out["area_id"] = out["area_id"].astype(str)
     bad_sex = ~out["sex"].isin(SEXES)
     if bad_sex.any():
         i = out.index[bad_sex][0]
         raise _fail(
-            table, f"unbekanntes Geschlecht {out.at[i, 'sex']!r}", "erlaubt sind 'm' und 'w'", f"Zeile {i}"
+            table,
+            f"unbekanntes Geschlecht {out.at[i, 'sex']!r}",
+            "erlaubt sind 'm' und 'w'",
+            f"Zeile {i + 1}",
         )
     int_cols = ["age", "year"] if need_year else ["age"]
     for col in int_cols:
@@ -106,14 +109,17 @@ def _validate(df: Any, table: str, values: Sequence[str], need_year: bool = True
         if bad.any():
             i = out.index[bad.to_numpy()][0]
             raise _fail(
-                table, f"{col} muss eine ganze Zahl sein, gefunden {out.at[i, col]!r}", where=f"Zeile {i}"
+                table, f"{col} muss eine ganze Zahl sein, gefunden {out.at[i, col]!r}", where=f"Zeile {i + 1}"
             )
         out[col] = num.astype("int64")
     bad_age = (out["age"] < 0) | (out["age"] > MAX_AGE)
     if bad_age.any():
         i = out.index[bad_age.to_numpy()][0]
         raise _fail(
-            table, f"Alter {out.at[i, 'age']} außerhalb 0 … 100", "100 steht für 100 und älter", f"Zeile {i}"
+            table,
+            f"Alter {out.at[i, 'age']} außerhalb 0 … 100",
+            "100 steht für 100 und älter",
+            f"Zeile {i + 1}",
         )
     for col in values:
         num = pd.to_numeric(out[col], errors="coerce")
@@ -121,7 +127,7 @@ def _validate(df: Any, table: str, values: Sequence[str], need_year: bool = True
         if bad.any():
             i = out.index[bad.to_numpy()][0]
             raise _fail(
-                table, f"Spalte {col}: kein gültiger Zahlenwert ({out.at[i, col]!r})", where=f"Zeile {i}"
+                table, f"Spalte {col}: kein gültiger Zahlenwert ({out.at[i, col]!r})", where=f"Zeile {i + 1}"
             )
         neg = num < 0
         if neg.any():
@@ -130,9 +136,19 @@ def _validate(df: Any, table: str, values: Sequence[str], need_year: bool = True
                 table,
                 f"Spalte {col}: negative Anzahl {num[i]} (Jahr {out.at[i, 'year'] if need_year else '–'})",
                 "Anzahlen müssen ≥ 0 sein; Rohdaten prüfen",
-                f"Zeile {i}",
+                f"Zeile {i + 1}",
             )
         out[col] = num.astype(float)
+    keys = [c for c in ("area_id", "year", "sex", "age", "nationality") if c in out.columns]
+    dup = out.duplicated(keys)
+    if dup.any():
+        i = out.index[dup.to_numpy()][0]
+        raise _fail(
+            table,
+            f"Zeile doppelt für {', '.join(f'{k}={out.at[i, k]}' for k in keys)}",
+            "jede Kombination der Schlüsselspalten darf nur einmal vorkommen",
+            f"Zeile {i + 1}",
+        )
     return out
 
 
@@ -153,6 +169,17 @@ def _cube(df: pd.DataFrame, col: str, areas: pd.Index, years: Sequence[int] | No
         flat = ((y * n_areas + a) * 2 + s) * N_AGES + age
         size, shape = len(years) * n_areas * 2 * N_AGES, (len(years), n_areas, 2, N_AGES)
     return np.bincount(flat[keep], weights=w[keep], minlength=size).reshape(shape)
+
+
+def _labels(codes: np.ndarray, names: list[str]) -> pd.Series:
+    """String column from integer codes (fast path via an Arrow dictionary array for millions of rows)."""
+    try:
+        import pyarrow as pa
+
+        arr = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(names))
+        return pd.Series(arr.cast(pa.large_string()), dtype="str")
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return pd.Series(np.asarray(names, dtype=object)[codes], dtype="str")
 
 
 def _age_one_year(pop: np.ndarray) -> np.ndarray:
@@ -280,7 +307,7 @@ class Rates:
 def _prepare_inputs(population: pd.DataFrame, events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     pop = _validate(population, "population", ["count"])
     ev = _validate(events, "events", list(EVENT_COLUMNS))
-    unknown = sorted(set(ev["area_id"]) - set(pop["area_id"]))
+    unknown = sorted(set(ev["area_id"].unique()) - set(pop["area_id"].unique()))
     if unknown:
         raise _fail(
             "events",
@@ -294,7 +321,7 @@ def _prepare_inputs(population: pd.DataFrame, events: pd.DataFrame) -> tuple[pd.
             "events",
             "Geburten in Zeilen von Männern",
             "Geburten stehen in den Zeilen der Mütter (sex 'w')",
-            f"Zeile {i}, Spalte births",
+            f"Zeile {i + 1}, Spalte births",
         )
     return pop, ev
 
@@ -346,7 +373,7 @@ def estimate_rates(
             "keine Basisjahre angegeben", where="base_years", hint="z. B. base_years=[2022, 2023, 2024]"
         )
     pop, ev = _prepare_inputs(population, events)
-    pop_years, ev_years = set(pop["year"]), set(ev["year"])
+    pop_years, ev_years = set(pop["year"].unique().tolist()), set(ev["year"].unique().tolist())
     for t in years:
         if t - 1 not in pop_years:
             raise _fail(
@@ -638,7 +665,7 @@ def project(
                 "base_population", f"kein Bestand zum 31.12.{start_year}", "start_year prüfen", "Spalte year"
             )
     areas = rates.area_index
-    unknown = sorted(set(pop["area_id"]) - set(areas))
+    unknown = sorted(set(pop["area_id"].unique()) - set(areas))
     if unknown:
         raise _fail(
             "base_population",
@@ -704,14 +731,13 @@ def project(
                 )
             )
     out_years = ([start_year] if include_base else []) + list(years)
-    n_a = len(areas)
-    cells = n_a * 2 * N_AGES
+    n_a, n_y = len(areas), len(out_years)
     result = pd.DataFrame(
         {
-            "area_id": np.tile(np.repeat(np.asarray(areas, dtype=object), 2 * N_AGES), len(out_years)),
-            "year": np.repeat(np.asarray(out_years, dtype=np.int64), cells),
-            "sex": np.tile(np.repeat(np.array(SEXES, dtype=object), N_AGES), n_a * len(out_years)),
-            "age": np.tile(np.arange(N_AGES, dtype=np.int64), 2 * n_a * len(out_years)),
+            "area_id": _labels(np.tile(np.repeat(np.arange(n_a), 2 * N_AGES), n_y), list(areas)),
+            "year": np.repeat(np.asarray(out_years, dtype=np.int64), n_a * 2 * N_AGES),
+            "sex": _labels(np.tile(np.repeat(np.arange(2), N_AGES), n_a * n_y), list(SEXES)),
+            "age": np.tile(np.arange(N_AGES, dtype=np.int64), 2 * n_a * n_y),
             "count": np.concatenate([f.reshape(-1) for f in frames]),
         }
     )
@@ -747,7 +773,7 @@ def backtest(
             f"Zieljahr {target_year} muss nach dem Basisjahr {base_year} liegen", where="target_year"
         )
     pop, ev = _prepare_inputs(population, events)
-    pop_years, ev_years = set(pop["year"]), set(ev["year"])
+    pop_years, ev_years = set(pop["year"].unique().tolist()), set(ev["year"].unique().tolist())
     for y, name in ((base_year, "Basisjahr"), (target_year, "Zieljahr")):
         if y not in pop_years:
             raise _fail("population", f"kein Bestand zum 31.12.{y} ({name})", where="Spalte year")

@@ -183,6 +183,8 @@ def sequential_colours(
         anchors = colours["sequential"][palette]
     else:
         anchors = list(palette)
+    if k == len(anchors):
+        return [mcolors.to_hex(c) for c in anchors]  # exactly the configured colours
     cmap = mcolors.LinearSegmentedColormap.from_list("wb", anchors)
     positions = [0.5] if k == 1 else np.linspace(0, 1, k)
     return [mcolors.to_hex(cmap(p)) for p in positions]

@@ -7,7 +7,10 @@ import pytest
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BERLIN = SHARED / "berlin-mss-2021"
-pytestmark = pytest.mark.skipif(not BERLIN.is_dir(), reason="../shared/data/berlin-mss-2021 fehlt")
+pytestmark = [
+    pytest.mark.realdata,
+    pytest.mark.skipif(not BERLIN.is_dir(), reason="../shared/data/berlin-mss-2021 fehlt"),
+]
 
 EPS = 1e-5  # the input shares are published with 5 decimals; their rounding moves z by ~1e-6
 
@@ -106,3 +109,23 @@ def test_population_suppression_flags(tables):
     assert pd.isna(ew.set_index("area_id").loc["03400831", "total"])
     assert not ew["total"].isna().iloc[:99].any()  # plain rows are intact
     assert int(ew.set_index("area_id").loc["03300515", "total"]) == 52
+
+
+def test_berlin_index_as_config_data(tables, result):
+    """The same index described as data (wide input, ready-made change columns D1/D3/D4)."""
+    from workbench.index import run_index_config
+
+    cfg = {
+        "indices": {
+            "mss2021": {
+                "method": "mss",
+                "population": "population",
+                "min_population": 300,
+                "exclude": ["10100205"],
+                "status": ["S1", "S3", "S4"],
+                "dynamic": [{"column": "D1"}, {"column": "D3"}, {"column": "D4"}],
+            }
+        }
+    }
+    out = run_index_config(cfg, tables["indikatoren"], name="mss2021")
+    assert (out["overall_class"].dropna() == result["official_overall_class"][out["valid"]]).sum() == 536

@@ -88,7 +88,9 @@ def _check_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> list[
         columns = [columns]
     columns = list(columns)
     if not columns:
-        raise ConfigError(f"keine {what}-Indikatoren angegeben", where=what, hint="mindestens einen Indikator nennen")
+        raise ConfigError(
+            f"keine {what}-Indikatoren angegeben", where=what, hint="mindestens einen Indikator nennen"
+        )
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ConfigError(
@@ -161,7 +163,8 @@ def mss_index(
     n_valid = int(valid.sum())
     if n_valid < 3:
         raise DataValidationError(
-            f"nur {n_valid} gültige Gebiete für den Index", hint="Mindesteinwohnerzahl oder Ausschlüsse prüfen"
+            f"nur {n_valid} gültige Gebiete für den Index",
+            hint="Mindesteinwohnerzahl oder Ausschlüsse prüfen",
         )
     indicators = list(dict.fromkeys(status + dynamic))
     values = df.loc[valid, indicators].apply(pd.to_numeric, errors="coerce")
@@ -204,7 +207,8 @@ def mss_index(
     idx = valid[valid].index
     overall[idx] = [f"{s}{DYNAMIC_SIGNS[d]}" for s, d in zip(sc[idx], dc[idx], strict=True)]
     label[idx] = [
-        f"Status {STATUS_LABELS[s]}, Dynamik {DYNAMIC_LABELS[d]}" for s, d in zip(sc[idx], dc[idx], strict=True)
+        f"Status {STATUS_LABELS[s]}, Dynamik {DYNAMIC_LABELS[d]}"
+        for s, d in zip(sc[idx], dc[idx], strict=True)
     ]
     out["overall_class"] = overall
     out["overall_label"] = label
@@ -247,7 +251,9 @@ def class_stability(
         missing = [c for c in cols if c not in lower.columns or c not in upper.columns]
         if missing:
             raise ConfigError(
-                f"Intervallgrenzen fehlen für {missing}", where="lower/upper", hint="je Indikator lower und upper"
+                f"Intervallgrenzen fehlen für {missing}",
+                where="lower/upper",
+                hint="je Indikator lower und upper",
             )
         lo = lower.reindex(idx)[cols].apply(pd.to_numeric, errors="coerce")
         hi = upper.reindex(idx)[cols].apply(pd.to_numeric, errors="coerce")
@@ -323,7 +329,9 @@ def domain_index(
     w = w / w.sum()
     n = len(df)
     if n < 10:
-        raise DataValidationError(f"nur {n} Gebiete; Dezile brauchen mindestens 10", hint="mehr Gebiete verwenden")
+        raise DataValidationError(
+            f"nur {n} Gebiete; Dezile brauchen mindestens 10", hint="mehr Gebiete verwenden"
+        )
     out = pd.DataFrame(index=df.index)
     score = np.zeros(n)
     for col, weight in w.items():

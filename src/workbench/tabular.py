@@ -99,8 +99,11 @@ def parse_number(text: str, decimal: str = ",", thousands: str | None = ".", per
     if percent and s.endswith("%"):
         s = s[:-1]
     if thousands:
-        if thousands == "." and decimal != "." and re.fullmatch(r"-?\d+\.\d+", s) and not re.fullmatch(
-            r"-?\d{1,3}(\.\d{3})+", s
+        if (
+            thousands == "."
+            and decimal != "."
+            and re.fullmatch(r"-?\d+\.\d+", s)
+            and not re.fullmatch(r"-?\d{1,3}(\.\d{3})+", s)
         ):
             raise ValueError(f"{text!r}: Punkt ist hier kein Tausendertrennzeichen")
         s = s.replace(thousands, "")
@@ -129,7 +132,9 @@ def _check_keys(spec: dict, path: object) -> None:
         )
     enc = spec.get("encoding", "utf-8")
     if enc not in ENCODINGS:
-        raise ConfigError(f"Kodierung {enc!r} nicht unterstützt", path=path, where="encoding", hint=f"{ENCODINGS}")
+        raise ConfigError(
+            f"Kodierung {enc!r} nicht unterstützt", path=path, where="encoding", hint=f"{ENCODINGS}"
+        )
     for key in ("rename", "types", "id"):
         if key in spec and not isinstance(spec[key], dict):
             raise ConfigError(f"{key} muss eine Zuordnung sein", path=path, where=key)
@@ -161,7 +166,9 @@ def _read_raw(spec: dict, file: Path) -> tuple[pd.DataFrame, int]:
     except UnicodeDecodeError as exc:
         other = "cp1252" if enc.startswith("utf") else "utf-8"
         raise DataValidationError(
-            f"Datei ist nicht in {enc} kodiert (Byte {exc.start})", path=file, hint=f"encoding: {other} versuchen"
+            f"Datei ist nicht in {enc} kodiert (Byte {exc.start})",
+            path=file,
+            hint=f"encoding: {other} versuchen",
         ) from exc
     except pd.errors.ParserError as exc:
         raise DataValidationError(
@@ -173,7 +180,9 @@ def _read_raw(spec: dict, file: Path) -> tuple[pd.DataFrame, int]:
             raise ConfigError(f"{len(names)} Namen für {raw.shape[1]} Spalten", path=file, where="names")
         raw.columns = list(names)
     if not header and raw.shape[1] != len(names):
-        raise DataValidationError(f"{raw.shape[1]} Spalten, aber {len(names)} Namen", path=file, where="names")
+        raise DataValidationError(
+            f"{raw.shape[1]} Spalten, aber {len(names)} Namen", path=file, where="names"
+        )
     raw = raw.apply(lambda s: s.str.strip())
     return raw, skip + (2 if header else 1)
 
@@ -184,14 +193,18 @@ def _read_geo(spec: dict, file: Path) -> pd.DataFrame:
     try:
         gdf = gpd.read_file(file, layer=spec.get("layer"), engine="pyogrio")
     except Exception as exc:  # pyogrio raises its own error types
-        raise DataValidationError(f"Geodatei nicht lesbar: {exc}", path=file, hint="Format/Layer prüfen") from exc
+        raise DataValidationError(
+            f"Geodatei nicht lesbar: {exc}", path=file, hint="Format/Layer prüfen"
+        ) from exc
     for col in gdf.columns:
         if col != gdf.geometry.name and gdf[col].dtype == object:
             gdf[col] = gdf[col].astype("string").str.strip().astype(object)
     return gdf
 
 
-def _convert(raw: pd.Series, typ: str, spec: dict, file: Path, first_line: int) -> tuple[pd.Series, pd.Series]:
+def _convert(
+    raw: pd.Series, typ: str, spec: dict, file: Path, first_line: int
+) -> tuple[pd.Series, pd.Series]:
     """Parse one text column to ``typ``; returns (values, suppressed mask)."""
     missing = {str(m) for m in spec.get("missing", [""])} | {""}
     suppressed_codes = {str(m) for m in spec.get("suppressed", [])}
@@ -241,7 +254,9 @@ def _convert(raw: pd.Series, typ: str, spec: dict, file: Path, first_line: int) 
 def _apply_id(df: pd.DataFrame, idspec: dict, file: Path, first_line: int) -> pd.DataFrame:
     col = idspec.get("column")
     if col not in df.columns:
-        raise ConfigError(f"ID-Spalte {col!r} fehlt", path=file, where="id.column", hint=f"{list(df.columns)}")
+        raise ConfigError(
+            f"ID-Spalte {col!r} fehlt", path=file, where="id.column", hint=f"{list(df.columns)}"
+        )
     ids = df[col].astype("string").str.strip()
     if idspec.get("split_name"):
         parts = ids.str.extract(r"^\s*(\S+)\s+(.*\S)\s*$")
@@ -311,7 +326,9 @@ def read_table_full(mapping: dict | str | Path, shared: str | Path | None = None
         keep = list(spec["columns"])
         absent = [c for c in keep if c not in df.columns]
         if absent:
-            raise ConfigError(f"Spalten fehlen: {absent}", path=file, where="columns", hint=f"{list(df.columns)}")
+            raise ConfigError(
+                f"Spalten fehlen: {absent}", path=file, where="columns", hint=f"{list(df.columns)}"
+            )
         if geo and df.geometry.name not in keep:
             keep.append(df.geometry.name)
         df = df[keep]

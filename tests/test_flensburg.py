@@ -6,9 +6,10 @@ import pytest
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FLENSBURG = SHARED / "flensburg-sozialatlas-2022"
-pytestmark = pytest.mark.skipif(
-    not FLENSBURG.is_dir(), reason="../shared/data/flensburg-sozialatlas-2022 fehlt"
-)
+pytestmark = [
+    pytest.mark.realdata,
+    pytest.mark.skipif(not FLENSBURG.is_dir(), reason="../shared/data/flensburg-sozialatlas-2022 fehlt"),
+]
 
 IDS = [f"{i:02d}" for i in range(1, 14)]
 

@@ -1009,7 +1009,11 @@ def likert_bars(
         ax.barh(y, w, left=start, color=cols[j], height=0.65, label=lev, edgecolor="white", linewidth=0.5)
         for yi, s, wi in zip(y, start, w, strict=True):
             if wi >= 5:
-                ax.text(s + wi / 2, yi, fmt.number(wi, 0), ha="center", va="center", fontsize=7)
+                r, g, b = mcolors.to_rgb(cols[j])
+                ink = (
+                    "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
+                )  # readable on dark fills
+                ax.text(s + wi / 2, yi, fmt.number(wi, 0), ha="center", va="center", fontsize=7, color=ink)
         start = start + w
     labels = [str(i) for i in df.index]
     if n is not None:
@@ -1019,9 +1023,10 @@ def likert_bars(
     for yi in y[totals.to_numpy() <= 0]:
         ax.text(0, yi, "keine Angaben", ha="center", va="center", fontsize=7, color="#777777")
     ax.set_yticks(y, labels, fontsize=8)
-    ax.axvline(0, color="#333333", linewidth=0.8)
-    lim = max(100.0, float(np.nanmax(np.abs(np.r_[left.fillna(0), start]))) + 5)
-    ax.set_xlim(-lim if lim > 100 else -100, lim)
+    ax.axvline(0, color="#333333", linewidth=0.8, zorder=0.5)
+    extent = float(np.nanmax(np.abs(np.r_[left.fillna(0).to_numpy(), start, 1.0])))
+    lim = min(100.0, np.ceil((extent + 5) / 25) * 25)
+    ax.set_xlim(-lim, lim)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{fmt.number(abs(v), 0)}\u00a0%"))
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

@@ -92,7 +92,8 @@ def _validate(df: Any, table: str, values: Sequence[str], need_year: bool = True
             table, f"Spalte(n) {', '.join(missing)} fehlen", hint="Tabellenformat laut DATA_CONTRACT.md"
         )
     out = df.reset_index(drop=True)  # row numbers in messages: 1-based data rows
-    out["area_id"] = out["area_id"].astype(str)
+    if not isinstance(out["area_id"].dtype, pd.StringDtype):
+        out["area_id"] = out["area_id"].astype(str)
     bad_sex = ~out["sex"].isin(SEXES)
     if bad_sex.any():
         i = out.index[bad_sex][0]
@@ -140,7 +141,11 @@ def _validate(df: Any, table: str, values: Sequence[str], need_year: bool = True
             )
         out[col] = num.astype(float)
     keys = [c for c in ("area_id", "year", "sex", "age", "nationality") if c in out.columns]
-    dup = out.duplicated(keys)
+    combined = np.zeros(len(out), dtype=np.int64)
+    for k in keys:  # integer key per row: much faster than duplicated() on string columns
+        codes, uniques = pd.factorize(out[k])
+        combined = combined * (len(uniques) + 1) + codes
+    dup = pd.Series(combined).duplicated()
     if dup.any():
         i = out.index[dup.to_numpy()][0]
         raise _fail(
@@ -152,13 +157,15 @@ def _validate(df: Any, table: str, values: Sequence[str], need_year: bool = True
     return out
 
 
-def _cube(df: pd.DataFrame, col: str, areas: pd.Index, years: Sequence[int] | None) -> np.ndarray:
-    """Sum a long table into an array (year,) × area × sex × age; rows of other areas/years are ignored."""
+def _cubes(
+    df: pd.DataFrame, cols: Sequence[str], areas: pd.Index, years: Sequence[int] | None
+) -> dict[str, np.ndarray]:
+    """Sum columns of a long table into arrays (year,) × area × sex × age; other areas/years are ignored."""
     n_areas = len(areas)
-    a = areas.get_indexer(df["area_id"])
+    codes, uniques = pd.factorize(df["area_id"])
+    a = np.append(areas.get_indexer(uniques), -1)[codes]  # factorize first: get_indexer on few uniques
     s = (df["sex"] == "w").to_numpy().astype(np.int64)
     age = df["age"].to_numpy(dtype=np.int64)
-    w = df[col].to_numpy(dtype=float)
     if years is None:
         keep = a >= 0
         flat = (a * 2 + s) * N_AGES + age
@@ -168,7 +175,11 @@ def _cube(df: pd.DataFrame, col: str, areas: pd.Index, years: Sequence[int] | No
         keep = (a >= 0) & (y >= 0)
         flat = ((y * n_areas + a) * 2 + s) * N_AGES + age
         size, shape = len(years) * n_areas * 2 * N_AGES, (len(years), n_areas, 2, N_AGES)
-    return np.bincount(flat[keep], weights=w[keep], minlength=size).reshape(shape)
+    flat = flat[keep]
+    return {
+        c: np.bincount(flat, weights=df[c].to_numpy(dtype=float)[keep], minlength=size).reshape(shape)
+        for c in cols
+    }
 
 
 def _labels(codes: np.ndarray, names: list[str]) -> pd.Series:
@@ -390,8 +401,8 @@ def estimate_rates(
                 "Spalte year",
             )
     areas = pd.Index(sorted(pop["area_id"].unique()), name="area_id")
-    p_prev = _cube(pop, "count", areas, [t - 1 for t in years])
-    e = {c: _cube(ev, c, areas, years) for c in EVENT_COLUMNS}
+    p_prev = _cubes(pop, ["count"], areas, [t - 1 for t in years])["count"]
+    e = _cubes(ev, EVENT_COLUMNS, areas, years)
     births_area = e["births"][:, :, 1, :].sum(axis=-1)  # (Y, A)
     risk = _age_one_year(p_prev)
     risk[:, :, 0, 0] = births_area * BOY_SHARE
@@ -652,18 +663,16 @@ def project(
         raise ConfigError(f"horizon muss eine ganze Zahl ≥ 1 sein, gefunden {horizon!r}", where="horizon")
     start_year = int(start_year)
     scenario = scenario if scenario is not None else Scenario()
-    pop = _validate(
-        base_population,
-        "base_population",
-        ["count"],
-        need_year="year" in base_population.columns if isinstance(base_population, pd.DataFrame) else False,
-    )
-    if "year" in pop.columns:
-        pop = pop[pop["year"] == start_year]
-        if pop.empty:
+    has_year = isinstance(base_population, pd.DataFrame) and "year" in base_population.columns
+    if has_year:  # select the start year first: validating all years of a large table is wasted time
+        base_population = base_population[
+            pd.to_numeric(base_population["year"], errors="coerce") == start_year
+        ]
+        if base_population.empty:
             raise _fail(
                 "base_population", f"kein Bestand zum 31.12.{start_year}", "start_year prüfen", "Spalte year"
             )
+    pop = _validate(base_population, "base_population", ["count"], need_year=has_year)
     areas = rates.area_index
     unknown = sorted(set(pop["area_id"].unique()) - set(areas))
     if unknown:
@@ -693,7 +702,7 @@ def project(
     extra = np.array([scenario.extra_in_migrants.get(a, 0.0) for a in areas])
     extra_cells = extra[:, None, None] * rates.in_profile[None, :, :]
 
-    current = _cube(pop, "count", areas, None)
+    current = _cubes(pop, ["count"], areas, None)["count"]
     frames = [current] if include_base else []
     comp = []
     for year in years:

@@ -124,11 +124,13 @@ def test_summary_rates_districts_not_compared_and_no_interval():
     text = significance_summary(
         _table("saldo", ["nicht verglichen"] * 3, city=4.0), "saldo", 2024, catalogue=CAT
     )
-    assert "kein Konfidenzintervall" in text and f"4,0{NBSP}je 1.000" in text
+    assert text.startswith("Für den Wanderungssaldo wird kein Konfidenzintervall berechnet")
+    assert f"4,0{NBSP}je 1.000" in text
     text = significance_summary(
         _table("kinderarmut", ["nicht verglichen"] * 3, city=np.nan), "kinderarmut", 2024, catalogue=CAT
     )
-    assert "nicht verfügbar" in text and "nan" not in text.lower()
+    assert text.startswith("Der städtische Wert für die Kinderarmut ist 2024 nicht verfügbar")
+    assert "nan" not in text.lower()
 
 
 def test_summary_errors():

@@ -25,6 +25,7 @@ _LEVEL_WORDS = {
     "stadtbezirk": ("Stadtbezirk", "Stadtbezirken", "Stadtbezirke"),
 }
 _PRONOUN = {"die": "sie", "der": "er", "das": "es"}
+_ACCUSATIVE = {"die": "die", "der": "den", "das": "das"}
 _ABOVE = {"hoch = schlecht": "schlechter", "hoch = gut": "besser", "neutral": "höher"}
 _BELOW = {"hoch = schlecht": "besser", "hoch = gut": "schlechter", "neutral": "niedriger"}
 _NOT_COMPARED = "nicht verglichen"
@@ -53,8 +54,9 @@ def _confidence_text(table: pd.DataFrame) -> str:
     return tag if len(tag) <= 2 else f"{tag[:2]},{tag[2:]}"
 
 
-def _subject(ind: Indicator, capital: bool = False) -> str:
-    article = ind.article.capitalize() if capital else ind.article
+def _subject(ind: Indicator, capital: bool = False, accusative: bool = False) -> str:
+    article = _ACCUSATIVE[ind.article] if accusative else ind.article
+    article = article.capitalize() if capital else article
     return f"{article} {ind.label}"
 
 
@@ -122,13 +124,13 @@ def significance_summary(
     subject = _subject(ind)
     if not np.isfinite(city):
         return (
-            f"Der städtische Wert für {subject} ist {int(year)} nicht verfügbar (Zahlen unter der "
+            f"Der städtische Wert für {_subject(ind, accusative=True)} ist {int(year)} nicht verfügbar (Zahlen unter der "
             f"Geheimhaltungsgrenze oder fehlend); ein Vergleich der {words[2]} ist nicht möglich."
         )
     city_text = format_value(city, ind)
     if ind.method == "none":
         return (
-            f"Für {subject} wird kein Konfidenzintervall berechnet; ein Signifikanzvergleich der {words[2]} "
+            f"Für {_subject(ind, accusative=True)} wird kein Konfidenzintervall berechnet; ein Signifikanzvergleich der {words[2]} "
             f"mit dem städtischen Wert von {city_text} ist daher nicht möglich."
         )
     cmp = rows["cmp_city"].astype(str)

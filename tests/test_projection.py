@@ -577,3 +577,12 @@ def test_duplicate_rows_rejected() -> None:
         estimate_rates(pd.concat([pop, pop.head(1)]), ev, [2024])
     with pytest.raises(DataValidationError, match="events.*doppelt"):
         estimate_rates(pop, pd.concat([ev, ev.head(1)]), [2024])
+
+
+def test_load_scenarios_extra_in_migrants_forms() -> None:
+    scen = load_scenarios({"scenarios": [{"name": "leer", "extra_in_migrants": None}]})
+    assert scen[1].extra_in_migrants == {}
+    with pytest.raises(ConfigError, match="Zuordnung Gebiet"):
+        load_scenarios({"scenarios": [{"name": "liste", "extra_in_migrants": [100]}]})
+    with pytest.raises(ConfigError, match="extra_in_migrants\\['0101'\\]"):
+        load_scenarios({"scenarios": [{"name": "neg", "extra_in_migrants": {"0101": -3}}]})

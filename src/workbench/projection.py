@@ -601,11 +601,8 @@ def load_scenarios(cfg: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None) 
             raise ConfigError("Schlüssel name fehlt", where=where)
         params = dict(entry)
         params.setdefault("label_de", str(params["name"]))
-        params["extra_in_migrants"] = (
-            dict(params.get("extra_in_migrants") or {})
-            if isinstance(params.get("extra_in_migrants") or {}, Mapping)
-            else params["extra_in_migrants"]
-        )
+        if params.get("extra_in_migrants") is None:  # YAML "extra_in_migrants:" without entries
+            params["extra_in_migrants"] = {}
         scenario = Scenario(**params)
         if scenario.name in result and scenario.name != STATUS_QUO:
             raise ConfigError(f"Szenarioname {scenario.name!r} doppelt", where=where)

@@ -121,22 +121,35 @@ def protect_counts(
     unit_ids = np.array(areas + districts + [CITY_ID], dtype=object)
 
     parts_of_d = [[a_pos[a] for a in areas if district_of[a] == d] for d in districts]
+    names = np.array([eng.STATUS_NAMES[s] for s in range(5)], dtype=object)
     out_frames = []
-    for members, rels in _measure_groups(measures):
-        g = len(members)
-        local = {m: i for i, m in enumerate(members)}
-        relations: list[tuple[int, list[int]]] = []
+    singles = [m[0] for m, r in _measure_groups(measures) if not r]
+    linked = [(m, r) for m, r in _measure_groups(measures) if r]
+    # blocks of one structure are stacked into one block-diagonal system (one engine call per structure)
+    structures = [([[m] for m in singles], [])] if singles else []
+    structures += [([members], rels) for members, rels in linked]
+    for member_sets, rels in structures:
+        g = len(member_sets[0])
+        local = {m: i for i, m in enumerate(member_sets[0])}
+        template: list[tuple[int, list[int]]] = []
         for k in range(g):
             base = k * n_u
             for di, parts in enumerate(parts_of_d):
-                relations.append((base + n_a + di, [base + p for p in parts]))
-            relations.append((base + n_a + n_d, [base + n_a + di for di in range(n_d)]))
+                template.append((base + n_a + di, [base + p for p in parts]))
+            template.append((base + n_a + n_d, [base + n_a + di for di in range(n_d)]))
         for total, parts in rels:
             for u in range(n_u):
-                relations.append((local[total] * n_u + u, [local[p] * n_u + u for p in parts]))
-        amat = eng.relation_matrix(g * n_u, relations)
-        rows = np.array([m_pos[m] for m in members])
-        for yk, year in enumerate(years):
+                template.append((local[total] * n_u + u, [local[p] * n_u + u for p in parts]))
+        blocks = [(members, year) for members in member_sets for year in years]
+        size = g * n_u
+        relations = [
+            (t + b * size, [p + b * size for p in parts]) for b in range(len(blocks)) for t, parts in template
+        ]
+        amat = sp.block_diag([eng.relation_matrix(size, template)] * len(blocks), format="csr")
+        num_parts, marked_parts = [], []
+        for members, year in blocks:
+            rows = np.array([m_pos[m] for m in members])
+            yk = y_pos[year]
             area_v = cube[rows, yk, :]  # g × n_a
             area_in = cube_in[rows, yk, :]
             area_nan = np.isnan(area_v)
@@ -146,24 +159,24 @@ def protect_counts(
             d_v[d_nan] = np.nan
             s_v = np.where(d_nan.any(axis=1), np.nan, np.nan_to_num(d_v).sum(axis=1))[:, None]
             s_in = d_in.any(axis=1)[:, None]
-            num = np.hstack([area_v, d_v, s_v]).reshape(-1)
-            marked = np.hstack([area_in, d_in, s_in]).reshape(-1)
-            status = _initial_status(num, marked, rules)
-            status = eng.protect_flat(num, status, relations, a=amat)
-            names = np.array([eng.STATUS_NAMES[s] for s in range(5)], dtype=object)[status]
-            out_frames.append(
-                pd.DataFrame(
-                    {
-                        "level": np.tile(unit_level, g),
-                        "unit_id": np.tile(unit_ids, g),
-                        "year": year,
-                        "measure": np.repeat(np.array(members, dtype=object), n_u),
-                        "value": num,
-                        "published_value": np.where(status == eng.SHOWN, num, np.nan),
-                        "status": names,
-                    }
-                )
+            num_parts.append(np.hstack([area_v, d_v, s_v]).reshape(-1))
+            marked_parts.append(np.hstack([area_in, d_in, s_in]).reshape(-1))
+        num = np.concatenate(num_parts)
+        status = _initial_status(num, np.concatenate(marked_parts), rules)
+        status = eng.protect_flat(num, status, relations, a=amat)
+        out_frames.append(
+            pd.DataFrame(
+                {
+                    "level": np.tile(unit_level, g * len(blocks)),
+                    "unit_id": np.tile(unit_ids, g * len(blocks)),
+                    "year": np.repeat([y for _, y in blocks], size),
+                    "measure": np.concatenate([np.repeat(np.array(m, dtype=object), n_u) for m, _ in blocks]),
+                    "value": num,
+                    "published_value": np.where(status == eng.SHOWN, num, np.nan),
+                    "status": names[status],
+                }
             )
+        )
     cols = ["level", "unit_id", "year", "measure", "value", "published_value", "status"]
     if not out_frames:
         return pd.DataFrame(columns=cols)

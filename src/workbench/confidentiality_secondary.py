@@ -16,9 +16,10 @@ solution of that system gives it the same value. Two steps decide this exactly:
    ``max Σ t_j  s.t.  A_u u = b, 0 ≤ t_j ≤ min(u_j, 1), u ≥ 0`` (repeated until no new positive unknown appears).
    Forced zeros are recoverable (value 0) and are removed from the system.
 2. Rank test: the remaining system describes the affine hull of all solutions, so unknown ``j`` is
-   determined iff the unit vector ``e_j`` lies in the row space of ``A_u``, i.e. iff row ``j`` of a basis of
-   the null space of ``A_u`` is zero (computed per connected component of the unknowns with an SVD; the
-   matrices hold only 0/±1, so the tolerance 1e-9 is far from any genuine singular value).
+   determined iff the unit vector ``e_j`` lies in the row space of ``A_u``, i.e. iff its projection onto an
+   orthonormal basis of that row space has length 1 (basis from a pivoted QR decomposition per connected
+   component of the unknowns; the matrices hold only 0/±1, so the tolerances are far from any genuine
+   singular value).
 
 The system splits into connected components (unknowns linked through shared relations); each is small in a
 hierarchy, so no dense matrix over the whole table is ever built.
@@ -31,7 +32,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import null_space
+from scipy.linalg import qr
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
@@ -94,6 +95,38 @@ def _forced_zeros(m: np.ndarray, b: np.ndarray, cand: np.ndarray) -> np.ndarray:
     return forced
 
 
+def _forced_zeros_sparse(a_u: sp.csr_matrix, b: np.ndarray, cand: np.ndarray) -> np.ndarray | None:
+    """Batched version of :func:`_forced_zeros` over many components at once; None when infeasible.
+
+    The objective is separable by component, so one LP per round serves all components together.
+    """
+    k = a_u.shape[1]
+    forced = np.zeros(k, dtype=bool)
+    remaining = np.flatnonzero(cand)
+    while remaining.size:
+        c = remaining.size
+        cost = np.concatenate([np.zeros(k), -np.ones(c)])
+        a_eq = sp.hstack([a_u, sp.csr_matrix((a_u.shape[0], c))], format="csr")
+        ar = np.arange(c)
+        a_ub = sp.csr_matrix(
+            (
+                np.concatenate([-np.ones(c), np.ones(c)]),
+                (np.concatenate([ar, ar]), np.concatenate([remaining, k + ar])),
+            ),
+            shape=(c, k + c),
+        )
+        bounds = np.array([(0, np.inf)] * k + [(0, 1)] * c)
+        res = linprog(cost, A_ub=a_ub, b_ub=np.zeros(c), A_eq=a_eq, b_eq=b, bounds=bounds, method="highs")
+        if res.status != 0:
+            return None
+        positive = res.x[k:] > _LP_TOL
+        if not positive.any():
+            forced[remaining] = True
+            return forced
+        remaining = remaining[~positive]
+    return forced
+
+
 def determined_unknowns(
     a: sp.csr_matrix, published: np.ndarray, zero_candidates: np.ndarray | None = None
 ) -> np.ndarray:
@@ -116,41 +149,76 @@ def determined_unknowns(
     has_unknown = np.diff(a_u.indptr) > 0
     a_u = a_u[has_unknown]
     rhs = rhs[has_unknown]
-    m = a_u.shape[0]
+    m, k = a_u.shape
     if m == 0:
         return result
-    k = unk_idx.size
-    adj = sp.bmat([[None, abs(a_u)], [abs(a_u).T, None]], format="csr")
-    _, labels = connected_components(adj, directed=False)
-    row_lab, col_lab = labels[:m], labels[m:]
+    # components of unknowns linked through relations; each relation belongs to the component of its unknowns
+    adj = (abs(a_u).T @ abs(a_u)).tocsr()
+    _, col_lab = connected_components(adj, directed=False)
+    row_lab = col_lab[a_u.indices[a_u.indptr[:-1]]]
+    in_rel = np.zeros(k, dtype=bool)
+    in_rel[a_u.indices] = True
+    # step 1: forced zeros, one batched LP over the components that hold candidates
+    cand = zero_candidates[unk_idx] & in_rel
+    forced = np.zeros(k, dtype=bool)
+    if cand.any():
+        comps = np.unique(col_lab[cand])
+        cols = np.flatnonzero(np.isin(col_lab, comps))
+        rows = np.flatnonzero(np.isin(row_lab, comps))
+        sub = a_u[rows][:, cols].tocsr()
+        fz = _forced_zeros_sparse(sub, rhs[rows], cand[cols])
+        if fz is None:  # inconsistent somewhere: decide component by component
+            fz = np.zeros(cols.size, dtype=bool)
+            for comp in comps:
+                cc = np.flatnonzero(col_lab[cols] == comp)
+                rr = np.flatnonzero(row_lab[rows] == comp)
+                fz[cc] = _forced_zeros(sub[rr][:, cc].toarray(), rhs[rows][rr], cand[cols][cc])
+        forced[cols] = fz
+    result[unk_idx[forced]] = True
+    # step 2: rank test per component on the unknowns that are not forced zeros
+    keep = in_rel & ~forced
     row_order = np.argsort(row_lab, kind="stable")
     col_order = np.argsort(col_lab, kind="stable")
+    perm = a_u[row_order][:, col_order].tocsr()  # block-diagonal after the permutation
+    col_pos = np.empty(k, dtype=np.int64)
+    col_pos[col_order] = np.arange(k)
     row_groups = dict(zip(*_group_starts(row_lab[row_order]), strict=True))
-    for comp, (start, stop) in zip(*_group_starts(col_lab[col_order]), strict=True):
+    for comp, (c0, c1) in zip(*_group_starts(col_lab[col_order]), strict=True):
         if comp not in row_groups:
             continue  # unknowns in no relation are free
-        cols = col_order[start:stop]
+        cols = col_order[c0:c1]
+        kept = keep[cols]
+        if not kept.any():
+            continue
         r0, r1 = row_groups[comp]
-        rows = row_order[r0:r1]
-        mat = a_u[rows][:, cols].toarray()
-        b = rhs[rows]
-        cand = zero_candidates[unk_idx[cols]]
-        zeros = _forced_zeros(mat, b, cand) if cand.any() else np.zeros(cols.size, dtype=bool)
-        det = zeros.copy()
-        keep = ~zeros
-        if keep.any():
-            sub = mat[:, keep]
-            if not sub.any():
-                pass  # no relation left over these unknowns: all free
-            else:
-                ns = null_space(sub, rcond=_NULL_TOL)
-                if ns.size == 0:
-                    det[keep] = True
-                else:
-                    det[keep] = np.linalg.norm(ns, axis=1) < 1e-7
-        result[unk_idx[cols[det]]] = True
-    del k
+        block = np.zeros((r1 - r0, c1 - c0))
+        lo, hi = perm.indptr[r0], perm.indptr[r1]
+        rr = np.repeat(np.arange(r1 - r0), np.diff(perm.indptr[r0 : r1 + 1]))
+        block[rr, perm.indices[lo:hi] - c0] = perm.data[lo:hi]
+        sub = block[:, kept]
+        if sub.shape[1] == 1:
+            det = np.array([bool(np.any(sub))])
+        elif not sub.any():
+            continue
+        else:
+            det = _in_row_space(sub)
+        result[unk_idx[cols[kept][det]]] = True
     return result
+
+
+def _in_row_space(mat: np.ndarray) -> np.ndarray:
+    """For each column j of ``mat``: is the unit vector e_j in the row space of ``mat``?
+
+    Pivoted QR of ``mat.T`` gives an orthonormal basis Q_r of the row space (rank r from the diagonal of R);
+    e_j lies in it iff its projection has length 1, i.e. ``‖Q_r[j, :]‖² = 1``.
+    """
+    q, r, _ = qr(mat.T, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(r))
+    rank = int(np.sum(diag > _NULL_TOL * max(1.0, diag[0] if diag.size else 1.0) * max(mat.shape)))
+    if rank == 0:
+        return np.zeros(mat.shape[1], dtype=bool)
+    proj = np.einsum("ij,ij->i", q[:, :rank], q[:, :rank])
+    return proj > 1.0 - 1e-7
 
 
 def _group_starts(sorted_labels: np.ndarray) -> tuple[list[int], list[tuple[int, int]]]:

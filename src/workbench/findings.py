@@ -69,9 +69,7 @@ def _rows(table: pd.DataFrame, **where: object) -> pd.DataFrame:
 
 def _in_k_of(k: int, total: int, words: tuple[str, str, str]) -> str:
     """``In 7 von 41 Sozialräumen`` / ``In einem von 41 …`` / ``In keinem der 41 Sozialräume`` / ``In allen …``."""
-    singular, plural_dat, plural_nom = words
-    if total == 1:
-        return f"Im einzigen {singular}" if k == 1 else f"Im einzigen {singular} nicht"
+    _, plural_dat, plural_nom = words
     if k == 0:
         return f"In keinem der {fmt.number(total)} {plural_nom}"
     if k == total:

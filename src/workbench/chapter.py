@@ -1,0 +1,123 @@
+"""Notebook-side helpers shared by every chapter and the profile template.
+
+A chapter notebook stays thin: ``ch = chapter.setup(config_file)``, then calls into the package and
+``ch.figure(fig)``, ``ch.table(html)``, ``ch.text(markdown)``. Figures are embedded as deterministic PNG
+(no timestamps), tables as the machine-readable HTML of :mod:`workbench.tables`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import cached_property
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .config import ROOT, ReportConfig, load_report_config  # noqa: E402
+from .dataset import Dataset  # noqa: E402
+
+
+class Chapter:
+    """Context of one chapter run: report config, processed data, confidentiality rules, cached results."""
+
+    def __init__(self, config_file: str | Path = "config/report.yaml"):
+        path = Path(config_file)
+        self.cfg: ReportConfig = load_report_config(path if path.is_absolute() else ROOT / path)
+        self.ds = Dataset(self.cfg.paths.processed)
+        self.year: int = self.cfg.reporting_year
+        if self.year not in self.ds.years:
+            self.year = self.ds.years[-1]
+        self.city: str = self.cfg.city
+
+    @cached_property
+    def rules(self):
+        """Confidentiality rules from the report config (``confidentiality:``)."""
+        from .confidentiality import Rules
+
+        return Rules.from_config(self.cfg.confidentiality)
+
+    @cached_property
+    def catalogue(self):
+        from .indicators import load_catalogue
+
+        return load_catalogue()
+
+    @cached_property
+    def protected_counts(self) -> pd.DataFrame:
+        """The central count cube at all levels with one suppression pattern for the whole report."""
+        from .confidentiality import protect_counts
+
+        return self._cached(
+            "protected_counts", lambda: protect_counts(self.ds.counts, self.ds.keys, self.rules)
+        )
+
+    @cached_property
+    def indicators(self) -> pd.DataFrame:
+        """All catalogue indicators at all levels and years, with rates on suppressed counts suppressed."""
+        from .indicators import compute
+        from .reporttables import protect_indicators
+
+        def build() -> pd.DataFrame:
+            table = compute(self.catalogue, self.ds.population, self.ds.counts, self.ds.keys)
+            return protect_indicators(table, self.catalogue, self.protected_counts, self.rules)
+
+        return self._cached("indicators", build)
+
+    def _cached(self, name: str, build) -> pd.DataFrame:
+        """Internal cache in ``data/processed/cache`` keyed by the data manifest, catalogue and rules.
+
+        Profiles run the same computation once per area; the cache makes that once per build.
+        """
+        import hashlib
+        import json
+
+        from .rawio import atomic_write
+
+        parts = [
+            json.dumps(self.ds.manifest, sort_keys=True),
+            self.catalogue.path.read_text(encoding="utf-8") if self.catalogue.path else "",
+            json.dumps(self.cfg.confidentiality, sort_keys=True, default=str),
+        ]
+        digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+        path = self.cfg.paths.processed / "cache" / f"{name}-{digest}.parquet"
+        if path.exists():
+            return pd.read_parquet(path)
+        df = build()
+        atomic_write(path, lambda p: df.to_parquet(p, index=False))
+        return df
+
+    # ------------------------------------------------------------------ display
+    @staticmethod
+    def figure(fig, dpi: int = 110) -> None:
+        """Show a matplotlib figure as a deterministic PNG and close it."""
+        from IPython.display import Image, display
+
+        from .plots import figure_to_png_bytes
+
+        display(Image(data=figure_to_png_bytes(fig, dpi=dpi)))
+        plt.close(fig)
+
+    @staticmethod
+    def table(html: str) -> None:
+        from IPython.display import HTML, display
+
+        display(HTML(html))
+
+    @staticmethod
+    def text(markdown: str) -> None:
+        from IPython.display import Markdown, display
+
+        display(Markdown(markdown))
+
+
+def setup(config_file: str | Path = "config/report.yaml") -> Chapter:
+    """Start a chapter: quiet warnings, German-friendly pandas display, load config and data."""
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    pd.set_option("display.max_columns", 50)
+    return Chapter(config_file)

@@ -191,7 +191,19 @@ def _write_ba(social: pd.DataFrame, city, years: list[int], path: Path) -> None:
     path.write_bytes(_deterministic_zip(buf.getvalue()))
 
 
+def _write_plain(path: Path, columns: dict[str, object], encoding: str = "utf-8", crlf: bool = False) -> None:
+    """Fast CSV writer for large tables of ids, labels and integers (no field holds ';', quotes or newlines)."""
+    eol = "\r\n" if crlf else "\n"
+    texts = []
+    for values in columns.values():
+        seq = values.tolist() if isinstance(values, np.ndarray) else list(values)  # type: ignore[call-overload]
+        texts.append(list(map(str, seq)))
+    body = eol.join(map(";".join, zip(*texts, strict=True)))
+    path.write_bytes((";".join(columns) + eol + body + eol).encode(encoding))
+
+
 def _write_population(sim: Simulation, area_ids: list[str], out_dir: Path) -> dict[str, Path]:
+    """One ``einwohner_<year>.csv`` per reference date, full grid area × sex × age × nationality (zeros kept)."""
     n = len(area_ids)
     ages = [str(a) for a in range(100)] + ["100 und älter"]
     sex = np.tile(np.repeat(["m", "w"], 101 * 2), n)
@@ -200,18 +212,20 @@ def _write_population(sim: Simulation, area_ids: list[str], out_dir: Path) -> di
     area = np.repeat(area_ids, 2 * 101 * 2)
     written = {}
     for year in sim.years:
-        df = pd.DataFrame(
+        path = out_dir / f"einwohner_{year}.csv"
+        _write_plain(
+            path,
             {
                 "Sozialraum": area,
-                "Stichtag": f"31.12.{year}",
+                "Stichtag": [f"31.12.{year}"] * len(area),
                 "Geschlecht": sex,
                 "Alter": age,
                 "Staatsangehörigkeit": nat,
                 "Anzahl": sim.population[year].ravel(),
-            }
+            },
+            encoding="cp1252",
+            crlf=True,
         )
-        path = out_dir / f"einwohner_{year}.csv"
-        _write_csv(df, path, encoding="cp1252", crlf=True)
         written[path.name] = path
     return written
 
@@ -338,7 +352,9 @@ def generate(
     )
     put("hze_faelle.csv", hze[["Sozialraum", "Jahr", "Hilfeart", "Faelle"]].astype({"Hilfeart": str}))
     put("einrichtungen.csv", facilities(streams[4], city, traits, pop_last))
-    put("bewegungen.csv", _events_frame(sim, city.area_ids))
+    events = _events_frame(sim, city.area_ids)
+    _write_plain(out_dir / "bewegungen.csv", {c: events[c].to_numpy() for c in events.columns})
+    written["bewegungen.csv"] = out_dir / "bewegungen.csv"
     put(f"befragung_{last_year}.csv", survey(streams[5], city, traits, pop_last))
     reg, kpis = measures(streams[5], city, traits, first_year, last_year)
     put("massnahmen.csv", reg)

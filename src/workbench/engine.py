@@ -39,12 +39,12 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import nbformat
-from nbformat import NotebookNode
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, WorkbenchError
+
+if TYPE_CHECKING:  # nbformat/nbclient/nbconvert/papermill are imported lazily (see _fast_imports)
+    from nbformat import NotebookNode
 
 INJECTED_TAG = "injected-parameters"
 INJECTED_CELL_ID = "injected-parameters"
@@ -89,6 +89,17 @@ class Result:
 
 
 # ------------------------------------------------------------------------------------------- file helpers
+def _fast_imports() -> None:
+    """Skip the optional ``rfc3987_syntax`` import of jsonschema in processes the engine owns.
+
+    jsonschema (used by nbformat's validator) imports ``rfc3987_syntax`` when installed only to offer the
+    ``iri`` format check, which the notebook schema never uses; building its grammar costs ~2 s CPU per
+    process. Only applied before jsonschema is imported (CLI and pool workers), never changes a loaded one.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
     """Write ``data`` to ``path`` atomically: temp file in the same folder, then ``os.replace``.
 
@@ -136,6 +147,7 @@ def load_template(notebook: str | os.PathLike) -> NotebookNode:
     Notebooks older than nbformat 4.5 have no cell ids; papermill would invent random ones, which end up
     in the HTML (``id="cell-id=..."``). Those get ``cell-<position>`` instead.
     """
+    import nbformat
     from papermill.iorw import load_notebook_node
 
     path = Path(notebook)
@@ -266,6 +278,8 @@ def _fail(
 
 
 def _write_outputs(nb: NotebookNode, job: Job, title: str, exporter, ok: bool) -> None:
+    import nbformat
+
     normalize_executed(nb)
     if job.executed_path is not None:
         write_atomic(job.executed_path, nbformat.writes(nb))
@@ -289,6 +303,7 @@ def run_papermill(
     executed notebook is written even when a cell fails (with papermill's error markers); the HTML only
     on success. ``timeout`` limits each cell (seconds, ``None`` = no limit).
     """
+    import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -376,8 +391,9 @@ def _wb_engine_setup(cwd):
 
     def reset():
         ip = get_ipython()
-        ip.reset(new_session=False)
-        ip.execution_count = 1
+        # new_session: execution counter back to 1 AND a new history session, otherwise IPython's
+        # history database complains about duplicate line numbers (visible as cell output).
+        ip.reset(new_session=True)
         os.chdir(st.cwd)
         if dict(os.environ) != st.environ:
             os.environ.clear()
@@ -436,12 +452,13 @@ class WarmKernel:
         self.kernel_name = kernel_name
         self.cwd = str(Path(cwd).resolve() if cwd else self.notebook.resolve().parent)
         self.timeout = timeout
-        self.exporter = make_exporter()
+        self.exporter = None
         self.client = None
         self.language_info: dict[str, Any] | None = None
         self._start()
 
     def _start(self) -> None:
+        import nbformat
         from nbclient import NotebookClient
 
         client = NotebookClient(
@@ -454,6 +471,8 @@ class WarmKernel:
         client.km = client.create_kernel_manager()
         # The kernel's own stderr only carries ipykernel start-up noise; cell output comes over iopub.
         client.start_new_kernel(stderr=subprocess.DEVNULL)
+        if self.exporter is None:  # import nbconvert while the kernel process boots
+            self.exporter = make_exporter()
         client.start_new_kernel_client()
         self.client = client
         reply = client.wait_for_reply(client.kc.kernel_info())
@@ -462,6 +481,8 @@ class WarmKernel:
 
     def _silent(self, code: str) -> None:
         """Run set-up code without history (the execution counter is not advanced); raise on error."""
+        import nbformat
+
         cell = nbformat.v4.new_code_cell(code)
         self.client.nb = nbformat.v4.new_notebook(cells=[cell])
         self.client.execute_cell(cell, 0, store_history=False)
@@ -541,6 +562,7 @@ def _worker_init(notebook: str, kernel_name: str, cwd: str | None, timeout: int 
     global _WORKER
     from multiprocessing import util
 
+    _fast_imports()
     _WORKER = WarmKernel(notebook, kernel_name, cwd, timeout)
     util.Finalize(None, _WORKER.close, exitpriority=10)
 
@@ -755,6 +777,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--cwd", type=Path, default=None)
         p.add_argument("--timeout", type=int, default=None, help="Sekunden je Zelle")
     args = parser.parse_args(argv)
+    _fast_imports()
     try:
         if args.kernel == DEFAULT_KERNEL:
             ensure_kernel(args.kernel)

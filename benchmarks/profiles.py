@@ -1,0 +1,111 @@
+"""Benchmark: N Sozialraumprofile the naive way (papermill + nbconvert, fresh kernel each) vs. the engine.
+
+Usage::
+
+    python benchmarks/profiles.py --areas 40 [--notebook notebooks/profil.ipynb] [--workers 2]
+
+Both variants build the same N HTML files (parameter ``area_id``) in one run into a temporary folder; the
+script prints both wall times, the peak memory (``resource.getrusage``: max RSS of this process and of the
+largest child process, which includes the kernels), how many HTML files are byte-identical, and as the
+last line ``speedup: <naive seconds / engine seconds>``. Default notebook: ``notebooks/profil.ipynb`` if it
+exists, else the engine's test notebook ``tests/data/engine_demo.ipynb``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from workbench import engine  # noqa: E402
+
+
+def area_ids(n: int) -> list[str]:
+    """The first ``n`` Sozialraum ids of the processed data, or demo-style ids ``0101``… if there are none."""
+    ids: list[str] = []
+    try:
+        import pyogrio
+
+        from workbench.config import default_paths
+
+        gpkg = default_paths().processed / "areas.gpkg"
+        if gpkg.exists():
+            ids = sorted(
+                pyogrio.read_dataframe(gpkg, layer="sozialraum", read_geometry=False)["area_id"].astype(str)
+            )
+    except Exception:  # benchmark only: fall back to synthetic ids
+        ids = []
+    if len(ids) < n:
+        ids = [f"{1 + i // 20:02d}{1 + i % 20:02d}" for i in range(n)]
+    return ids[:n]
+
+
+def peak_mb() -> tuple[float, float]:
+    """(max RSS of this process, max RSS of the largest waited-for child) in MB (Linux reports KiB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, child
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--areas", type=int, default=40)
+    default_nb = ROOT / "notebooks" / "profil.ipynb"
+    if not default_nb.exists():
+        default_nb = ROOT / "tests" / "data" / "engine_demo.ipynb"
+    parser.add_argument("--notebook", type=Path, default=default_nb)
+    parser.add_argument("--workers", type=int, default=None, help="default: os.cpu_count()")
+    parser.add_argument("--kernel", default=engine.DEFAULT_KERNEL)
+    args = parser.parse_args(argv)
+    engine.ensure_kernel(args.kernel) if args.kernel == engine.DEFAULT_KERNEL else None
+    ids = area_ids(args.areas)
+    print(f"notebook: {args.notebook}  areas: {len(ids)}  workers: {args.workers or 'cpu_count'}", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
+        out = Path(tmp)
+        jobs = [engine.Job({"area_id": a}, None, out / "engine" / f"{a}.html") for a in ids]
+        t0 = time.perf_counter()
+        results = engine.run_batch(args.notebook, jobs, workers=args.workers, kernel_name=args.kernel)
+        t_engine = time.perf_counter() - t0
+        own, child = peak_mb()
+        print(
+            f"engine: {t_engine:.1f} s ({t_engine / len(ids):.2f} s/Profil), "
+            f"{sum(r.ok for r in results)} ok; peak RSS self {own:.0f} MB, largest child {child:.0f} MB",
+            flush=True,
+        )
+
+        t0 = time.perf_counter()
+        naive_ok = 0
+        for i, a in enumerate(ids, 1):
+            res = engine.run_papermill(
+                args.notebook, {"area_id": a}, None, out / "naive" / f"{a}.html", kernel_name=args.kernel
+            )
+            naive_ok += res.ok
+            print(f"\rnaive: {i}/{len(ids)}", end="", file=sys.stderr, flush=True)
+        print(file=sys.stderr)
+        t_naive = time.perf_counter() - t0
+        own, child = peak_mb()
+        print(
+            f"naive:  {t_naive:.1f} s ({t_naive / len(ids):.2f} s/Profil), {naive_ok} ok; "
+            f"peak RSS self {own:.0f} MB, largest child {child:.0f} MB (cumulative maxima)",
+            flush=True,
+        )
+
+        same = sum(
+            (out / "naive" / f"{a}.html").exists()
+            and (out / "engine" / f"{a}.html").read_bytes() == (out / "naive" / f"{a}.html").read_bytes()
+            for a in ids
+        )
+        print(f"identical HTML: {same}/{len(ids)}")
+    print(f"speedup: {t_naive / t_engine:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

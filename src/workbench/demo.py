@@ -95,7 +95,7 @@ def _check_args(
             hint="Erstes Jahr ≤ letztes Jahr, höchstens 31 Jahre, zwischen 1950 und 2100.",
         )
     if out_dir.exists() and not out_dir.is_dir():
-        raise WorkbenchError("ist keine Ordner", path=out_dir, hint="Einen Ordner als Ziel angeben.")
+        raise WorkbenchError("ist kein Ordner", path=out_dir, hint="Einen Ordner als Ziel angeben.")
     if out_dir.is_dir() and not overwrite:
         present = sorted(
             p.name for p in out_dir.iterdir() if p.name in STATIC_FILES or _YEARLY.fullmatch(p.name)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from .demo_geo import CityGeometry, _points_in
 from .demo_traits import AreaTraits
@@ -341,13 +340,3 @@ def measures(
                     }
                 )
     return pd.DataFrame(reg), pd.DataFrame(kpis)
-
-
-def area_points_ok(city: CityGeometry, df: pd.DataFrame) -> bool:
-    """True when every facility lies inside its Sozialraum (used by the tests and as a self-check)."""
-    polys = dict(zip(city.area_ids, city.area_polys, strict=True))
-    xs = df["Rechtswert"].str.replace(",", ".").astype(float)
-    ys = df["Hochwert"].str.replace(",", ".").astype(float)
-    return all(
-        polys[a].contains(shapely.Point(x, y)) for a, x, y in zip(df["Sozialraum"], xs, ys, strict=True)
-    )

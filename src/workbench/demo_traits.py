@@ -129,7 +129,7 @@ def make_traits(
     growth = rng.normal(0.002, 0.006, n)
     builders = rng.choice(n, size=max(1, n // 15), replace=False)  # new-building areas on the edge
     growth[builders] += rng.uniform(0.01, 0.03, len(builders)) * (dist[builders] > 0.4)
-    trend = rng.normal(0.0, 0.07, n)
+    trend = rng.normal(0.0, 0.045, n)
 
     z_migration = related(0.8)
     migration_share = calibrated_share(z_migration, BERLIN_MSS_2021["migration_background"])

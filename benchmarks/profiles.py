@@ -4,7 +4,9 @@ Usage::
 
     python benchmarks/profiles.py --areas 40 [--notebook notebooks/profil.ipynb] [--workers 2]
 
-Both variants build the same N HTML files (parameter ``area_id``) in one run into a temporary folder; the
+The naive variant runs, per profile, a fresh ``python -m workbench.engine chapter`` process (papermill +
+nbconvert, fresh kernel; ``--naive cli``, default) or papermill + nbconvert inside this process
+(``--naive inprocess``, a stricter baseline without interpreter start-up). Both variants build the same N HTML files (parameter ``area_id``) in one run into a temporary folder; the
 script prints both wall times, the peak memory (``resource.getrusage``: max RSS of this process and of the
 largest child process, which includes the kernels), how many HTML files are byte-identical, and as the
 last line ``speedup: <naive seconds / engine seconds>``. Default notebook: ``notebooks/profil.ipynb`` if it
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -62,6 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebook", type=Path, default=default_nb)
     parser.add_argument("--workers", type=int, default=None, help="default: os.cpu_count()")
     parser.add_argument("--kernel", default=engine.DEFAULT_KERNEL)
+    parser.add_argument(
+        "--naive",
+        choices=["cli", "inprocess"],
+        default="cli",
+        help="cli: one 'python -m workbench.engine chapter' process per profile (as the Makefile builds "
+        "chapters); inprocess: papermill + nbconvert called in this process (no interpreter start-up)",
+    )
     args = parser.parse_args(argv)
     engine.ensure_kernel(args.kernel) if args.kernel == engine.DEFAULT_KERNEL else None
     ids = area_ids(args.areas)
@@ -83,16 +93,19 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         naive_ok = 0
         for i, a in enumerate(ids, 1):
-            res = engine.run_papermill(
-                args.notebook, {"area_id": a}, None, out / "naive" / f"{a}.html", kernel_name=args.kernel
-            )
-            naive_ok += res.ok
-            print(f"\rnaive: {i}/{len(ids)}", end="", file=sys.stderr, flush=True)
+            html = out / "naive" / f"{a}.html"
+            if args.naive == "cli":  # what the Makefile does per chapter: a fresh process + fresh kernel
+                cmd = [sys.executable, "-m", "workbench.engine", "chapter", str(args.notebook),
+                       "--param", f"area_id={a}", "--html", str(html), "--kernel", args.kernel]  # fmt: skip
+                naive_ok += subprocess.run(cmd, capture_output=True, check=False).returncode == 0
+            else:  # stricter baseline: papermill + nbconvert in this (already warm) Python process
+                naive_ok += engine.run_papermill(args.notebook, {"area_id": a}, None, html, args.kernel).ok
+            print(f"\rnaive ({args.naive}): {i}/{len(ids)}", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
         t_naive = time.perf_counter() - t0
         own, child = peak_mb()
         print(
-            f"naive:  {t_naive:.1f} s ({t_naive / len(ids):.2f} s/Profil), {naive_ok} ok; "
+            f"naive ({args.naive}): {t_naive:.1f} s ({t_naive / len(ids):.2f} s/Profil), {naive_ok} ok; "
             f"peak RSS self {own:.0f} MB, largest child {child:.0f} MB (cumulative maxima)",
             flush=True,
         )

@@ -135,7 +135,7 @@ def population(files: dict[str, Path]) -> pd.DataFrame:
 def ba_sheets(path: Path) -> dict[str, pd.DataFrame]:
     out = {}
     for name, sheet in pd.read_excel(path, sheet_name=None, header=None, dtype=object).items():
-        body = sheet.iloc[7:-1].copy()
+        body = sheet.iloc[7:-2].copy()  # without the "Stadt insgesamt" row and the footer
         body.columns = list(sheet.iloc[6])
         out[name] = body.set_index("Sozialraum")
     return out
@@ -378,8 +378,9 @@ def test_ba_workbook_layout_and_suppression(small):
         assert all(r[0] and all(v is None for v in r[1:]) for r in rows[:6])  # six title rows
         assert "Dezember" in rows[2][0]
         assert list(rows[6]) == BA_COLUMNS
-        assert rows[-1][0] == BA_FOOTER and len(rows) == 6 + 1 + 12 + 1
-        for r in rows[7:-1]:
+        assert rows[-1][0] == BA_FOOTER and len(rows) == 6 + 1 + 12 + 1 + 1
+        assert rows[-2][0] == "Stadt insgesamt" and rows[-2][1] is None
+        for r in rows[7:-2]:
             assert isinstance(r[0], str) and re.fullmatch(r"\d{4}", r[0])
             values += r[2:]
     assert "*" in values

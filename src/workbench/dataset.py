@@ -52,6 +52,19 @@ class Dataset:
         return self._parquet("counts")
 
     @cached_property
+    def city_totals(self) -> pd.DataFrame:
+        """Official unsuppressed city totals (year, measure, value) of suppressed deliveries ("Stadt insgesamt").
+
+        Empty table when the processed data have none (older imports or deliveries without the row).
+        """
+        p = self.processed / "city_totals.parquet"
+        if not p.exists():
+            from .city_totals import empty
+
+            return empty()
+        return pd.read_parquet(p)
+
+    @cached_property
     def events(self) -> pd.DataFrame:
         return self._parquet("events")
 

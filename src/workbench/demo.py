@@ -57,6 +57,8 @@ BA_COLUMNS = [
     "Arbeitslose unter 25 Jahre",
 ]
 BA_FOOTER = "Quelle: Statistik der Bundesagentur für Arbeit"
+BA_TOTAL_LABEL = "Stadt insgesamt"
+"""First cell of the last data row of each BA sheet: unsuppressed totals of the whole city."""
 _BA_SOURCE = {
     "RLB insgesamt": "sgb2_rlb",
     "RLB unter 15 Jahre": "sgb2_u15",
@@ -180,6 +182,8 @@ def _write_ba(social: pd.DataFrame, city, years: list[int], path: Path) -> None:
                     *(_suppress(getattr(row, _BA_SOURCE[c])) for c in BA_COLUMNS[2:]),
                 ]
             )
+        # official city totals, summed before suppression (real BA deliveries carry this row unsuppressed)
+        ws.append([BA_TOTAL_LABEL, None, *(int(part[_BA_SOURCE[c]].sum()) for c in BA_COLUMNS[2:])])
         ws.append([BA_FOOTER])
         ws.column_dimensions["B"].width = 28
     fixed = dt.datetime(2024, 12, 31)

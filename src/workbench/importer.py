@@ -21,7 +21,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pyogrio
 
-from . import rawio
+from . import city_totals, rawio
 from .errors import DataValidationError
 
 POPULATION_COLUMNS = ["Sozialraum", "Stichtag", "Geschlecht", "Alter", "Staatsangehörigkeit", "Anzahl"]
@@ -70,6 +70,14 @@ COUNTS_SCHEMA = pa.DataFrameSchema(
         "measure": pa.Column(str),
         "value": pa.Column("float64", pa.Check.ge(0), nullable=True),
         "suppressed": pa.Column(bool),
+    },
+    strict=True,
+)
+CITY_TOTALS_SCHEMA = pa.DataFrameSchema(
+    {
+        "year": pa.Column("int64"),
+        "measure": pa.Column(str),
+        "value": pa.Column("float64", pa.Check.ge(0)),
     },
     strict=True,
 )
@@ -403,7 +411,12 @@ def read_households(raw: Path, area_ids: set[str], result: ImportResult) -> pd.D
 
 
 def read_ba(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataFrame:
-    """Bundesagentur XLSX, one sheet per December; "*" stays suppressed; SGB II + SGB III = total is checked."""
+    """Bundesagentur XLSX, one sheet per December; "*" stays suppressed; SGB II + SGB III = total is checked.
+
+    An optional row "Stadt insgesamt" gives the unsuppressed city totals; they are checked against the areas
+    (:func:`workbench.city_totals.check_against_areas`) and left in ``result.tables["city_totals"]``
+    (year, measure, value; empty when no sheet has the row).
+    """
     path = raw / "ba_sgb2_arbeitslose.xlsx"
     if not path.exists():
         raise DataValidationError(
@@ -413,7 +426,7 @@ def read_ba(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataFrame
         sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str)
     except Exception as exc:  # openpyxl raises many kinds for damaged files
         raise DataValidationError(f"Excel-Datei nicht lesbar ({exc})", path=path) from exc
-    frames = []
+    frames, total_frames = [], [city_totals.empty()]
     for name, sheet in sheets.items():
         m = re.fullmatch(r"Dez(?:ember)?\.?\s+(\d{4})", str(name).strip())
         if not m:
@@ -438,6 +451,14 @@ def read_ba(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataFrame
                 f"Spalte(n) fehlen: {', '.join(missing)}", path=path, where=f"Blatt '{name}'"
             )
         ids = body["Sozialraum"].astype(str).str.strip()
+        total_pos = city_totals.total_row(body["Sozialraum"])
+        totals = (
+            city_totals.empty()
+            if total_pos is None
+            else city_totals.read_row(
+                body.iloc[total_pos], BA_COLUMNS, year=year, path=path, sheet=name, line=h + 2 + total_pos
+            )
+        )
         body = body[ids.str.fullmatch(r"\d+").fillna(False)].copy()
         body["Sozialraum"] = body["Sozialraum"].astype(str).str.strip()
         offset = h + 2
@@ -469,13 +490,17 @@ def read_ba(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataFrame
             )
         labels = {v: k for k, v in BA_COLUMNS.items()}
         _check_le(long, "sgb2_u15", "sgb2_rlb", path, labels)
+        city_totals.check_against_areas(long, totals, labels, path=path, sheet=name)
         frames.append(long)
+        total_frames.append(totals)
     if not frames:
         raise DataValidationError(
             "kein Blatt 'Dez JJJJ' gefunden", path=path, hint="Blätter nach Berichtsmonat benennen."
         )
     out = pd.concat(frames, ignore_index=True)
-    _record(result, path, len(out) // len(BA_COLUMNS), sheets=list(sheets))
+    totals = pd.concat(total_frames, ignore_index=True).sort_values(["measure", "year"], ignore_index=True)
+    result.tables["city_totals"] = CITY_TOTALS_SCHEMA.validate(totals)
+    _record(result, path, len(out) // len(BA_COLUMNS), sheets=list(sheets), city_totals=len(totals))
     return out
 
 
@@ -719,7 +744,9 @@ def run_import(raw: Path, processed: Path | None = None, *, write: bool = True) 
     measures = read_measures(raw, result)
     latest = pop[pop["year"] == years[-1]].groupby("area_id")["count"].sum()
     areas["sozialraum"]["population"] = areas["sozialraum"]["area_id"].map(latest).astype("int64")
+    totals = result.tables.get("city_totals", city_totals.empty())
     result.tables = {
+        "city_totals": totals[totals["year"].isin(years)].reset_index(drop=True),
         "keys": keys,
         "areas": areas,
         "population": pop,
@@ -778,6 +805,7 @@ def write_processed(result: ImportResult, processed: Path, years) -> None:
     gpkg("areas", t["areas"])
     parquet("population", t["population"])
     parquet("counts", t["counts"])
+    parquet("city_totals", t.get("city_totals", city_totals.empty()))
     parquet("events", t["events"])
     gpkg("facilities", {"facilities": t["facilities"]})
     if t["survey"] is not None:

@@ -8,6 +8,8 @@ Method (``METHODS.md``):
 
 * Counts are aggregated upward Sozialraum → Stadtbezirk → Stadt via ``keys``. A suppressed (or missing) part
   makes the aggregate unknown (NaN, ``numerator_suppressed`` True when a part was suppressed) — never 0.
+* Official city totals (``city_totals``, the BA row "Stadt insgesamt") replace an unknown city sum of a
+  measure, so the city value and all comparisons with the city exist despite suppressed areas.
 * value = numerator / denominator × multiplier; NaN when the denominator is 0 or unknown.
 * Intervals: Wilson for shares (``method: wilson``), exact Poisson (x < 10) / Byar for rates where the
   numerator can exceed the denominator (``poisson``), none for differences (``none``). Computed by
@@ -32,6 +34,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from . import city_totals as official_totals
 from . import stats
 from .errors import ConfigError, DataValidationError, WorkbenchError
 from .indicators_catalogue import (
@@ -203,6 +206,7 @@ def compute(
     indicators: Sequence[str] | None = None,
     confidence_levels: Sequence[float] = (0.95, 0.998),
     city_name: str = "Stadt",
+    city_totals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Compute indicators with intervals, comparisons, trends and quintiles (one tidy table).
 
@@ -211,7 +215,9 @@ def compute(
     ``levels`` out of "sozialraum", "stadtbezirk", "stadt", ``indicators`` (ids; default all),
     ``confidence_levels`` (first = level of ``cmp_city``/``cmp_parent``; each further level adds
     ``cmp_city_<tag>``; interval columns ``lower<tag>``/``upper<tag>``, tag 95 / 998), ``city_name`` for
-    the city row.
+    the city row, ``city_totals`` (year, measure, value; ``Dataset.city_totals``): official city totals used
+    for the city numerator/denominator of a measure whose area sum is unknown because parts are suppressed
+    (Stadtbezirke stay unknown); the city value, its interval and every comparison with the city then exist.
 
     Returns one row per indicator × level × unit × year with the columns of :data:`COLUMNS` (see the module
     docstring for methods). ``value`` is in the indicator's unit (% / je 100 / je 1.000).
@@ -238,6 +244,7 @@ def compute(
     tags = [level_tag(c) for c in conf]
 
     require_columns(counts, "counts.parquet", ["area_id", "year", "measure", "value", "suppressed"])
+    totals = official_totals.lookup(official_totals.validate(city_totals, where="city_totals"))
     measures = check_measures(selected, counts, catalogue.path)
     areas = hierarchy(keys)
     grid = Grid(population, counts, areas, measures)
@@ -280,6 +287,9 @@ def compute(
         for level in ("stadt", "stadtbezirk", "sozialraum"):
             if level == "sozialraum":
                 x, n, sx = x_a, n_a, sx_a
+            elif level == "stadt" and totals:
+                x, sx = grid.city_term(ind.numerator, totals)
+                n, _ = grid.city_term(ind.denominator, totals)
             else:
                 g, k = groups[level]
                 x, n = _aggregate(x_a, g, k), _aggregate(n_a, g, k)

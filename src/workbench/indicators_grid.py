@@ -211,6 +211,29 @@ class Grid:
             supp |= s
         return value, supp
 
+    def city_term(self, term: Term, totals: dict[tuple[int, str], float]) -> tuple[np.ndarray, np.ndarray]:
+        """(value, suppressed) of a term for the whole city, shape (1, years).
+
+        Each measure is summed over the Sozialräume; where that sum is unknown (a part suppressed or absent) and
+        an official city total (``totals``: {(year, measure): value}, e.g. the BA row "Stadt insgesamt") exists,
+        the official total is used instead and the year no longer counts as suppressed. Population terms are
+        plain sums of the areas.
+        """
+        if term.kind == "population":
+            return self.population(term).sum(axis=0, keepdims=True), np.zeros((1, self.shape[1]), dtype=bool)
+        value = np.zeros((1, self.shape[1]))
+        supp = np.zeros((1, self.shape[1]), dtype=bool)
+        for names, sign in ((term.measures, 1.0), (term.minus, -1.0)):
+            for name in names:
+                v, s = self.measures[name]
+                col = v.sum(axis=0)  # NaN when any part is unknown
+                sup = s.any(axis=0)
+                official = np.array([totals.get((y, name), np.nan) for y in self.years])
+                use = np.isnan(col) & np.isfinite(official)
+                value = value + sign * np.where(use, official, col)[None, :]
+                supp |= (sup & ~use)[None, :]
+        return value, supp
+
 
 def check_measures(selected: list[Indicator], counts: pd.DataFrame, path: object) -> list[str]:
     """The measures the selected indicators need; a ConfigError naming indicator and field for unknown ones."""

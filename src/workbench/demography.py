@@ -260,7 +260,8 @@ def balance_text(protected_counts: pd.DataFrame, year: int, city: str) -> str:
         n_sup = len(a) - len(shown)
         if n_sup:
             parts.append(
-                f"Für {fmt.number(n_sup)} Sozialräume ist der Saldo wegen gesperrter Fallzahlen nicht ausgewiesen."
+                f"Für {fmt.count_word(n_sup, 'Sozialraum', 'Sozialräume')} ist der Saldo wegen gesperrter "
+                "Fallzahlen nicht ausgewiesen."
             )
     return " ".join(parts)
 

@@ -405,7 +405,21 @@ def change_map(
     gdf = areas[["area_id", "area_name", "geometry"]].copy()
     gdf["change"] = ch["change_pct"].reindex(gdf["area_id"]).to_numpy()
     gdf["withheld"] = _withheld(ch["base"].reindex(gdf["area_id"]).fillna(0), rules).to_numpy()
-    bins, palette = _change_classes(gdf.loc[~gdf["withheld"], "change"].to_numpy(dtype=float))
+    title = f"Altersgruppe {group}: Veränderung {run.base_year}–{run.horizon_year} ({run.label(scenario)})"
+    note = (
+        f"Prognose (Kohorten-Komponenten-Modell) gegenüber dem Bestand 31.12.{run.base_year}, in %; "
+        f"schraffiert: Altersgruppe unter {fmt.number(rules.min_base or 0)} Einwohnern. {SOURCE}."
+    )
+    shown = gdf.loc[~gdf["withheld"], "change"].to_numpy(dtype=float)
+    if not np.isfinite(shown).any():  # nothing publishable: all areas hatched, no classes
+        colours = plots.load_colours()
+        sup = colours["suppressed"]
+        return maps.category_map(
+            gdf.assign(cls="x"), "cls", categories={"x": (sup["label"], sup["colour"])},
+            hatch_column="withheld", hatch_label=sup["label"], districts=districts,
+            legend_title=f"{group} Jahre, Veränderung", title=title, note=note,
+        )  # fmt: skip
+    bins, palette = _change_classes(shown)
     return maps.choropleth(
         gdf,
         "change",
@@ -417,9 +431,8 @@ def change_map(
         decimals=0,
         suppressed="withheld",
         districts=districts,
-        title=f"Altersgruppe {group}: Veränderung {run.base_year}–{run.horizon_year} ({run.label(scenario)})",
-        note=f"Prognose (Kohorten-Komponenten-Modell) gegenüber dem Bestand 31.12.{run.base_year}, in %; "
-        f"schraffiert: Altersgruppe unter {fmt.number(rules.min_base or 0)} Einwohnern. {SOURCE}.",
+        title=title,
+        note=note,
     )
 
 

@@ -10,8 +10,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
 
+from . import city_totals as official_totals
 from . import confidentiality_secondary as eng
+from .city_totals import SUPPRESSED_RANGE
 from .confidentiality import CITY_ID, LEVELS, MEASURE_RELATIONS, Rules, _initial_status
 from .errors import DataValidationError
 
@@ -42,8 +46,64 @@ def _measure_groups(measures: Sequence[str]) -> list[tuple[list[str], list[tuple
     return sorted(out, key=lambda g: g[0][0])
 
 
+def _interval_disclosed(
+    a: sp.csr_matrix, values: np.ndarray, status: np.ndarray, delivered: np.ndarray, focus: np.ndarray
+) -> np.ndarray:
+    """Unpublished cells an outsider can pin to a single integer, knowing each delivered "*" is 1 or 2.
+
+    The exact check of :func:`confidentiality_secondary.determined_unknowns` only uses non-negativity. Once an
+    official city total is published, the range of delivered suppressed cells (``delivered``, BA rule:
+    :data:`workbench.city_totals.SUPPRESSED_RANGE`) becomes usable too: e.g. a district determined from the
+    city total with two "*" areas summing to 2 reveals both as 1. Only the unknowns linked (through relations
+    between unknowns) to a relation that holds a cell of ``focus`` (the published official totals) are tested:
+    for each, minimise and maximise it by linear programming over ``A_u u = b`` with ``u`` in [1, 2] for
+    delivered "*" and ≥ 0 otherwise; an LP range below 1 leaves one integer. An infeasible system (published
+    totals contradict the ranges) counts as disclosure of every tested cell.
+    """
+    n = values.shape[0]
+    out = np.zeros(n, dtype=bool)
+    hidden = status != eng.SHOWN
+    if not hidden.any() or not focus.any():
+        return out
+    unk = np.flatnonzero(hidden)
+    rhs = -(a @ np.where(hidden, 0.0, np.nan_to_num(values)))
+    a_u = a[:, unk].tocsr()
+    focus_rows = np.flatnonzero(np.asarray(abs(a[:, np.flatnonzero(focus)]).sum(axis=1)).ravel() > 0)
+    adj = (abs(a_u).T @ abs(a_u)).tocsr()
+    _, lab = connected_components(adj, directed=False)
+    start = np.unique(a_u[focus_rows].indices)
+    if start.size == 0:
+        return out
+    cols = np.flatnonzero(np.isin(lab, np.unique(lab[start])))
+    sub = a_u[:, cols].tocsr()
+    rows = np.flatnonzero(np.diff(sub.indptr) > 0)
+    sub, b = sub[rows], rhs[rows]
+    lo, hi = SUPPRESSED_RANGE
+    bounds = [(lo, hi) if delivered[unk[j]] else (0, None) for j in cols]
+    tested = unk[cols]
+    protect = np.isin(status[tested], (eng.PRIMARY, eng.SECONDARY, eng.INPUT))
+    for i in np.flatnonzero(protect):
+        span = []
+        for sign in (1.0, -1.0):
+            cost = np.zeros(cols.size)
+            cost[i] = sign
+            res = linprog(cost, A_eq=sub, b_eq=b, bounds=bounds, method="highs")
+            if res.status == 2:  # infeasible: the published cells contradict the known ranges
+                out[tested[protect]] = True
+                return out
+            span.append(sign * res.fun if res.status == 0 else (np.inf if sign < 0 else -np.inf))
+        if span[1] - span[0] < 1.0 - 1e-6:
+            out[tested[i]] = True
+    return out
+
+
 def protect_counts(
-    counts: pd.DataFrame, keys: pd.DataFrame, rules: Rules, measures: Sequence[str] | None = None
+    counts: pd.DataFrame,
+    keys: pd.DataFrame,
+    rules: Rules,
+    measures: Sequence[str] | None = None,
+    *,
+    city_totals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Protect the count cube once for the whole report, at all levels Sozialraum, Stadtbezirk and Stadt.
 
@@ -54,6 +114,13 @@ def protect_counts(
     suppression. Returns one row per level × unit × year × measure: level, unit_id, year, measure, value (true
     value, NaN when unknown), published_value (NaN unless shown), status (shown / primary / secondary / input /
     missing), sorted by level, unit_id, year, measure. Deterministic.
+
+    ``city_totals`` (year, measure, value; ``Dataset.city_totals``): official city totals of deliveries with
+    suppressed areas. A city cell that would be ``input`` becomes the known official total and takes part in
+    secondary suppression like any known total: it is published only when no suppressed cell becomes
+    recoverable, neither exactly (relations and non-negativity) nor by the known range of a delivered "*"
+    (1 or 2, :func:`_interval_disclosed`); otherwise it is withheld (status ``secondary``). Delivered "*" cells
+    stay unknown (NaN) and are never published.
     """
     missing_cols = [c for c in _COUNT_COLS if c not in counts.columns]
     if missing_cols:
@@ -100,6 +167,7 @@ def protect_counts(
     if np.any(vals[~flags & ~np.isnan(vals)] < 0):
         raise DataValidationError("negative Fallzahl", where="counts.value")
     years = sorted(int(y) for y in c["year"].unique())
+    totals = official_totals.lookup(official_totals.validate(city_totals, where="city_totals"))
     n_a, n_d = len(areas), len(districts)
     n_u = n_a + n_d + 1
     a_pos = {a: i for i, a in enumerate(areas)}
@@ -146,7 +214,7 @@ def protect_counts(
             (t + b * size, [p + b * size for p in parts]) for b in range(len(blocks)) for t, parts in template
         ]
         amat = sp.block_diag([eng.relation_matrix(size, template)] * len(blocks), format="csr")
-        num_parts, marked_parts = [], []
+        num_parts, marked_parts, delivered_parts, official_parts = [], [], [], []
         for members, year in blocks:
             rows = np.array([m_pos[m] for m in members])
             yk = y_pos[year]
@@ -159,11 +227,42 @@ def protect_counts(
             d_v[d_nan] = np.nan
             s_v = np.where(d_nan.any(axis=1), np.nan, np.nan_to_num(d_v).sum(axis=1))[:, None]
             s_in = d_in.any(axis=1)[:, None]
+            s_off = np.zeros((g, 1), dtype=bool)
+            for k, m in enumerate(members):
+                total = totals.get((year, m))
+                if total is None or not np.isnan(s_v[k, 0]):
+                    continue  # no official total, or the city sum is known anyway
+                visible = float(np.nansum(area_v[k]))
+                if total < visible - 0.5:
+                    raise DataValidationError(
+                        f"amtliche Gesamtzahl {total:g} kleiner als die Summe der sichtbaren Sozialräume "
+                        f"({visible:g})",
+                        where=f"city_totals, Merkmal {m}, Jahr {year}",
+                        hint="Summenzeile 'Stadt insgesamt' der Lieferung prüfen (`make data`)",
+                    )
+                s_v[k, 0], s_in[k, 0], s_off[k, 0] = total, False, True
             num_parts.append(np.hstack([area_v, d_v, s_v]).reshape(-1))
             marked_parts.append(np.hstack([area_in, d_in, s_in]).reshape(-1))
+            delivered_parts.append(np.hstack([area_in, np.zeros_like(d_in), np.zeros_like(s_in)]).reshape(-1))
+            official_parts.append(np.hstack([np.zeros_like(area_in), np.zeros_like(d_in), s_off]).reshape(-1))
         num = np.concatenate(num_parts)
-        status = _initial_status(num, np.concatenate(marked_parts), rules)
-        status = eng.protect_flat(num, status, relations, a=amat)
+        start = _initial_status(num, np.concatenate(marked_parts), rules)
+        status = eng.protect_flat(num, start, relations, a=amat)
+        official = np.concatenate(official_parts)
+        if official.any():
+            delivered = np.concatenate(delivered_parts)
+            block_of = np.arange(num.size) // size
+            for _ in range(int(official.sum()) + 1):
+                shown = official & (status == eng.SHOWN)
+                bad = _interval_disclosed(amat, num, status, delivered, shown)
+                if not bad.any():
+                    break
+                # withhold one published official total per affected block, then protect again
+                for blk in np.unique(block_of[bad]):
+                    cand = np.flatnonzero(shown & (block_of == blk))
+                    if cand.size:
+                        start[cand[0]] = eng.SECONDARY
+                status = eng.protect_flat(num, start, relations, a=amat)
         out_frames.append(
             pd.DataFrame(
                 {

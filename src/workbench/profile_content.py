@@ -171,6 +171,13 @@ def add_cell_classes(table_html: str, classes: list[list[str | None]]) -> str:
     return re.sub(r"<td(?= )", repl, table_html)
 
 
+def short_label(label: str, width: int = 34) -> str:
+    """Label for narrow chart columns: a trailing parenthesis is dropped, then cut with "…" at ``width``."""
+    if len(label) > width:
+        label = re.sub(r"\s*\([^)]*\)\s*$", "", label)
+    return label if len(label) <= width else label[: width - 1].rstrip() + "…"
+
+
 def trend_class(trend: str, polarity: str) -> str | None:
     """CSS class of a trend marker: rising is worse when high is bad, better when high is good."""
     if trend not in ("steigend", "fallend") or polarity == "neutral":
@@ -356,7 +363,7 @@ class Profile:
         a, c = self.rows["area"], self.rows["city"]
         out = pd.DataFrame(
             {
-                "label": [self.meta[i].label for i in self.order],
+                "label": [short_label(self.meta[i].label) for i in self.order],
                 "value": a["pub_value"].to_numpy(dtype=float),
                 "city_value": c["pub_value"].to_numpy(dtype=float),
                 "min": q[0.0].to_numpy(dtype=float),
@@ -414,8 +421,10 @@ class Profile:
         """Small multiples of the main social indicators over all years: area (band = 95 % CI) and city."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
 
-        from .plots import add_note, trend_chart
+        from .plots import add_note, load_colours, trend_chart
 
         ids = [i for i in indicators if i in self.meta]
         t = self.ch.indicators
@@ -441,6 +450,7 @@ class Profile:
                 lower="pub_lower95",
                 upper="pub_upper95",
                 benchmark="city",
+                benchmark_label="_Stadt",  # no legend per panel; one legend for the figure below
                 unit=ind.unit,
                 title=ind.label,
                 marker_text=marker,
@@ -449,11 +459,24 @@ class Profile:
             ax.title.set_fontsize(9)
         for ax in axes[len(ids) :]:
             ax.set_axis_off()
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0, 1, 0.96))
+        colours = load_colours()
+        fig.legend(
+            handles=[
+                Line2D([], [], color=colours["lines"]["bar"], marker="o", markersize=4, label=self.name),
+                Patch(facecolor=colours["lines"]["bar"], alpha=0.18, label="95-%-Konfidenzintervall"),
+                Line2D([], [], color=colours["lines"]["benchmark"], linestyle="--", label="Stadt"),
+            ],
+            loc="upper center",
+            ncol=3,
+            frameon=False,
+            fontsize=9,
+        )
         add_note(
             fig,
             "Linie: Sozialraum mit 95-%-Konfidenzintervall (Band, Wilson); gestrichelt: Stadt. Trend: "
-            "χ²-Trendtest über die letzten 5 Jahre, 99,8 %. Fehlende Punkte: geheimgehalten. "
+            "χ²-Trendtest über die letzten 5 Jahre, 99,8 %. Fehlende Punkte: geheimgehalten; fehlender Stadtwert: "
+            "ein Teilwert wurde bereits geheimgehalten geliefert. "
             "Quellen: Bundesagentur für Arbeit, Sozialamt, Einwohnermelderegister.",
         )
         return fig
@@ -466,7 +489,7 @@ class Profile:
             self.area_id,
             districts=self.ch.ds.districts,
             title=f"Lage von {self.name}",
-            note="Grenzen: Stadtbezirke (dunkel), Sozialräume (hell).",
+            note="Dunkle Linien: Stadtbezirke.",
         )
 
     # ---------------------------------------------------------------- monitoring

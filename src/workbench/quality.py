@@ -264,10 +264,18 @@ def indicator_methods_table(catalogue) -> str:
     )
 
 
+def _small_range(threshold: int) -> str:
+    if threshold <= 2:
+        return "von 1" if threshold == 2 else "(keine)"
+    if threshold == 3:
+        return "von 1 und 2"
+    return f"von 1 bis {threshold - 1}"
+
+
 def confidentiality_text(rules: Rules) -> str:
     """German Markdown list of the confidentiality rules of the report."""
     lines = [
-        f"- Fallzahlen von 1 bis {rules.threshold - 1} werden nie veröffentlicht (Schwelle {rules.threshold}); "
+        f"- Fallzahlen {_small_range(rules.threshold)} werden nie veröffentlicht (Schwelle {rules.threshold}); "
         + ("die Null wird gezeigt." if rules.show_zero else "auch die Null wird gesperrt."),
         "- Sekundärsperrung: Wo Summen (Stadtbezirk, Stadt, Zeilen- und Spaltensummen) veröffentlicht werden, "
         "werden weitere Zellen gesperrt, bis sich keine gesperrte Zahl mehr zurückrechnen lässt (Prüfung mit "

@@ -63,7 +63,13 @@ class Chapter:
         from .reporttables import protect_indicators
 
         def build() -> pd.DataFrame:
-            table = compute(self.catalogue, self.ds.population, self.ds.counts, self.ds.keys)
+            table = compute(
+                self.catalogue,
+                self.ds.population,
+                self.ds.counts,
+                self.ds.keys,
+                city_totals=self.ds.city_totals,
+            )
             return protect_indicators(table, self.catalogue, self.protected_counts, self.rules)
 
         return self._cached("indicators", build)
@@ -82,6 +88,7 @@ class Chapter:
             json.dumps(self.ds.manifest, sort_keys=True),
             self.catalogue.path.read_text(encoding="utf-8") if self.catalogue.path else "",
             json.dumps(self.cfg.confidentiality, sort_keys=True, default=str),
+            _code_version(),
         ]
         digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
         path = self.cfg.paths.processed / "cache" / f"{name}-{digest}.parquet"
@@ -113,6 +120,16 @@ class Chapter:
         from IPython.display import Markdown, display
 
         display(Markdown(markdown))
+
+
+def _code_version() -> str:
+    """Hash of the package's source, so cached results are rebuilt when the code changes."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def setup(config_file: str | Path = "config/report.yaml") -> Chapter:

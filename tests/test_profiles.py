@@ -212,7 +212,7 @@ def test_build_profiles_writes_audited_pages(built):
         page = (folder / f"{a}.html").read_text(encoding="utf-8")
         assert f'data-wb-table="steckbrief-{a}-2024"' in page
         assert "Sozialraumprofil" in page and "profile_content" not in page  # no code in the page
-        assert 'class="jp-InputArea' not in page
+        assert "chapter.setup" not in page and "from workbench import" not in page
     overview = (folder / "index.html").read_text(encoding="utf-8")
     assert all(f'href="{a}.html"' in overview for a in ids)
     assert 'href="../index.html"' in overview and "data:image/png;base64," in overview

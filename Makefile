@@ -3,7 +3,6 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.DELETE_ON_ERROR:
 
 PYTHON   ?= python3
 VENV     := .venv

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from shapely.geometry import box
 
 from . import fmt
 from .confidentiality import primary_mask
@@ -33,6 +34,8 @@ from .tables import html_table
 MAIN_TRENDS = ("sgb2_quote", "kinderarmut", "altersarmut", "alo_quote", "jugend_alo", "alleinerziehende")
 #: Facilities within this distance (metres) of the area boundary count as "in der Nähe".
 NEAR_METRES = 1000.0
+#: Above this many areas the locator map draws Stadtbezirke as background instead of every area.
+LOCATOR_MAX_AREAS = 150
 BAND = 5
 TOP_BAND = 90
 
@@ -482,14 +485,19 @@ class Profile:
         return fig
 
     def location_figure(self):
+        """Locator map; in cities with more than ``LOCATOR_MAX_AREAS`` areas the background shows the
+        Stadtbezirke instead of every area (same picture at this size, far less drawing)."""
         from .maps import location_map
 
+        areas, districts = self.ch.ds.areas, self.ch.ds.districts
+        note = "Dunkle Linien: Stadtbezirke."
+        if len(areas) > LOCATOR_MAX_AREAS:
+            own = areas.loc[areas["area_id"].astype(str) == self.area_id, ["area_id", "geometry"]]
+            back = districts[["district_id", "geometry"]].rename(columns={"district_id": "area_id"})
+            back = back.assign(area_id="Bezirk " + back["area_id"].astype(str))
+            areas = pd.concat([back, own], ignore_index=True)
         return location_map(
-            self.ch.ds.areas,
-            self.area_id,
-            districts=self.ch.ds.districts,
-            title=f"Lage von {self.name}",
-            note="Dunkle Linien: Stadtbezirke.",
+            areas, self.area_id, districts=districts, title=f"Lage von {self.name}", note=note
         )
 
     # ---------------------------------------------------------------- monitoring
@@ -557,11 +565,18 @@ class Profile:
         sel["where"] = np.where(inside[inside | near], "im Sozialraum", "in der Nähe")
         return sel
 
+    def _areas_around(self):
+        """Areas intersecting a window around this area (the facility map only shows that window)."""
+        areas = self.ch.ds.areas
+        x0, y0, x1, y1 = areas.loc[areas["area_id"].astype(str) == self.area_id].total_bounds
+        pad = max(x1 - x0, y1 - y0) + NEAR_METRES
+        return areas.iloc[areas.sindex.query(box(x0 - pad, y0 - pad, x1 + pad, y1 + pad))].sort_index()
+
     def facility_figure(self):
         from .maps import facility_map
 
         return facility_map(
-            self.ch.ds.areas,
+            self._areas_around(),
             self.facilities,
             highlight_id=self.area_id,
             districts=self.ch.ds.districts,

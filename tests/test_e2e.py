@@ -48,7 +48,7 @@ def test_all_chapters_and_profiles_published(built):
         assert html.exists(), name
         assert f'href="html/{name}.html"' in index
         text = html.read_text(encoding="utf-8")
-        assert "jp-InputArea" not in text and "def " not in text  # no code visible
+        assert 'class="jp-InputArea' not in text and 'class="highlight' not in text  # no code visible
     assert "Sozialbericht" in index and "SHA-256" in index and "pandas" in index
     assert "executed" not in index
     profiles = sorted((reports / "profiles").glob("*.html"))

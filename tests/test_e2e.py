@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -48,7 +49,8 @@ def test_all_chapters_and_profiles_published(built):
         assert html.exists(), name
         assert f'href="html/{name}.html"' in index
         text = html.read_text(encoding="utf-8")
-        assert 'class="jp-InputArea' not in text and 'class="highlight' not in text  # no code visible
+        soup = BeautifulSoup(text, "html.parser")
+        assert not soup.select(".jp-CodeMirrorEditor, .highlight, .jp-InputPrompt"), name  # no code visible
     assert "Sozialbericht" in index and "SHA-256" in index and "pandas" in index
     assert "executed" not in index
     profiles = sorted((reports / "profiles").glob("*.html"))

@@ -87,3 +87,17 @@ def test_chapter_indicator_list_from_config(ctx):
         "jugend_alo",
         "alleinerziehende",
     ]
+
+
+def test_indicator_workbook_is_published_safely(ctx, tmp_path):
+    ds, cat, rules, prot, table = ctx
+    year = max(ds.years)
+    path = tmp_path / "tabellen" / "indikatoren.xlsx"
+    reporttables.indicator_workbook(table, cat, ds.keys, year, path)
+    assert audit_path(tmp_path) == []
+    sheet = pd.read_excel(path, sheet_name=f"Indikatoren {year}", header=None)
+    hidden = table[(table.year == year) & (table.level == "sozialraum") & ~table.status.isin(["shown", "missing"])]
+    assert int((sheet == "•").sum().sum()) >= len(hidden) > 0
+    # the workbook publishes rates and shares only, no raw counts
+    meta = pd.read_excel(path, sheet_name="_wb_meta", header=None)
+    assert not meta.astype(str).apply(lambda c: c.str.contains('"count"')).any().any()

@@ -107,6 +107,19 @@ def build_chapter(name: str, config_path: str | Path | None = None) -> Path:
     return html_path
 
 
+def _indicator_workbook(cfg: ReportConfig) -> str | None:
+    """Write the Excel appendix of published indicator values; its path relative to the reports folder."""
+    from .chapter import Chapter
+    from .reporttables import indicator_workbook
+
+    if cfg.source is None:
+        return None
+    ch = Chapter(cfg.source)
+    name = f"tabellen/indikatoren_{ch.year}.xlsx"
+    indicator_workbook(ch.indicators, ch.catalogue, ch.ds.keys, ch.year, cfg.paths.reports / name)
+    return name
+
+
 def build_index(config_path: str | Path | None = None) -> Path:
     """Write ``reports/index.html``: chapters, profiles, provenance (hashes, parameters, versions)."""
     cfg = load_report_config(config_path)
@@ -126,6 +139,12 @@ def build_index(config_path: str | Path | None = None) -> Path:
             items.append(
                 f"<li>{html.escape(meta['title'])} – <em>nicht erstellt (Fehler beim Bau, siehe Konsole)</em></li>"
             )
+    workbook = _indicator_workbook(cfg)
+    if workbook:
+        items.append(
+            f'<li><a href="{workbook}">Tabellenanhang (Excel)</a><br>'
+            "Alle Indikatoren je Sozialraum, Stadtbezirk und Stadt im Berichtsjahr, mit Definitionen.</li>"
+        )
     if (cfg.paths.profiles / "index.html").exists():
         items.append(
             '<li><a href="profiles/index.html">Sozialraumprofile</a><br>'

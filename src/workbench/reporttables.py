@@ -186,3 +186,58 @@ def protect_indicators(
     for col in ("cmp_city", "cmp_parent", "cmp_city_998"):
         df[col] = df[col].where(~hidden, "nicht verglichen")
     return df.drop(columns=["numerator_measure", "denominator_measure"])
+
+
+def indicator_workbook(table: pd.DataFrame, catalogue, keys: pd.DataFrame, year: int, path) -> None:
+    """Excel appendix: every catalogue indicator for every Sozialraum, Stadtbezirk and the city in ``year``.
+
+    Published values only (``pub_value``); suppressed cells hold the suppression sign. One sheet with values,
+    one with the indicator definitions; metadata for the audit in the hidden sheet.
+    """
+    from .tables import write_xlsx
+
+    sel = table[table["year"] == year]
+    labels = pd.concat(
+        [unit_labels(keys, "sozialraum"), unit_labels(keys, "stadtbezirk"), unit_labels(keys, "stadt")]
+    )
+    order = list(labels.index)
+    wide = sel.pivot_table(index="unit_id", columns="indicator", values="pub_value", aggfunc="first")
+    status = sel.pivot_table(index="unit_id", columns="indicator", values="status", aggfunc="first")
+    inds = [i for i in catalogue.indicators if i.id in wide.columns]
+    wide = wide.reindex(index=order, columns=[i.id for i in inds])
+    status = status.reindex(index=order, columns=[i.id for i in inds])
+    names = {i.id: f"{i.label} ({i.unit})" for i in inds}
+    wide.index = pd.Index(labels.loc[order].to_numpy(), name="Gebiet")
+    status.index = wide.index
+    suppressed = (status.ne("shown") & status.ne("missing") & status.notna()).rename(columns=names)
+    wide = wide.rename(columns=names)
+    kinds = {names[i.id]: "share" if i.unit == "%" else "rate" for i in inds}
+    fmts = {names[i.id]: {"decimals": i.decimals, "unit": i.unit} for i in inds}
+    defs = pd.DataFrame(
+        {
+            "Indikator": [i.label for i in inds],
+            "Definition": [i.definition for i in inds],
+            "Einheit": [i.unit for i in inds],
+            "Polarität": [i.polarity for i in inds],
+            "Intervall": [i.method for i in inds],
+            "Quelle": [i.source for i in inds],
+        },
+        index=pd.Index([i.id for i in inds], name="id"),
+    )
+    write_xlsx(
+        {
+            f"Indikatoren {year}": (
+                wide,
+                kinds,
+                None,
+                {
+                    "suppressed": suppressed,
+                    "number_formats": fmts,
+                    "caption": f"Indikatoren je Gebiet {year}",
+                    "footnotes": ["• = geheimgehalten (Fallzahl unter 3 oder rückrechenbar)."],
+                },
+            ),
+            "Definitionen": (defs, {c: "text" for c in defs.columns}, None),
+        },
+        path,
+    )

@@ -4,7 +4,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+ifeq ($(filter lab test,$(MAKECMDGOALS)),)
 MAKEFLAGS += --jobs=$(JOBS) --output-sync=target
+endif
 
 PYTHON   ?= python3
 VENV     := .venv

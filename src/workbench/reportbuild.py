@@ -76,7 +76,12 @@ def _rel(path: Path) -> str:
 
 def chapter_parameters(cfg: ReportConfig) -> dict:
     """Papermill parameters every chapter receives (the report config as a relative path)."""
-    return {"config_file": _rel(cfg.source) if cfg.source else "config/report.yaml"}
+    if cfg.source is None:
+        return {"config_file": "config/report.yaml"}
+    try:
+        return {"config_file": str(cfg.source.resolve().relative_to(ROOT))}
+    except ValueError:
+        return {"config_file": str(cfg.source.resolve())}
 
 
 def build_chapter(name: str, config_path: str | Path | None = None) -> Path:

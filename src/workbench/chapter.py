@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .config import ROOT, ReportConfig, load_report_config  # noqa: E402
-from .dataset import Dataset  # noqa: E402
+from .dataset import Dataset, read_memo  # noqa: E402
 
 
 class Chapter:
@@ -77,7 +77,8 @@ class Chapter:
     def _cached(self, name: str, build) -> pd.DataFrame:
         """Internal cache in ``data/processed/cache`` keyed by the data manifest, catalogue and rules.
 
-        Profiles run the same computation once per area; the cache makes that once per build.
+        Profiles run the same computation once per area; the cache makes that once per build, and the
+        per-process memo (:func:`workbench.dataset.read_memo`) one parquet read per worker.
         """
         import hashlib
         import json
@@ -93,7 +94,7 @@ class Chapter:
         digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
         path = self.cfg.paths.processed / "cache" / f"{name}-{digest}.parquet"
         if path.exists():
-            return pd.read_parquet(path)
+            return read_memo(path, pd.read_parquet)
         df = build()
         atomic_write(path, lambda p: df.to_parquet(p, index=False))
         return df

@@ -1,4 +1,10 @@
-"""Load the processed tables of one report (see docs/DATA_CONTRACT.md), read once and cached."""
+"""Load the processed tables of one report (see docs/DATA_CONTRACT.md), read once and cached.
+
+Two levels of caching: per :class:`Dataset` object (``cached_property``) and per process (:func:`read_memo`,
+keyed by absolute path, modification time and size of the file). The process memo lets the warm kernels of
+the profile engine read each table once per worker instead of once per profile; the processed files are
+immutable inputs of a build, and a changed file (new mtime/size) is read again.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,30 @@ import geopandas as gpd
 import pandas as pd
 
 from .errors import DataValidationError
+
+_MEMO: dict[tuple, object] = {}
+_MEMO_MAX = 64
+
+
+def read_memo(path: Path, loader, *extra: object):
+    """``loader(path)`` memoised per process by (absolute path, mtime_ns, size, ``extra``).
+
+    Returns a shallow copy of the stored frame: with pandas copy-on-write a caller that modifies it gets its
+    own copy of what it changes, so the memo (and other profiles in the same worker) never see the change.
+    """
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size, *extra)
+    if key not in _MEMO:
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[key] = loader(path)
+    value = _MEMO[key]
+    return value.copy(deep=False) if isinstance(value, pd.DataFrame) else value
+
+
+def clear_memo() -> None:
+    """Forget all memoised tables of this process (tests; long-running sessions)."""
+    _MEMO.clear()
 
 
 class Dataset:
@@ -32,7 +62,7 @@ class Dataset:
         return path
 
     def _parquet(self, name: str) -> pd.DataFrame:
-        return pd.read_parquet(self._path(f"{name}.parquet"))
+        return read_memo(self._path(f"{name}.parquet"), pd.read_parquet)
 
     @cached_property
     def manifest(self) -> dict:
@@ -62,7 +92,7 @@ class Dataset:
             from .city_totals import empty
 
             return empty()
-        return pd.read_parquet(p)
+        return read_memo(p, pd.read_parquet)
 
     @cached_property
     def events(self) -> pd.DataFrame:
@@ -71,34 +101,44 @@ class Dataset:
     @cached_property
     def areas(self) -> gpd.GeoDataFrame:
         """Sozialraum polygons with names, district and population of the latest year."""
-        return gpd.read_file(self._path("areas.gpkg"), layer="sozialraum")
+        return read_memo(
+            self._path("areas.gpkg"), lambda p: gpd.read_file(p, layer="sozialraum"), "sozialraum"
+        )
 
     @cached_property
     def districts(self) -> gpd.GeoDataFrame:
-        return gpd.read_file(self._path("areas.gpkg"), layer="stadtbezirk")
+        return read_memo(
+            self._path("areas.gpkg"), lambda p: gpd.read_file(p, layer="stadtbezirk"), "stadtbezirk"
+        )
 
     @cached_property
     def facilities(self) -> gpd.GeoDataFrame:
-        return gpd.read_file(self._path("facilities.gpkg"))
+        return read_memo(self._path("facilities.gpkg"), gpd.read_file)
 
     @cached_property
     def survey(self) -> pd.DataFrame | None:
         p = self.processed / "survey.parquet"
-        return pd.read_parquet(p) if p.exists() else None
+        return read_memo(p, pd.read_parquet) if p.exists() else None
 
     @cached_property
     def measures(self) -> pd.DataFrame | None:
         p = self.processed / "measures.parquet"
-        return pd.read_parquet(p) if p.exists() else None
+        return read_memo(p, pd.read_parquet) if p.exists() else None
 
     @cached_property
     def kpis(self) -> pd.DataFrame | None:
         p = self.processed / "kpis.parquet"
-        return pd.read_parquet(p) if p.exists() else None
+        return read_memo(p, pd.read_parquet) if p.exists() else None
 
     @cached_property
     def years(self) -> list[int]:
-        return sorted(int(y) for y in self.population["year"].unique())
+        """Years of the population table (reads only the ``year`` column unless population is loaded)."""
+        if "population" in self.__dict__:
+            years = self.population["year"]
+        else:
+            path = self._path("population.parquet")
+            years = read_memo(path, lambda p: pd.read_parquet(p, columns=["year"]), "year")["year"]
+        return sorted(int(y) for y in years.unique())
 
     @cached_property
     def area_keys(self) -> pd.DataFrame:

@@ -6,10 +6,11 @@ count could leak), population bands with counts 1 … threshold−1 withheld. Ev
 (indicators, the MSS index of :mod:`workbench.monitoring` with its class stability, age bands of every area)
 is computed once per build and cached on disk (``ch._cached``), so one profile only selects rows and draws (well under a second).
 
+This module holds data and tables; the figures (inline SVG) are in :mod:`workbench.profile_figures`.
 Usage in the notebook::
 
     p = profile_content.Profile(ch, area_id)
-    ch.text(p.title_markdown()); ch.table(p.steckbrief_html()); ch.figure(p.spine_figure()) ...
+    ch.text(p.title_markdown()); ch.table(p.steckbrief_html()); pf.show(pf.spine(p)) ...
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from shapely.geometry import box
 
 from . import fmt
 from .confidentiality import primary_mask
@@ -381,125 +381,6 @@ class Profile:
         )
         return out[np.isfinite(out["min"]) & np.isfinite(out["city_value"])]
 
-    def spine_figure(self):
-        from .plots import spine_chart
-
-        return spine_chart(
-            self.spine_rows(),
-            area_label=self.name,
-            city_label="Stadt",
-            title=f"{self.name} im Vergleich mit der Stadt und allen Sozialräumen, {self.year}",
-            note="Punkt: Sozialraum, Farbe nach Vergleich mit der Stadt (95-%-Konfidenzintervall); "
-            "senkrechte Linie: Stadt; helle Fläche: Spannweite, dunkle Fläche: mittlere 50 % aller "
-            "Sozialräume (nur veröffentlichte Werte). Quellen: Einwohnermelderegister, Bundesagentur für Arbeit.",
-        )
-
-    def pyramid_figure(self):
-        """Age pyramid of the area (bars) against the city (line); bands with 1–2 persons not drawn."""
-        from .plots import pyramid
-
-        ch = self.ch
-        bands = age_bands(ch)
-        area = bands[bands["unit_id"].astype(str) == self.area_id]
-        city = bands[bands["unit_id"] == "stadt"]
-        hidden = int(((area["count"] > 0) & (area["published"] == 0)).sum())
-        note = (
-            "Anteile in % der Einwohner des Sozialraums bzw. der Stadt, 5-Jahres-Altersgruppen; "
-            "Quelle: Einwohnermelderegister, Stichtag 31.12."
-        )
-        if hidden:
-            note += f" {fmt.count_word(hidden, 'Gruppe', 'Gruppen')} mit weniger als {ch.rules.threshold} "
-            note += "Personen nicht dargestellt (Geheimhaltung)."
-        return pyramid(
-            area.rename(columns={"published": "value"}),
-            city.rename(columns={"published": "value"}),
-            value_col="value",
-            label_a=self.name,
-            label_b=ch.city,
-            title=f"Altersaufbau {self.name} und {ch.city}, {fmt.reference_date(self.year)}",
-            note=note,
-        )
-
-    def trend_figure(self, indicators: tuple[str, ...] = MAIN_TRENDS):
-        """Small multiples of the main social indicators over all years: area (band = 95 % CI) and city."""
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from matplotlib.lines import Line2D
-        from matplotlib.patches import Patch
-
-        from .plots import add_note, load_colours, trend_chart
-
-        ids = [i for i in indicators if i in self.meta]
-        t = self.ch.indicators
-        hist = t[t["indicator"].isin(ids)]
-        area = hist[(hist["level"] == "sozialraum") & (hist["unit_id"] == self.area_id)]
-        city = hist[hist["level"] == "stadt"].set_index(["indicator", "year"])["pub_value"]
-        ncol = 2
-        nrow = max(1, -(-len(ids) // ncol))
-        fig = Figure(figsize=(10.0, 2.9 * nrow))
-        FigureCanvasAgg(fig)
-        axes = fig.subplots(nrow, ncol, squeeze=False).ravel()
-        for ax, ind_id in zip(axes, ids, strict=False):
-            ind = self.meta[ind_id]
-            d = area[area["indicator"] == ind_id].sort_values("year")
-            d = d.assign(city=[city.get((ind_id, y), np.nan) for y in d["year"]])
-            last = d[d["year"] == self.year]
-            marker = None
-            if len(last) and last["status"].iloc[0] == "shown":
-                marker = f"Trend: {TREND_TEXT.get(str(last['trend'].iloc[0]), 'nicht berechenbar')}"
-            trend_chart(
-                d,
-                value="pub_value",
-                lower="pub_lower95",
-                upper="pub_upper95",
-                benchmark="city",
-                benchmark_label="_Stadt",  # no legend per panel; one legend for the figure below
-                unit=ind.unit,
-                title=ind.label,
-                marker_text=marker,
-                ax=ax,
-            )
-            ax.title.set_fontsize(9)
-        for ax in axes[len(ids) :]:
-            ax.set_axis_off()
-        fig.tight_layout(rect=(0, 0, 1, 0.96))
-        colours = load_colours()
-        fig.legend(
-            handles=[
-                Line2D([], [], color=colours["lines"]["bar"], marker="o", markersize=4, label=self.name),
-                Patch(facecolor=colours["lines"]["bar"], alpha=0.18, label="95-%-Konfidenzintervall"),
-                Line2D([], [], color=colours["lines"]["benchmark"], linestyle="--", label="Stadt"),
-            ],
-            loc="upper center",
-            ncol=3,
-            frameon=False,
-            fontsize=9,
-        )
-        add_note(
-            fig,
-            "Linie: Sozialraum mit 95-%-Konfidenzintervall (Band, Wilson); gestrichelt: Stadt. Trend: "
-            "χ²-Trendtest über die letzten 5 Jahre, 99,8 %. Fehlende Punkte: geheimgehalten; fehlender Stadtwert: "
-            "ein Teilwert wurde bereits geheimgehalten geliefert. "
-            "Quellen: Bundesagentur für Arbeit, Sozialamt, Einwohnermelderegister.",
-        )
-        return fig
-
-    def location_figure(self):
-        """Locator map; in cities with more than ``LOCATOR_MAX_AREAS`` areas the background shows the
-        Stadtbezirke instead of every area (same picture at this size, far less drawing)."""
-        from .maps import location_map
-
-        areas, districts = self.ch.ds.areas, self.ch.ds.districts
-        note = "Dunkle Linien: Stadtbezirke."
-        if len(areas) > LOCATOR_MAX_AREAS:
-            own = areas.loc[areas["area_id"].astype(str) == self.area_id, ["area_id", "geometry"]]
-            back = districts[["district_id", "geometry"]].rename(columns={"district_id": "area_id"})
-            back = back.assign(area_id="Bezirk " + back["area_id"].astype(str))
-            areas = pd.concat([back, own], ignore_index=True)
-        return location_map(
-            areas, self.area_id, districts=districts, title=f"Lage von {self.name}", note=note
-        )
-
     # ---------------------------------------------------------------- monitoring
     def monitoring(self) -> pd.Series | None:
         """This area's row of the cached MSS classes (see :func:`mss_classes`); None when not in the data."""
@@ -564,26 +445,6 @@ class Profile:
         sel = fac[inside | near].copy()
         sel["where"] = np.where(inside[inside | near], "im Sozialraum", "in der Nähe")
         return sel
-
-    def _areas_around(self):
-        """Areas intersecting a window around this area (the facility map only shows that window)."""
-        areas = self.ch.ds.areas
-        x0, y0, x1, y1 = areas.loc[areas["area_id"].astype(str) == self.area_id].total_bounds
-        pad = max(x1 - x0, y1 - y0) + NEAR_METRES
-        return areas.iloc[areas.sindex.query(box(x0 - pad, y0 - pad, x1 + pad, y1 + pad))].sort_index()
-
-    def facility_figure(self):
-        from .maps import facility_map
-
-        return facility_map(
-            self._areas_around(),
-            self.facilities,
-            highlight_id=self.area_id,
-            districts=self.ch.ds.districts,
-            title=f"Einrichtungen in und um {self.name}",
-            note=f"Gezeigt: Einrichtungen im Sozialraum und bis {fmt.number(NEAR_METRES)} m um ihn herum; "
-            "Legende zählt die Einrichtungen im Sozialraum. Quelle: Einrichtungsverzeichnis der Stadt.",
-        )
 
     def facility_html(self) -> str:
         """Facilities by type, in the area and nearby.

@@ -11,6 +11,7 @@ import io
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -203,6 +204,32 @@ def check_duplicates(df: pd.DataFrame, cols: list[str], *, path: Path, row_offse
             where=f"Zeilen {', '.join(str(r + row_offset) for r in twin)}",
             hint="Jede Kombination darf nur einmal vorkommen; doppelte Zeilen entfernen.",
         )
+
+
+def deterministic_xlsx(data: bytes, stamp: str = "2000-01-01T00:00:00Z") -> bytes:
+    """Re-pack an XLSX (a ZIP) so that the same workbook always gives the same bytes.
+
+    Every entry gets the fixed date of ``stamp`` (ISO 8601, UTC) and fixed permissions, and the created/modified
+    document properties in ``docProps/core.xml`` are set to ``stamp``; openpyxl would otherwise write the
+    current time into both.
+    """
+    date_time = tuple(int(x) for x in re.findall(r"\d+", stamp)[:6])
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(
+                    rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                    rb"\g<1>" + stamp.encode() + rb"\g<3>",
+                    content,
+                )
+            entry = zipfile.ZipInfo(info.filename, date_time=date_time)  # type: ignore[arg-type]
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            dst.writestr(entry, content)
+    return out.getvalue()
 
 
 def atomic_write(path: Path, writer: Callable[[Path], None]) -> None:

@@ -18,8 +18,6 @@ import json
 import math
 import os
 import re
-import tempfile
-import zipfile
 from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ import pandas as pd
 from . import fmt
 from .confidentiality import SUPPRESSION_MARKERS
 from .errors import WorkbenchError
+from .rawio import atomic_write, deterministic_xlsx
 
 KINDS = ("count", "rate", "share", "text")
 SUPPRESSION_FOOTNOTE = (
@@ -37,7 +36,6 @@ SUPPRESSION_FOOTNOTE = (
     "(Fallzahl unter 3 oder rückrechenbar)"
 )
 META_SHEET = "_wb_meta"
-_FIXED_TIME = (2000, 1, 1, 0, 0, 0)
 _FIXED_ISO = "2000-01-01T00:00:00Z"
 
 KindSpec = str | tuple[str, Hashable]
@@ -413,39 +411,9 @@ def write_xlsx(tables: Mapping[str, Sequence[Any]], path: str | os.PathLike) -> 
     wb.properties.creator = "Sozialplanungs-Workbench"
     buf = io.BytesIO()
     wb.save(buf)
-    data = _deterministic_zip(buf.getvalue())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    data = deterministic_xlsx(buf.getvalue(), _FIXED_ISO)
+    atomic_write(path, lambda p: p.write_bytes(data))
     return path
-
-
-def _deterministic_zip(data: bytes) -> bytes:
-    """Rewrite an XLSX zip with fixed entry times and fixed created/modified document properties."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                text = content.decode("utf-8")
-                text = re.sub(
-                    r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                    rf"\g<1>{_FIXED_ISO}\g<3>",
-                    text,
-                )
-                content = text.encode("utf-8")
-            zi = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o600 << 16
-            dst.writestr(zi, content)
-    return out.getvalue()
 
 
 def read_numeric(value: Any) -> float | None:

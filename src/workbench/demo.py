@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,6 +27,9 @@ from .demo_pop import Simulation, simulate
 from .demo_social import HZE_TYPES, social_counts
 from .demo_traits import make_traits
 from .errors import WorkbenchError
+from .importer import BA_COLUMNS as _BA_SOURCE  # raw BA column → measure (the importer owns it)
+from .importer import EVENT_COLUMNS, HOUSEHOLD_COLUMNS
+from .rawio import deterministic_xlsx
 
 FIXED_TIME = "2024-12-31T00:00:00Z"
 """Timestamp written into GeoPackage metadata and XLSX properties (keeps the bytes reproducible)."""
@@ -46,27 +48,11 @@ STATIC_FILES = [
 ]
 """Raw files the generator writes besides ``einwohner_<year>.csv`` and ``befragung_<last_year>.csv``."""
 
-BA_COLUMNS = [
-    "Sozialraum",
-    "Name",
-    "RLB insgesamt",
-    "RLB unter 15 Jahre",
-    "Arbeitslose insgesamt",
-    "Arbeitslose SGB II",
-    "Arbeitslose SGB III",
-    "Arbeitslose unter 25 Jahre",
-]
+BA_COLUMNS = ["Sozialraum", "Name", *_BA_SOURCE]
+"""Header row of each BA sheet: key, name, then the count columns the importer reads (``importer.BA_COLUMNS``)."""
 BA_FOOTER = "Quelle: Statistik der Bundesagentur für Arbeit"
 BA_TOTAL_LABEL = "Stadt insgesamt"
 """First cell of the last data row of each BA sheet: unsuppressed totals of the whole city."""
-_BA_SOURCE = {
-    "RLB insgesamt": "sgb2_rlb",
-    "RLB unter 15 Jahre": "sgb2_u15",
-    "Arbeitslose insgesamt": "unemployed",
-    "Arbeitslose SGB II": "unemployed_sgb2",
-    "Arbeitslose SGB III": "unemployed_sgb3",
-    "Arbeitslose unter 25 Jahre": "unemployed_u25",
-}
 _YEARLY = re.compile(r"(einwohner|befragung)_\d{4}\.csv")
 MAX_AREAS = 5000
 
@@ -138,26 +124,6 @@ def _suppress(value: int) -> int | str:
     return "*" if value in (1, 2) else int(value)
 
 
-def _deterministic_zip(data: bytes) -> bytes:
-    """Re-pack an XLSX (ZIP) with fixed entry dates and a fixed modification time in docProps/core.xml."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                    rb"\g<1>" + FIXED_TIME.encode() + rb"\g<2>",
-                    content,
-                )
-            entry = zipfile.ZipInfo(info.filename, date_time=(2024, 12, 31, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            dst.writestr(entry, content)
-    return out.getvalue()
-
-
 def _write_ba(social: pd.DataFrame, city, years: list[int], path: Path) -> None:
     wb = Workbook()
     wb.remove(wb.active)
@@ -179,11 +145,11 @@ def _write_ba(social: pd.DataFrame, city, years: list[int], path: Path) -> None:
                 [
                     row.area_id,
                     names[row.area_id],
-                    *(_suppress(getattr(row, _BA_SOURCE[c])) for c in BA_COLUMNS[2:]),
+                    *(_suppress(getattr(row, m)) for m in _BA_SOURCE.values()),
                 ]
             )
         # official city totals, summed before suppression (real BA deliveries carry this row unsuppressed)
-        ws.append([BA_TOTAL_LABEL, None, *(int(part[_BA_SOURCE[c]].sum()) for c in BA_COLUMNS[2:])])
+        ws.append([BA_TOTAL_LABEL, None, *(int(part[m].sum()) for m in _BA_SOURCE.values())])
         ws.append([BA_FOOTER])
         ws.column_dimensions["B"].width = 28
     fixed = dt.datetime(2024, 12, 31)
@@ -192,7 +158,7 @@ def _write_ba(social: pd.DataFrame, city, years: list[int], path: Path) -> None:
     wb.properties.modified = fixed
     buf = io.BytesIO()
     wb.save(buf)
-    path.write_bytes(_deterministic_zip(buf.getvalue()))
+    path.write_bytes(deterministic_xlsx(buf.getvalue(), FIXED_TIME))
 
 
 def _write_plain(path: Path, columns: dict[str, object], encoding: str = "utf-8", crlf: bool = False) -> None:
@@ -247,12 +213,10 @@ def _events_frame(sim: Simulation, area_ids: list[str]) -> pd.DataFrame:
                     "Jahr": year,
                     "Geschlecht": np.tile(np.repeat(["m", "w"], 101), n),
                     "Alter": np.tile(np.arange(101), 2 * n),
-                    "Geburten": births.ravel(),
-                    "Sterbefaelle": sim.deaths[year].ravel(),
-                    "Zuzuege": sim.in_ext[year].ravel(),
-                    "Fortzuege": sim.out_ext[year].ravel(),
-                    "Umzuege_zu": sim.in_int[year].ravel(),
-                    "Umzuege_weg": sim.out_int[year].ravel(),
+                    **{
+                        raw: (births if measure == "births" else getattr(sim, measure)[year]).ravel()
+                        for raw, measure in EVENT_COLUMNS.items()
+                    },
                 }
             )
         )
@@ -313,29 +277,8 @@ def generate(
     )
     put("schluessel_gebiete.csv", keys, encoding="utf-8-sig", crlf=True)
     written.update(_write_population(sim, city.area_ids, out_dir))
-    households = social.rename(
-        columns={
-            "area_id": "Sozialraum",
-            "year": "Jahr",
-            "households": "Haushalte",
-            "households_children": "Haushalte_mit_Kindern",
-            "single_parent_hh": "Alleinerziehende",
-            "migration_background": "Migrationshintergrund",
-            "residence_5y": "Wohndauer_ueber_5_Jahre",
-            "employees_svb": "SV_Beschaeftigte",
-        }
-    )[
-        [
-            "Sozialraum",
-            "Jahr",
-            "Haushalte",
-            "Haushalte_mit_Kindern",
-            "Alleinerziehende",
-            "Migrationshintergrund",
-            "Wohndauer_ueber_5_Jahre",
-            "SV_Beschaeftigte",
-        ]
-    ]
+    household_names = {"area_id": "Sozialraum", "year": "Jahr"} | {v: k for k, v in HOUSEHOLD_COLUMNS.items()}
+    households = social.rename(columns=household_names)[list(household_names.values())]
     put("haushalte.csv", households, encoding="cp1252", crlf=True)
     ba = out_dir / "ba_sgb2_arbeitslose.xlsx"
     _write_ba(social, city, sim.years, ba)

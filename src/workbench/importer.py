@@ -100,6 +100,30 @@ def _strip_ids(s: pd.Series) -> pd.Series:
     return s.astype(str).str.strip()
 
 
+def _refuse_first(
+    bad: pd.Series,
+    values: pd.Series,
+    message: str,
+    *,
+    path: Path,
+    column: str,
+    hint: str | None = None,
+    row_offset: int = 2,
+) -> None:
+    """Raise for the first row where ``bad`` is True, if any; ``{value}`` in message is that row's value.
+
+    ``row_offset`` is the file line of the first data row (header = line 1).
+    """
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataValidationError(
+            message.format(value=values.iloc[pos]),
+            path=path,
+            where=f"Zeile {pos + row_offset}, Spalte '{column}'",
+            hint=hint,
+        )
+
+
 # --------------------------------------------------------------------------- areas
 
 
@@ -117,13 +141,7 @@ def read_keys(raw: Path, result: ImportResult) -> pd.DataFrame:
     df = rawio.read_csv(path, required=cols)
     df = df[cols].apply(_strip_ids)
     for c in ("stat_bezirk_id", "sozialraum_id", "stadtbezirk_id"):
-        empty = df[c].eq("")
-        if empty.any():
-            raise DataValidationError(
-                "leerer Schlüssel",
-                path=path,
-                where=f"Zeile {int(np.flatnonzero(empty)[0]) + 2}, Spalte '{c}'",
-            )
+        _refuse_first(df[c].eq(""), df[c], "leerer Schlüssel", path=path, column=c)
     rawio.check_duplicates(df, ["stat_bezirk_id"], path=path)
     parents = df.groupby("sozialraum_id")["stadtbezirk_id"].nunique()
     if (parents > 1).any():
@@ -264,55 +282,51 @@ def read_population(raw: Path, area_ids: set[str], result: ImportResult) -> pd.D
         df["Sozialraum"] = _strip_ids(df["Sozialraum"])
         rawio.check_keys(df["Sozialraum"], area_ids, path=path, column="Sozialraum")
         dates = df["Stichtag"].str.strip()
-        wrong = dates.ne(f"31.12.{year}")
-        if wrong.any():
-            pos = int(np.flatnonzero(wrong)[0])
-            raise DataValidationError(
-                f"Stichtag '{dates.iloc[pos]}' passt nicht zum Dateijahr {year}",
-                path=path,
-                where=f"Zeile {pos + 2}, Spalte 'Stichtag'",
-                hint=f"Stichtag 31.12.{year} verwenden oder die Datei umbenennen.",
-            )
+        _refuse_first(
+            dates.ne(f"31.12.{year}"),
+            dates,
+            f"Stichtag '{{value}}' passt nicht zum Dateijahr {year}",
+            path=path,
+            column="Stichtag",
+            hint=f"Stichtag 31.12.{year} verwenden oder die Datei umbenennen.",
+        )
         age_text = df["Alter"].str.strip().str.replace(r"\s*und (älter|mehr)$", "", regex=True)
         age, _ = rawio.parse_numbers(age_text, path=path, column="Alter", allow_suppressed=False)
-        bad_age = age.isna() | (age < 0) | (age > MAX_AGE) | (age % 1 != 0)
-        if bad_age.any():
-            pos = int(np.flatnonzero(bad_age)[0])
-            raise DataValidationError(
-                f"Alter '{df['Alter'].iloc[pos]}' ungültig",
-                path=path,
-                where=f"Zeile {pos + 2}, Spalte 'Alter'",
-                hint="Alter als ganze Zahl 0 … 99 oder '100 und älter'.",
-            )
+        _refuse_first(
+            age.isna() | (age < 0) | (age > MAX_AGE) | (age % 1 != 0),
+            df["Alter"],
+            "Alter '{value}' ungültig",
+            path=path,
+            column="Alter",
+            hint="Alter als ganze Zahl 0 … 99 oder '100 und älter'.",
+        )
         sex = df["Geschlecht"].str.strip().str.lower().replace({"männlich": "m", "weiblich": "w", "f": "w"})
-        bad_sex = ~sex.isin(["m", "w"])
-        if bad_sex.any():
-            pos = int(np.flatnonzero(bad_sex)[0])
-            raise DataValidationError(
-                f"Geschlecht '{df['Geschlecht'].iloc[pos]}' unbekannt",
-                path=path,
-                where=f"Zeile {pos + 2}, Spalte 'Geschlecht'",
-                hint="'m' oder 'w' verwenden.",
-            )
+        _refuse_first(
+            ~sex.isin(["m", "w"]),
+            df["Geschlecht"],
+            "Geschlecht '{value}' unbekannt",
+            path=path,
+            column="Geschlecht",
+            hint="'m' oder 'w' verwenden.",
+        )
         nat = df["Staatsangehörigkeit"].str.strip().str.lower()
-        bad_nat = ~nat.isin(["deutsch", "nichtdeutsch"])
-        if bad_nat.any():
-            pos = int(np.flatnonzero(bad_nat)[0])
-            raise DataValidationError(
-                f"Staatsangehörigkeit '{df['Staatsangehörigkeit'].iloc[pos]}' unbekannt",
-                path=path,
-                where=f"Zeile {pos + 2}, Spalte 'Staatsangehörigkeit'",
-                hint="'deutsch' oder 'nichtdeutsch' verwenden.",
-            )
+        _refuse_first(
+            ~nat.isin(["deutsch", "nichtdeutsch"]),
+            df["Staatsangehörigkeit"],
+            "Staatsangehörigkeit '{value}' unbekannt",
+            path=path,
+            column="Staatsangehörigkeit",
+            hint="'deutsch' oder 'nichtdeutsch' verwenden.",
+        )
         count, _ = rawio.parse_numbers(df["Anzahl"], path=path, column="Anzahl", allow_suppressed=False)
-        missing = count.isna()
-        if missing.any():
-            raise DataValidationError(
-                "leere Anzahl",
-                path=path,
-                where=f"Zeile {int(np.flatnonzero(missing)[0]) + 2}, Spalte 'Anzahl'",
-                hint="Fehlende Kombinationen mit 0 eintragen.",
-            )
+        _refuse_first(
+            count.isna(),
+            df["Anzahl"],
+            "leere Anzahl",
+            path=path,
+            column="Anzahl",
+            hint="Fehlende Kombinationen mit 0 eintragen.",
+        )
         rawio.check_counts(count, path=path, column="Anzahl")
         tidy = pd.DataFrame(
             {
@@ -613,11 +627,13 @@ def read_survey(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataF
         df["Sozialraum"] = _strip_ids(df["Sozialraum"])
         rawio.check_keys(df["Sozialraum"], area_ids, path=path, column="Sozialraum")
         weight, _ = rawio.parse_numbers(df["Gewicht"], path=path, column="Gewicht", allow_suppressed=False)
-        if (weight <= 0).any() or weight.isna().any():
-            pos = int(np.flatnonzero((weight <= 0) | weight.isna())[0])
-            raise DataValidationError(
-                "Gewicht fehlt oder ist nicht positiv", path=path, where=f"Zeile {pos + 2}, Spalte 'Gewicht'"
-            )
+        _refuse_first(
+            (weight <= 0) | weight.isna(),
+            weight,
+            "Gewicht fehlt oder ist nicht positiv",
+            path=path,
+            column="Gewicht",
+        )
         out = pd.DataFrame(
             {
                 "respondent_id": df["Befragte_ID"],
@@ -630,14 +646,13 @@ def read_survey(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataF
         items = [c for c in df.columns if re.match(r"F\d+", c)]
         for c in items:
             v, _ = rawio.parse_numbers(df[c], path=path, column=c, allow_suppressed=False)
-            bad = v.notna() & ~v.isin([1, 2, 3, 4, 5])
-            if bad.any():
-                pos = int(np.flatnonzero(bad)[0])
-                raise DataValidationError(
-                    f"Antwort {v.iloc[pos]:g} außerhalb 1–5",
-                    path=path,
-                    where=f"Zeile {pos + 2}, Spalte '{c}'",
-                )
+            _refuse_first(
+                v.notna() & ~v.isin([1, 2, 3, 4, 5]),
+                v,
+                "Antwort {value:g} außerhalb 1–5",
+                path=path,
+                column=c,
+            )
             out[c] = v
         out["text"] = df.get("Freitext", "")
         frames.append(out)

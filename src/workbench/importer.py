@@ -12,252 +12,57 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 import pyogrio
 
 from . import city_totals, rawio
 from .errors import DataValidationError
-
-POPULATION_COLUMNS = ["Sozialraum", "Stichtag", "Geschlecht", "Alter", "Staatsangehörigkeit", "Anzahl"]
-HOUSEHOLD_COLUMNS = {
-    "Haushalte": "households",
-    "Haushalte_mit_Kindern": "households_children",
-    "Alleinerziehende": "single_parent_hh",
-    "Migrationshintergrund": "migration_background",
-    "Wohndauer_ueber_5_Jahre": "residence_5y",
-    "SV_Beschaeftigte": "employees_svb",
-}
-BA_COLUMNS = {
-    "RLB insgesamt": "sgb2_rlb",
-    "RLB unter 15 Jahre": "sgb2_u15",
-    "Arbeitslose insgesamt": "unemployed",
-    "Arbeitslose SGB II": "unemployed_sgb2",
-    "Arbeitslose SGB III": "unemployed_sgb3",
-    "Arbeitslose unter 25 Jahre": "unemployed_u25",
-}
-EVENT_COLUMNS = {
-    "Geburten": "births",
-    "Sterbefaelle": "deaths",
-    "Zuzuege": "in_ext",
-    "Fortzuege": "out_ext",
-    "Umzuege_zu": "in_int",
-    "Umzuege_weg": "out_int",
-}
-MAX_AGE = 100
-
-# Declarative schemas of the processed tables (the contract every chapter relies on).
-POPULATION_SCHEMA = pa.DataFrameSchema(
-    {
-        "area_id": pa.Column(str),
-        "year": pa.Column("int64", pa.Check.in_range(1900, 2200)),
-        "sex": pa.Column(str, pa.Check.isin(["m", "w"])),
-        "age": pa.Column("int64", pa.Check.in_range(0, MAX_AGE)),
-        "nationality": pa.Column(str, pa.Check.isin(["deutsch", "nichtdeutsch"])),
-        "count": pa.Column("int64", pa.Check.ge(0)),
-    },
-    strict=True,
-)
-COUNTS_SCHEMA = pa.DataFrameSchema(
-    {
-        "area_id": pa.Column(str),
-        "year": pa.Column("int64"),
-        "measure": pa.Column(str),
-        "value": pa.Column("float64", pa.Check.ge(0), nullable=True),
-        "suppressed": pa.Column(bool),
-    },
-    strict=True,
-)
-CITY_TOTALS_SCHEMA = pa.DataFrameSchema(
-    {
-        "year": pa.Column("int64"),
-        "measure": pa.Column(str),
-        "value": pa.Column("float64", pa.Check.ge(0)),
-    },
-    strict=True,
+from .importer_areas import read_areas, read_keys
+from .importer_ba import read_ba
+from .importer_base import (
+    BA_COLUMNS,
+    CITY_TOTALS_SCHEMA,
+    COUNTS_SCHEMA,
+    EVENT_COLUMNS,
+    HOUSEHOLD_COLUMNS,
+    MAX_AGE,
+    POPULATION_COLUMNS,
+    POPULATION_SCHEMA,
+    ImportResult,
+    _check_le,
+    _long_counts,
+    _record,
+    _refuse_first,
+    _strip_ids,
 )
 
-
-@dataclass
-class ImportResult:
-    """What an import produced: tables, per-file provenance and non-fatal warnings."""
-
-    tables: dict[str, object] = field(default_factory=dict)
-    files: list[dict] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-def _record(result: ImportResult, path: Path, rows: int, **extra) -> None:
-    result.files.append({"file": path.name, "sha256": rawio.sha256(path), "rows": int(rows), **extra})
-
-
-def _strip_ids(s: pd.Series) -> pd.Series:
-    return s.astype(str).str.strip()
-
-
-def _refuse_first(
-    bad: pd.Series,
-    values: pd.Series,
-    message: str,
-    *,
-    path: Path,
-    column: str,
-    hint: str | None = None,
-    row_offset: int = 2,
-) -> None:
-    """Raise for the first row where ``bad`` is True, if any; ``{value}`` in message is that row's value.
-
-    ``row_offset`` is the file line of the first data row (header = line 1).
-    """
-    if bad.any():
-        pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataValidationError(
-            message.format(value=values.iloc[pos]),
-            path=path,
-            where=f"Zeile {pos + row_offset}, Spalte '{column}'",
-            hint=hint,
-        )
-
-
-# --------------------------------------------------------------------------- areas
-
-
-def read_keys(raw: Path, result: ImportResult) -> pd.DataFrame:
-    """Key table statistischer Bezirk → Sozialraum → Stadtbezirk (``schluessel_gebiete.csv``)."""
-    path = raw / "schluessel_gebiete.csv"
-    cols = [
-        "stat_bezirk_id",
-        "stat_bezirk_name",
-        "sozialraum_id",
-        "sozialraum_name",
-        "stadtbezirk_id",
-        "stadtbezirk_name",
-    ]
-    df = rawio.read_csv(path, required=cols)
-    df = df[cols].apply(_strip_ids)
-    for c in ("stat_bezirk_id", "sozialraum_id", "stadtbezirk_id"):
-        _refuse_first(df[c].eq(""), df[c], "leerer Schlüssel", path=path, column=c)
-    rawio.check_duplicates(df, ["stat_bezirk_id"], path=path)
-    parents = df.groupby("sozialraum_id")["stadtbezirk_id"].nunique()
-    if (parents > 1).any():
-        bad = parents[parents > 1].index[0]
-        raise DataValidationError(
-            f"Sozialraum '{bad}' ist mehreren Stadtbezirken zugeordnet",
-            path=path,
-            where="Spalte 'stadtbezirk_id'",
-            hint="Jeder Sozialraum gehört zu genau einem Stadtbezirk.",
-        )
-    _record(result, path, len(df))
-    return df.rename(
-        columns={
-            "stat_bezirk_id": "block_id",
-            "stat_bezirk_name": "block_name",
-            "sozialraum_id": "area_id",
-            "sozialraum_name": "area_name",
-            "stadtbezirk_id": "district_id",
-            "stadtbezirk_name": "district_name",
-        }
-    )
-
-
-def _read_layer(path: Path, layer: str, id_col: str) -> gpd.GeoDataFrame:
-    try:
-        gdf = gpd.read_file(path, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
-        raise DataValidationError(
-            f"Ebene '{layer}' nicht lesbar ({exc})",
-            path=path,
-            hint="GeoPackage mit den Ebenen laut docs/DATA_CONTRACT.md liefern.",
-        ) from exc
-    if id_col not in gdf.columns:
-        raise DataValidationError(f"Spalte '{id_col}' fehlt in Ebene '{layer}'", path=path)
-    if gdf.crs is None:
-        raise DataValidationError(
-            f"Ebene '{layer}' hat kein Koordinatenbezugssystem (CRS)",
-            path=path,
-            hint="CRS im GIS setzen, z. B. EPSG:25832 (ETRS89 / UTM 32N), und neu exportieren.",
-        )
-    gdf[id_col] = _strip_ids(gdf[id_col])
-    for i, geom in enumerate(gdf.geometry):
-        ident = gdf[id_col].iloc[i]
-        if geom is None or geom.is_empty:
-            raise DataValidationError(
-                f"leere Geometrie für '{ident}'",
-                path=path,
-                where=f"Ebene '{layer}', Objekt {i + 1}",
-                hint="Fläche im GIS nachdigitalisieren oder das Objekt entfernen.",
-            )
-        if not geom.is_valid:
-            from shapely.validation import explain_validity
-
-            raise DataValidationError(
-                f"ungültige Geometrie für '{ident}' ({explain_validity(geom)})",
-                path=path,
-                where=f"Ebene '{layer}', Objekt {i + 1}",
-                hint="Geometrie im GIS reparieren (z. B. QGIS 'Geometrien reparieren').",
-            )
-    if gdf.crs.to_epsg() != 25832:
-        gdf = gdf.to_crs(25832)
-    return gdf
-
-
-def read_areas(raw: Path, keys: pd.DataFrame, result: ImportResult) -> dict[str, gpd.GeoDataFrame]:
-    """Sozialraum and block geometries (``gebiete.gpkg``), checked against the key table."""
-    path = raw / "gebiete.gpkg"
-    if not path.exists():
-        raise DataValidationError("Datei fehlt", path=path, hint="Gebietsgeometrien als GeoPackage ablegen.")
-    areas = _read_layer(path, "sozialraeume", "sozialraum_id")
-    rawio.check_duplicates(areas[["sozialraum_id"]], ["sozialraum_id"], path=path, row_offset=1)
-    known = set(keys["area_id"])
-    rawio.check_keys(areas["sozialraum_id"], known, path=path, column="sozialraum_id", row_offset=1)
-    missing = sorted(known - set(areas["sozialraum_id"]))
-    if missing:
-        raise DataValidationError(
-            f"keine Geometrie für Sozialraum {', '.join(missing[:5])}",
-            path=path,
-            where="Ebene 'sozialraeume'",
-            hint="Für jeden Sozialraum der Schlüsseltabelle eine Fläche liefern.",
-        )
-    names = keys.drop_duplicates("area_id").set_index("area_id")
-    sr = gpd.GeoDataFrame(
-        {
-            "area_id": areas["sozialraum_id"].to_numpy(),
-            "area_name": names.loc[areas["sozialraum_id"], "area_name"].to_numpy(),
-            "district_id": names.loc[areas["sozialraum_id"], "district_id"].to_numpy(),
-            "district_name": names.loc[areas["sozialraum_id"], "district_name"].to_numpy(),
-        },
-        geometry=areas.geometry.to_numpy(),
-        crs=areas.crs,
-    ).sort_values("area_id", ignore_index=True)
-    districts = sr.dissolve("district_id", as_index=False)[["district_id", "district_name", "geometry"]]
-    out = {"sozialraum": sr, "stadtbezirk": districts.sort_values("district_id", ignore_index=True)}
-    layers = pyogrio.list_layers(path)[:, 0].tolist()
-    if "statistische_bezirke" in layers:
-        blocks = _read_layer(path, "statistische_bezirke", "stat_bezirk_id")
-        rawio.check_keys(
-            blocks["stat_bezirk_id"],
-            set(keys["block_id"]),
-            path=path,
-            column="stat_bezirk_id",
-            row_offset=1,
-            what="statistischer-Bezirk",
-        )
-        bmap = keys.set_index("block_id")["area_id"]
-        out["stat_bezirk"] = gpd.GeoDataFrame(
-            {
-                "block_id": blocks["stat_bezirk_id"].to_numpy(),
-                "area_id": bmap.loc[blocks["stat_bezirk_id"]].to_numpy(),
-            },
-            geometry=blocks.geometry.to_numpy(),
-            crs=blocks.crs,
-        ).sort_values("block_id", ignore_index=True)
-    _record(result, path, len(sr), layers=layers)
-    return out
+__all__ = [
+    "BA_COLUMNS",
+    "CITY_TOTALS_SCHEMA",
+    "COUNTS_SCHEMA",
+    "EVENT_COLUMNS",
+    "HOUSEHOLD_COLUMNS",
+    "MAX_AGE",
+    "POPULATION_COLUMNS",
+    "POPULATION_SCHEMA",
+    "ImportResult",
+    "read_areas",
+    "read_ba",
+    "read_events",
+    "read_facilities",
+    "read_households",
+    "read_keys",
+    "read_measures",
+    "read_population",
+    "read_survey",
+    "run_import",
+    "write_processed",
+    "pyogrio_deterministic",
+]
 
 
 # --------------------------------------------------------------------------- population
@@ -364,51 +169,6 @@ def read_population(raw: Path, area_ids: set[str], result: ImportResult) -> pd.D
 # --------------------------------------------------------------------------- counts
 
 
-def _long_counts(
-    df: pd.DataFrame,
-    columns: dict[str, str],
-    *,
-    path: Path,
-    id_col: str,
-    year_col: str | None,
-    year=None,
-    row_offset: int = 2,
-) -> pd.DataFrame:
-    frames = []
-    for src, measure in columns.items():
-        values, suppressed = rawio.parse_numbers(df[src], path=path, column=src, row_offset=row_offset)
-        rawio.check_counts(values, path=path, column=src, row_offset=row_offset)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "area_id": df[id_col].to_numpy(),
-                    "year": (df[year_col].astype("int64").to_numpy() if year_col else year),
-                    "measure": measure,
-                    "value": values.to_numpy(),
-                    "suppressed": suppressed.to_numpy(),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
-
-
-def _check_le(df: pd.DataFrame, part: str, total: str, path: Path, labels: dict[str, str]) -> None:
-    """Refuse rows where a part exceeds its total (both visible)."""
-    wide = df.pivot_table(index=["area_id", "year"], columns="measure", values="value", aggfunc="first")
-    if part not in wide or total not in wide:
-        return
-    bad = wide[part] > wide[total]
-    if bad.any():
-        area, year = bad[bad].index[0]
-        raise DataValidationError(
-            f"{labels.get(part, part)} ({wide.loc[(area, year), part]:g}) größer als {labels.get(total, total)} "
-            f"({wide.loc[(area, year), total]:g})",
-            path=path,
-            where=f"Sozialraum {area}, Jahr {year}",
-            hint="Teilmenge darf die Gesamtzahl nicht übersteigen; Lieferung prüfen.",
-        )
-
-
 def read_households(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataFrame:
     """Household and register counts per area and year (``haushalte.csv``)."""
     path = raw / "haushalte.csv"
@@ -421,100 +181,6 @@ def read_households(raw: Path, area_ids: set[str], result: ImportResult) -> pd.D
     _check_le(out, "single_parent_hh", "households_children", path, labels)
     _check_le(out, "households_children", "households", path, labels)
     _record(result, path, len(df))
-    return out
-
-
-def read_ba(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataFrame:
-    """Bundesagentur XLSX, one sheet per December; "*" stays suppressed; SGB II + SGB III = total is checked.
-
-    An optional row "Stadt insgesamt" gives the unsuppressed city totals; they are checked against the areas
-    (:func:`workbench.city_totals.check_against_areas`) and left in ``result.tables["city_totals"]``
-    (year, measure, value; empty when no sheet has the row).
-    """
-    path = raw / "ba_sgb2_arbeitslose.xlsx"
-    if not path.exists():
-        raise DataValidationError(
-            "Datei fehlt", path=path, hint="Sonderauswertung der Bundesagentur ablegen."
-        )
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str)
-    except Exception as exc:  # openpyxl raises many kinds for damaged files
-        raise DataValidationError(f"Excel-Datei nicht lesbar ({exc})", path=path) from exc
-    frames, total_frames = [], [city_totals.empty()]
-    for name, sheet in sheets.items():
-        m = re.fullmatch(r"Dez(?:ember)?\.?\s+(\d{4})", str(name).strip())
-        if not m:
-            result.warnings.append(f"{path.name}: Blatt '{name}' übersprungen (kein Dezember-Berichtsmonat)")
-            continue
-        year = int(m.group(1))
-        first = sheet.iloc[:, 0].astype(str).str.strip()
-        header_rows = np.flatnonzero(first.eq("Sozialraum").to_numpy())
-        if not len(header_rows):
-            raise DataValidationError(
-                "Kopfzeile mit 'Sozialraum' nicht gefunden",
-                path=path,
-                where=f"Blatt '{name}'",
-                hint="Blatt im Format der BA-Sonderauswertung liefern.",
-            )
-        h = int(header_rows[0])
-        body = sheet.iloc[h + 1 :].copy()
-        body.columns = [str(c).strip() for c in sheet.iloc[h]]
-        missing = [c for c in ["Sozialraum", *BA_COLUMNS] if c not in body.columns]
-        if missing:
-            raise DataValidationError(
-                f"Spalte(n) fehlen: {', '.join(missing)}", path=path, where=f"Blatt '{name}'"
-            )
-        ids = body["Sozialraum"].astype(str).str.strip()
-        total_pos = city_totals.total_row(body["Sozialraum"])
-        totals = (
-            city_totals.empty()
-            if total_pos is None
-            else city_totals.read_row(
-                body.iloc[total_pos], BA_COLUMNS, year=year, path=path, sheet=name, line=h + 2 + total_pos
-            )
-        )
-        body = body[ids.str.fullmatch(r"\d+").fillna(False)].copy()
-        body["Sozialraum"] = body["Sozialraum"].astype(str).str.strip()
-        offset = h + 2
-        rawio.check_keys(
-            body["Sozialraum"], area_ids, path=path, column=f"Sozialraum (Blatt '{name}')", row_offset=offset
-        )
-        rawio.check_duplicates(body.reset_index(drop=True), ["Sozialraum"], path=path, row_offset=offset)
-        long = _long_counts(
-            body.reset_index(drop=True),
-            BA_COLUMNS,
-            path=path,
-            id_col="Sozialraum",
-            year_col=None,
-            year=year,
-            row_offset=offset,
-        )
-        wide = long.pivot_table(index="area_id", columns="measure", values="value", aggfunc="first")
-        full = wide[["unemployed", "unemployed_sgb2", "unemployed_sgb3"]].dropna()
-        off = (full["unemployed_sgb2"] + full["unemployed_sgb3"] - full["unemployed"]).abs() > 0.5
-        if off.any():
-            area = off[off].index[0]
-            raise DataValidationError(
-                f"Arbeitslose SGB II + SGB III ({full.loc[area, 'unemployed_sgb2']:g} + "
-                f"{full.loc[area, 'unemployed_sgb3']:g}) ergeben nicht 'Arbeitslose insgesamt' "
-                f"({full.loc[area, 'unemployed']:g})",
-                path=path,
-                where=f"Blatt '{name}', Sozialraum {area}",
-                hint="Teilwerte und Summe in der Lieferung prüfen.",
-            )
-        labels = {v: k for k, v in BA_COLUMNS.items()}
-        _check_le(long, "sgb2_u15", "sgb2_rlb", path, labels)
-        city_totals.check_against_areas(long, totals, labels, path=path, sheet=name)
-        frames.append(long)
-        total_frames.append(totals)
-    if not frames:
-        raise DataValidationError(
-            "kein Blatt 'Dez JJJJ' gefunden", path=path, hint="Blätter nach Berichtsmonat benennen."
-        )
-    out = pd.concat(frames, ignore_index=True)
-    totals = pd.concat(total_frames, ignore_index=True).sort_values(["measure", "year"], ignore_index=True)
-    result.tables["city_totals"] = CITY_TOTALS_SCHEMA.validate(totals)
-    _record(result, path, len(out) // len(BA_COLUMNS), sheets=list(sheets), city_totals=len(totals))
     return out
 
 

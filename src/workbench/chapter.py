@@ -43,9 +43,15 @@ class Chapter:
 
     @cached_property
     def catalogue(self):
-        from .indicators import load_catalogue
+        """The indicator catalogue (``config/indicators.yaml``), parsed once per process.
 
-        return load_catalogue()
+        The catalogue is a frozen dataclass (immutable), so every chapter run in a warm kernel can share it;
+        the memo is keyed by path, mtime and size, so an edited file is read again.
+        """
+        from .indicators import load_catalogue
+        from .indicators_catalogue import DEFAULT_CATALOGUE
+
+        return read_memo(DEFAULT_CATALOGUE, load_catalogue, "catalogue")
 
     @cached_property
     def protected_counts(self) -> pd.DataFrame:

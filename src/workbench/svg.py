@@ -27,6 +27,14 @@ from .errors import DataValidationError
 from .plots import format_value, load_colours, normalise_polarity, significance_palette, spine_positions
 
 FONT = "Source Sans Pro,Segoe UI,Arial,sans-serif"
+DEFAULT_TITLES = {
+    "spine": "Spine-Chart",
+    "trends": "Zeitreihen",
+    "sparkline": "Zeitreihe",
+    "pyramid": "Alterspyramide",
+    "location": "Lagekarte",
+    "facilities": "Einrichtungskarte",
+}
 CHAR_WIDTH = 0.55  # average glyph width in em, for layout estimates (no text measurement in SVG strings)
 
 
@@ -68,6 +76,7 @@ def wrap(note: str, width_px: float, size: float = 9) -> list[str]:
 
 def document(width: float, height: float, title: str, note: str, body: list[str], *, kind: str) -> str:
     """Wrap ``body`` into a complete ``<svg>`` with title, description and the note as wrapped text below."""
+    label = title or DEFAULT_TITLES.get(kind, "Abbildung")
     lines = wrap(note, width - 16)
     note_h = 13 * len(lines) + (6 if lines else 0)
     total = height + note_h
@@ -75,7 +84,7 @@ def document(width: float, height: float, title: str, note: str, body: list[str]
         f'<svg xmlns="http://www.w3.org/2000/svg" class="wb-svg wb-svg-{kind}" viewBox="0 0 {num(width)} '
         f'{num(total)}" width="{num(width)}" height="{num(total)}" role="img" font-family="{FONT}" '
         f'style="max-width:100%;height:auto">',
-        f"<title>{esc(title)}</title>",
+        f"<title>{esc(label)}</title>",
         f"<desc>{esc(note)}</desc>" if note else "",
         '<rect width="100%" height="100%" fill="#ffffff"/>',
         *body,
@@ -118,12 +127,12 @@ def swatch_line(colour: str, dash: bool = False, width: float = 1.5) -> str:
 
 
 def nice_ticks(lo: float, hi: float, n: int = 3) -> np.ndarray:
-    """About ``n`` round tick values covering ``lo`` … ``hi`` (steps 1, 2, 2.5 or 5 × 10^k)."""
+    """About ``n`` round tick values within ``lo`` … ``hi`` (step 1, 2 or 5 × 10^k, at least 0.7 × range/n)."""
     if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
         return np.array([lo]) if np.isfinite(lo) else np.array([0.0])
     raw = (hi - lo) / max(n, 1)
     mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= 0.7 * raw)
     start = math.ceil(lo / step - 1e-9) * step
     return np.round(np.arange(start, hi + step * 1e-6, step), 10)
 
@@ -278,7 +287,7 @@ def sparkline_svg(
 
     for t in ticks:
         yy = py(t)
-        label = fmt.number(t, dec) + (" %" if unit == "%" else "")
+        label = fmt.number(t, dec) + ("\xa0%" if unit == "%" else "")
         body.append(f'<path d="M{num(left)},{num(yy)}H{num(right)}" stroke="#e5e5e5" stroke-width="0.8"/>')
         body.append(text(left - 4, yy + 3.5, label, 9, "end", fill="#444444"))
     body.append(f'<path d="M{num(left)},{num(bottom)}H{num(right)}" stroke="#888888" stroke-width="0.8"/>')
@@ -316,7 +325,7 @@ def sparkline_svg(
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="wb-svg wb-svg-sparkline" viewBox="0 0 {num(width)} '
         f'{num(height)}" width="{num(width)}" height="{num(height)}" role="img" font-family="{FONT}">'
-        f"<title>{esc(title)}</title>\n" + "\n".join(body) + "\n</svg>"
+        f"<title>{esc(title or DEFAULT_TITLES['sparkline'])}</title>\n" + "\n".join(body) + "\n</svg>"
     )
 
 

@@ -22,7 +22,6 @@ WB       := $(PY) -m workbench.cli --config $(CONFIG)
 
 export WORKBENCH_ROOT := $(CURDIR)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-export MPLBACKEND := Agg
 
 CHAPTERS := $(shell $(PYTHON) -c "import yaml;print(' '.join(yaml.safe_load(open('$(CONFIG)'))['chapters']))" 2>/dev/null || sed -n 's/^  - //p' $(CONFIG))
 CHAPTER_HTML := $(CHAPTERS:%=$(HTML)/%.html)

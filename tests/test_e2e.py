@@ -31,6 +31,13 @@ def built(tmp_path_factory):
         base, data_raw=str(tmp / "raw"), data_processed=str(tmp / "processed"), reports=str(tmp / "reports")
     )
     cfg["demo"] = {"areas": 12, "seed": 11}
+    # the shipped scenarios name Sozialräume of the 40-area demo city; point them at areas of this small one
+    projection = yaml.safe_load((ROOT / "config" / "projection.yaml").read_text(encoding="utf-8"))
+    for scenario in projection.get("scenarios", []):
+        if scenario.get("extra_in_migrants"):
+            scenario["extra_in_migrants"] = {"0101": 150, "0102": 150}
+    (tmp / "projection.yaml").write_text(yaml.safe_dump(projection, allow_unicode=True), encoding="utf-8")
+    cfg["projection_config"] = str(tmp / "projection.yaml")
     path = tmp / "report.yaml"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     (tmp / "raw").mkdir()

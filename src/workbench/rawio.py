@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import re
 import tempfile
@@ -23,7 +24,7 @@ from .errors import DataValidationError
 SUPPRESSION_MARKERS = frozenset({"*", "–", "-", ".", "x", "X", "—"})
 """Cell contents that mean "value withheld for confidentiality" in German official statistics."""
 
-_NUMBER_RE = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$|^-?\d+(,\d+)?$|^-?\d+(\.\d+)?$")
+_THOUSANDS_RE = re.compile(r"-?\d{1,3}(\.\d{3})+")
 _MOJIBAKE = ("Ã¤", "Ã¶", "Ã¼", "ÃŸ", "Ã„", "Ã–", "Ãœ")
 
 
@@ -105,6 +106,46 @@ def read_csv(
     return df
 
 
+def parse_number(text: str, decimal: str = ",", thousands: str | None = ".", percent: bool = False) -> float:
+    """Parse one number written the German (or any configured) way; raises ``ValueError`` if it is none.
+
+    >>> parse_number("1.374"), parse_number("53,40%", percent=True), parse_number("-0,5")
+    (1374.0, 53.4, -0.5)
+    """
+    s = text.strip().replace("\u00a0", "").replace(" ", "")
+    if percent and s.endswith("%"):
+        s = s[:-1]
+    if thousands:
+        if (
+            thousands == "."
+            and decimal != "."
+            and re.fullmatch(r"-?\d+\.\d+", s)
+            and not re.fullmatch(r"-?\d{1,3}(\.\d{3})+", s)
+        ):
+            raise ValueError(f"{text!r}: Punkt ist hier kein Tausendertrennzeichen")
+        s = s.replace(thousands, "")
+    if decimal != ".":
+        s = s.replace(decimal, ".")
+    if not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", s):
+        raise ValueError(text)
+    return float(s)
+
+
+def _raw_number(text: str) -> float:
+    """One cell of a raw municipal file as a float, NaN when it is no number.
+
+    Raw files mix both notations, so a comma or a thousands group ("1.374") means German notation and
+    anything else is read with a decimal point ("12.5"); spaces inside a number are refused.
+    """
+    german = "," in text or _THOUSANDS_RE.fullmatch(text) is not None
+    if " " in text:
+        return math.nan
+    try:
+        return parse_number(text, ",", ".") if german else parse_number(text, ".", None)
+    except ValueError:
+        return math.nan
+
+
 def parse_numbers(
     values: pd.Series, *, path: Path, column: str, row_offset: int = 2, allow_suppressed: bool = True
 ) -> tuple[pd.Series, pd.Series]:
@@ -117,12 +158,9 @@ def parse_numbers(
     text = values.astype(str).str.strip().str.replace("\u00a0", "", regex=False).str.rstrip("%").str.strip()
     suppressed = text.isin(SUPPRESSION_MARKERS)
     empty = text.eq("") | values.isna()
-    numeric = pd.to_numeric(text.where(~(suppressed | empty)), errors="coerce")
-    german = ~(suppressed | empty) & text.str.contains(",", regex=False)
-    thousands = ~(suppressed | empty) & text.str.fullmatch(r"-?\d{1,3}(\.\d{3})+")
-    conv = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    fixed = pd.to_numeric(conv.where(german | thousands), errors="coerce")
-    numeric = numeric.where(~(german | thousands), fixed)
+    cells = text[~(suppressed | empty)]
+    parsed = {t: _raw_number(t) for t in cells.unique()}
+    numeric = text.map(parsed).where(~(suppressed | empty)).astype("float64")
     bad = ~(suppressed | empty) & numeric.isna()
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])

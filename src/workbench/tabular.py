@@ -32,7 +32,6 @@ file, the line and the column. Percent strings ("53,40%", "45%", "23") become nu
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ import yaml
 
 from .config import ROOT
 from .errors import ConfigError, DataValidationError
+from .rawio import parse_number as parse_number  # re-exported: the one parser of a single number
 
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
 TYPES = ("int", "float", "percent", "str", "auto")
@@ -87,31 +87,6 @@ def resolve_file(spec: dict, yaml_path: Path | None, shared: Path | None = None)
             "Datei nicht gefunden", path=path, hint="Pfad im Mapping (file) bzw. den Datenordner prüfen"
         )
     return path
-
-
-def parse_number(text: str, decimal: str = ",", thousands: str | None = ".", percent: bool = False) -> float:
-    """Parse one number written the German (or any configured) way; raises ``ValueError`` if it is none.
-
-    >>> parse_number("1.374"), parse_number("53,40%", percent=True), parse_number("-0,5")
-    (1374.0, 53.4, -0.5)
-    """
-    s = text.strip().replace("\u00a0", "").replace(" ", "")
-    if percent and s.endswith("%"):
-        s = s[:-1]
-    if thousands:
-        if (
-            thousands == "."
-            and decimal != "."
-            and re.fullmatch(r"-?\d+\.\d+", s)
-            and not re.fullmatch(r"-?\d{1,3}(\.\d{3})+", s)
-        ):
-            raise ValueError(f"{text!r}: Punkt ist hier kein Tausendertrennzeichen")
-        s = s.replace(thousands, "")
-    if decimal != ".":
-        s = s.replace(decimal, ".")
-    if not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", s):
-        raise ValueError(text)
-    return float(s)
 
 
 @dataclass

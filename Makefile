@@ -46,7 +46,7 @@ setup: $(SETUP) ## create .venv with pinned packages and the Jupyter kernel "wor
 $(RAW)/schluessel_gebiete.csv: | $(SETUP)
 	$(WB) demo
 
-$(PROC)/manifest.json: $(RAW)/schluessel_gebiete.csv $(RAW_FILES) src/workbench/importer.py src/workbench/rawio.py | $(SETUP)
+$(PROC)/manifest.json: $(RAW)/schluessel_gebiete.csv $(RAW_FILES) $(wildcard src/workbench/importer*.py) src/workbench/rawio.py src/workbench/city_totals.py | $(SETUP)
 	$(WB) data
 
 data: $(PROC)/manifest.json ## check data/raw and write tidy tables to data/processed (demo city if empty)

@@ -308,18 +308,28 @@ def protect_rates(rates_df: pd.DataFrame, protected_counts: pd.DataFrame, rules:
     pc = protected_counts.set_index(["level", "unit_id", "year", "measure"])
     if not pc.index.is_unique:
         raise DataValidationError("geschützte Fallzahlen haben doppelte Zeilen", where="protected_counts")
-    status_of = pc["status"].to_dict()
-    value_of = pc["value"].to_dict()
+    units = df[unit_col].astype(str).to_numpy()
+    years = df["year"].astype(int).to_numpy()
+    levels = level.to_numpy()
 
-    def lookup(i: int, measure: object, what: str) -> tuple[str, float]:
-        k = (level.iloc[i], str(df[unit_col].iloc[i]), int(df["year"].iloc[i]), str(measure))
-        if k not in status_of:
+    def measure_names(col: str) -> np.ndarray:
+        if col not in df.columns:
+            return np.full(len(df), "", dtype=object)
+        m = df[col].to_numpy(dtype=object)
+        return np.array([x if isinstance(x, str) else "" for x in m], dtype=object)
+
+    def lookup(rows: np.ndarray, measures: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
+        idx = pd.MultiIndex.from_arrays([levels[rows], units[rows], years[rows], measures[rows]])
+        pos = pc.index.get_indexer(idx)
+        if (pos < 0).any():
+            i = int(np.flatnonzero(pos < 0)[0])
+            k = idx[i]
             raise DataValidationError(
-                f"{what} {measure} für {k[0]} {k[1]}, Jahr {k[2]} fehlt in den geschützten Fallzahlen",
+                f"{what} {k[3]} für {k[0]} {k[1]}, Jahr {k[2]} fehlt in den geschützten Fallzahlen",
                 where="Quoten-Tabelle",
                 hint="Quote nur auf Merkmale aus protect_counts() stützen",
             )
-        return status_of[k], value_of[k]
+        return pc["status"].to_numpy()[pos], pc["value"].to_numpy(dtype=float)[pos]
 
     if (
         rules.min_base is not None
@@ -331,36 +341,35 @@ def protect_rates(rates_df: pd.DataFrame, protected_counts: pd.DataFrame, rules:
             where="Quoten-Tabelle",
             hint="Spalte denominator (Merkmal) oder denominator_value (Basiszahl) ergänzen",
         )
-    status = []
-    for i in range(len(df)):
-        value = pd.to_numeric(df["value"].iloc[i], errors="coerce")
-        num_m = df["numerator"].iloc[i]
-        den_m = df["denominator"].iloc[i] if "denominator" in df.columns else None
-        base = (
-            pd.to_numeric(df["denominator_value"].iloc[i], errors="coerce")
-            if "denominator_value" in df
-            else np.nan
-        )
-        st = "shown"
-        if pd.isna(value):
-            st = "missing"
-        elif isinstance(num_m, str) and num_m:
-            if lookup(i, num_m, "Zähler")[0] != "shown":
-                st = "numerator"
-        elif "numerator_value" in df.columns:
-            nv = pd.to_numeric(df["numerator_value"].iloc[i], errors="coerce")
-            small = pd.isna(nv) or (0 < nv < rules.threshold) or (nv == 0 and not rules.show_zero)
-            if small:
-                st = "numerator"
-        if st == "shown" and isinstance(den_m, str) and den_m:
-            d_status, d_value = lookup(i, den_m, "Nenner")
-            if rules.suppress_on_denominator and d_status != "shown":
-                st = "denominator"
-            if pd.isna(base):
-                base = d_value
-        if st == "shown" and rules.min_base is not None and (pd.isna(base) or base < rules.min_base):
-            st = "min_base"  # unknown base counts as too small
-        status.append(st)
+    value = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype=float)
+    num_m, den_m = measure_names("numerator"), measure_names("denominator")
+    base = np.array(
+        pd.to_numeric(df["denominator_value"], errors="coerce").to_numpy(dtype=float)
+        if "denominator_value" in df
+        else np.full(len(df), np.nan)
+    )
+    status = np.full(len(df), "shown", dtype=object)
+    status[np.isnan(value)] = "missing"
+    cube = (status == "shown") & (num_m != "")
+    rows = np.flatnonzero(cube)
+    if len(rows):
+        st, _ = lookup(rows, num_m, "Zähler")
+        status[rows[st != "shown"]] = "numerator"
+    if "numerator_value" in df.columns:
+        outside = (status == "shown") & (num_m == "")
+        nv = pd.to_numeric(df["numerator_value"], errors="coerce").to_numpy(dtype=float)
+        small = np.isnan(nv) | ((nv > 0) & (nv < rules.threshold)) | ((nv == 0) & (not rules.show_zero))
+        status[outside & small] = "numerator"
+    rows = np.flatnonzero((status == "shown") & (den_m != ""))
+    if len(rows):
+        d_status, d_value = lookup(rows, den_m, "Nenner")
+        if rules.suppress_on_denominator:
+            status[rows[d_status != "shown"]] = "denominator"
+        fill = np.isnan(base[rows])
+        base[rows[fill]] = d_value[fill]
+    if rules.min_base is not None:
+        low = (status == "shown") & (np.isnan(base) | (base < rules.min_base))
+        status[low] = "min_base"  # unknown base counts as too small
     df["status"] = status
     df["published_value"] = pd.to_numeric(df["value"], errors="coerce").where(df["status"] == "shown")
     return df

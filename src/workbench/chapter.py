@@ -11,15 +11,11 @@ import warnings
 from functools import cached_property
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .config import ROOT, ReportConfig, load_report_config  # noqa: E402
-from .dataset import Dataset, read_memo  # noqa: E402
+from .config import ROOT, ReportConfig, load_report_config
+from .dataset import Dataset, read_memo
 
 
 class Chapter:

@@ -96,7 +96,7 @@ example-flensburg: | $(SETUP) ## Flensburg Sozialatlas 2022 example report from 
 	$(PY) -m workbench.examples_report flensburg
 
 clean: ## delete generated reports and processed data (raw data and .venv stay)
-	rm -rf $(REPORTS)/html $(REPORTS)/executed $(REPORTS)/profiles $(REPORTS)/index.html $(PROC)/*.parquet $(PROC)/*.gpkg $(PROC)/manifest.json
+	rm -rf $(REPORTS)/html $(REPORTS)/executed $(REPORTS)/profiles $(REPORTS)/tabellen $(REPORTS)/examples $(REPORTS)/index.html $(PROC)/*.parquet $(PROC)/*.gpkg $(PROC)/manifest.json $(PROC)/cache
 
 clean-all: clean ## also delete the generated demo data and .venv
 	find $(RAW) -mindepth 1 ! -name .gitkeep -delete

@@ -69,7 +69,9 @@ def test_spine_chart_positions_and_determinism():
     assert dots["a"] == pytest.approx(1 / 3, abs=1e-4)
     # high = good: scale = max(30, 10) = 30 -> 0.5 + (40-50)/60 = 1/3
     assert dots["b"] == pytest.approx(1 / 3, abs=1e-4)
-    assert "10,0\xa0%" in out and "3,0\xa0je 1.000" in out and "Neutrale Indikatoren" in out
+    assert "10,0\xa0%" in out and "Neutrale Indikatoren" in out
+    # long units move into the label so the value columns stay narrow: "(je 1.000)" after the name, "3,0" alone
+    assert "(je 1.000)</text>" in out and ">3,0</text>" in out
     assert "← schlechter" in out and "Spannweite aller Gebiete" in out
 
 

@@ -184,11 +184,13 @@ def spine_chart_svg(
         lo, hi = sorted([p["pos_p25"], p["pos_p75"]])
         body.append(rect(x0 + lo * cw, mid - 6, (hi - lo) * cw, 12, lines["spine_iqr"]))
         unit = str(r["unit"]) if pd.notna(r["unit"]) else ""
-        value_text = format_value(r["value"], unit, decimals)
+        # "%" stays with the number; longer units (je 1.000) go to the label so the value columns stay narrow
+        shown_unit, label = (unit, r["label"]) if unit in ("", "%") else ("", f"{r['label']} ({unit})")
+        value_text = format_value(r["value"], shown_unit, decimals)
         body += [
-            text(x_label, mid + 4, r["label"], 11),
+            text(x_label, mid + 4, label, 11),
             text(x_val, mid + 4, value_text, 11, "end"),
-            text(x_city, mid + 4, format_value(r["city_value"], unit, decimals), 11, "end"),
+            text(x_city, mid + 4, format_value(r["city_value"], shown_unit, decimals), 11, "end"),
         ]
         palette = significance_palette(r["polarity"], colours)
         cmp = (

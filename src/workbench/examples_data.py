@@ -25,13 +25,13 @@ BERLIN_DYNAMIC = ["D1", "D3", "D4"]
 """MSS 2021 dynamic indicators: 2-year changes of S1, S3, S4 in percentage points."""
 
 BERLIN_TABLES = {
-    "indikatoren": "mss_2021_index_indikatoren",
-    "indizes": "mss_2021_indizes",
-    "zwerte": "mss_2021_zwerte",
+    "indikatoren": "index_indikatoren",
+    "indizes": "indizes",
+    "zwerte": "zwerte",
     "hierarchie": "lor_2021_hierarchie",
     "einwohner": "einwohner_2022_06",
-    "plr": "lor_planungsraeume_2021",
-    "bzr": "lor_bezirksregionen_2021",
+    "plr": "planungsraeume_geo",
+    "bzr": "bezirksregionen_geo",
 }
 
 FLENSBURG_TABLES = {

@@ -96,7 +96,9 @@ def test_indicator_workbook_is_published_safely(ctx, tmp_path):
     reporttables.indicator_workbook(table, cat, ds.keys, year, path)
     assert audit_path(tmp_path) == []
     sheet = pd.read_excel(path, sheet_name=f"Indikatoren {year}", header=None)
-    hidden = table[(table.year == year) & (table.level == "sozialraum") & ~table.status.isin(["shown", "missing"])]
+    hidden = table[
+        (table.year == year) & (table.level == "sozialraum") & ~table.status.isin(["shown", "missing"])
+    ]
     assert int((sheet == "•").sum().sum()) >= len(hidden) > 0
     # the workbook publishes rates and shares only, no raw counts
     meta = pd.read_excel(path, sheet_name="_wb_meta", header=None)

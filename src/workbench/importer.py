@@ -28,6 +28,7 @@ from .importer_base import (
     CITY_TOTALS_SCHEMA,
     COUNTS_SCHEMA,
     EVENT_COLUMNS,
+    FACILITY_COLUMNS,
     HOUSEHOLD_COLUMNS,
     MAX_AGE,
     POPULATION_COLUMNS,
@@ -231,21 +232,7 @@ def read_events(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataF
 def read_facilities(raw: Path, area_ids: set[str], result: ImportResult) -> gpd.GeoDataFrame:
     """Facility register with coordinates (``einrichtungen.csv``, EPSG:25832)."""
     path = raw / "einrichtungen.csv"
-    req = [
-        "Einrichtung_ID",
-        "Name",
-        "Typ",
-        "Traeger",
-        "Adresse",
-        "Rechtswert",
-        "Hochwert",
-        "Kapazitaet",
-        "Plaetze_U3",
-        "Plaetze_Ue3",
-        "Zielgruppe",
-        "Sozialraum",
-    ]
-    df = rawio.read_csv(path, required=req)
+    df = rawio.read_csv(path, required=FACILITY_COLUMNS)
     df["Sozialraum"] = _strip_ids(df["Sozialraum"])
     rawio.check_keys(df["Sozialraum"], area_ids, path=path, column="Sozialraum")
     rawio.check_duplicates(df, ["Einrichtung_ID"], path=path)

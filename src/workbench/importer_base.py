@@ -49,6 +49,20 @@ EVENT_COLUMNS = {
 }
 
 
+FACILITY_COLUMNS = [
+    "Einrichtung_ID",
+    "Name",
+    "Typ",
+    "Traeger",
+    "Adresse",
+    "Rechtswert",
+    "Hochwert",
+    "Kapazitaet",
+    "Plaetze_U3",
+    "Plaetze_Ue3",
+    "Zielgruppe",
+    "Sozialraum",
+]
 MAX_AGE = 100
 
 

@@ -41,6 +41,7 @@ from .plots import (
     sequential_colours,
     significance_palette,
 )
+from .plots_style import _legend_right
 
 __all__ = [
     "Classification",
@@ -223,16 +224,7 @@ def _hatch_patch(colours: dict[str, Any], label: str, count: int) -> Patch:
 
 
 def _legend(ax: Axes, handles: list, title: str | None) -> None:
-    ax.legend(
-        handles=handles,
-        title=title,
-        loc="upper left",
-        bbox_to_anchor=(1.0, 1.0),
-        frameon=False,
-        fontsize=8,
-        title_fontsize=9,
-        alignment="left",
-    )
+    _legend_right(ax, handles, title, anchor_x=1.0, title_fontsize=9)
 
 
 def _formatter(value_format: str | Callable[[float], str], decimals: int) -> Callable[[float, float], str]:

@@ -250,15 +250,18 @@ def _numeric(df: pd.DataFrame, column: str, what: str) -> np.ndarray:
         ) from exc
 
 
-def _legend_right(ax: Axes, handles: list, title: str | None = None) -> None:
+def _legend_right(
+    ax: Axes, handles: list, title: str | None = None, *, anchor_x: float = 1.01, title_fontsize: float = 8
+) -> None:
+    """Legend outside the axes on the right, top-aligned (charts and maps)."""
     ax.legend(
         handles=handles,
         title=title,
         loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
+        bbox_to_anchor=(anchor_x, 1.0),
         frameon=False,
         fontsize=8,
-        title_fontsize=8,
+        title_fontsize=title_fontsize,
         alignment="left",
     )
 

@@ -46,7 +46,7 @@ setup: $(SETUP) ## create .venv with pinned packages and the Jupyter kernel "wor
 $(RAW)/schluessel_gebiete.csv: | $(SETUP)
 	$(WB) demo
 
-$(PROC)/manifest.json: $(RAW)/schluessel_gebiete.csv $(RAW_FILES) $(wildcard src/workbench/importer*.py) src/workbench/rawio.py src/workbench/city_totals.py | $(SETUP)
+$(PROC)/manifest.json: $(RAW)/schluessel_gebiete.csv $(RAW_FILES) $(wildcard src/workbench/io/*.py) | $(SETUP)
 	$(WB) data
 
 data: $(PROC)/manifest.json ## check data/raw and write tidy tables to data/processed (demo city if empty)
@@ -90,10 +90,10 @@ benchmarks: $(SETUP) ## run the speed benchmarks (indicators, profiles)
 	$(PY) benchmarks/profiles.py --areas 40
 
 example-berlin: | $(SETUP) ## Berlin MSS 2021 example report from ../shared/data (reports/examples/berlin.html)
-	$(PY) -m workbench.examples_report berlin
+	$(PY) -m workbench.examples.report berlin
 
 example-flensburg: | $(SETUP) ## Flensburg Sozialatlas 2022 example report from ../shared/data
-	$(PY) -m workbench.examples_report flensburg
+	$(PY) -m workbench.examples.report flensburg
 
 clean: ## delete generated reports and processed data (raw data and .venv stay)
 	rm -rf $(REPORTS)/html $(REPORTS)/executed $(REPORTS)/profiles $(REPORTS)/tabellen $(REPORTS)/examples $(REPORTS)/index.html $(PROC)/*.parquet $(PROC)/*.gpkg $(PROC)/manifest.json $(PROC)/cache

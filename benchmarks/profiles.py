@@ -6,7 +6,7 @@ Usage::
 
 The naive variant is, per profile, what a planner runs today: the papermill CLI, then the jupyter nbconvert
 CLI with ``--no-input`` (``--naive tools``, default; two fresh processes and a fresh kernel). Stricter
-baselines: one ``python -m workbench.engine chapter`` process doing papermill + nbconvert (``--naive cli``),
+baselines: one ``python -m workbench.build.engine chapter`` process doing papermill + nbconvert (``--naive cli``),
 or papermill + nbconvert inside this process (``--naive inprocess``, no interpreter start-up). Both sides build the same N HTML files (parameter ``area_id``) in one run into a temporary folder; the
 script prints both wall times, the peak memory (``resource.getrusage``: max RSS of this process and of the
 largest child process, which includes the kernels), how many HTML files are byte-identical, and as the
@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from workbench import engine  # noqa: E402
+from workbench.build import engine  # noqa: E402
 
 
 def area_ids(n: int) -> list[str]:
@@ -36,7 +36,7 @@ def area_ids(n: int) -> list[str]:
     try:
         import pyogrio
 
-        from workbench.config import default_paths
+        from workbench.settings import default_paths
 
         gpkg = default_paths().processed / "areas.gpkg"
         if gpkg.exists():
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=["tools", "cli", "inprocess"],
         default="tools",
         help="tools: per profile the papermill CLI, then the jupyter nbconvert CLI (--no-input), as a planner "
-        "runs them today; cli: one 'python -m workbench.engine chapter' process per profile (papermill + "
+        "runs them today; cli: one 'python -m workbench.build.engine chapter' process per profile (papermill + "
         "nbconvert in one process, as the Makefile builds chapters); inprocess: papermill + nbconvert called "
         "in this process (no interpreter start-up, the strictest baseline)",
     )
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                     and subprocess.run(run2, capture_output=True, check=False).returncode == 0
                 )
             elif args.naive == "cli":  # what the Makefile does per chapter: a fresh process + fresh kernel
-                cmd = [sys.executable, "-m", "workbench.engine", "chapter", str(args.notebook),
+                cmd = [sys.executable, "-m", "workbench.build.engine", "chapter", str(args.notebook),
                        "--param", f"area_id={a}", "--html", str(html), "--kernel", args.kernel]  # fmt: skip
                 naive_ok += subprocess.run(cmd, capture_output=True, check=False).returncode == 0
             else:  # stricter baseline: papermill + nbconvert in this (already warm) Python process

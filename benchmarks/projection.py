@@ -58,7 +58,8 @@ def main() -> None:
     print(f"estimate_rates: {t1 - t0:.2f} s; project 15 years: {t2 - t1:.2f} s ({len(out):,} rows)")
 
     if args.demo:
-        from workbench import demo, importer
+        from workbench import demo
+        from workbench.io import importer
 
         with tempfile.TemporaryDirectory() as tmp:
             demo.generate(Path(tmp) / "raw")

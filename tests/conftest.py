@@ -23,7 +23,7 @@ def small_raw(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def small_processed(small_raw, tmp_path_factory) -> Path:
     """Processed tables of the 12-area demo city."""
-    from workbench.importer import run_import
+    from workbench.io.importer import run_import
 
     out = tmp_path_factory.mktemp("processed_small")
     run_import(small_raw, out)

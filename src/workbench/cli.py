@@ -10,12 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import WorkbenchError
+from workbench.errors import WorkbenchError
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from . import demo
-    from .config import load_report_config
+    from workbench import demo
+    from workbench.settings import load_report_config
 
     cfg = load_report_config(args.config)
     out = Path(args.out) if args.out else cfg.paths.raw
@@ -31,9 +31,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    from .config import load_report_config
-    from .importer import run_import
-    from .reportbuild import ensure_demo_data
+    from workbench.build.report import ensure_demo_data
+    from workbench.io.importer import run_import
+    from workbench.settings import load_report_config
 
     cfg = load_report_config(args.config)
     if ensure_demo_data(args.config):
@@ -50,7 +50,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_chapter(args: argparse.Namespace) -> int:
-    from .reportbuild import build_chapter
+    from workbench.build.report import build_chapter
 
     out = build_chapter(args.name, args.config)
     print(f"Kapitel {args.name} → {out}")
@@ -58,20 +58,20 @@ def _cmd_chapter(args: argparse.Namespace) -> int:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
-    from .reportbuild import build_index
+    from workbench.build.report import build_index
 
     print(f"Übersicht → {build_index(args.config)}")
     return 0
 
 
 def _cmd_profiles(args: argparse.Namespace) -> int:
-    from .profiles import build_profiles
+    from workbench.build.profiles import build_profiles
 
     return build_profiles(args.config, workers=args.workers, areas=args.areas)
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from . import audit
+    from workbench.confidentiality import audit
 
     argv = [args.path] + (["--threshold", str(args.threshold)] if args.threshold else [])
     return audit.main(argv)

@@ -1,0 +1,351 @@
+"""Warm kernels for fast batches: one kernel per worker process, reset between jobs (``WarmKernel``), a pool of
+such workers (``KernelPool``) and ``run_batch``. Re-exported by ``workbench.build.engine``, which describes the design.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.build._jobs import DEFAULT_KERNEL, Job, Result, _check_kernel, _fail, _fast_imports, _write_outputs, find_error, load_template, make_exporter, parameterize
+
+if TYPE_CHECKING:  # nbformat/nbclient/nbconvert/papermill are imported lazily (see _fast_imports)
+    pass
+
+
+_KERNEL_SETUP = r"""
+def _wb_engine_setup(cwd):
+    import os, sys, types, warnings
+    st = types.ModuleType("_workbench_engine_state")
+    sys.modules[st.__name__] = st
+    for name in ("numpy", "pandas", "matplotlib", "matplotlib.pyplot"):
+        try:
+            __import__(name)
+        except Exception:
+            pass
+    os.chdir(cwd)
+    st.cwd, st.environ, st.path = cwd, dict(os.environ), list(sys.path)
+    st.filters = list(warnings.filters)
+    mpl = sys.modules.get("matplotlib")
+    st.rc = dict(mpl.rcParams) if mpl is not None else None
+    np = sys.modules.get("numpy")
+    st.np = (np.get_printoptions(), np.geterr()) if np is not None else None
+    pd = sys.modules.get("pandas")
+    st.pd = {}
+    if pd is not None:
+        try:
+            for key in pd._config.config._registered_options:
+                try:
+                    st.pd[key] = pd.get_option(key)
+                except Exception:
+                    pass
+        except Exception:
+            pass
+
+    def reset():
+        ip = get_ipython()
+        # new_session: execution counter back to 1 AND a new history session, otherwise IPython's
+        # history database complains about duplicate line numbers (visible as cell output).
+        ip.reset(new_session=True)
+        os.chdir(st.cwd)
+        if dict(os.environ) != st.environ:
+            os.environ.clear()
+            os.environ.update(st.environ)
+        sys.path[:] = st.path
+        warnings.filters[:] = st.filters
+        if hasattr(warnings, "_filters_mutated"):
+            warnings._filters_mutated()  # forget "already shown" registries, as a fresh kernel would
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            plt = sys.modules.get("matplotlib.pyplot")
+            if plt is not None:
+                plt.close("all")
+            if st.rc is not None:
+                rc = sys.modules["matplotlib"].rcParams
+                changed = {k: v for k, v in st.rc.items() if rc.get(k) != v}
+                if changed:
+                    rc.update(changed)
+            if st.np is not None:
+                np.set_printoptions(**st.np[0])
+                np.seterr(**st.np[1])
+            for key, value in st.pd.items():
+                try:
+                    if pd.get_option(key) != value:
+                        pd.set_option(key, value)
+                except Exception:
+                    pass
+
+    st.reset = reset
+    # Everything imported so far lives as long as the kernel: move it out of the collector's reach so the
+    # gc.collect() inside IPython's reset only walks objects of the previous job (0.2 s -> a few ms).
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
+_wb_engine_setup({cwd!r})
+del _wb_engine_setup
+"""
+
+
+_KERNEL_RESET = '__import__("sys").modules["_workbench_engine_state"].reset()'
+
+
+class WarmKernel:
+    """One warm kernel that runs jobs of one template one after another (used inside each pool worker).
+
+    ``run(job)`` resets the kernel state, executes the parameterised notebook cell by cell with nbclient
+    (papermill's client logic: stop at the first error), writes the executed notebook and, on success, the
+    HTML. A dead or hung kernel is restarted and set up again; the job is reported as failed.
+    """
+
+    def __init__(
+        self,
+        notebook: str | os.PathLike,
+        kernel_name: str = DEFAULT_KERNEL,
+        cwd: str | os.PathLike | None = None,
+        timeout: int | None = None,
+    ):
+        self.notebook = Path(notebook)
+        self.template = load_template(self.notebook)
+        self.kernel_name = kernel_name
+        self.cwd = str(Path(cwd).resolve() if cwd else self.notebook.resolve().parent)
+        self.timeout = timeout
+        self.exporter = None
+        self.client = None
+        self.language_info: dict[str, Any] | None = None
+        self._start()
+
+    def _start(self) -> None:
+        import nbformat
+        from nbclient import NotebookClient
+
+        client = NotebookClient(
+            nbformat.v4.new_notebook(),
+            kernel_name=self.kernel_name,
+            timeout=self.timeout,
+            record_timing=False,
+            resources={"metadata": {"path": self.cwd}},
+        )
+        client.km = client.create_kernel_manager()
+        # The kernel's own stderr only carries ipykernel start-up noise; cell output comes over iopub.
+        client.start_new_kernel(stderr=subprocess.DEVNULL)
+        if self.exporter is None:  # import nbconvert while the kernel process boots
+            self.exporter = make_exporter()
+        client.start_new_kernel_client()
+        self.client = client
+        reply = client.wait_for_reply(client.kc.kernel_info())
+        self.language_info = reply["content"]["language_info"]
+        self._silent(_KERNEL_SETUP.replace("{cwd!r}", repr(self.cwd)))
+
+    def _silent(self, code: str) -> None:
+        """Run set-up code without history (the execution counter is not advanced); raise on error."""
+        import nbformat
+
+        cell = nbformat.v4.new_code_cell(code)
+        self.client.nb = nbformat.v4.new_notebook(cells=[cell])
+        self.client.execute_cell(cell, 0, store_history=False)
+
+    def close(self) -> None:
+        """Shut the kernel down (idempotent)."""
+        from jupyter_core.utils import run_sync
+
+        client, self.client = self.client, None
+        if client is None:
+            return
+        try:
+            client.kc.stop_channels()
+            run_sync(client.km.shutdown_kernel)(now=True)
+        except Exception:
+            pass
+
+    def restart(self) -> None:
+        """Replace the kernel by a fresh one (after a crash or timeout)."""
+        self.close()
+        self._start()
+
+    def run(self, job: Job) -> Result:
+        """Execute one job on the warm kernel; never raises for notebook errors (see :class:`Result`)."""
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+        start = time.perf_counter()
+        result = Result(dict(job.parameters), Path(job.html_path), job.executed_path)
+        nb = parameterize(self.template, job.parameters, self.kernel_name)
+        crashed = None
+        try:
+            if self.client is None:
+                self._start()
+            self._silent(_KERNEL_RESET)
+            client = self.client
+            client.nb = nb
+            client.reset_execution_trackers()
+            for index, cell in enumerate(nb.cells):
+                state = cell.metadata["papermill"]  # papermill's per-cell status bookkeeping
+                state.update(exception=False, status="running")
+                try:
+                    client.execute_cell(cell, index)
+                except (DeadKernelError, CellTimeoutError) as exc:
+                    state.update(exception=True, status="failed")
+                    crashed = (index, exc)
+                    break
+                except CellExecutionError:
+                    state.update(exception=True, status="failed")
+                    nb.metadata["papermill"]["exception"] = True
+                    break
+                state["status"] = "completed"
+        except Exception as exc:  # set-up/reset failed: the kernel is unusable
+            crashed = (None, exc)
+        if crashed is not None:
+            index, exc = crashed
+            kind = "Zeitlimit überschritten" if "Timeout" in type(exc).__name__ else "Kernel abgestürzt"
+            _fail(result, self.notebook, nb, index, type(exc).__name__, f"{kind} ({str(exc).strip()[:200]})")
+            self.restart()
+        else:
+            nb.metadata["language_info"] = self.language_info
+            self.client.set_widgets_metadata()
+            error = find_error(nb)
+            if error is not None:
+                _fail(
+                    result, self.notebook, nb, error[0], error[1].get("ename", ""), error[1].get("evalue", "")
+                )
+        if job.executed_path is not None or result.ok:
+            _write_outputs(nb, job, self.notebook.stem, self.exporter, result.ok)
+        result.seconds = time.perf_counter() - start
+        return result
+
+
+_WORKER: WarmKernel | None = None
+
+
+def _worker_init(notebook: str, kernel_name: str, cwd: str | None, timeout: int | None) -> None:
+    global _WORKER
+    from multiprocessing import util
+
+    _fast_imports()
+    _WORKER = WarmKernel(notebook, kernel_name, cwd, timeout)
+    util.Finalize(None, _WORKER.close, exitpriority=10)
+
+
+def _worker_run(job: Job) -> Result:
+    assert _WORKER is not None
+    return _WORKER.run(job)
+
+
+class KernelPool:
+    """``workers`` processes, each with one warm kernel for ``notebook``; use as a context manager.
+
+    With ``workers == 1`` the kernel is driven from the calling process (no extra process).
+    """
+
+    def __init__(
+        self,
+        notebook: str | os.PathLike,
+        workers: int | None = None,
+        kernel_name: str = DEFAULT_KERNEL,
+        cwd: str | os.PathLike | None = None,
+        timeout: int | None = None,
+    ):
+        self.notebook = Path(notebook)
+        load_template(self.notebook)  # fail early with a clear message
+        _check_kernel(kernel_name)
+        self.workers = max(1, int(workers or os.cpu_count() or 1))
+        self.args = (str(self.notebook), kernel_name, str(cwd) if cwd else None, timeout)
+        self._local: WarmKernel | None = None
+        self._executor: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> KernelPool:
+        if self.workers == 1:
+            self._local = WarmKernel(*self.args)
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=ctx, initializer=_worker_init, initargs=self.args
+            )
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers and their kernels."""
+        if self._local is not None:
+            self._local.close()
+            self._local = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def run(self, jobs: Sequence[Job], progress: bool = True) -> list[Result]:
+        """Run all jobs; results in the order of ``jobs``. ``progress`` shows a tqdm bar on stderr."""
+        from tqdm import tqdm
+
+        results: list[Result | None] = [None] * len(jobs)
+        with tqdm(
+            total=len(jobs), desc="Profile", unit="Profil", disable=not progress, file=sys.stderr
+        ) as bar:
+            if self._local is not None:
+                for i, job in enumerate(jobs):
+                    results[i] = self._local.run(job)
+                    bar.update(1)
+            else:
+                assert self._executor is not None, "KernelPool must be used as a context manager"
+                futures = {self._executor.submit(_worker_run, job): i for i, job in enumerate(jobs)}
+                for future in as_completed(futures):
+                    i = futures[future]
+                    try:
+                        results[i] = future.result()
+                    except Exception as exc:  # worker process died: report, keep going
+                        job = jobs[i]
+                        results[i] = _fail(
+                            Result(dict(job.parameters), Path(job.html_path), job.executed_path),
+                            self.notebook,
+                            None,
+                            None,
+                            type(exc).__name__,
+                            str(exc),
+                        )
+                    bar.update(1)
+        return [r for r in results if r is not None]
+
+
+def summary(results: Iterable[Result]) -> str:
+    """German one-paragraph summary: ``"N Profile erstellt, M fehlgeschlagen: …"`` with one line per failure."""
+    results = list(results)
+    failed = [r for r in results if not r.ok]
+    text = f"{len(results) - len(failed)} Profile erstellt, {len(failed)} fehlgeschlagen"
+    if failed:
+        text += ":\n" + "\n".join(f"  - {r.error}" for r in failed)
+    return text
+
+
+def run_batch(
+    notebook: str | os.PathLike,
+    jobs: Sequence[Job],
+    workers: int | None = None,
+    kernel_name: str = DEFAULT_KERNEL,
+    cwd: str | os.PathLike | None = None,
+    progress: bool = True,
+    timeout: int | None = None,
+) -> list[Result]:
+    """Run ``jobs`` of one template on warm kernels (``workers`` processes, default ``os.cpu_count()``).
+
+    Same HTML as :func:`run_papermill` per job. Failing jobs are reported in their :class:`Result` and the
+    others still run. With ``progress`` a tqdm bar and the German summary are printed to stderr.
+    """
+    jobs = list(jobs)
+    if not jobs:
+        return []
+    workers = min(max(1, int(workers or os.cpu_count() or 1)), len(jobs))
+    with KernelPool(notebook, workers, kernel_name, cwd, timeout) as pool:
+        results = pool.run(jobs, progress=progress)
+    if progress:
+        print(summary(results), file=sys.stderr)
+    return results

@@ -1,0 +1,213 @@
+"""Sozialraumprofile: one published HTML page per Sozialraum plus an overview page (``workbench profiles``).
+
+:func:`build_profiles` warms the shared caches once in the calling process (protected counts, indicators,
+MSS index with class stability, age bands — see :mod:`workbench.chapters.profile`), then runs
+``notebooks/profil.ipynb`` for every area on warm kernels (:func:`workbench.build.engine.run_batch`) and writes
+
+* ``reports/profiles/<area_id>.html`` (published, no code) and ``reports/executed/profiles/<area_id>.ipynb``
+  (internal);
+* ``reports/profiles/index.html``: a map of all areas labelled with their ids (embedded PNG) and the list of
+  profiles grouped by Stadtbezirk, with a link back to the report (``../index.html``).
+
+A failing profile does not stop the others; the German summary names each failure with its cell, and the exit
+code is 1. Output is deterministic (same data and configuration → same bytes).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from workbench.render import fmt
+from workbench.settings import NOTEBOOKS, ROOT, ReportConfig, load_report_config
+from workbench.errors import ConfigError
+
+TEMPLATE = "profil.ipynb"
+
+CSS = """
+body{font-family:"Source Sans Pro","Segoe UI",Arial,sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;
+color:#1f2933;line-height:1.45}
+h1{font-size:1.8rem;margin-bottom:.2rem} .sub{color:#52606d;margin-top:0}
+h2{font-size:1.2rem;margin:1.4rem 0 .4rem;border-bottom:2px solid #3e6fb0;padding-bottom:.15rem}
+ul.profiles{columns:3 16rem;list-style:none;padding:0;margin:0} ul.profiles li{margin:.15rem 0;break-inside:avoid}
+a{color:#1d4e89} .missing{color:#7b8794} img.map{max-width:100%;height:auto}
+nav{margin-bottom:1rem;font-size:.95rem}
+"""
+
+
+def parse_areas(areas: str | Sequence[str] | None, known: Sequence[str]) -> list[str]:
+    """Area ids to build: all ``known`` ids (sorted) or the given ones (comma list or sequence), checked.
+
+    Unknown ids raise a :class:`ConfigError` that lists them and shows valid examples.
+    """
+    known_sorted = sorted(str(a) for a in known)
+    if areas is None:
+        return known_sorted
+    items = areas.split(",") if isinstance(areas, str) else [str(a) for a in areas]
+    wanted = list(dict.fromkeys(a.strip() for a in items if a.strip()))
+    if not wanted:
+        raise ConfigError("keine Sozialräume angegeben", where="--areas", hint="z. B. --areas 0101,0102")
+    unknown = [a for a in wanted if a not in set(known_sorted)]
+    if unknown:
+        raise ConfigError(
+            f"unbekannte Sozialräume: {', '.join(unknown)}",
+            where="--areas",
+            hint=f"Kennungen mit führenden Nullen angeben, z. B. {', '.join(known_sorted[:3])}",
+        )
+    return wanted
+
+
+def config_parameter(cfg: ReportConfig) -> str:
+    """The ``config_file`` parameter of the profile notebook: relative to the project root when inside it."""
+    if cfg.source is None:
+        return "config/report.yaml"
+    path = Path(cfg.source).resolve()
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def warm_caches(config_file: str) -> object:
+    """Compute everything the profiles share once (on-disk caches), so workers only read it.
+
+    Returns the :class:`workbench.chapters.context.Chapter` used.
+    """
+    from workbench.chapters import profile as profile_content
+    from workbench.chapters.context import Chapter
+
+    ch = Chapter(config_file)
+    ch.protected_counts  # noqa: B018  (cached properties: computed and stored on disk)
+    ch.indicators  # noqa: B018
+    profile_content.warm_caches(ch)
+    return ch
+
+
+def failure_summary(results: Sequence) -> str:
+    """``"38 Profile erstellt, 2 fehlgeschlagen: 0105 (Zelle 7: KeyError …), …"`` (German, one line)."""
+    failed = [r for r in results if not r.ok]
+    text = (
+        f"{fmt.number(len(results) - len(failed))} Profile erstellt, {fmt.number(len(failed))} fehlgeschlagen"
+    )
+    if not failed:
+        return text
+    parts = []
+    for r in failed:
+        where = f"Zelle {r.cell_index}: " if r.cell_index is not None else ""
+        what = f"{r.ename}: {r.evalue}" if r.ename else (r.error or "unbekannter Fehler")
+        what = what if len(what) <= 120 else what[:119] + "…"
+        parts.append(f"{r.parameters.get('area_id', '?')} ({where}{what})")
+    return text + ": " + ", ".join(parts)
+
+
+def overview_map_png(ds) -> bytes:
+    """PNG of all Sozialräume coloured by Stadtbezirk and labelled with their ids."""
+    from workbench.render.maps import category_map
+    from workbench.render.plots import figure_to_png_bytes, load_colours
+
+    palette = load_colours()["typology"]
+    d = ds.districts.sort_values("district_id")
+    cats = {
+        str(r.district_id): (f"{r.district_id} {r.district_name}", palette[i % len(palette)])
+        for i, r in enumerate(d.itertuples(index=False))
+    }
+    fig = category_map(
+        ds.areas.assign(district_id=ds.areas["district_id"].astype(str)),
+        "district_id",
+        categories=cats,
+        labels="area_id",
+        districts=ds.districts,
+        legend_title="Stadtbezirk",
+        title="Sozialräume und ihre Kennungen",
+        note="Beschriftung: Kennung des Sozialraums. Quelle: Gebietsgliederung der Stadt.",
+    )
+    return figure_to_png_bytes(fig, dpi=110)
+
+
+def overview_html(cfg: ReportConfig, ds, year: int) -> str:
+    """The overview page: map (embedded PNG) and all profiles grouped by Stadtbezirk (links if built)."""
+    keys = ds.area_keys.sort_values(["district_id", "area_id"])
+    png = base64.b64encode(overview_map_png(ds)).decode("ascii")
+    groups = []
+    built = 0
+    for (did, dname), sub in keys.groupby(["district_id", "district_name"], sort=True):
+        items = []
+        for r in sub.itertuples(index=False):
+            label = html.escape(f"{r.area_id} {r.area_name}")
+            if (cfg.paths.profiles / f"{r.area_id}.html").exists():
+                built += 1
+                items.append(f'<li><a href="{html.escape(str(r.area_id))}.html">{label}</a></li>')
+            else:
+                items.append(f'<li class="missing">{label} – nicht erstellt</li>')
+        groups.append(
+            f"<h2>Stadtbezirk {html.escape(f'{did} {dname}')}</h2>\n"
+            f'<ul class="profiles">\n' + "\n".join(items) + "\n</ul>"
+        )
+    city = html.escape(cfg.city)
+    total = len(keys)
+    return f"""<!DOCTYPE html>
+<html lang="de"><head><meta charset="utf-8"><title>Sozialraumprofile {city} {year}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>
+<body>
+<nav><a href="../index.html">← zurück zum Sozialbericht</a></nav>
+<h1>Sozialraumprofile {city} {year}</h1>
+<p class="sub">{fmt.number(built)} von {fmt.count_word(total, "Sozialraum", "Sozialräumen")} ·
+Stichtag {fmt.reference_date(year)}</p>
+<p>Jedes Profil zeigt den Steckbrief aller Indikatoren mit Vergleich zu Stadt und Stadtbezirk, die Entwicklung
+der sozialen Lage, den Altersaufbau, die Einstufung im Sozialraum-Monitoring und die Einrichtungen im und um den
+Sozialraum. Alle Zahlen sind statistisch geheimgehalten ({fmt.SUPPRESSED_SIGN} = nicht veröffentlicht).</p>
+<img class="map" alt="Karte der Sozialräume mit ihren Kennungen, nach Stadtbezirk eingefärbt"
+src="data:image/png;base64,{png}">
+{chr(10).join(groups)}
+</body></html>
+"""
+
+
+def build_profiles(
+    config_path: str | Path | None = None,
+    workers: int | None = None,
+    areas: str | Sequence[str] | None = None,
+) -> int:
+    """Build the profiles of all (or the given) Sozialräume and the overview page; returns the exit code.
+
+    ``workers``: kernel processes (default: number of CPUs); ``areas``: ids as comma list or sequence.
+    Exit code 0 when every profile was built, 1 when at least one failed (the others are still written).
+    Wrong input (unknown area, bad configuration) raises a :class:`~workbench.errors.WorkbenchError`.
+    """
+    from workbench.build import engine
+
+    if workers is not None and int(workers) < 1:
+        raise ConfigError("--workers muss mindestens 1 sein", where="--workers")
+    cfg = load_report_config(config_path)
+    notebook = NOTEBOOKS / TEMPLATE
+    if not notebook.exists():
+        raise ConfigError(
+            "Profil-Vorlage fehlt", path=notebook, hint="Notebook aus dem Repository wiederherstellen"
+        )
+    param = config_parameter(cfg)
+    ch = warm_caches(param)
+    ids = parse_areas(areas, ch.ds.area_keys["area_id"].astype(str).tolist())
+    engine.ensure_kernel(engine.DEFAULT_KERNEL)
+    jobs = [
+        engine.Job(
+            parameters={"config_file": param, "area_id": a},
+            executed_path=cfg.paths.executed / "profiles" / f"{a}.ipynb",
+            html_path=cfg.paths.profiles / f"{a}.html",
+        )
+        for a in ids
+    ]
+    results = engine.run_batch(notebook, jobs, workers=workers, cwd=ROOT, progress=True)
+    from workbench.io.raw import atomic_write_text
+
+    out = cfg.paths.profiles / "index.html"
+    atomic_write_text(out, overview_html(cfg, ch.ds, ch.year))
+    print(failure_summary(results))
+    print(f"Übersicht → {out}")
+    sys.stdout.flush()
+    return 0 if all(r.ok for r in results) else 1
+
+
+__all__ = ["build_profiles", "failure_summary", "overview_html", "parse_areas", "warm_caches"]

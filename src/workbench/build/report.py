@@ -1,0 +1,217 @@
+"""Report building: run a chapter notebook, write the report's index page with build provenance.
+
+The index page (``reports/index.html``) links every chapter whose HTML exists, names the city and the
+reporting year, and records what the report was built from: the SHA-256 of every raw file, the report
+parameters and the package versions. It contains no timestamps, random ids or absolute paths, so the same
+inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import platform
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+
+from workbench.render import fmt
+from workbench.io import raw as rawio
+from workbench.settings import CONFIG_DIR, NOTEBOOKS, ROOT, ReportConfig, load_report_config
+from workbench.io.dataset import Dataset
+from workbench.errors import WorkbenchError
+
+PACKAGES = [
+    "workbench",
+    "pandas",
+    "numpy",
+    "geopandas",
+    "shapely",
+    "pyogrio",
+    "mapclassify",
+    "matplotlib",
+    "seaborn",
+    "scipy",
+    "statsmodels",
+    "scikit-learn",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+]
+
+CSS = """
+body{font-family:"Source Sans Pro","Segoe UI",Arial,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
+color:#1f2933;line-height:1.45}
+h1{font-size:1.9rem;margin-bottom:.2rem} .sub{color:#52606d;margin-top:0}
+ul.chapters{list-style:none;padding:0} ul.chapters li{margin:.7rem 0;padding:.6rem .8rem;border-left:4px solid #3e6fb0;
+background:#f5f7fa} ul.chapters a{font-weight:600;font-size:1.1rem;color:#1d4e89;text-decoration:none}
+table{border-collapse:collapse;font-size:.85rem} td,th{padding:.2rem .5rem;border-bottom:1px solid #d9e2ec;text-align:left}
+code{font-size:.8rem} details{margin-top:1.5rem}
+@media print{details{display:block} details>summary{display:none}}
+"""
+
+
+def chapter_titles() -> dict[str, dict]:
+    """Titles and descriptions of chapters from ``config/chapters.yaml``."""
+    path = CONFIG_DIR / "chapters.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that shape the report's numbers and figures."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "nicht installiert"
+    return out
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return path.name
+
+
+def chapter_parameters(cfg: ReportConfig) -> dict:
+    """Papermill parameters every chapter receives (the report config as a relative path)."""
+    if cfg.source is None:
+        return {"config_file": "config/report.yaml"}
+    try:
+        return {"config_file": str(cfg.source.resolve().relative_to(ROOT))}
+    except ValueError:
+        return {"config_file": str(cfg.source.resolve())}
+
+
+def build_chapter(name: str, config_path: str | Path | None = None) -> Path:
+    """Execute ``notebooks/<name>.ipynb`` with the report parameters; export HTML without code.
+
+    The executed notebook goes to ``reports/executed/`` (internal), the HTML to ``reports/html/``; both are
+    replaced atomically, so a failing chapter leaves the last good HTML in place and raises a
+    :class:`WorkbenchError` naming the failing cell.
+    """
+    from workbench.build import engine
+
+    cfg = load_report_config(config_path)
+    nb = NOTEBOOKS / f"{name}.ipynb"
+    if not nb.exists():
+        raise WorkbenchError(
+            f"Kapitel '{name}' hat kein Notebook", path=nb, hint="Kapitelnamen in der Konfiguration prüfen."
+        )
+    html_path = cfg.paths.html / f"{name}.html"
+    result = engine.run_papermill(
+        nb, chapter_parameters(cfg), cfg.paths.executed / f"{name}.ipynb", html_path, cwd=ROOT
+    )
+    if not result.ok:
+        raise WorkbenchError(
+            f"Kapitel '{name}' fehlgeschlagen: {result.error}",
+            path=nb,
+            hint=f"Ausgeführtes Notebook prüfen: {_rel(cfg.paths.executed / f'{name}.ipynb')}",
+        )
+    return html_path
+
+
+def _indicator_workbook(cfg: ReportConfig) -> str | None:
+    """Write the Excel appendix of published indicator values; its path relative to the reports folder."""
+    from workbench.chapters.context import Chapter
+    from workbench.chapters.tables import indicator_workbook
+
+    if cfg.source is None:
+        return None
+    ch = Chapter(cfg.source)
+    name = f"tabellen/indikatoren_{ch.year}.xlsx"
+    indicator_workbook(ch.indicators, ch.catalogue, ch.ds.keys, ch.year, cfg.paths.reports / name)
+    return name
+
+
+def build_index(config_path: str | Path | None = None) -> Path:
+    """Write ``reports/index.html``: chapters, profiles, provenance (hashes, parameters, versions)."""
+    cfg = load_report_config(config_path)
+    titles = chapter_titles()
+    ds = Dataset(cfg.paths.processed)
+    manifest = ds.manifest
+    items = []
+    for name in cfg.chapters:
+        target = cfg.paths.html / f"{name}.html"
+        meta = titles.get(name, {"title": name, "description": ""})
+        if target.exists():
+            items.append(
+                f'<li><a href="html/{name}.html">{html.escape(meta["title"])}</a><br>'
+                f"{html.escape(meta.get('description', ''))}</li>"
+            )
+        else:
+            items.append(
+                f"<li>{html.escape(meta['title'])} – <em>nicht erstellt (Fehler beim Bau, siehe Konsole)</em></li>"
+            )
+    workbook = _indicator_workbook(cfg)
+    if workbook:
+        items.append(
+            f'<li><a href="{workbook}">Tabellenanhang (Excel)</a><br>'
+            "Alle Indikatoren je Sozialraum, Stadtbezirk und Stadt im Berichtsjahr, mit Definitionen.</li>"
+        )
+    if (cfg.paths.profiles / "index.html").exists():
+        items.append(
+            '<li><a href="profiles/index.html">Sozialraumprofile</a><br>'
+            "Ein Profil je Sozialraum mit Steckbrief, Vergleich mit der Stadt, Trends und Karte.</li>"
+        )
+    files = "".join(
+        f"<tr><td>{html.escape(f['file'])}</td><td>{fmt.number(f['rows'])}</td>"
+        f"<td><code>{f['sha256'][:16]}</code></td></tr>"
+        for f in manifest["files"]
+    )
+    versions = "".join(
+        f"<tr><td>{k}</td><td>{html.escape(v)}</td></tr>" for k, v in package_versions().items()
+    )
+    params = html.escape(
+        yaml.safe_dump(
+            {
+                "city": cfg.city,
+                "reporting_year": cfg.reporting_year,
+                "chapters": cfg.chapters,
+                "confidentiality": cfg.confidentiality,
+                **cfg.extra,
+            },
+            allow_unicode=True,
+            sort_keys=True,
+        )
+    )
+    years = manifest.get("years", [])
+    period = f"{fmt.reference_date(years[0])} – {fmt.reference_date(years[-1])}" if years else ""
+    page = f"""<!DOCTYPE html>
+<html lang="de"><head><meta charset="utf-8"><title>Sozialbericht {html.escape(cfg.city)} {cfg.reporting_year}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>
+<body>
+<h1>Sozialbericht {html.escape(cfg.city)} {cfg.reporting_year}</h1>
+<p class="sub">Kleinräumige Sozialberichterstattung · {fmt.number(manifest.get("areas", 0))} Sozialräume ·
+Datenstand {period}</p>
+<ul class="chapters">
+{chr(10).join(items)}
+</ul>
+<p>Alle veröffentlichten Zahlen sind statistisch geheimgehalten: Fallzahlen unter
+{cfg.confidentiality.get("threshold", 3)} und daraus rückrechenbare Werte werden nicht gezeigt
+({fmt.SUPPRESSED_SIGN}).</p>
+<details><summary>Herkunft und Reproduzierbarkeit dieses Berichts</summary>
+<h2>Eingangsdaten</h2><table><tr><th>Datei</th><th>Zeilen</th><th>SHA-256 (Anfang)</th></tr>{files}</table>
+<h2>Parameter</h2><pre>{params}</pre>
+<h2>Software</h2><table>{versions}</table>
+</details>
+</body></html>
+"""
+    out = cfg.paths.index_html
+    rawio.atomic_write_text(out, page)
+    return out
+
+
+def ensure_demo_data(config_path: str | Path | None = None) -> bool:
+    """Generate the demo city into the raw folder when it holds no data; True when it generated."""
+    cfg = load_report_config(config_path)
+    raw = cfg.paths.raw
+    if raw.exists() and any(p for p in raw.iterdir() if not p.name.startswith(".")):
+        return False
+    from workbench import demo
+
+    opts = cfg.extra.get("demo", {}) or {}
+    demo.generate(raw, n_areas=int(opts.get("areas", 40)), seed=int(opts.get("seed", 2024)))
+    return True

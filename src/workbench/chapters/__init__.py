@@ -1,0 +1,1 @@
+"""Report chapters and the Sozialraumprofil: each computes a protected model and renders views."""

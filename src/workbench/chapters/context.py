@@ -1,0 +1,143 @@
+"""Notebook-side helpers shared by every chapter and the profile template.
+
+A chapter notebook stays thin: ``ch = chapter.setup(config_file)``, then calls into the package and
+``ch.figure(fig)``, ``ch.table(html)``, ``ch.text(markdown)``. Figures are embedded as deterministic PNG
+(no timestamps), tables as the machine-readable HTML of :mod:`workbench.render.tables`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import cached_property
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from workbench.io.dataset import Dataset, read_memo
+from workbench.settings import ROOT, ReportConfig, load_report_config
+
+
+class Chapter:
+    """Context of one chapter run: report config, processed data, confidentiality rules, cached results."""
+
+    def __init__(self, config_file: str | Path = "config/report.yaml"):
+        path = Path(config_file)
+        self.cfg: ReportConfig = load_report_config(path if path.is_absolute() else ROOT / path)
+        self.ds = Dataset(self.cfg.paths.processed)
+        self.year: int = self.cfg.reporting_year
+        if self.year not in self.ds.years:
+            self.year = self.ds.years[-1]
+        self.city: str = self.cfg.city
+
+    @cached_property
+    def rules(self):
+        """Confidentiality rules from the report config (``confidentiality:``)."""
+        from workbench.confidentiality import Rules
+
+        return Rules.from_config(self.cfg.confidentiality)
+
+    @cached_property
+    def catalogue(self):
+        """The indicator catalogue (``config/indicators.yaml``), parsed once per process.
+
+        The catalogue is a frozen dataclass (immutable), so every chapter run in a warm kernel can share it;
+        the memo is keyed by path, mtime and size, so an edited file is read again.
+        """
+        from workbench.indicators import load_catalogue
+        from workbench.indicators.catalogue import DEFAULT_CATALOGUE
+
+        return read_memo(DEFAULT_CATALOGUE, load_catalogue, "catalogue")
+
+    @cached_property
+    def protected_counts(self) -> pd.DataFrame:
+        """The central count cube at all levels with one suppression pattern for the whole report."""
+        from workbench.confidentiality import protect_counts
+
+        return self._cached(
+            "protected_counts", lambda: protect_counts(self.ds.counts, self.ds.keys, self.rules)
+        )
+
+    @cached_property
+    def indicators(self) -> pd.DataFrame:
+        """All catalogue indicators at all levels and years, with rates on suppressed counts suppressed."""
+        from workbench.chapters.tables import protect_indicators
+        from workbench.indicators import compute
+
+        def build() -> pd.DataFrame:
+            table = compute(
+                self.catalogue,
+                self.ds.population,
+                self.ds.counts,
+                self.ds.keys,
+                city_totals=self.ds.city_totals,
+            )
+            return protect_indicators(table, self.catalogue, self.protected_counts, self.rules)
+
+        return self._cached("indicators", build)
+
+    def _cached(self, name: str, build) -> pd.DataFrame:
+        """Internal cache in ``data/processed/cache`` keyed by the data manifest, catalogue and rules.
+
+        Profiles run the same computation once per area; the cache makes that once per build, and the
+        per-process memo (:func:`workbench.io.dataset.read_memo`) one parquet read per worker.
+        """
+        import hashlib
+        import json
+
+        from workbench.io.raw import atomic_write
+
+        parts = [
+            json.dumps(self.ds.manifest, sort_keys=True),
+            self.catalogue.path.read_text(encoding="utf-8") if self.catalogue.path else "",
+            json.dumps(self.cfg.confidentiality, sort_keys=True, default=str),
+            _code_version(),
+        ]
+        digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+        path = self.cfg.paths.processed / "cache" / f"{name}-{digest}.parquet"
+        if path.exists():
+            return read_memo(path, pd.read_parquet)
+        df = build()
+        atomic_write(path, lambda p: df.to_parquet(p, index=False))
+        return df
+
+    # ------------------------------------------------------------------ display
+    @staticmethod
+    def figure(fig, dpi: int = 110) -> None:
+        """Show a matplotlib figure as a deterministic PNG and close it."""
+        from IPython.display import Image, display
+
+        from workbench.render.plots import figure_to_png_bytes
+
+        display(Image(data=figure_to_png_bytes(fig, dpi=dpi)))
+        plt.close(fig)
+
+    @staticmethod
+    def table(html: str) -> None:
+        from IPython.display import HTML, display
+
+        display(HTML(html))
+
+    @staticmethod
+    def text(markdown: str) -> None:
+        from IPython.display import Markdown, display
+
+        display(Markdown(markdown))
+
+
+def _code_version() -> str:
+    """Hash of the package's source, so cached results are rebuilt when the code changes."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parents[1].rglob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def setup(config_file: str | Path = "config/report.yaml") -> Chapter:
+    """Start a chapter: quiet warnings, German-friendly pandas display, load config and data."""
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    pd.set_option("display.max_columns", 50)
+    return Chapter(config_file)

@@ -1,0 +1,320 @@
+"""Demografie chapter: natural and migration balance, age-structure indicators, projection (re-exported).
+
+Population movements come from the protected count cube (``Chapter.protected_counts``, one suppression pattern
+for the whole report): births, deaths, external in/out-migration (``in_ext``/``out_ext``, across the city
+boundary) and moves between Sozialräume (``in_int``/``out_int``). Balances are derived per unit and year:
+
+    natürlicher Saldo      = births − deaths
+    Außenwanderungssaldo   = in_ext − out_ext
+    Binnenwanderungssaldo  = in_int − out_int      (0 for the whole city by construction)
+    Gesamtsaldo            = natural + external + internal balance
+
+A balance is withheld when any count it is built from is not published (status other than "shown"), so a
+suppressed count can never be recovered as balance + the other, visible count. Balances are signed differences,
+not numbers of persons: published tables mark them data-kind ``"rate"`` with unit "Personen" (no numerator, no
+totals relation), so the audit's non-negative count arithmetic is applied only to the six counts — which carry
+their count keys and the city row as total.
+
+The projection part lives in :mod:`workbench.chapters.demography_projection` and is re-exported here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from workbench.chapters.demography_projection import (  # noqa: F401  (re-exported chapter API)
+    CHANGE_GROUPS,
+    MAP_GROUPS,
+    BacktestResult,
+    ProjectionConfig,
+    ProjectionRun,
+    available_base_years,
+    backtest_map,
+    backtest_table_html,
+    backtest_text,
+    change_map,
+    city_pyramid,
+    city_totals,
+    config_for,
+    group_changes,
+    interpolate_control,
+    load_projection_config,
+    projection_table_html,
+    projection_text,
+    round_to,
+    run_backtest,
+    run_projection,
+    scenario_chart,
+    scenario_list_text,
+)
+from workbench.chapters.tables import unit_labels
+from workbench.confidentiality import CITY_ID, Rules
+from workbench.errors import DataValidationError
+from workbench.render import fmt, maps, plots
+from workbench.render.tables import count_key, html_table, margin_totals
+
+EVENT_MEASURES = ("births", "deaths", "in_ext", "out_ext", "in_int", "out_int")
+MEASURE_LABELS = {
+    "births": "Geburten",
+    "deaths": "Sterbefälle",
+    "in_ext": "Zuzüge von außerhalb",
+    "out_ext": "Fortzüge nach außerhalb",
+    "in_int": "Zuzüge aus anderen Sozialräumen",
+    "out_int": "Fortzüge in andere Sozialräume",
+}
+BALANCES = {
+    "natural": ("Natürlicher Saldo", ("births",), ("deaths",)),
+    "external": ("Außenwanderungssaldo", ("in_ext",), ("out_ext",)),
+    "internal": ("Binnenwanderungssaldo", ("in_int",), ("out_int",)),
+    "total": ("Gesamtsaldo", ("births", "in_ext", "in_int"), ("deaths", "out_ext", "out_int")),
+}
+"""Balance name → (German label, added measures, subtracted measures)."""
+AGE_INDICATORS = ("jugendquotient", "altenquotient", "hochbetagte")
+EVENT_SOURCE = "Quelle: Einwohnermelderegister, Bewegungsdaten (Kalenderjahr)"
+
+
+def balances(
+    protected_counts: pd.DataFrame, level: str | None = "sozialraum", year: int | None = None
+) -> pd.DataFrame:
+    """Published movement counts and derived balances per unit and year (wide table).
+
+    Input: the protected count cube (level, unit_id, year, measure, published_value, status). Output columns:
+    level, unit_id, year, the six measures (published value, NaN when not published), ``<measure>_suppressed``,
+    the balances natural/external/internal/total and ``<balance>_suppressed`` (True when any part is not
+    published; the value is then NaN as well). ``level``/``year`` = None keep all.
+    """
+    need = {"level", "unit_id", "year", "measure", "published_value", "status"}
+    missing = sorted(need - set(protected_counts.columns))
+    if missing:
+        raise DataValidationError(
+            f"Spalte(n) {', '.join(missing)} fehlen", where="geschützter Zählwürfel (protected_counts)"
+        )
+    pc = protected_counts[protected_counts["measure"].isin(EVENT_MEASURES)]
+    if level is not None:
+        pc = pc[pc["level"] == level]
+    if year is not None:
+        pc = pc[pc["year"] == int(year)]
+    if pc.empty:
+        raise DataValidationError(
+            f"keine Bewegungsdaten (Geburten, Sterbefälle, Wanderungen) für Ebene {level}, Jahr {year}",
+            where="counts.parquet, Maße births … out_int",
+            hint="bewegungen.csv importieren (make data)",
+        )
+    keys = ["level", "unit_id", "year"]
+    shown = pc.assign(ok=pc["status"].eq("shown") & pc["published_value"].notna())
+    val = shown.pivot_table(index=keys, columns="measure", values="published_value", aggfunc="first")
+    ok = shown.pivot_table(index=keys, columns="measure", values="ok", aggfunc="first")
+    val = val.reindex(columns=list(EVENT_MEASURES))
+    ok = ok.reindex(columns=list(EVENT_MEASURES)).fillna(False).astype(bool)
+    out = val.where(ok)
+    for m in EVENT_MEASURES:
+        out[f"{m}_suppressed"] = ~ok[m]
+    for name, (_label, plus, minus) in BALANCES.items():
+        parts_ok = ok[list(plus + minus)].all(axis=1)
+        value = val[list(plus)].sum(axis=1, min_count=len(plus)) - val[list(minus)].sum(
+            axis=1, min_count=len(minus)
+        )
+        out[name] = value.where(parts_ok)
+        out[f"{name}_suppressed"] = ~parts_ok
+    return out.reset_index().sort_values(keys, kind="mergesort", ignore_index=True)
+
+
+def balance_table_html(protected_counts: pd.DataFrame, keys: pd.DataFrame, year: int) -> str:
+    """Movements and balances per Sozialraum in ``year`` plus the city row (published values only).
+
+    Counts carry their count keys (``measure|level|unit|year``) and the city row is declared as their total,
+    so the audit checks them against every other table of the report.
+    """
+    area = balances(protected_counts, "sozialraum", year)
+    city = balances(protected_counts, "stadt", year)
+    both = pd.concat([area, city], ignore_index=True)
+    labels = pd.concat([unit_labels(keys), unit_labels(keys, "stadt")])
+    idx = pd.Index([labels[u] for u in both["unit_id"]], name="Sozialraum")
+    cols = [
+        ("births", "count"), ("deaths", "count"), ("natural", "balance"),
+        ("in_ext", "count"), ("out_ext", "count"), ("external", "balance"),
+        ("in_int", "count"), ("out_int", "count"), ("internal", "balance"), ("total", "balance"),
+    ]  # fmt: skip
+    names = {**MEASURE_LABELS, **{k: v[0] for k, v in BALANCES.items()}}
+    df = pd.DataFrame({names[c]: both[c].to_numpy() for c, _ in cols}, index=idx)
+    sup = pd.DataFrame({names[c]: both[f"{c}_suppressed"].to_numpy() for c, _ in cols}, index=idx)
+    kinds = {names[c]: ("count" if k == "count" else "rate") for c, k in cols}
+    formats = {names[c]: {"decimals": 0, "unit": ""} for c, k in cols if k == "balance"}
+    cell_keys = pd.DataFrame(None, index=idx, columns=df.columns, dtype=object)
+    for c, k in cols:
+        if k == "count":
+            cell_keys[names[c]] = [
+                count_key(c, lv, u, year) for lv, u in zip(both["level"], both["unit_id"], strict=True)
+            ]
+    return html_table(
+        df,
+        kinds,
+        table_id=f"demografie-bewegungen-{year}",
+        caption=f"Geburten, Sterbefälle und Wanderungen je Sozialraum {year} mit Salden",
+        totals=margin_totals(df[[names[c] for c, k in cols if k == "count"]], total_row=labels[CITY_ID]),
+        number_formats=formats,
+        suppressed=sup,
+        cell_keys=cell_keys,
+        footnotes=[
+            f"{EVENT_SOURCE} {year}. Salden = Zugänge − Abgänge in Personen; ein Saldo wird nicht ausgewiesen, "
+            "wenn eine seiner Fallzahlen gesperrt ist. Der Binnenwanderungssaldo der Stadt ist 0, weil sich Umzüge "
+            "zwischen Sozialräumen aufheben; Zu- und Fortzüge aus anderen Sozialräumen sind auf Stadtebene die "
+            "Umzüge innerhalb der Stadt.",
+        ],
+    )
+
+
+def city_series(protected_counts: pd.DataFrame) -> pd.DataFrame:
+    """City movements and balances per year (long): year, series (German label), value, kind (count/balance)."""
+    b = balances(protected_counts, "stadt")
+    rows = []
+    for m in ("births", "deaths", "in_ext", "out_ext"):
+        rows.append(
+            pd.DataFrame({"year": b["year"], "series": MEASURE_LABELS[m], "value": b[m], "kind": "count"})
+        )
+    for name in ("natural", "external", "total"):
+        rows.append(
+            pd.DataFrame(
+                {"year": b["year"], "series": BALANCES[name][0], "value": b[name], "kind": "balance"}
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def city_series_chart(protected_counts: pd.DataFrame, city: str) -> Figure:
+    """Two-panel chart: city births, deaths, external in/out-migration (top) and the balances (bottom)."""
+    s = city_series(protected_counts)
+    years = sorted(s["year"].unique())
+    fig = Figure(figsize=(7.5, 6.5))
+    FigureCanvasAgg(fig)
+    ax1, ax2 = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    plots.trend_chart(
+        s[s["kind"] == "count"], value="value", series="series", unit="Personen", decimals=0, ax=ax1
+    )
+    bal = s[s["kind"] == "balance"].pivot(index="year", columns="series", values="value")
+    bal = bal.reindex(index=years, columns=[BALANCES[n][0] for n in ("natural", "external", "total")])
+    colours = plots.load_colours()["typology"]
+    width = 0.8 / len(bal.columns)
+    for j, col in enumerate(bal.columns):
+        ax2.bar(np.array(years) - 0.4 + width * (j + 0.5), bal[col].fillna(0), width=width * 0.95,
+                color=colours[(j + 4) % len(colours)], label=col)  # fmt: skip
+    ax2.axhline(0, color="#333333", linewidth=0.6)
+    plots.german_axis(ax1, "y", decimals=0)
+    plots.german_axis(ax2, "y", decimals=0)
+    ax2.set_ylabel("Personen", fontsize=8)
+    ax2.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    for side in ("top", "right"):
+        ax2.spines[side].set_visible(False)
+    ax2.set_xticks(years, [str(y) for y in years])
+    plots.add_note(
+        fig,
+        f"Stadt insgesamt, Kalenderjahre {years[0]}–{years[-1]}; Salden = Zugänge − Abgänge. Wanderungen über "
+        f"die Stadtgrenze (Umzüge innerhalb der Stadt heben sich auf). Zählungen, ohne Konfidenzintervall. "
+        f"{EVENT_SOURCE}.",
+        f"{city}: Geburten, Sterbefälle und Wanderungen {years[0]}–{years[-1]}",
+        ax1,
+    )
+    return fig
+
+
+def balance_text(protected_counts: pd.DataFrame, year: int, city: str) -> str:
+    """German summary of the city balances in ``year`` and of the areas (only published values are cited)."""
+    c = balances(protected_counts, "stadt", year).iloc[0]
+    a = balances(protected_counts, "sozialraum", year)
+
+    def val(col: str) -> str:
+        return fmt.SUPPRESSED_SIGN if c[f"{col}_suppressed"] else fmt.number(c[col])
+
+    parts = [
+        f"Im Jahr {year} wurden in {city} {val('births')} Kinder geboren; {val('deaths')} Menschen starben."
+    ]
+    if not c["natural_suppressed"]:
+        word = (
+            "Geburtenüberschuss"
+            if c["natural"] > 0
+            else "Sterbeüberschuss"
+            if c["natural"] < 0
+            else "ausgeglichener natürlicher Saldo"
+        )
+        parts.append(f"Das ergibt einen {word} von {fmt.number(abs(c['natural']))} Personen.")
+    if not c["external_suppressed"]:
+        direction = "mehr" if c["external"] > 0 else "weniger"
+        parts.append(
+            f"Von außerhalb zogen {val('in_ext')} Personen zu und {val('out_ext')} fort, also "
+            f"{fmt.number(abs(c['external']))} {direction} zu als fort."
+        )
+    if not c["total_suppressed"]:
+        parts.append(f"Zusammen ergibt sich ein Gesamtsaldo von {fmt.signed(c['total'], 0)} Personen.")
+    shown = a[~a["total_suppressed"]]
+    if len(shown):
+        n_pos = int((shown["total"] > 0).sum())
+        parts.append(
+            f"In {fmt.number(n_pos)} von {fmt.number(len(a))} Sozialräumen überwogen die Zugänge "
+            "(Geburten und Zuzüge, auch aus anderen Sozialräumen)."
+        )
+        n_sup = len(a) - len(shown)
+        if n_sup:
+            parts.append(
+                f"Für {fmt.count_word(n_sup, 'Sozialraum', 'Sozialräume')} ist der Saldo wegen gesperrter "
+                "Fallzahlen nicht ausgewiesen."
+            )
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------------------------- age structure
+
+
+def age_indicator_frame(indicators: pd.DataFrame, areas: Any, indicator: str, year: int) -> Any:
+    """Areas GeoDataFrame with the published value (``value``) and ``suppressed`` of an indicator in ``year``."""
+    rows = indicators[
+        (indicators["indicator"] == indicator)
+        & (indicators["level"] == "sozialraum")
+        & (indicators["year"] == year)
+    ]
+    if rows.empty:
+        raise DataValidationError(
+            f"Indikator {indicator} fehlt für {year}",
+            where="Indikatortabelle",
+            hint="config/indicators.yaml prüfen",
+        )
+    r = rows.set_index("unit_id")
+    gdf = areas[["area_id", "area_name", "geometry"]].copy()
+    gdf["value"] = r["pub_value"].reindex(gdf["area_id"]).to_numpy()
+    gdf["suppressed"] = (r["status"].reindex(gdf["area_id"]) != "shown").to_numpy()
+    gdf["cmp_city"] = r["cmp_city"].reindex(gdf["area_id"]).to_numpy()
+    return gdf
+
+
+def age_indicator_map(
+    indicators: pd.DataFrame, areas: Any, indicator: str, year: int, catalogue: Any, districts: Any = None
+) -> Figure:
+    """Choropleth (quantiles) of an age-structure indicator with the city value and its method in the note."""
+    ind = next(i for i in catalogue.indicators if i.id == indicator)
+    gdf = age_indicator_frame(indicators, areas, indicator, year)
+    city = indicators[
+        (indicators["indicator"] == indicator)
+        & (indicators["level"] == "stadt")
+        & (indicators["year"] == year)
+    ]
+    city_value = float(city["pub_value"].iloc[0]) if len(city) else np.nan
+    unit = ind.unit
+    city_text = plots.format_value(city_value, unit, 1)
+    return maps.choropleth(
+        gdf, "value", scheme="quantiles", k=5, palette="sequential_purple",
+        legend_title=f"{ind.label} ({unit})", value_format="percent" if unit == "%" else "number", decimals=1,
+        suppressed="suppressed", districts=districts, title=f"{ind.label} {year}",
+        note=f"{ind.definition} Stadt: {city_text}. {ind.source}, 31.12.{year}.",
+    )  # fmt: skip
+
+
+def rules_text(rules: Rules) -> str:
+    """One German sentence on the confidentiality rules applied in this chapter."""
+    return (
+        f"Fallzahlen von 1 bis {rules.threshold - 1} werden nicht veröffentlicht ({fmt.SUPPRESSED_SIGN}); "
+        "Salden und Quoten, die auf gesperrten Fallzahlen beruhen, ebenfalls nicht."
+    )

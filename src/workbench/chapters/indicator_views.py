@@ -1,0 +1,252 @@
+"""Published views of catalogue indicators: one map, dot chart, trend chart and table per indicator.
+
+All functions take the protected indicator table (``Chapter.indicators``) and use only published values:
+rows whose ``status`` is not "shown" appear as suppressed (hatched, "•") and are never compared or cited.
+Used by the thematic chapters (Soziale Lage, Kinder/Jugend, Wohnen, …) and the profiles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from workbench.chapters.tables import unit_labels
+from workbench.render import fmt, maps, plots
+from workbench.render.findings import significance_summary
+from workbench.render.tables import html_table
+
+METHOD_TEXT = {
+    "wilson": "Wilson-Intervall",
+    "poisson": "exaktes Poisson-Intervall (x < 10) bzw. Byar",
+    "none": "ohne Intervall",
+}
+
+
+def published_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The indicator table with every value column replaced by its published version.
+
+    value/lower/upper become NaN where the row is suppressed; city and parent values are taken from the
+    published city/parent rows, so a suppressed benchmark is never cited either.
+    """
+    df = table.copy()
+    for col in ("value", "lower95", "upper95", "lower998", "upper998"):
+        df[col] = df[f"pub_{col}"]
+    hidden = df["status"] != "shown"
+    df["numerator_suppressed"] = df["numerator_suppressed"] | hidden
+    pub = df.set_index(["indicator", "level", "unit_id", "year"])["value"]
+    city = pub.xs("stadt", level="level").droplevel("unit_id")
+    df["city_value"] = pd.MultiIndex.from_arrays([df["indicator"], df["year"]]).map(city.to_dict().get)
+    if "parent_id" in df:
+        parent_level = df["level"].map({"sozialraum": "stadtbezirk", "stadtbezirk": "stadt"})
+        keys = list(zip(df["indicator"], parent_level, df["parent_id"].astype(str), df["year"], strict=True))
+        lookup = pub.to_dict()
+        df["parent_value"] = [lookup.get(k, np.nan) for k in keys]
+    return df
+
+
+def note(ind, confidence: str = "95 %", comparator: str = "Stadt") -> str:
+    """Chart note: method, confidence level, comparator and source of an indicator."""
+    return (
+        f"Methode: {METHOD_TEXT.get(ind.method, ind.method)}, {confidence}; Vergleich: {comparator}; "
+        f"Quelle: {ind.source}, Stand {ind.reference_date}. {fmt.SUPPRESSED_SIGN}/schraffiert = geheimgehalten."
+    )
+
+
+def _rows(table: pd.DataFrame, indicator: str, year: int, level: str = "sozialraum") -> pd.DataFrame:
+    sel = table[(table["indicator"] == indicator) & (table["year"] == year) & (table["level"] == level)]
+    return sel.sort_values("unit_id")
+
+
+def summary(table: pd.DataFrame, ind, year: int, catalogue) -> str:
+    """German sentence on how many areas differ significantly from the city (published values only)."""
+    return significance_summary(published_view(table), ind.id, year, catalogue=catalogue)
+
+
+def significance_map(table: pd.DataFrame, ind, year: int, areas, districts=None):
+    """Map of the areas coloured by their 95 % comparison with the city; suppressed areas hatched."""
+    rows = _rows(table, ind.id, year)
+    gdf = areas.merge(
+        rows[["unit_id", "cmp_city", "status"]], left_on="area_id", right_on="unit_id", how="left"
+    )
+    gdf["suppressed"] = gdf["status"].ne("shown") & gdf["status"].notna()
+    return maps.significance_map(
+        gdf,
+        "cmp_city",
+        polarity=ind.polarity,
+        suppressed="suppressed",
+        districts=districts,
+        title=f"{ind.label} {year}: Vergleich mit der Stadt",
+        note=note(ind),
+    )
+
+
+def dot_chart(table: pd.DataFrame, ind, year: int, keys: pd.DataFrame):
+    """Ranked dot chart of the areas with 95 % intervals and the city value as reference line."""
+    rows = _rows(table, ind.id, year)
+    city = table[(table["indicator"] == ind.id) & (table["year"] == year) & (table["level"] == "stadt")]
+    labels = unit_labels(keys)
+    df = pd.DataFrame(
+        {
+            "label": labels.reindex(rows["unit_id"]).to_numpy(),
+            "value": rows["pub_value"].to_numpy(),
+            "lower": rows["pub_lower95"].to_numpy(),
+            "upper": rows["pub_upper95"].to_numpy(),
+            "cmp": rows["cmp_city"].to_numpy(),
+        }
+    )
+    bench = city["pub_value"].iloc[0] if len(city) else np.nan
+    return plots.dot_chart(
+        df,
+        value="value",
+        lower="lower" if ind.method != "none" else None,
+        upper="upper" if ind.method != "none" else None,
+        label="label",
+        comparison="cmp",
+        benchmark=None if pd.isna(bench) else float(bench),
+        polarity=ind.polarity,
+        unit=ind.unit,
+        decimals=ind.decimals,
+        title=f"{ind.label} je Sozialraum {year} ({ind.unit})",
+        note=note(ind),
+    )
+
+
+def trend_chart(table: pd.DataFrame, ind, year: int, keys: pd.DataFrame):
+    """City and Stadtbezirk values over the years with the city's 95 % band and its trend marker."""
+    sel = table[(table["indicator"] == ind.id) & (table["level"].isin(["stadt", "stadtbezirk"]))].copy()
+    names = pd.concat([unit_labels(keys, "stadtbezirk"), pd.Series({"stadt": "Stadt insgesamt"})])
+    sel["series"] = sel["unit_id"].map(names)
+    sel = sel[sel["year"] <= year].sort_values(["series", "year"])
+    marker = sel[(sel["level"] == "stadt") & (sel["year"] == year)]["trend"]
+    text = f"Trend Stadt: {marker.iloc[0]} (χ²-Trendtest, 99,8 %, letzte 5 Jahre)" if len(marker) else None
+    return plots.trend_chart(
+        sel,
+        year="year",
+        value="pub_value",
+        series="series",
+        unit=ind.unit,
+        decimals=ind.decimals,
+        title=f"{ind.label}: Entwicklung nach Stadtbezirk",
+        note=note(ind, comparator="Zeitreihe"),
+        marker_text=text,
+    )
+
+
+def trend_counts(table: pd.DataFrame, ind, year: int) -> pd.Series:
+    """Number of Sozialräume per trend marker in ``year`` (suppressed rows count as "nicht berechenbar")."""
+    rows = _rows(table, ind.id, year)
+    marker = rows["trend"].where(rows["status"] == "shown", "nicht berechenbar")
+    return marker.value_counts()
+
+
+def indicator_table(
+    table: pd.DataFrame, ind, year: int, keys: pd.DataFrame, level: str = "sozialraum"
+) -> str:
+    """German table per unit: value, 95 % interval, comparison with city and Stadtbezirk, trend, quintile.
+
+    Numerator counts from the protected cube are shown only where published (cell keys link them to the
+    same counts in other tables for the audit).
+    """
+    rows = pd.concat([_rows(table, ind.id, year, level), _rows(table, ind.id, year, "stadt")])
+    labels = pd.concat([unit_labels(keys, level), unit_labels(keys, "stadt")])
+    shown = rows["status"].eq("shown").to_numpy()
+    d = ind.decimals
+
+    def interval(lo, up):
+        if ind.method == "none" or pd.isna(lo) or pd.isna(up):
+            return fmt.MISSING_SIGN
+        return f"{fmt.number(lo, d)} – {fmt.number(up, d)}"
+
+    df = pd.DataFrame(index=pd.Index(labels.reindex(rows["unit_id"]).to_numpy(), name=level.capitalize()))
+    value_col = f"{ind.label} ({ind.unit})"
+    df[value_col] = np.where(shown, rows["pub_value"], np.nan)
+    df["95-%-KI"] = [
+        interval(lo, up) for lo, up in zip(rows["pub_lower95"], rows["pub_upper95"], strict=True)
+    ]
+    df["Vergleich Stadt"] = rows["cmp_city"].to_numpy()
+    if level == "sozialraum":
+        df["Vergleich Stadtbezirk"] = rows["cmp_parent"].where(rows["level"] != "stadt", "").to_numpy()
+    df["Trend (5 J.)"] = np.where(shown, rows["trend"], "nicht berechenbar")
+    df["Quintil"] = [
+        "" if pd.isna(q) or not s else str(int(q)) for q, s in zip(rows["quintile"], shown, strict=True)
+    ]
+    df.loc[df.index[-1], ["Vergleich Stadt", "Trend (5 J.)"]] = ["", rows["trend"].iloc[-1]]
+    suppressed = pd.DataFrame(False, index=df.index, columns=df.columns)
+    suppressed[value_col] = ~shown & rows["status"].ne("missing").to_numpy()
+    kind = "share" if ind.unit == "%" else "rate"
+    kinds = {c: "text" for c in df.columns}
+    kinds[value_col] = kind
+    fmts = {value_col: {"decimals": d, "unit": ind.unit}}
+    return html_table(
+        df,
+        kinds,
+        table_id=f"{ind.id}-{level}-{year}",
+        caption=f"{ind.label} je {level.capitalize()} {year}: {ind.definition}",
+        suppressed=suppressed,
+        number_formats=fmts,
+        footnotes=[
+            f"95-%-KI: {METHOD_TEXT.get(ind.method, ind.method)}. Vergleich: „ähnlich“, wenn der Vergleichswert im "
+            "95-%-Intervall liegt. Trend: χ²-Trendtest über die letzten 5 Jahre, 99,8 %. "
+            "Quintil 1 = höchste Werte.",
+            f"Quelle: {ind.source}.",
+        ],
+    )
+
+
+def trend_text(table: pd.DataFrame, ind, year: int) -> str:
+    """German sentence on the 5-year trend markers of the Sozialräume."""
+    counts = trend_counts(table, ind, year)
+    n = int(counts.sum())
+    up, down = int(counts.get("steigend", 0)), int(counts.get("fallend", 0))
+    na = int(counts.get("nicht berechenbar", 0))
+    text = (
+        f"Über die letzten fünf Jahre ist {ind.article} {ind.label} in {up} von {n} Sozialräumen signifikant "
+        f"gestiegen und in {down} signifikant gesunken (χ²-Trendtest, 99,8 %)."
+    )
+    if na:
+        text += f" In {na} Sozialräumen ist kein Trend berechenbar (fehlende oder geheimgehaltene Werte)."
+    return text
+
+
+def overview(table: pd.DataFrame, indicators, year: int, catalogue) -> str:
+    """Markdown table: city value and the number of areas significantly worse/better per indicator."""
+    lines = [
+        f"| Indikator | Stadt {year} | ungünstiger als die Stadt | günstiger als die Stadt | Trend Stadt |",
+        "|---|---|---|---|---|",
+    ]
+    for ind in indicators:
+        rows = _rows(table, ind.id, year)
+        city = table[(table["indicator"] == ind.id) & (table["year"] == year) & (table["level"] == "stadt")]
+        value = city["pub_value"].iloc[0] if len(city) else np.nan
+        shown = f"{fmt.number(value, ind.decimals)} {ind.unit}".replace("%", "%") if pd.notna(value) else "•"
+        worse = int(rows["cmp_city"].isin(["schlechter", "höher"]).sum())
+        better = int(rows["cmp_city"].isin(["besser", "niedriger"]).sum())
+        trend = city["trend"].iloc[0] if len(city) else "nicht berechenbar"
+        if ind.polarity == "neutral":
+            lines.append(f"| {ind.label} | {shown} | {worse} höher | {better} niedriger | {trend} |")
+        else:
+            lines.append(f"| {ind.label} | {shown} | {worse} | {better} | {trend} |")
+    return (
+        "\n".join(lines) + f"\n\nAnzahl der Sozialräume mit signifikanter Abweichung (95 %) im Jahr {year}."
+    )
+
+
+def chapter_indicators(catalogue, chapter: str) -> list:
+    """The indicators a chapter shows: the ``indicators`` list of its entry in ``config/chapters.yaml``,
+    else every catalogue indicator whose topic is the chapter's name."""
+    from workbench.build.report import chapter_titles
+
+    ids = (chapter_titles().get(chapter) or {}).get("indicators")
+    by_id = {ind.id: ind for ind in catalogue.indicators}
+    if ids:
+        unknown = [i for i in ids if i not in by_id]
+        if unknown:
+            from workbench.errors import ConfigError
+
+            raise ConfigError(
+                f"unbekannte Indikatoren {', '.join(unknown)} für Kapitel {chapter}",
+                path="config/chapters.yaml",
+                hint="ids aus config/indicators.yaml verwenden",
+            )
+        return [by_id[i] for i in ids]
+    return [ind for ind in catalogue.indicators if ind.topic == chapter]

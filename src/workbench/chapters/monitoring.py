@@ -1,0 +1,484 @@
+"""Maps, tables and the notebook-facing bundle of the chapter "Sozialraum-Monitoring" (computation: monitoring.py).
+
+:func:`run` computes everything for a :class:`workbench.chapters.context.Chapter` once; the returned
+:class:`MonitoringReport` hands the notebook finished figures, HTML tables (via :func:`workbench.render.tables.html_table`)
+and German text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from matplotlib.figure import Figure
+
+from workbench.index import DYNAMIC_LABELS, STATUS_LABELS, Typology, typology
+from workbench.index.monitoring import (
+    NOT_ASSESSED,
+    area_population,
+    class_changes,
+    class_label,
+    compute_index,
+    deprivation_deciles,
+    load_spec,
+    typology_frame,
+)
+from workbench.render import fmt, maps
+from workbench.render.plots import load_colours, sequential_colours
+from workbench.render.tables import html_table
+
+UNSTABLE_MARK = "*"
+
+
+def _names(ids: list[str], names: pd.Series) -> str:
+    items = [str(names.get(i, i)) for i in ids]
+    if not items:
+        return ""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " und " + items[-1]
+
+
+def summary_text(
+    index: pd.DataFrame, names: pd.Series, unit_word: tuple[str, str] = ("Sozialraum", "Sozialräumen")
+) -> str:
+    """German summary: areas per status class, "sehr niedrig" and "negativ" areas, unstable classes, exclusions.
+
+    ``names``: area id → display name. Only classes of assessed areas are named, never an indicator value.
+    """
+    one, many = unit_word
+    ok = index[index["assessed"]]
+    n, total = len(ok), len(index)
+    year = index.attrs.get("year", "")
+    counts = ok["status_class"].value_counts()
+    parts = [f"{fmt.number(int(counts.get(c, 0)))} {STATUS_LABELS[c]}" for c in sorted(STATUS_LABELS)]
+    lines = [
+        f"Von {fmt.count_word(total, one, many)} wurden {fmt.number(n)} bewertet. "
+        f"Sozialer Status {year}: {', '.join(parts)}."
+    ]
+    dyn = ok["dynamic_class"].value_counts()
+    lines.append(
+        "Dynamik: "
+        + ", ".join(f"{fmt.number(int(dyn.get(c, 0)))} {DYNAMIC_LABELS[c]}" for c in sorted(DYNAMIC_LABELS))
+        + "."
+    )
+    very_low = sorted(ok.index[ok["status_class"] == 4])
+    negative = sorted(ok.index[ok["dynamic_class"] == 3])
+    lines.append(
+        f"Sehr niedriger Status: {_names(very_low, names)}."
+        if very_low
+        else "Kein Gebiet hat einen sehr niedrigen Status."
+    )
+    lines.append(
+        f"Negative Dynamik: {_names(negative, names)}."
+        if negative
+        else "Kein Gebiet hat eine negative Dynamik."
+    )
+    both = sorted(set(very_low) & set(negative))
+    if both:
+        lines.append(f"Sehr niedriger Status und negative Dynamik zugleich: {_names(both, names)}.")
+    n_unstable = int(ok["unstable"].sum())
+    thr = fmt.percent(100 * index.attrs.get("robustness", {}).get("threshold", 0.8), 0)
+    lines.append(
+        f"Bei {fmt.count_word(n_unstable, 'Gebiet', 'Gebieten')} ist die Klasse statistisch unsicher "
+        f"(in weniger als {thr} der Simulationen gleich; auf den Karten schraffiert, in der Tabelle mit * markiert)."
+    )
+    left = index[~index["assessed"]]
+    if len(left):
+        groups = left.groupby("reason").groups
+        why = "; ".join(f"{r}: {_names(sorted(ids), names)}" for r, ids in sorted(groups.items()))
+        lines.append(
+            f"Nicht bewertet ({fmt.number(len(left))}): {why}. Geheimgehaltene Werte gehen nicht in den Index ein."
+        )
+    return "\n\n".join(lines)
+
+
+def changes_text(changes: pd.DataFrame, previous_year: int, names: pd.Series) -> str:
+    """German sentence on the class changes against the previous year's index."""
+    n = int(changes.attrs.get("n_compared", 0))
+    if not len(changes):
+        return f"Gegenüber dem Index {previous_year} hat keines der {fmt.number(n)} in beiden Jahren bewerteten Gebiete die Klasse gewechselt."
+    s, d = int(changes["status_changed"].sum()), int(changes["dynamic_changed"].sum())
+    return (
+        f"Gegenüber dem Index {previous_year} haben {fmt.number(len(changes))} von {fmt.number(n)} in beiden Jahren "
+        f"bewerteten Gebieten die Klasse gewechselt (Statusklasse: {fmt.number(s)}, Dynamikklasse: {fmt.number(d)}): "
+        f"{_names(sorted(changes.index), names)}."
+    )
+
+
+def _with_not_assessed(
+    categories: dict[str, tuple[str, str]], column: pd.Series
+) -> dict[str, tuple[str, str]]:
+    """Add a grey "nicht bewertet" class when some area is left out of the index."""
+    cats = dict(categories)
+    if (column == NOT_ASSESSED).any():
+        cats[NOT_ASSESSED] = (NOT_ASSESSED, load_colours()["missing"]["colour"])
+    return cats
+
+
+def placeholder(text: str) -> Figure:
+    """A small figure carrying only a German note (keeps the notebook free of conditionals)."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(6.0, 0.6))
+    fig.text(0.01, 0.5, text, va="center", fontsize=9, color="#52606d")
+    return fig
+
+
+def method_note(index: pd.DataFrame, source: str, stability: bool = True) -> str:
+    """German chart note: method, comparator, robustness and source of the MSS-style index."""
+    labels = index.attrs["labels"]
+    rob = index.attrs["robustness"]
+    status = ", ".join(labels[c] for c in index.attrs["status"])
+    parts = [
+        f"Gestuftes z-Indexverfahren nach dem Berliner MSS ({status}; Dynamik = Veränderung über zwei Jahre in "
+        "Prozentpunkten); Vergleichsmaßstab: Mittelwert der bewerteten Gebiete (z = 0)",
+    ]
+    if stability:
+        parts.append(
+            f"schraffiert: Klasse unsicher (95-%-Konfidenzintervalle, {fmt.number(rob['n_draws'])} Simulationen, "
+            f"in weniger als {fmt.percent(100 * rob['threshold'], 0)} gleiche Klasse)"
+        )
+    parts.append(f"Quelle: {source}")
+    return "; ".join(parts)
+
+
+def class_map(
+    gdf: gpd.GeoDataFrame,
+    kind: str,
+    *,
+    districts: gpd.GeoDataFrame | None = None,
+    title: str | None = None,
+    note: str = "",
+    legend_title: str | None = None,
+) -> Figure:
+    """Category map of the status ("status"), dynamic ("dynamic") or 12-group ("overlay") class.
+
+    ``gdf`` carries ``<kind>_key`` and the flags ``unstable`` (hatched). Not assessed areas are grey.
+    """
+    column = f"{kind}_key"
+    hatch = {"status": "status_unstable", "dynamic": "dynamic_unstable", "overlay": "unstable"}[kind]
+    default_titles = {
+        "status": "Statusklasse",
+        "dynamic": "Dynamikklasse",
+        "overlay": "Gesamtindex (Status/Dynamik)",
+    }
+    return maps.category_map(
+        gdf,
+        column,
+        categories=_with_not_assessed(maps.mss_categories(kind), gdf[column]),
+        hatch_column=hatch,
+        hatch_label="Klasse unsicher",
+        districts=districts,
+        legend_title=legend_title or default_titles[kind],
+        title=title,
+        note=note,
+    )
+
+
+def ranking_table(index: pd.DataFrame, labels: pd.Series, *, table_id: str, caption: str, source: str) -> str:
+    """Areas ranked by Status-Index (highest = most burdened first); not assessed areas last.
+
+    Index values are z-values (kind "rate" without unit, 2 decimals); unstable classes carry ``*``.
+    """
+    ok = index[index["assessed"]].sort_values("status_index", ascending=False, kind="stable")
+    rest = index[~index["assessed"]].sort_index()
+    df = pd.concat([ok, rest])
+
+    def cls(kind: str, row: pd.Series) -> str:
+        text = class_label(kind, row[f"{kind}_class"] if row["assessed"] else None)
+        return text + (UNSTABLE_MARK if row["assessed"] and row[f"{kind}_unstable"] else "")
+
+    out = pd.DataFrame(
+        {
+            "Rang": [str(i + 1) if a else "" for i, a in enumerate(df["assessed"])],
+            "Status-Index": df["status_index"].to_numpy(),
+            "Statusklasse": [cls("status", r) for _, r in df.iterrows()],
+            "Dynamik-Index": df["dynamic_index"].to_numpy(),
+            "Dynamikklasse": [cls("dynamic", r) for _, r in df.iterrows()],
+            "Gesamtgruppe": [
+                str(k) if a else f"{NOT_ASSESSED} ({r})"
+                for k, a, r in zip(df["overlay_key"], df["assessed"], df["reason"], strict=True)
+            ],
+        },
+        index=pd.Index([labels.get(i, i) for i in df.index], name="Gebiet"),
+    )
+    kinds = {c: "text" for c in out.columns}
+    kinds.update({"Status-Index": "rate", "Dynamik-Index": "rate"})
+    rob = index.attrs["robustness"]
+    notes = [
+        "Index = z-Wert (Mittelwert der bewerteten Gebiete 0, Standardabweichung 1); hoher Status-Index = hohe "
+        "soziale Belastung, hoher Dynamik-Index = Verschlechterung.",
+        f"{UNSTABLE_MARK} Klasse unsicher: in weniger als {fmt.percent(100 * rob['threshold'], 0)} von "
+        f"{fmt.number(rob['n_draws'])} Simulationen innerhalb der 95-%-Konfidenzintervalle gleich.",
+        f"Quelle: {source}",
+    ]
+    fmt2 = {"decimals": 2, "unit": ""}
+    return html_table(
+        out,
+        kinds,
+        table_id=table_id,
+        caption=caption,
+        footnotes=notes,
+        number_formats={"Status-Index": fmt2, "Dynamik-Index": fmt2},
+    )
+
+
+def changes_table(
+    changes: pd.DataFrame, labels: pd.Series, previous_year: int, year: int, *, table_id: str
+) -> str:
+    """Table of the areas whose class changed between the two indices (text cells only)."""
+    out = pd.DataFrame(
+        {
+            f"Statusklasse {previous_year}": changes["status_before"].to_numpy(),
+            f"Statusklasse {year}": changes["status_now"].to_numpy(),
+            f"Dynamik {previous_year}": changes["dynamic_before"].to_numpy(),
+            f"Dynamik {year}": changes["dynamic_now"].to_numpy(),
+            f"Gruppe {previous_year}": changes["overall_before"].astype(str).to_numpy(),
+            f"Gruppe {year}": changes["overall_now"].astype(str).to_numpy(),
+        },
+        index=pd.Index([labels.get(i, i) for i in changes.index], name="Gebiet"),
+    )
+    return html_table(
+        out,
+        {c: "text" for c in out.columns},
+        table_id=table_id,
+        caption=f"Gebiete mit Klassenwechsel zwischen dem Index {previous_year} und {year}",
+    )
+
+
+def decile_map(gdf: gpd.GeoDataFrame, *, districts: gpd.GeoDataFrame | None, title: str, note: str) -> Figure:
+    """Deciles of the domain index (1 = most deprived 10 %, darkest) as a class map."""
+    col = gdf["decile"].astype("string").fillna(NOT_ASSESSED)
+    colours = sequential_colours("sequential_red", 10)[::-1]
+    cats = {
+        str(d): (f"{d}. Dezil" + (" (am stärksten benachteiligt)" if d == 1 else ""), colours[d - 1])
+        for d in range(1, 11)
+    }
+    data = gdf.assign(decile_key=col.astype(object))
+    return maps.category_map(
+        data,
+        "decile_key",
+        categories=_with_not_assessed(cats, data["decile_key"]),
+        districts=districts,
+        legend_title="Benachteiligungsindex",
+        title=title,
+        note=note,
+    )
+
+
+def typology_map(
+    gdf: gpd.GeoDataFrame, typ: Typology, *, districts: gpd.GeoDataFrame | None, title: str, note: str
+) -> Figure:
+    """Area types (k-means) on a map; legend "Typ 1 … Typ k" in the qualitative typology colours."""
+    palette = load_colours()["typology"]
+    key = (
+        gdf["area_id"]
+        .map(typ.assignment)
+        .astype("Int64")
+        .astype("string")
+        .fillna(NOT_ASSESSED)
+        .astype(object)
+    )
+    data = gdf.assign(type_key=key)
+    cats = {str(t): (f"Typ {t}", palette[(t - 1) % len(palette)]) for t in sorted(typ.descriptions)}
+    return maps.category_map(
+        data,
+        "type_key",
+        categories=_with_not_assessed(cats, data["type_key"]),
+        districts=districts,
+        legend_title="Gebietstyp",
+        title=title,
+        note=note,
+    )
+
+
+def typology_text(typ: Typology) -> str:
+    """German list of the types with their size and description (from :func:`workbench.index.typology`)."""
+    lines = [
+        f"Die k-Means-Typisierung (z-standardisierte Indikatoren, Zahl der Typen nach dem Silhouettenkoeffizienten) "
+        f"ergibt {fmt.number(typ.k)} Typen:"
+    ]
+    for t, desc in sorted(typ.descriptions.items()):
+        n = int(typ.sizes.get(t, 0))
+        lines.append(f"- {desc} ({fmt.count_word(n, 'Gebiet', 'Gebiete')})")
+    return "\n".join(lines)
+
+
+@dataclass
+class MonitoringReport:
+    """Everything the chapter shows; figures and tables are built on demand."""
+
+    index: pd.DataFrame
+    previous: pd.DataFrame | None
+    changes: pd.DataFrame | None
+    deciles: pd.DataFrame | None
+    typ: Typology | None
+    gdf: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame | None
+    names: pd.Series
+    labels: pd.Series
+    year: int
+    source: str
+    config: dict
+
+    def _gdf(self, extra: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+        cols = ["status_key", "dynamic_key", "overlay_key", "status_unstable", "dynamic_unstable", "unstable"]
+        out = self.gdf.merge(self.index[cols], left_on="area_id", right_index=True, how="left")
+        for c in cols[:3]:
+            out[c] = out[c].fillna(NOT_ASSESSED)
+        for c in cols[3:]:
+            out[c] = out[c].fillna(False).astype(bool)
+        if extra is not None:
+            out = out.merge(extra, left_on="area_id", right_index=True, how="left")
+        return out
+
+    def summary(self) -> str:
+        return summary_text(self.index, self.names)
+
+    def map(self, kind: str) -> Figure:
+        titles = {
+            "status": f"Status-Index {self.year}",
+            "dynamic": f"Dynamik-Index {self.year - 2}–{self.year}",
+            "overlay": f"Gesamtindex {self.year}: Status und Dynamik (12 Gruppen)",
+        }
+        return class_map(
+            self._gdf(),
+            kind,
+            districts=self.districts,
+            title=titles[kind],
+            note=method_note(self.index, self.source),
+        )
+
+    def ranking(self) -> str:
+        return ranking_table(
+            self.index,
+            self.labels,
+            table_id="monitoring_rangfolge",
+            caption=f"Rangfolge nach Status-Index {self.year}",
+            source=self.source,
+        )
+
+    def changes_text(self) -> str:
+        if self.changes is None:
+            return "Ein Vergleich mit dem Vorjahr ist nicht möglich: für den Index des Vorjahres fehlen Datenjahre."
+        return changes_text(self.changes, self.year - 1, self.names)
+
+    def changes_table(self) -> str:
+        if self.changes is None or not len(self.changes):
+            return ""
+        return changes_table(
+            self.changes, self.labels, self.year - 1, self.year, table_id="monitoring_wechsel"
+        )
+
+    def deprivation_text(self) -> str:
+        if self.deciles is None:
+            return "Der Benachteiligungsindex ist nicht konfiguriert oder hat zu wenige bewertbare Gebiete (< 10)."
+        spec = self.config["deprivation"]
+        weights = spec["domains"]
+        total = sum(weights.values())
+        parts = ", ".join(
+            f"{self.config['labels'].get(k, k)} {fmt.percent(100 * w / total, 0)}" for k, w in weights.items()
+        )
+        first = sorted(self.deciles.index[self.deciles["decile"] == 1])
+        names = ", ".join(str(self.names.get(i, i)) for i in first)
+        return (
+            f"{spec.get('title', 'Benachteiligungsindex')}: Rang je Domäne, exponentielle Transformation, gewichtete "
+            f"Summe ({parts}), erneut gerankt und in Dezile geteilt. Im 1. Dezil (am stärksten benachteiligt): {names}."
+        )
+
+    def deprivation_map(self) -> Figure:
+        if self.deciles is None:
+            return placeholder("Kein Benachteiligungsindex berechnet.")
+        return decile_map(
+            self._gdf(self.deciles[["decile"]]),
+            districts=self.districts,
+            title=f"Benachteiligungsindex {self.year} (Dezile)",
+            note="Rangbasierter Index nach dem englischen IMD (exponentielle Transformation, gewichtete Domänen); "
+            f"Dezil 1 = die 10 % am stärksten benachteiligten Gebiete; Quelle: {self.source}",
+        )
+
+    def typology_map(self) -> Figure:
+        if self.typ is None:
+            return placeholder("Keine Typisierung konfiguriert.")
+        return typology_map(
+            self._gdf(),
+            self.typ,
+            districts=self.districts,
+            title=f"Gebietstypen {self.year}",
+            note="k-Means auf z-standardisierten Indexindikatoren (Status und Veränderung), feste Startwerte; "
+            f"Quelle: {self.source}",
+        )
+
+    def typology_text(self) -> str:
+        return typology_text(self.typ) if self.typ is not None else "Keine Typisierung konfiguriert."
+
+
+def run(ch: Any, index_config: str | None = None) -> MonitoringReport:
+    """Compute the monitoring chapter for a :class:`~workbench.chapters.context.Chapter` (index config from
+    ``index_config``, else the report config's ``index_config`` key, else ``config/index.yaml``)."""
+    from workbench.chapters.tables import unit_labels
+
+    path = index_config or ch.cfg.extra.get("index_config")
+    if path is not None and not str(path).startswith("/"):
+        from workbench.settings import ROOT
+
+        path = ROOT / path
+    spec, cfg = load_spec(path)
+    return build_report(ch.indicators, ch.ds, ch.year, spec, cfg, unit_labels(ch.ds.keys))
+
+
+def _has_years(indicators: pd.DataFrame, year: int, spec: dict) -> bool:
+    """True when the data hold every year the index of ``year`` needs (status year and comparison years)."""
+    need = {year} | {year - int(e.get("change_years", 0)) for e in spec["dynamic"]}
+    return need <= set(indicators["year"].astype(int))
+
+
+def build_report(
+    indicators: pd.DataFrame, ds: Any, year: int, spec: dict, cfg: dict, labels: pd.Series | None = None
+) -> MonitoringReport:
+    """:class:`MonitoringReport` from the protected indicator table and a :class:`workbench.io.dataset.Dataset`."""
+    pop = area_population(ds.population)
+    rob = cfg.get("robustness") or {}
+    index = compute_index(indicators, pop, year, spec, robustness=rob)
+    previous = changes = None
+    if _has_years(indicators, year - 1, spec):
+        previous = compute_index(indicators, pop, year - 1, spec, robustness=rob)
+        changes = class_changes(index, previous)
+    deprivation = next((s for s in cfg["indices"].values() if s["method"] == "domain"), None)
+    deciles = None
+    extra: dict[str, Any] = {"labels": dict(index.attrs["labels"])}
+    if deprivation is not None:
+        deciles = deprivation_deciles(
+            indicators, pop, year, deprivation, float(spec.get("min_population", 300))
+        )
+        extra["deprivation"] = deprivation
+    typ = None
+    tcfg = cfg.get("typology")
+    if tcfg:
+        frame = typology_frame(index)
+        lo, hi = int(tcfg.get("k_min", 3)), int(tcfg.get("k_max", 6))
+        typ = typology(
+            frame, list(frame.columns), index.attrs["labels"], range(lo, hi + 1), int(tcfg.get("seed", 0))
+        )
+    keys = ds.keys.drop_duplicates("area_id").set_index("area_id")
+    names = keys["area_name"]
+    if labels is None:
+        labels = pd.Series(keys.index + " " + keys["area_name"], index=keys.index)
+    return MonitoringReport(
+        index=index,
+        previous=previous,
+        changes=changes,
+        deciles=deciles,
+        typ=typ,
+        gdf=ds.areas[["area_id", "area_name", "geometry"]],
+        districts=ds.districts,
+        names=names,
+        labels=labels,
+        year=year,
+        source=f"Statistik der Bundesagentur für Arbeit; Einwohnermelderegister, Stichtag {fmt.reference_date(year)}",
+        config=extra,
+    )
+
+
+__all__ = ["DYNAMIC_LABELS", "MonitoringReport", "build_report", "class_map", "ranking_table", "run"]

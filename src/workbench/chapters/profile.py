@@ -1,0 +1,477 @@
+"""Content of one Sozialraumprofil (``notebooks/profil.ipynb``): tables, charts and sentences for one area.
+
+Everything published comes from the protected results the whole report shares: indicator values, intervals
+and comparisons only from the ``pub_*`` / ``cmp_*`` columns of ``ch.indicators`` (already suppressed where a
+count could leak), population bands with counts 1 … threshold−1 withheld. Everything that needs all areas
+(indicators, the MSS index of :mod:`workbench.index.monitoring` with its class stability, age bands of every area)
+is computed once per build and cached on disk (``ch._cached``), so one profile only selects rows and draws (well under a second).
+
+This module holds data and tables; the figures (inline SVG) are in :mod:`workbench.chapters.profile_figures`.
+Usage in the notebook::
+
+    p = profile_content.Profile(ch, area_id)
+    ch.text(p.title_markdown()); ch.table(p.steckbrief_html()); pf.show(pf.spine(p)) ...
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.confidentiality import primary_mask
+from workbench.errors import ConfigError
+from workbench.render import fmt
+from workbench.render.tables import html_table
+from workbench.settings import CONFIG_DIR
+
+#: Main social indicators shown as 5-year trends (catalogue ids; missing ones are skipped).
+MAIN_TRENDS = ("sgb2_quote", "kinderarmut", "altersarmut", "alo_quote", "jugend_alo", "alleinerziehende")
+#: Facilities within this distance (metres) of the area boundary count as "in der Nähe".
+NEAR_METRES = 1000.0
+#: Above this many areas the locator map draws Stadtbezirke as background instead of every area.
+LOCATOR_MAX_AREAS = 150
+BAND = 5
+TOP_BAND = 90
+
+TREND_TEXT = {
+    "steigend": "↑ steigend",
+    "fallend": "↓ fallend",
+    "keine signifikante Veränderung": "→ gleichbleibend",
+}
+_CSS_NAMES = {
+    "besser": "besser",
+    "schlechter": "schlechter",
+    "ähnlich": "aehnlich",
+    "höher": "hoeher",
+    "niedriger": "niedriger",
+    "nicht verglichen": "nv",
+}
+
+
+# ----------------------------------------------------------------------------------------------- caches
+def _file_tag(path) -> str:
+    """Short hash of a config file's text (part of a cache name, so editing the file rebuilds the cache)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+    except OSError:
+        return "none"
+
+
+def pyramid_bands(population: pd.DataFrame, year: int, threshold: int = 3) -> pd.DataFrame:
+    """Residents per area, sex and 5-year band (last band 90+) in ``year``, protected for publication.
+
+    Returns unit_id (area ids and ``"stadt"``), sex, age (band start), count (true count) and ``published``:
+    the count, or 0 where ``0 < count < threshold`` (such bands are not drawn; the note says so).
+    """
+    cur = population[population["year"] == year]
+    band = np.minimum(cur["age"].to_numpy() // BAND * BAND, TOP_BAND)
+    df = (
+        cur.assign(band=band)
+        .groupby(["area_id", "sex", "band"], observed=True, sort=True)["count"]
+        .sum()
+        .reset_index()
+        .rename(columns={"area_id": "unit_id", "band": "age"})
+    )
+    city = df.groupby(["sex", "age"], sort=True)["count"].sum().reset_index().assign(unit_id="stadt")
+    out = pd.concat([df, city[df.columns]], ignore_index=True)
+    small = (out["count"] > 0) & (out["count"] < threshold)
+    out["published"] = out["count"].where(~small, 0).astype("int64")
+    return out
+
+
+def mss_classes(ch) -> pd.DataFrame:
+    """The monitoring chapter's MSS index of the report year per area, cached for all profiles.
+
+    Delegates to :func:`workbench.index.monitoring.compute_index` (Berlin MSS on *published* indicator values,
+    Monte-Carlo class stability with the ``robustness`` settings of the index config), so profile and
+    chapter always show the same classes. The index config is the report's ``index_config`` key or
+    ``config/index.yaml``; its text is part of the cache name.
+    """
+    from workbench.index.monitoring import area_population, compute_index, load_spec
+    from workbench.settings import ROOT
+
+    path = ch.cfg.extra.get("index_config") or CONFIG_DIR / "index.yaml"
+    path = path if Path(path).is_absolute() else ROOT / path
+    spec, cfg = load_spec(path)
+
+    def build() -> pd.DataFrame:
+        index = compute_index(
+            ch.indicators,
+            area_population(ch.ds.population),
+            ch.year,
+            spec,
+            robustness=cfg.get("robustness") or {},
+        )
+        cols = [
+            "assessed",
+            "reason",
+            "status_index",
+            "status_class",
+            "dynamic_index",
+            "dynamic_class",
+            "overall_class",
+            "status_share",
+            "dynamic_share",
+            "unstable",
+        ]
+        out = index[cols].reset_index()
+        out["area_id"] = out["area_id"].astype(str)
+        return out
+
+    return ch._cached(f"profile_mss_{ch.year}_{_file_tag(Path(path))}", build)
+
+
+def age_bands(ch) -> pd.DataFrame:
+    """:func:`pyramid_bands` of the report year for all areas and the city, cached for all profiles."""
+    return ch._cached(
+        f"profile_pyramid_{ch.year}",
+        lambda: pyramid_bands(ch.ds.population, ch.year, ch.rules.threshold),
+    )
+
+
+def warm_caches(ch) -> None:
+    """Compute and store every all-area result a profile reads (call once before running profiles)."""
+    age_bands(ch)
+    mss_classes(ch)
+
+
+# ------------------------------------------------------------------------------------------- helpers
+def comparison_css(colours: dict | None = None) -> str:
+    """``<style>`` block: light background per comparison label (tints of the chart colours, colours.yaml)."""
+    from workbench.render.plots import load_colours
+
+    colours = colours or load_colours()
+    rules = []
+    for group in ("polar", "neutral"):
+        for label, hexcol in colours["significance"][group].items():
+            rgb = np.array([int(hexcol[i : i + 2], 16) for i in (1, 3, 5)])
+            tint = np.round(255 - (255 - rgb) * 0.35).astype(int)
+            colour = "".join(f"{v:02x}" for v in tint)
+            rules.append(f".wb-cmp-{group}-{_CSS_NAMES[label]}{{background:#{colour}}}")
+    rules.append(".wb-trend-schlechter{color:#b2182b;font-weight:600}.wb-trend-besser{color:#1d5f99}")
+    return "<style>" + "".join(sorted(set(rules))) + "</style>"
+
+
+def add_cell_classes(table_html: str, classes: list[list[str | None]]) -> str:
+    """Add CSS classes to the body cells (row-major order) of a :func:`workbench.render.tables.html_table`.
+
+    Only a ``class`` attribute is inserted; ``data-kind`` and all other attributes stay as written.
+    """
+    flat = [c for row in classes for c in row]
+    it = iter(range(len(flat)))
+
+    def repl(m: re.Match) -> str:
+        k = next(it, None)
+        cls = flat[k] if k is not None else None
+        return f'<td class="{cls}"' if cls else m.group(0)
+
+    return re.sub(r"<td(?= )", repl, table_html)
+
+
+def short_label(label: str, width: int = 34) -> str:
+    """Label for narrow chart columns: a trailing parenthesis is dropped, then cut with "…" at ``width``."""
+    if len(label) > width:
+        label = re.sub(r"\s*\([^)]*\)\s*$", "", label)
+    return label if len(label) <= width else label[: width - 1].rstrip() + "…"
+
+
+def trend_class(trend: str, polarity: str) -> str | None:
+    """CSS class of a trend marker: rising is worse when high is bad, better when high is good."""
+    if trend not in ("steigend", "fallend") or polarity == "neutral":
+        return None
+    worse = (trend == "steigend") == (polarity == "hoch = schlecht")
+    return "wb-trend-schlechter" if worse else "wb-trend-besser"
+
+
+# ------------------------------------------------------------------------------------------- profile
+class Profile:
+    """All published content of the profile of one Sozialraum (``area_id``) in the report year ``ch.year``."""
+
+    def __init__(self, ch, area_id: str):
+        self.ch = ch
+        self.area_id = str(area_id)
+        self.year = int(ch.year)
+        keys = ch.ds.area_keys
+        hit = keys[keys["area_id"].astype(str) == self.area_id]
+        if hit.empty:
+            raise ConfigError(
+                f"Sozialraum '{self.area_id}' gibt es in den Daten nicht",
+                where="Parameter area_id",
+                hint="Kennung mit führenden Nullen angeben, z. B. "
+                f"'{keys['area_id'].iloc[0]}' (siehe keys.parquet)",
+            )
+        row = hit.iloc[0]
+        self.name = str(row["area_name"])
+        self.district_id = str(row["district_id"])
+        self.district_name = str(row["district_name"])
+        self.meta = {ind.id: ind for ind in ch.catalogue.indicators}
+        self.order = [ind.id for ind in ch.catalogue.indicators]
+
+    # ---------------------------------------------------------------- data
+    @cached_property
+    def rows(self) -> dict[str, pd.DataFrame]:
+        """Indicator rows of the report year: this area, its Stadtbezirk, the city (index = indicator)."""
+        t = self.ch.indicators
+        cur = t[t["year"] == self.year]
+
+        def pick(level: str, unit: str) -> pd.DataFrame:
+            sub = cur[(cur["level"] == level) & (cur["unit_id"].astype(str) == unit)]
+            return sub.set_index("indicator").reindex(self.order)
+
+        return {
+            "area": pick("sozialraum", self.area_id),
+            "district": pick("stadtbezirk", self.district_id),
+            "city": pick("stadt", "stadt"),
+        }
+
+    @cached_property
+    def population(self) -> float:
+        """Residents of the area at 31.12. of the report year (NaN when it would be a small count)."""
+        areas = self.ch.ds.areas
+        value = float(areas.loc[areas["area_id"].astype(str) == self.area_id, "population"].iloc[0])
+        hidden = bool(primary_mask(np.array([value]), self.ch.rules)[0])
+        return np.nan if hidden else value
+
+    # ---------------------------------------------------------------- title, sentences
+    def title_markdown(self) -> str:
+        """Markdown heading: area id and name, Stadtbezirk, residents (German format)."""
+        pop = (
+            f"{fmt.number(self.population)} Einwohnerinnen und Einwohner"
+            if fmt.is_finite(self.population)
+            else f"Einwohnerzahl {fmt.SUPPRESSED_SIGN} (geheimgehalten)"
+        )
+        return (
+            f"# Sozialraumprofil {self.area_id} {self.name}\n\n"
+            f"**Stadtbezirk {self.district_id} {self.district_name}** · {pop} am "
+            f"{fmt.reference_date(self.year)} · {self.ch.city}"
+        )
+
+    def findings(self, n: int = 4) -> str:
+        """German sentences on the largest significant differences from the city (Markdown list).
+
+        Uses :func:`workbench.render.findings.largest_differences` on a view that holds only published values
+        (withheld rows count as suppressed, so they never appear).
+        """
+        from workbench.render.findings import largest_differences
+
+        t = self.ch.indicators
+        cur = t[(t["year"] == self.year) & (t["level"] == "sozialraum") & (t["unit_id"] == self.area_id)]
+        city = self.rows["city"]["pub_value"]
+        view = cur.assign(
+            value=cur["pub_value"],
+            city_value=cur["indicator"].map(city).astype(float),
+            numerator_suppressed=cur["numerator_suppressed"].astype(bool) | (cur["status"] != "shown"),
+        )
+        sentences = largest_differences(view, self.area_id, self.year, n=n, catalogue=self.ch.catalogue)
+        return "\n".join(f"- {s}" for s in sentences)
+
+    # ---------------------------------------------------------------- Steckbrief
+    def steckbrief(self) -> tuple[pd.DataFrame, pd.DataFrame, list[list[str | None]]]:
+        """(table, suppressed mask, CSS classes per cell) of the key-figure table; published values only."""
+        a, d, c = self.rows["area"], self.rows["district"], self.rows["city"]
+        labels = [self.meta[i].label for i in self.order]
+        idx = pd.Index(labels, name="Indikator")
+
+        def withheld(rows: pd.DataFrame) -> np.ndarray:
+            return ~rows["status"].isin(["shown", "missing"]).to_numpy() & rows["status"].notna().to_numpy()
+
+        def compared(cmp: pd.Series, bench: pd.Series) -> list[str]:
+            # a comparison against a withheld benchmark is not shown (it would bound the withheld value)
+            return [
+                str(x) if isinstance(x, str) and np.isfinite(b) else "nicht verglichen"
+                for x, b in zip(cmp, bench.to_numpy(dtype=float), strict=True)
+            ]
+
+        shown = (a["status"] == "shown").to_numpy()
+        trends = [
+            TREND_TEXT.get(str(tr), "–") if ok else "–" for tr, ok in zip(a["trend"], shown, strict=True)
+        ]
+        df = pd.DataFrame(
+            {
+                "Einheit": [self.meta[i].unit for i in self.order],
+                "Wert": a["pub_value"].to_numpy(dtype=float),
+                "95-%-KI von": a["pub_lower95"].to_numpy(dtype=float),
+                "95-%-KI bis": a["pub_upper95"].to_numpy(dtype=float),
+                "Stadtbezirk": d["pub_value"].to_numpy(dtype=float),
+                "Stadt": c["pub_value"].to_numpy(dtype=float),
+                "Vergleich mit Stadt": compared(a["cmp_city"], c["pub_value"]),
+                "Vergleich mit Stadtbezirk": compared(a["cmp_parent"], d["pub_value"]),
+                "Trend (5 Jahre)": trends,
+            },
+            index=idx,
+        )
+        sup = pd.DataFrame(False, index=idx, columns=df.columns)
+        for col in ("Wert", "95-%-KI von", "95-%-KI bis"):
+            sup[col] = withheld(a)
+        sup["Stadtbezirk"] = withheld(d)
+        sup["Stadt"] = withheld(c)
+        classes: list[list[str | None]] = []
+        for i, ind_id in enumerate(self.order):
+            pol = self.meta[ind_id].polarity
+            row: list[str | None] = [None] * len(df.columns)
+            group = "neutral" if pol == "neutral" else "polar"
+            for j in (6, 7):
+                row[j] = f"wb-cmp wb-cmp-{group}-{_CSS_NAMES.get(df.iat[i, j], 'nv')}"
+            row[8] = trend_class(str(a["trend"].iloc[i]), pol) if shown[i] else None
+            classes.append(row)
+        return df, sup, classes
+
+    def steckbrief_html(self) -> str:
+        """The Steckbrief as machine-readable HTML (workbench.render.tables) with comparison colours (CSS classes)."""
+        df, sup, classes = self.steckbrief()
+        table = html_table(
+            df,
+            {
+                "Einheit": "text",
+                "Wert": "rate",
+                "95-%-KI von": "rate",
+                "95-%-KI bis": "rate",
+                "Stadtbezirk": "rate",
+                "Stadt": "rate",
+                "Vergleich mit Stadt": "text",
+                "Vergleich mit Stadtbezirk": "text",
+                "Trend (5 Jahre)": "text",
+            },
+            table_id=f"steckbrief-{self.area_id}-{self.year}",
+            caption=f"Steckbrief {self.area_id} {self.name}: alle Indikatoren am {fmt.reference_date(self.year)}",
+            number_formats={
+                c: {"decimals": 1, "unit": ""}
+                for c in ("Wert", "95-%-KI von", "95-%-KI bis", "Stadtbezirk", "Stadt")
+            },
+            suppressed=sup,
+            footnotes=[
+                "Werte in der Einheit der Spalte „Einheit“. 95-%-KI: Konfidenzintervall (Wilson für Anteile, "
+                "exakt/Byar für Raten; Salden ohne Intervall). Vergleich: signifikant besser/schlechter "
+                "(bzw. höher/niedriger bei neutralen Indikatoren), wenn der Vergleichswert außerhalb des "
+                "95-%-Intervalls liegt. Trend: χ²-Trendtest über die letzten 5 Jahre, 99,8 %.",
+                "Quellen: Einwohnermelderegister (31.12.), Statistik der Bundesagentur für Arbeit, "
+                "Sozial- und Jugendamt.",
+            ],
+        )
+        return comparison_css() + add_cell_classes(table, classes)
+
+    # ---------------------------------------------------------------- charts
+    def spine_rows(self) -> pd.DataFrame:
+        """Rows for :func:`workbench.render.plots.spine_chart`: area, city and the spread of all areas (published)."""
+        t = self.ch.indicators
+        cur = t[(t["year"] == self.year) & (t["level"] == "sozialraum")]
+        q = cur.groupby("indicator")["pub_value"].quantile([0.0, 0.25, 0.75, 1.0]).unstack()
+        q = q.reindex(self.order)
+        a, c = self.rows["area"], self.rows["city"]
+        out = pd.DataFrame(
+            {
+                "label": [short_label(self.meta[i].label) for i in self.order],
+                "value": a["pub_value"].to_numpy(dtype=float),
+                "city_value": c["pub_value"].to_numpy(dtype=float),
+                "min": q[0.0].to_numpy(dtype=float),
+                "p25": q[0.25].to_numpy(dtype=float),
+                "p75": q[0.75].to_numpy(dtype=float),
+                "max": q[1.0].to_numpy(dtype=float),
+                "comparison": a["cmp_city"].to_numpy(dtype=object),
+                "polarity": [self.meta[i].polarity for i in self.order],
+                "unit": [self.meta[i].unit for i in self.order],
+            },
+            index=pd.Index(self.order, name="indicator"),
+        )
+        return out[np.isfinite(out["min"]) & np.isfinite(out["city_value"])]
+
+    # ---------------------------------------------------------------- monitoring
+    def monitoring(self) -> pd.Series | None:
+        """This area's row of the cached MSS classes (see :func:`mss_classes`); None when not in the data."""
+        classes = mss_classes(self.ch)
+        row = classes[classes["area_id"] == self.area_id]
+        return None if row.empty else row.iloc[0]
+
+    def monitoring_html(self) -> str:
+        """Status, dynamics and overall class of the MSS index with the share of stable simulations."""
+        from workbench.index import DYNAMIC_LABELS, STATUS_LABELS
+
+        r = self.monitoring()
+        if r is None or not bool(r["assessed"]):
+            reason = str(r["reason"]) if r is not None and r["reason"] else "keine Daten"
+            return (
+                f"<p>{html.escape(self.name)} wird im Index Soziale Ungleichheit nicht bewertet "
+                f"({html.escape(reason)}).</p>"
+            )
+        s, d = int(r["status_class"]), int(r["dynamic_class"])
+        df = pd.DataFrame(
+            {
+                "Indexwert": [fmt.number(r["status_index"], 2), fmt.number(r["dynamic_index"], 2), ""],
+                "Klasse": [
+                    f"{s} ({STATUS_LABELS[s]})",
+                    DYNAMIC_LABELS[d],
+                    f"{r['overall_class']} (Status {STATUS_LABELS[s]}, Dynamik {DYNAMIC_LABELS[d]})",
+                ],
+                "Klasse stabil in % der Simulationen": [
+                    100 * float(r["status_share"]),
+                    100 * float(r["dynamic_share"]),
+                    np.nan,
+                ],
+            },
+            index=pd.Index(["Status-Index", "Dynamik-Index", "Gesamtindex"], name="Index"),
+        )
+        verdict = "unsicher" if bool(r["unstable"]) else "robust"
+        return html_table(
+            df,
+            {"Indexwert": "text", "Klasse": "text", "Klasse stabil in % der Simulationen": "share"},
+            table_id=f"monitoring-{self.area_id}-{self.year}",
+            caption=f"Index Soziale Ungleichheit (gestuftes Verfahren nach dem Berliner MSS), {self.year}: "
+            f"Einstufung {verdict}",
+            number_formats={"Klasse stabil in % der Simulationen": {"decimals": 0, "unit": "%"}},
+            footnotes=[
+                "Status: z-standardisierte Anteile laut config/index.yaml im Berichtsjahr; Dynamik: ihre "
+                "Veränderung in Prozentpunkten. Klassen wie im Berliner MSS. Robustheit: Simulationen "
+                "innerhalb der 95-%-Konfidenzintervalle; „unsicher“, wenn Status- oder Dynamikklasse in "
+                "weniger als 80 % der Simulationen gleich bleibt. Nur veröffentlichte Werte. Details im "
+                "Kapitel Sozialraum-Monitoring."
+            ],
+        )
+
+    # ---------------------------------------------------------------- facilities
+    @cached_property
+    def facilities(self):
+        """Facilities in the area (``where`` "im Sozialraum") and within NEAR_METRES of it ("in der Nähe")."""
+        fac = self.ch.ds.facilities
+        areas = self.ch.ds.areas
+        shape = areas.loc[areas["area_id"].astype(str) == self.area_id].geometry.iloc[0]
+        inside = (fac["area_id"].astype(str) == self.area_id).to_numpy()
+        near = ~inside & (fac.geometry.distance(shape).to_numpy() <= NEAR_METRES)
+        sel = fac[inside | near].copy()
+        sel["where"] = np.where(inside[inside | near], "im Sozialraum", "in der Nähe")
+        return sel
+
+    def facility_html(self) -> str:
+        """Facilities by type, in the area and nearby.
+
+        The numbers are counts of *facilities* from the public facility register (not of persons), so
+        they are not subject to statistical confidentiality; they are published as text cells.
+        """
+        sel = self.facilities
+        types = sorted(self.ch.ds.facilities["type"].astype(str).unique())
+        tab = pd.crosstab(sel["type"].astype(str), sel["where"]).reindex(
+            index=types, columns=["im Sozialraum", "in der Nähe"], fill_value=0
+        )
+        tab = tab.fillna(0).astype(int)
+        df = pd.DataFrame(
+            {
+                "im Sozialraum": [fmt.number(v) for v in tab["im Sozialraum"]],
+                f"bis {fmt.number(NEAR_METRES)} m entfernt": [fmt.number(v) for v in tab["in der Nähe"]],
+            },
+            index=pd.Index(types, name="Einrichtungstyp"),
+        )
+        return html_table(
+            df,
+            {c: "text" for c in df.columns},
+            table_id=f"einrichtungen-{self.area_id}",
+            caption=f"Einrichtungen nach Typ in und um {self.name}",
+            footnotes=[
+                "Anzahl Einrichtungen laut öffentlichem Einrichtungsverzeichnis (keine Fallzahlen, daher "
+                "ohne Geheimhaltung). Entfernung: kürzester Abstand zur Grenze des Sozialraums."
+            ],
+        )

@@ -1,0 +1,148 @@
+"""Figures of one Sozialraumprofil as inline SVG (:mod:`workbench.render.svg`), from a
+:class:`workbench.chapters.profile.Profile`.
+
+Only published values are drawn (``pub_*`` columns, protected age bands), exactly the content of the former
+matplotlib figures: spine chart, trends of the main social indicators (small multiples), age pyramid,
+locator map and facility map. SVG text is written directly, so a profile's five figures take milliseconds
+instead of seconds. Usage in the notebook::
+
+    from workbench import profile_figures as pf
+    pf.show(pf.spine(p))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from shapely.geometry import box
+
+from workbench.chapters.profile import (
+    LOCATOR_MAX_AREAS,
+    MAIN_TRENDS,
+    NEAR_METRES,
+    TREND_TEXT,
+    Profile,
+    age_bands,
+)
+from workbench.render import fmt, svg
+
+SOURCES_SOCIAL = "Quellen: Bundesagentur für Arbeit, Sozialamt, Einwohnermelderegister."
+
+
+def show(svg_text: str) -> None:
+    """Display an SVG inline in the notebook (as HTML, so nbconvert embeds the markup, not a base64 image)."""
+    from IPython.display import HTML, display
+
+    display(HTML(f'<figure class="wb-figure" style="margin:0">{svg_text}</figure>'))
+
+
+def spine(p: Profile) -> str:
+    """Spine chart of all indicators: area vs. city and the spread of all Sozialräume (published values)."""
+    return svg.spine_chart_svg(
+        p.spine_rows(),
+        area_label=p.name,
+        city_label="Stadt",
+        title=f"{p.name} im Vergleich mit der Stadt und allen Sozialräumen, {p.year}",
+        note="Punkt: Sozialraum, Farbe nach Vergleich mit der Stadt (95-%-Konfidenzintervall); "
+        "senkrechte Linie: Stadt; helle Fläche: Spannweite, dunkle Fläche: mittlere 50 % aller "
+        "Sozialräume (nur veröffentlichte Werte). Quellen: Einwohnermelderegister, Bundesagentur für Arbeit.",
+    )
+
+
+def trends(p: Profile, indicators: tuple[str, ...] = MAIN_TRENDS) -> str:
+    """Small multiples of the main social indicators over all years: area (band = 95 % CI) and city."""
+    ids = [i for i in indicators if i in p.meta]
+    t = p.ch.indicators
+    hist = t[t["indicator"].isin(ids)]
+    area = hist[(hist["level"] == "sozialraum") & (hist["unit_id"] == p.area_id)]
+    city = hist[hist["level"] == "stadt"].set_index(["indicator", "year"])["pub_value"]
+    panels = []
+    for ind_id in ids:
+        ind = p.meta[ind_id]
+        d = area[area["indicator"] == ind_id].sort_values("year")
+        last = d[d["year"] == p.year]
+        marker = None
+        if len(last) and last["status"].iloc[0] == "shown":
+            marker = f"Trend: {TREND_TEXT.get(str(last['trend'].iloc[0]), 'nicht berechenbar')}"
+        panels.append(
+            svg.sparkline_svg(
+                d["year"].to_numpy(),
+                d["pub_value"].to_numpy(dtype=float),
+                d["pub_lower95"].to_numpy(dtype=float),
+                d["pub_upper95"].to_numpy(dtype=float),
+                [city.get((ind_id, y), np.nan) for y in d["year"]],
+                unit=ind.unit,
+                title=ind.label,
+                marker_text=marker,
+            )
+        )
+    return svg.trend_multiples_svg(
+        panels,
+        area_label=p.name,
+        benchmark_label="Stadt",
+        title=f"Entwicklung der sozialen Lage in {p.name}",
+        note="Linie: Sozialraum mit 95-%-Konfidenzintervall (Band, Wilson); gestrichelt: Stadt. Trend: "
+        "χ²-Trendtest über die letzten 5 Jahre, 99,8 %. Fehlende Punkte: geheimgehalten; fehlender Stadtwert: "
+        "ein Teilwert wurde bereits geheimgehalten geliefert. " + SOURCES_SOCIAL,
+    )
+
+
+def pyramid(p: Profile) -> str:
+    """Age pyramid of the area (bars) against the city (line); bands with 1–2 persons not drawn."""
+    ch = p.ch
+    bands = age_bands(ch)
+    area = bands[bands["unit_id"].astype(str) == p.area_id]
+    city = bands[bands["unit_id"] == "stadt"]
+    hidden = int(((area["count"] > 0) & (area["published"] == 0)).sum())
+    note = (
+        "Anteile in % der Einwohner des Sozialraums bzw. der Stadt, 5-Jahres-Altersgruppen; "
+        "Quelle: Einwohnermelderegister, Stichtag 31.12."
+    )
+    if hidden:
+        note += f" {fmt.count_word(hidden, 'Gruppe', 'Gruppen')} mit weniger als {ch.rules.threshold} "
+        note += "Personen nicht dargestellt (Geheimhaltung)."
+    return svg.pyramid_svg(
+        area,
+        city,
+        value_col="published",
+        label_a=p.name,
+        label_b=ch.city,
+        title=f"Altersaufbau {p.name} und {ch.city}, {fmt.reference_date(p.year)}",
+        note=note,
+    )
+
+
+def location(p: Profile) -> str:
+    """Locator map; above ``LOCATOR_MAX_AREAS`` areas the background shows the Stadtbezirke."""
+    return svg.area_map_svg(
+        p.ch.ds.areas,
+        p.area_id,
+        districts=p.ch.ds.districts,
+        max_areas=LOCATOR_MAX_AREAS,
+        title=f"Lage von {p.name}",
+        note="Dunkle Linien: Stadtbezirke. Quelle: Gebietsgliederung der Stadt.",
+    )
+
+
+def areas_around(p: Profile) -> pd.DataFrame:
+    """Areas intersecting a window around the area (the facility map only shows that window)."""
+    areas = p.ch.ds.areas
+    x0, y0, x1, y1 = areas.loc[areas["area_id"].astype(str) == p.area_id].total_bounds
+    pad = max(x1 - x0, y1 - y0) + NEAR_METRES
+    return areas.iloc[areas.sindex.query(box(x0 - pad, y0 - pad, x1 + pad, y1 + pad))].sort_index()
+
+
+def facility(p: Profile) -> str:
+    """Facilities in and around the area; the legend counts those inside."""
+    return svg.facility_map_svg(
+        areas_around(p),
+        p.facilities,
+        p.area_id,
+        districts=p.ch.ds.districts,
+        title=f"Einrichtungen in und um {p.name}",
+        note=f"Gezeigt: Einrichtungen im Sozialraum und bis {fmt.number(NEAR_METRES)} m um ihn herum; "
+        "Legende zählt die Einrichtungen im Sozialraum. Quelle: Einrichtungsverzeichnis der Stadt.",
+    )
+
+
+__all__ = ["areas_around", "facility", "location", "pyramid", "show", "spine", "trends"]

@@ -1,0 +1,494 @@
+"""Chapter "Kinder, Jugend und Familie": the Jugendhilfeplanung view (§ 80 SGB VIII).
+
+Kita supply per Sozialraum today and in ``horizon`` years:
+
+* places per area from the facility register (``facilities.gpkg``, type "Kita", ``places_u3`` /
+  ``places_ue3``); children from the register: U3 = ages 0–2, Ü3 = ages 3–5 (completed years at 31.12.);
+* children in ``year + horizon`` from the cohort-component projection (:mod:`workbench.projection`, status quo,
+  rates from the last ``base_years`` years); places are held constant (status quo of supply);
+* coverage (Versorgungsquote) = places / children × 100 (%);
+* places needed for the target coverage t (%, report config) = ⌈t / 100 × children⌉ (projected children are
+  not integers, so the ceiling is taken of the product); missing places (Fehlbedarf) = max(0, needed − places).
+  The city's missing places are the *sum of the areas'* missing places: surplus places in one area are not
+  counted against a gap in another (planning by Sozialraum, as in Kita-Bedarfsplanung).
+
+Published tables pass the confidentiality layer: children counts (and projected children) get primary and
+secondary suppression with the city total, places follow the report-wide protected count cube, and every
+derived cell (coverage, missing places) is withheld where one of its inputs is withheld.
+
+HzE density, single parents and child poverty come from the report's protected indicator table
+(``Chapter.indicators``; only ``pub_*`` values are used); that family part lives in :mod:`workbench.chapters.youth_family`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench import projection
+from workbench.chapters.tables import unit_labels
+from workbench.chapters.youth_family import (
+    CITY_LABEL,
+    QUADRANTS,
+    family_frame,
+    family_table,
+    quadrant_chart,
+    quadrant_text,
+)
+from workbench.confidentiality import AdditiveTable, Rules
+from workbench.errors import ConfigError, DataValidationError
+from workbench.render import fmt
+from workbench.render.tables import count_key, html_table
+
+__all__ = [
+    "CITY_LABEL",
+    "GROUPS",
+    "KITA_TYPE",
+    "YOUTH_TYPES",
+    "KitaSettings",
+    "kita_settings",
+    "facility_places",
+    "projected_population",
+    "kita_supply",
+    "KitaProtected",
+    "protect_kita",
+    "kita_table",
+    "kita_map_frame",
+    "gap_bins",
+    "kita_gap_map",
+    "facility_overview_map",
+    "kita_summary",
+    "QUADRANTS",
+    "family_frame",
+    "quadrant_chart",
+    "family_table",
+    "quadrant_text",
+]
+
+GROUPS: dict[str, dict[str, Any]] = {
+    "u3": {"ages": (0, 2), "label": "U3", "children": "Kinder unter 3 Jahren", "places": "places_u3"},
+    "ue3": {
+        "ages": (3, 5),
+        "label": "Ü3",
+        "children": "Kinder von 3 bis unter 6 Jahren",
+        "places": "places_ue3",
+    },
+}
+"""Kita age groups: inclusive age bounds, German labels, facility column with the places."""
+KITA_TYPE = "Kita"
+YOUTH_TYPES = ("Kita", "Familienzentrum", "Jugendzentrum")
+
+
+# --------------------------------------------------------------------------------------------- config
+
+
+@dataclass(frozen=True)
+class KitaSettings:
+    """Kita planning parameters (report YAML key ``kita:``): target coverage in % and projection horizon."""
+
+    target_u3: float = 45.0
+    target_ue3: float = 95.0
+    horizon: int = 5
+    base_years: int = 3
+
+    def target(self, group: str) -> float:
+        return self.target_u3 if group == "u3" else self.target_ue3
+
+
+def kita_settings(extra: Mapping[str, Any] | None) -> KitaSettings:
+    """Read ``kita: {target_u3: 45, target_ue3: 95, horizon: 5, base_years: 3}`` from ``ReportConfig.extra``.
+
+    Missing keys keep the defaults (U3 45 %, Ü3 95 %, 5 years, 3 base years); wrong values raise ConfigError.
+    """
+    spec = (extra or {}).get("kita") or {}
+    if not isinstance(spec, Mapping):
+        raise ConfigError("kita muss eine Zuordnung sein", where="kita", hint="z. B. kita: {target_u3: 45}")
+    known = {"target_u3", "target_ue3", "horizon", "base_years"}
+    unknown = sorted(set(spec) - known)
+    if unknown:
+        raise ConfigError(
+            f"unbekannte Einstellung(en) {', '.join(map(str, unknown))}",
+            where="kita",
+            hint="erlaubt: " + ", ".join(sorted(known)),
+        )
+    kw: dict[str, Any] = {}
+    for key in ("target_u3", "target_ue3"):
+        if key in spec:
+            v = spec[key]
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= 150:
+                raise ConfigError(
+                    f"{key} muss eine Versorgungsquote in % (über 0, höchstens 150) sein, gefunden: {v!r}",
+                    where=f"kita.{key}",
+                    hint="z. B. 45 für 45 %",
+                )
+            kw[key] = float(v)
+    for key, lo, hi in (("horizon", 1, 20), ("base_years", 1, 10)):
+        if key in spec:
+            v = spec[key]
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise ConfigError(
+                    f"{key} muss eine ganze Zahl von {lo} bis {hi} sein, gefunden: {v!r}", where=f"kita.{key}"
+                )
+            kw[key] = v
+    return KitaSettings(**kw)
+
+
+# --------------------------------------------------------------------------------------------- supply
+
+
+def facility_places(facilities: pd.DataFrame, area_ids: list[str]) -> pd.DataFrame:
+    """Kita places per Sozialraum from the facility register: area_id, places_u3, places_ue3 (0 where none).
+
+    Facilities whose area_id is not a known Sozialraum raise a DataValidationError (they would silently drop).
+    """
+    for col in ("type", "area_id", "places_u3", "places_ue3"):
+        if col not in facilities.columns:
+            raise DataValidationError(
+                f"Spalte {col} fehlt", where="Tabelle facilities", hint="make data ausführen"
+            )
+    kita = facilities[facilities["type"] == KITA_TYPE]
+    unknown = sorted(set(kita["area_id"].astype(str)) - set(area_ids))
+    if unknown:
+        raise DataValidationError(
+            f"Kitas in unbekannten Sozialräumen: {', '.join(unknown[:5])}",
+            where="Tabelle facilities, Spalte area_id",
+            hint="Sozialraum-Nummern im Einrichtungsregister prüfen",
+        )
+    sums = kita.groupby(kita["area_id"].astype(str))[["places_u3", "places_ue3"]].sum(min_count=1)
+    out = sums.reindex(area_ids).fillna(0.0)
+    out.index.name = "area_id"
+    return out.reset_index()
+
+
+def _children(pop: pd.DataFrame, area_ids: list[str]) -> pd.DataFrame:
+    """Children per area and Kita group from a long population table (area_id, age, count)."""
+    cols = {}
+    for g, spec in GROUPS.items():
+        lo, hi = spec["ages"]
+        sel = pop[(pop["age"] >= lo) & (pop["age"] <= hi)]
+        cols[f"children_{g}"] = sel.groupby(sel["area_id"].astype(str))["count"].sum().reindex(area_ids)
+    return pd.DataFrame(cols).fillna(0.0)
+
+
+def projected_population(population: pd.DataFrame, events: pd.DataFrame, year: int, settings: KitaSettings):
+    """Status-quo projection from 31.12.``year`` for ``settings.horizon`` years (workbench.projection).
+
+    Rates from the last ``settings.base_years`` years ≤ ``year`` that have events and the previous year's
+    population. Returns the projection (area_id, year, sex, age, count) and the base years used.
+    """
+    pop_years = set(int(y) for y in population["year"].unique())
+    ev_years = set(int(y) for y in events["year"].unique())
+    usable = [t for t in range(year - 20, year + 1) if t in ev_years and t - 1 in pop_years]
+    base = usable[-settings.base_years :]
+    if not base:
+        raise DataValidationError(
+            f"keine Basisjahre für die Prognose ab {year}",
+            where="Tabellen population/events",
+            hint="Bewegungsdaten und Vorjahresbestand werden benötigt",
+        )
+    rates = projection.estimate_rates(population, events, base_years=base)
+    out = projection.project(population, rates, start_year=year, horizon=settings.horizon)
+    return out, base
+
+
+def kita_supply(ds, year: int, settings: KitaSettings, projected: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Kita coverage and missing places per Sozialraum today (``year``) and in ``year + horizon`` (internal).
+
+    One row per area (ordered by id) plus the city row (area_id "stadt"). Columns per group g in (u3, ue3):
+    ``children_g``, ``places_g``, ``coverage_g`` (%), ``needed_g``, ``gap_g`` and the same with suffix
+    ``_future`` for the projected children (places unchanged). Values are unprotected (internal); publish via
+    :func:`kita_table`. ``projected``: output of :func:`projected_population` (computed when None).
+    """
+    area_ids = ds.area_keys["area_id"].astype(str).tolist()
+    places = facility_places(ds.facilities, area_ids).set_index("area_id")
+    now = _children(ds.population[ds.population["year"] == year], area_ids)
+    if projected is None:
+        projected, _ = projected_population(ds.population, ds.events, year, settings)
+    target_year = year + settings.horizon
+    fut = _children(projected[projected["year"] == target_year], area_ids)
+    df = pd.DataFrame(index=pd.Index(area_ids, name="area_id"))
+    for g in GROUPS:
+        t = settings.target(g)
+        p = places[GROUPS[g]["places"]]
+        for suffix, src in (("", now), ("_future", fut)):
+            c = src[f"children_{g}"]
+            df[f"children_{g}{suffix}"] = c
+            if not suffix:
+                df[f"places_{g}"] = p
+            df[f"needed_{g}{suffix}"] = np.ceil(t / 100.0 * c - 1e-9)
+            df[f"gap_{g}{suffix}"] = np.maximum(df[f"needed_{g}{suffix}"] - p, 0.0)
+    city = df.sum(axis=0).to_frame("stadt").T
+    df = pd.concat([df, city])
+    df.index.name = "area_id"
+    for g in GROUPS:
+        for suffix in ("", "_future"):
+            c = df[f"children_{g}{suffix}"]
+            df[f"coverage_{g}{suffix}"] = 100.0 * df[f"places_{g}"] / c.where(c > 0)
+    df.attrs.update(year=year, target_year=target_year, settings=settings)
+    return df.reset_index()
+
+
+# --------------------------------------------------------------------------------------------- protection
+
+
+@dataclass
+class KitaProtected:
+    """Published Kita table of one group: display values (with "•"), suppression mask, raw values."""
+
+    display: pd.DataFrame
+    suppressed: pd.DataFrame
+    values: pd.DataFrame
+    keys: pd.DataFrame
+    kinds: dict[str, Any]
+    year: int
+    target_year: int
+
+
+def _cube_hidden(
+    protected_counts: pd.DataFrame | None, measure: str, year: int, area_ids: list[str]
+) -> pd.Series:
+    """True for areas whose count ``measure`` is not shown in the report-wide protected count cube."""
+    if protected_counts is None or protected_counts.empty:
+        return pd.Series(False, index=area_ids)
+    pc = protected_counts
+    sel = pc[(pc["level"] == "sozialraum") & (pc["measure"] == measure) & (pc["year"] == year)]
+    st = sel.set_index(sel["unit_id"].astype(str))["status"].reindex(area_ids)
+    return st.notna() & st.isin(["primary", "secondary", "input"])
+
+
+def protect_kita(
+    supply: pd.DataFrame,
+    group: str,
+    keys: pd.DataFrame,
+    rules: Rules,
+    protected_counts: pd.DataFrame | None = None,
+) -> KitaProtected:
+    """Protect the Kita table of ``group`` ("u3"/"ue3") for publication.
+
+    Count columns (children now, places, projected children) form one additive table "Stadt = Σ Sozialräume";
+    children get primary and secondary suppression, places are withheld where the report's protected count
+    cube withholds ``kita_places_<group>`` (so the same count is never shown in one table and hidden in
+    another). Derived cells are withheld where an input is withheld: coverage also when the children are
+    fewer than ``rules.min_base``; missing places of the city when any area's missing places are withheld.
+    Missing places are numbers of Kita places (not persons) derived from published cells; they are published
+    as formatted text so that the audit does not read them as person counts.
+    """
+    if group not in GROUPS:
+        raise ConfigError(f"unbekannte Kita-Gruppe {group!r}", hint="u3 oder ue3")
+    year, target_year = int(supply.attrs["year"]), int(supply.attrs["target_year"])
+    spec = GROUPS[group]
+    labels = unit_labels(keys)
+    s = supply.set_index("area_id")
+    area_ids = [a for a in s.index if a != "stadt"]
+    rows = [labels[a] for a in area_ids] + [CITY_LABEL]
+    c_now, c_pl, c_fut = (
+        f"{spec['children']} {year}",
+        f"Plätze {spec['label']} {year}",
+        f"{spec['children']} {target_year} (Prognose)",
+    )
+    q_now, q_fut = f"Versorgungsquote {year}", f"Versorgungsquote {target_year}"
+    g_now, g_fut = f"Fehlende Plätze {year}", f"Fehlende Plätze {target_year}"
+    order = [*area_ids, "stadt"]
+    raw = s.loc[order]
+    counts = pd.DataFrame(
+        {
+            c_now: raw[f"children_{group}"].to_numpy(),
+            c_pl: raw[f"places_{group}"].to_numpy(),
+            c_fut: np.round(raw[f"children_{group}_future"].to_numpy()),
+        },
+        index=pd.Index(rows, name="Sozialraum"),
+    )
+    counts.loc[CITY_LABEL, c_fut] = counts.loc[rows[:-1], c_fut].sum()  # rounded parts add up
+    marked = pd.DataFrame(False, index=counts.index, columns=counts.columns)
+    hidden_places = _cube_hidden(protected_counts, f"kita_places_{group}", year, area_ids)
+    marked.loc[rows[:-1], c_pl] = hidden_places.to_numpy()
+    relations = [((CITY_LABEL, c), [(r, c) for r in rows[:-1]]) for c in counts.columns]
+    prot = AdditiveTable(counts, relations, input_suppressed=marked).protect(rules)
+    hid = prot.suppressed
+    df = counts.copy()
+    df[q_now] = raw[f"coverage_{group}"].to_numpy()
+    df[q_fut] = raw[f"coverage_{group}_future"].to_numpy()
+    df[g_now] = raw[f"gap_{group}"].to_numpy()
+    df[g_fut] = raw[f"gap_{group}_future"].to_numpy()
+    sup = hid.reindex(columns=df.columns, fill_value=False)
+    base = rules.min_base or 0.0
+    sup[q_now] = hid[c_now] | hid[c_pl] | (counts[c_now] < base)
+    sup[q_fut] = hid[c_fut] | hid[c_pl] | (counts[c_fut] < base)
+    sup[g_now] = hid[c_now] | hid[c_pl]
+    sup[g_fut] = hid[c_fut] | hid[c_pl]
+    for col in (g_now, g_fut):
+        if sup.loc[rows[:-1], col].any():
+            sup.loc[CITY_LABEL, col] = True
+    display = df.astype(object).where(~sup, fmt.SUPPRESSED_SIGN)
+    for col in (g_now, g_fut):  # places, not persons: published as text (see docstring)
+        display[col] = [v if isinstance(v, str) else fmt.number(v) for v in display[col]]
+    ids = {labels[a]: a for a in area_ids}
+    ckeys = pd.DataFrame(None, index=df.index, columns=df.columns, dtype=object)
+    lo, hi = spec["ages"]
+    for r in df.index:
+        lvl, unit = ("sozialraum", ids[r]) if r in ids else ("stadt", "stadt")
+        ckeys.loc[r, c_now] = count_key(f"population_{lo}-{hi}", lvl, unit, year)
+        ckeys.loc[r, c_pl] = count_key(f"kita_places_{group}", lvl, unit, year)
+    kinds: dict[str, Any] = {c_now: "count", c_pl: "count", c_fut: "count", g_now: "text", g_fut: "text"}
+    kinds[q_now] = ("rate", c_pl)
+    kinds[q_fut] = ("rate", c_pl)
+    display = display[[c_now, c_pl, q_now, g_now, c_fut, q_fut, g_fut]]
+    sup = sup[display.columns]
+    return KitaProtected(display, sup, df[display.columns], ckeys[display.columns], kinds, year, target_year)
+
+
+def kita_table(prot: KitaProtected, group: str, settings: KitaSettings) -> str:
+    """German HTML table of Kita supply and missing places per Sozialraum (protected, see :func:`protect_kita`)."""
+    spec = GROUPS[group]
+    cols = list(prot.display.columns)
+    rate_fmt = {"decimals": 1, "unit": "%"}
+    totals = {
+        "rows": [{"total": CITY_LABEL, "parts": [r for r in prot.display.index if r != CITY_LABEL]}],
+        "columns": [],
+    }
+    return html_table(
+        prot.display,
+        prot.kinds,
+        table_id=f"kita-{group}-{prot.year}",
+        caption=(
+            f"Kita-Versorgung {spec['label']} je Sozialraum {prot.year} und {prot.target_year} "
+            f"(Zielquote {fmt.percent(settings.target(group), 0)})"
+        ),
+        totals=totals,
+        suppressed=prot.suppressed,
+        cell_keys=prot.keys,
+        number_formats={c: rate_fmt for c in cols if c.startswith("Versorgungsquote")},
+        footnotes=[
+            f"Versorgungsquote = Kita-Plätze {spec['label']} je 100 {spec['children']}. Fehlende Plätze = "
+            f"Plätze, die bis zur Zielquote von {fmt.percent(settings.target(group), 0)} fehlen "
+            "(aufgerundet; Sozialräume mit Überhang zählen 0). Die Stadt weist die Summe der Fehlbedarfe aus.",
+            f"Prognose {prot.target_year}: kleinräumige Bevölkerungsprognose (Kohorten-Komponenten-Methode, "
+            "Status quo); Platzzahl unverändert.",
+            "Quelle: Einrichtungsregister (Kita-Plätze), Einwohnermelderegister (31.12.).",
+        ],
+    )
+
+
+def kita_map_frame(areas, prot: KitaProtected, keys: pd.DataFrame, future: bool = True):
+    """GeoDataFrame of the areas with ``gap`` (missing places), ``coverage`` and ``suppressed`` for the map."""
+    labels = unit_labels(keys)
+    year = prot.target_year if future else prot.year
+    gap_col, q_col = f"Fehlende Plätze {year}", f"Versorgungsquote {year}"
+    by_label = pd.DataFrame(
+        {
+            "gap": prot.values[gap_col].where(~prot.suppressed[gap_col]),
+            "coverage": prot.values[q_col].where(~prot.suppressed[q_col]),
+            "suppressed": prot.suppressed[gap_col],
+        }
+    )
+    gdf = areas.copy()
+    lab = gdf["area_id"].astype(str).map(labels)
+    for c in by_label.columns:
+        gdf[c] = lab.map(by_label[c]).to_numpy()
+    gdf["suppressed"] = gdf["suppressed"].fillna(False).astype(bool)
+    return gdf
+
+
+def gap_bins(values: pd.Series) -> list[float]:
+    """Upper class bounds for the missing-places map: 0 (kein Fehlbedarf), then quartile-like steps.
+
+    Bounds are whole places: 0, then the rounded 33rd/67th percentile of the positive gaps and their maximum.
+    """
+    pos = pd.to_numeric(values, errors="coerce")
+    pos = pos[pos > 0].dropna()
+    if pos.empty:
+        return [0.0]
+    qs = sorted({float(math.ceil(q)) for q in np.percentile(pos, [33, 67, 100])})
+    return [0.0, *[q for q in qs if q > 0]]
+
+
+def kita_gap_map(
+    areas, prot: KitaProtected, keys: pd.DataFrame, group: str, settings: KitaSettings, districts=None
+):
+    """Map of the missing Kita places per Sozialraum in the projection year; withheld areas hatched."""
+    from workbench.render import maps
+
+    gdf = kita_map_frame(areas, prot, keys, future=True)
+    spec = GROUPS[group]
+    return maps.choropleth(
+        gdf,
+        "gap",
+        scheme="user",
+        bins=gap_bins(gdf["gap"]),
+        palette="sequential_red",
+        legend_title=f"Fehlende Plätze {spec['label']} {prot.target_year}",
+        value_format="number",
+        decimals=0,
+        suppressed="suppressed",
+        districts=districts,
+        labels="area_id",
+        title=f"Fehlende Kita-Plätze {spec['label']} {prot.target_year} je Sozialraum",
+        note=(
+            f"Plätze bis zur Zielquote {fmt.percent(settings.target(group), 0)} ({spec['children']}); Kinderzahl "
+            f"{prot.target_year} aus der Bevölkerungsprognose (Status quo), Plätze wie {prot.year}. "
+            "Quelle: Einrichtungsregister, Einwohnermelderegister."
+        ),
+    )
+
+
+def facility_overview_map(areas, facilities, districts=None):
+    """Facility map of Kitas, Familienzentren and Jugendzentren (types present in the register)."""
+    from workbench.render import maps
+
+    present = [t for t in YOUTH_TYPES if (facilities["type"] == t).any()]
+    if not present:
+        raise DataValidationError(
+            "keine Kitas, Familienzentren oder Jugendzentren im Einrichtungsregister",
+            where="Tabelle facilities, Spalte type",
+        )
+    return maps.facility_map(
+        areas,
+        facilities,
+        types=present,
+        districts=districts,
+        title="Angebote für Kinder, Jugendliche und Familien",
+        note="Quelle: Einrichtungsregister der Stadt (Standorte, Stand Berichtsjahr).",
+    )
+
+
+def kita_summary(prot_u3: KitaProtected, prot_ue3: KitaProtected, settings: KitaSettings) -> str:
+    """German paragraph: city coverage now/in future, areas below target, missing places (published values only)."""
+    parts = []
+    for g, prot in (("u3", prot_u3), ("ue3", prot_ue3)):
+        spec = GROUPS[g]
+        d, sup = prot.values, prot.suppressed
+        q_now, q_fut = f"Versorgungsquote {prot.year}", f"Versorgungsquote {prot.target_year}"
+        g_now, g_fut = f"Fehlende Plätze {prot.year}", f"Fehlende Plätze {prot.target_year}"
+        areas = [r for r in d.index if r != CITY_LABEL]
+
+        def city(col: str, d: pd.DataFrame = d, sup: pd.DataFrame = sup) -> float | None:
+            return None if sup.loc[CITY_LABEL, col] else float(d.loc[CITY_LABEL, col])
+
+        target = settings.target(g)
+        below = int(((d.loc[areas, q_fut] < target) & ~sup.loc[areas, q_fut]).sum())
+        text = f"**{spec['label']}:** "
+        qn, qf = city(q_now), city(q_fut)
+        if qn is not None and qf is not None:
+            text += (
+                f"Die Versorgungsquote der Stadt liegt {prot.year} bei {fmt.percent(qn)} und würde bei gleicher "
+                f"Platzzahl {prot.target_year} {fmt.percent(qf)} betragen (Zielquote {fmt.percent(target, 0)}). "
+            )
+        text += (
+            f"{prot.target_year} lägen {fmt.count_word(below, 'Sozialraum', 'Sozialräume')} von "
+            f"{fmt.number(len(areas))} unter der Zielquote. "
+        )
+        gn, gf = city(g_now), city(g_fut)
+        if gn is not None and gf is not None:
+            text += (
+                f"Um die Zielquote in jedem Sozialraum zu erreichen, fehlen {prot.year} zusammen "
+                f"{fmt.number(gn)} Plätze, {prot.target_year} {fmt.number(gf)} Plätze."
+            )
+        else:
+            text += "Die Summe der fehlenden Plätze wird aus Gründen der Geheimhaltung nicht ausgewiesen."
+        parts.append(text)
+    return "\n\n".join(parts)

@@ -1,0 +1,47 @@
+"""Demo city generator "Musterstadt": writes a synthetic but realistic set of raw files (docs/DATA_CONTRACT.md).
+
+``generate(out_dir, n_areas, seed, first_year, last_year)`` builds the geometry (``demo_geo``), latent area
+characteristics calibrated to Berlin MSS 2021 (``demo_traits``), a cohort-component population with births,
+deaths and moves (``demo_pop``), register counts (``demo_social``) and facilities, survey and measures
+(``demo_extras``), then writes every raw file in exactly the contract's format. The same arguments always give
+byte-identical files: independent random streams per part (``numpy.random.SeedSequence``), no timestamps
+(GeoPackage: ``OGR_CURRENT_DATE``; XLSX: fixed document properties and ZIP entry dates).
+"""
+
+from workbench.demo._city import (
+    BA_COLUMNS,
+    BA_FOOTER,
+    BA_TOTAL_LABEL,
+    FIXED_TIME,
+    HZE_TYPES,
+    MAX_AREAS,
+    STATIC_FILES,
+    Simulation,
+    build_city,
+    facilities,
+    generate,
+    make_traits,
+    measures,
+    simulate,
+    social_counts,
+    survey,
+)
+
+__all__ = [
+    "facilities",
+    "measures",
+    "survey",
+    "build_city",
+    "Simulation",
+    "simulate",
+    "HZE_TYPES",
+    "social_counts",
+    "make_traits",
+    "FIXED_TIME",
+    "STATIC_FILES",
+    "BA_COLUMNS",
+    "BA_FOOTER",
+    "BA_TOTAL_LABEL",
+    "MAX_AREAS",
+    "generate",
+]

@@ -1,0 +1,309 @@
+"""Demo city generator "Musterstadt": writes a synthetic but realistic set of raw files (docs/DATA_CONTRACT.md).
+
+``generate(out_dir, n_areas, seed, first_year, last_year)`` builds the geometry (``demo_geo``), latent area
+characteristics calibrated to Berlin MSS 2021 (``demo_traits``), a cohort-component population with births,
+deaths and moves (``demo_pop``), register counts (``demo_social``) and facilities, survey and measures
+(``demo_extras``), then writes every raw file in exactly the contract's format. The same arguments always give
+byte-identical files: independent random streams per part (``numpy.random.SeedSequence``), no timestamps
+(GeoPackage: ``OGR_CURRENT_DATE``; XLSX: fixed document properties and ZIP entry dates).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+from openpyxl import Workbook
+
+from workbench.demo._geo import build_city
+from workbench.demo._population import Simulation, simulate
+from workbench.demo._registers import facilities, measures, survey
+from workbench.demo._social import HZE_TYPES, social_counts
+from workbench.demo._traits import make_traits
+from workbench.errors import WorkbenchError
+from workbench.io.importer import BA_COLUMNS as _BA_SOURCE
+from workbench.io.importer import EVENT_COLUMNS, HOUSEHOLD_COLUMNS
+from workbench.io.raw import deterministic_xlsx
+
+FIXED_TIME = "2024-12-31T00:00:00Z"
+"""Timestamp written into GeoPackage metadata and XLSX properties (keeps the bytes reproducible)."""
+
+STATIC_FILES = [
+    "gebiete.gpkg",
+    "schluessel_gebiete.csv",
+    "haushalte.csv",
+    "ba_sgb2_arbeitslose.xlsx",
+    "sgb12_grundsicherung_65plus.csv",
+    "hze_faelle.csv",
+    "einrichtungen.csv",
+    "bewegungen.csv",
+    "massnahmen.csv",
+    "massnahmen_kennzahlen.csv",
+]
+"""Raw files the generator writes besides ``einwohner_<year>.csv`` and ``befragung_<last_year>.csv``."""
+
+BA_COLUMNS = ["Sozialraum", "Name", *_BA_SOURCE]
+"""Header row of each BA sheet: key, name, then the count columns the importer reads (``importer.BA_COLUMNS``)."""
+BA_FOOTER = "Quelle: Statistik der Bundesagentur für Arbeit"
+BA_TOTAL_LABEL = "Stadt insgesamt"
+"""First cell of the last data row of each BA sheet: unsuppressed totals of the whole city."""
+_YEARLY = re.compile(r"(einwohner|befragung)_\d{4}\.csv")
+MAX_AREAS = 5000
+
+
+def _check_args(
+    out_dir: Path, n_areas: int, seed: int, first_year: int, last_year: int, overwrite: bool
+) -> None:
+    for name, value in (
+        ("n_areas", n_areas),
+        ("seed", seed),
+        ("first_year", first_year),
+        ("last_year", last_year),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise WorkbenchError(f"{name} muss eine ganze Zahl sein, nicht {value!r}", where=name)
+    if not 3 <= n_areas <= MAX_AREAS:
+        raise WorkbenchError(
+            f"Anzahl Sozialräume {n_areas} außerhalb 3 … {MAX_AREAS}",
+            where="--areas",
+            hint=f"Eine Zahl zwischen 3 und {MAX_AREAS} angeben (Standard 40).",
+        )
+    if seed < 0:
+        raise WorkbenchError(f"Seed {seed} ist negativ", where="--seed", hint="Eine ganze Zahl ≥ 0 angeben.")
+    if not (1950 <= first_year <= last_year <= 2100) or last_year - first_year > 30:
+        raise WorkbenchError(
+            f"Jahre {first_year} … {last_year} ungültig",
+            where="first_year/last_year",
+            hint="Erstes Jahr ≤ letztes Jahr, höchstens 31 Jahre, zwischen 1950 und 2100.",
+        )
+    if out_dir.exists() and not out_dir.is_dir():
+        raise WorkbenchError("ist kein Ordner", path=out_dir, hint="Einen Ordner als Ziel angeben.")
+    if out_dir.is_dir() and not overwrite:
+        present = sorted(
+            p.name for p in out_dir.iterdir() if p.name in STATIC_FILES or _YEARLY.fullmatch(p.name)
+        )
+        if present:
+            raise WorkbenchError(
+                f"Ordner enthält bereits Rohdaten ({', '.join(present[:4])}{' …' if len(present) > 4 else ''})",
+                path=out_dir,
+                hint="Anderen Ordner wählen oder bewusst überschreiben (workbench demo --overwrite / overwrite=True).",
+            )
+
+
+def _write_csv(df: pd.DataFrame, path: Path, encoding: str = "utf-8", crlf: bool = False) -> None:
+    """Semicolon CSV; cp1252 and UTF-8-with-BOM files get Windows line ends like typical exports."""
+    df.to_csv(path, sep=";", index=False, encoding=encoding, lineterminator="\r\n" if crlf else "\n")
+
+
+def _write_gpkg(city, path: Path) -> None:
+    areas = gpd.GeoDataFrame(
+        {"sozialraum_id": city.area_ids, "sozialraum_name": city.area_names},
+        geometry=city.area_polys,
+        crs=25832,
+    )
+    blocks = gpd.GeoDataFrame({"stat_bezirk_id": city.block_ids}, geometry=city.block_polys, crs=25832)
+    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIME})
+    try:
+        if path.exists():
+            path.unlink()
+        areas.to_file(path, layer="sozialraeume", driver="GPKG", engine="pyogrio")
+        blocks.to_file(path, layer="statistische_bezirke", driver="GPKG", engine="pyogrio")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+
+
+def _suppress(value: int) -> int | str:
+    """BA primary suppression: 1 and 2 become "*", 0 stays 0."""
+    return "*" if value in (1, 2) else int(value)
+
+
+def _write_ba(social: pd.DataFrame, city, years: list[int], path: Path) -> None:
+    wb = Workbook()
+    wb.remove(wb.active)
+    names = dict(zip(city.area_ids, city.area_names, strict=True))
+    for year in years:
+        ws = wb.create_sheet(f"Dez {year}")
+        ws.append(["Arbeitsmarkt und Grundsicherung für Arbeitsuchende nach Sozialräumen"])
+        ws.append(["Region: Musterstadt (Sonderauswertung kleinräumig)"])
+        ws.append([f"Berichtsmonat: Dezember {year}"])
+        ws.append(
+            ["RLB = Regelleistungsberechtigte (SGB II); Arbeitslose nach Rechtskreisen SGB II und SGB III"]
+        )
+        ws.append(["Hinweis: Aus Datenschutzgründen werden Zahlenwerte von 1 und 2 mit * anonymisiert."])
+        ws.append(["Daten mit einer Wartezeit von 3 Monaten (endgültige Werte)"])
+        ws.append(BA_COLUMNS)
+        part = social[social["year"] == year]
+        for row in part.itertuples(index=False):
+            ws.append(
+                [
+                    row.area_id,
+                    names[row.area_id],
+                    *(_suppress(getattr(row, m)) for m in _BA_SOURCE.values()),
+                ]
+            )
+        # official city totals, summed before suppression (real BA deliveries carry this row unsuppressed)
+        ws.append([BA_TOTAL_LABEL, None, *(int(part[m].sum()) for m in _BA_SOURCE.values())])
+        ws.append([BA_FOOTER])
+        ws.column_dimensions["B"].width = 28
+    fixed = dt.datetime(2024, 12, 31)
+    wb.properties.creator = "Statistik der Bundesagentur für Arbeit"
+    wb.properties.created = fixed
+    wb.properties.modified = fixed
+    buf = io.BytesIO()
+    wb.save(buf)
+    path.write_bytes(deterministic_xlsx(buf.getvalue(), FIXED_TIME))
+
+
+def _write_plain(path: Path, columns: dict[str, object], encoding: str = "utf-8", crlf: bool = False) -> None:
+    """Fast CSV writer for large tables of ids, labels and integers (no field holds ';', quotes or newlines)."""
+    eol = "\r\n" if crlf else "\n"
+    texts = []
+    for values in columns.values():
+        seq = values.tolist() if isinstance(values, np.ndarray) else list(values)  # type: ignore[call-overload]
+        texts.append(list(map(str, seq)))
+    body = eol.join(map(";".join, zip(*texts, strict=True)))
+    path.write_bytes((";".join(columns) + eol + body + eol).encode(encoding))
+
+
+def _write_population(sim: Simulation, area_ids: list[str], out_dir: Path) -> dict[str, Path]:
+    """One ``einwohner_<year>.csv`` per reference date, full grid area × sex × age × nationality (zeros kept)."""
+    n = len(area_ids)
+    ages = [str(a) for a in range(100)] + ["100 und älter"]
+    sex = np.tile(np.repeat(["m", "w"], 101 * 2), n)
+    age = np.tile(np.repeat(ages, 2), 2 * n)
+    nat = np.tile(["deutsch", "nichtdeutsch"], 2 * 101 * n)
+    area = np.repeat(area_ids, 2 * 101 * 2)
+    written = {}
+    for year in sim.years:
+        path = out_dir / f"einwohner_{year}.csv"
+        _write_plain(
+            path,
+            {
+                "Sozialraum": area,
+                "Stichtag": [f"31.12.{year}"] * len(area),
+                "Geschlecht": sex,
+                "Alter": age,
+                "Staatsangehörigkeit": nat,
+                "Anzahl": sim.population[year].ravel(),
+            },
+            encoding="cp1252",
+            crlf=True,
+        )
+        written[path.name] = path
+    return written
+
+
+def _events_frame(sim: Simulation, area_ids: list[str]) -> pd.DataFrame:
+    n = len(area_ids)
+    frames = []
+    for year in sim.years:
+        births = np.zeros((n, 2, 101), dtype=np.int64)
+        births[:, 1, :] = sim.births[year]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "Sozialraum": np.repeat(area_ids, 202),
+                    "Jahr": year,
+                    "Geschlecht": np.tile(np.repeat(["m", "w"], 101), n),
+                    "Alter": np.tile(np.arange(101), 2 * n),
+                    **{
+                        raw: (births if measure == "births" else getattr(sim, measure)[year]).ravel()
+                        for raw, measure in EVENT_COLUMNS.items()
+                    },
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def generate(
+    out_dir: Path,
+    n_areas: int = 40,
+    seed: int = 2024,
+    first_year: int = 2019,
+    last_year: int = 2024,
+    *,
+    overwrite: bool = False,
+) -> dict[str, Path]:
+    """Write the raw files of the demo city "Musterstadt" into out_dir and return {file name: path}.
+
+    n_areas Sozialräume (≈ n_areas/7 Stadtbezirke, 2–4 statistische Bezirke each), population for every
+    31.12. of first_year … last_year with the events of each year (the first year's events lead from the unwritten
+    year first_year − 1). Raises ``WorkbenchError`` for invalid arguments or when out_dir already holds raw
+    files and overwrite is False. Deterministic: same arguments → byte-identical files.
+    """
+    out_dir = Path(out_dir)
+    _check_args(out_dir, n_areas, seed, first_year, last_year, overwrite)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if overwrite:  # stale population files of other years would mix with the new city
+        for p in out_dir.iterdir():
+            if _YEARLY.fullmatch(p.name):
+                p.unlink()
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
+    city = build_city(streams[0], n_areas)
+    centre = np.array(city.outline.centroid.coords[0])
+    radius = float(np.sqrt(city.outline.area / np.pi))
+    traits = make_traits(streams[1], city.centroids, centre, radius)
+    sim = simulate(streams[2], traits, first_year, last_year)
+    social = social_counts(streams[3], traits, sim, city.area_ids)
+    pop_last = sim.population[last_year]
+
+    written: dict[str, Path] = {}
+
+    def put(name: str, df: pd.DataFrame, **kw) -> None:
+        path = out_dir / name
+        _write_csv(df, path, **kw)
+        written[name] = path
+
+    gpkg = out_dir / "gebiete.gpkg"
+    _write_gpkg(city, gpkg)
+    written[gpkg.name] = gpkg
+    keys = pd.DataFrame(
+        {
+            "stat_bezirk_id": city.block_ids,
+            "stat_bezirk_name": city.block_names,
+            "sozialraum_id": [city.area_ids[i] for i in city.block_area],
+            "sozialraum_name": [city.area_names[i] for i in city.block_area],
+            "stadtbezirk_id": [city.district_ids[city.district_of_area[i]] for i in city.block_area],
+            "stadtbezirk_name": [city.district_names[city.district_of_area[i]] for i in city.block_area],
+        }
+    )
+    put("schluessel_gebiete.csv", keys, encoding="utf-8-sig", crlf=True)
+    written.update(_write_population(sim, city.area_ids, out_dir))
+    household_names = {"area_id": "Sozialraum", "year": "Jahr"} | {v: k for k, v in HOUSEHOLD_COLUMNS.items()}
+    households = social.rename(columns=household_names)[list(household_names.values())]
+    put("haushalte.csv", households, encoding="cp1252", crlf=True)
+    ba = out_dir / "ba_sgb2_arbeitslose.xlsx"
+    _write_ba(social, city, sim.years, ba)
+    written[ba.name] = ba
+    grusi = social.rename(columns={"area_id": "Sozialraum", "year": "Jahr", "grusi_65": "Empfaenger_65plus"})
+    put("sgb12_grundsicherung_65plus.csv", grusi[["Sozialraum", "Jahr", "Empfaenger_65plus"]])
+    hze = social.melt(
+        id_vars=["area_id", "year"],
+        value_vars=[f"hze_{h}" for h in HZE_TYPES],
+        var_name="Hilfeart",
+        value_name="Faelle",
+    )
+    hze["Hilfeart"] = pd.Categorical(
+        hze["Hilfeart"].str.removeprefix("hze_"), categories=HZE_TYPES, ordered=True
+    )
+    hze = hze.sort_values(["area_id", "year", "Hilfeart"]).rename(
+        columns={"area_id": "Sozialraum", "year": "Jahr"}
+    )
+    put("hze_faelle.csv", hze[["Sozialraum", "Jahr", "Hilfeart", "Faelle"]].astype({"Hilfeart": str}))
+    put("einrichtungen.csv", facilities(streams[4], city, traits, pop_last))
+    events = _events_frame(sim, city.area_ids)
+    _write_plain(out_dir / "bewegungen.csv", {c: events[c].to_numpy() for c in events.columns})
+    written["bewegungen.csv"] = out_dir / "bewegungen.csv"
+    put(f"befragung_{last_year}.csv", survey(streams[5], city, traits, pop_last))
+    reg, kpis = measures(streams[5], city, traits, first_year, last_year)
+    put("massnahmen.csv", reg)
+    put("massnahmen_kennzahlen.csv", kpis)
+    return written

@@ -1,0 +1,229 @@
+"""Composite indices described as data: read ``config/index.yaml`` and run the methods it names.
+
+Format (see ``config/index.yaml`` for the demo city)::
+
+    indices:
+      <name>:
+        method: mss                 # or: domain
+        title: "…"                  # German title for reports
+        population: population      # indicator id / column of inhabitants (mss only, optional)
+        min_population: 300         # mss only
+        exclude: ["0305"]           # mss only, area ids kept out of the index
+        status:  [{id: sgb2_quote, label: SGB-II-Quote}, …]
+        dynamic: [{id: sgb2_quote, change_years: 2}, …]   # or {column: D1} for a ready-made change column
+        domains: {sgb2_quote: 0.4, …}                     # domain only: id → weight (normalised)
+        higher_is_worse: true                             # domain only: bool or {id: bool}
+
+Input data for :func:`run_index_config` is either *long* (columns ``area_id, year, indicator, value`` — the
+indicator engine's output) or *wide* (one row per area, index or column ``area_id``, one column per indicator).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from workbench.errors import ConfigError, DataValidationError
+
+METHODS = ("mss", "domain")
+LONG_COLUMNS = {"area_id", "year", "indicator", "value"}
+
+
+def _entries(spec: Any, key: str, name: str, path: object) -> list[dict]:
+    where = f"indices.{name}.{key}"
+    if not isinstance(spec, list) or not spec:
+        raise ConfigError(f"{key} muss eine nicht-leere Liste sein", path=path, where=where)
+    out = []
+    for i, item in enumerate(spec):
+        if isinstance(item, str):
+            item = {"id": item}
+        if not isinstance(item, dict) or not ("id" in item or "column" in item):
+            raise ConfigError(
+                "jeder Eintrag braucht 'id' (Indikator) oder 'column'", path=path, where=f"{where}[{i}]"
+            )
+        if "change_years" in item:
+            try:
+                item["change_years"] = int(item["change_years"])
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(
+                    "change_years muss eine ganze Zahl sein", path=path, where=f"{where}[{i}].change_years"
+                ) from exc
+            if item["change_years"] < 1:
+                raise ConfigError("change_years muss ≥ 1 sein", path=path, where=f"{where}[{i}].change_years")
+        out.append(dict(item))
+    return out
+
+
+def validate_index_config(cfg: Any, path: object = None) -> dict:
+    """Check an index config (already parsed YAML); returns it normalised or raises ``ConfigError`` naming the key."""
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("indices"), dict) or not cfg["indices"]:
+        raise ConfigError("Schlüssel 'indices' (Zuordnung Name → Index) fehlt", path=path, where="indices")
+    out: dict[str, Any] = {k: v for k, v in cfg.items() if k != "indices"}
+    out["indices"] = {}
+    for name, spec in cfg["indices"].items():
+        where = f"indices.{name}"
+        if not isinstance(spec, dict):
+            raise ConfigError("erwartet eine Zuordnung", path=path, where=where)
+        method = spec.get("method")
+        if method not in METHODS:
+            raise ConfigError(
+                f"unbekannte Methode {method!r}",
+                path=path,
+                where=f"{where}.method",
+                hint=f"eine von {METHODS}",
+            )
+        spec = dict(spec)
+        if method == "mss":
+            spec["status"] = _entries(spec.get("status"), "status", name, path)
+            spec["dynamic"] = _entries(spec.get("dynamic"), "dynamic", name, path)
+            try:
+                spec["min_population"] = float(spec.get("min_population", 300))
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(
+                    "min_population muss eine Zahl sein", path=path, where=f"{where}.min_population"
+                ) from exc
+            exclude = spec.get("exclude") or []
+            if not isinstance(exclude, list):
+                raise ConfigError("exclude muss eine Liste von IDs sein", path=path, where=f"{where}.exclude")
+            spec["exclude"] = [str(e) for e in exclude]
+        else:
+            domains = spec.get("domains")
+            if not isinstance(domains, dict) or not domains:
+                raise ConfigError(
+                    "domains muss eine Zuordnung Indikator → Gewicht sein",
+                    path=path,
+                    where=f"{where}.domains",
+                )
+            for key, weight in domains.items():
+                if not isinstance(weight, int | float) or isinstance(weight, bool) or weight < 0:
+                    raise ConfigError(
+                        "Gewicht muss eine Zahl ≥ 0 sein", path=path, where=f"{where}.domains.{key}"
+                    )
+            hiw = spec.get("higher_is_worse", True)
+            if not isinstance(hiw, bool | dict):
+                raise ConfigError(
+                    "higher_is_worse muss true/false oder eine Zuordnung sein",
+                    path=path,
+                    where=f"{where}.higher_is_worse",
+                )
+        out["indices"][str(name)] = spec
+    return out
+
+
+def load_index_config(path: str | Path) -> dict:
+    """Read and validate an index YAML (format in the module docstring)."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError("Index-Konfiguration nicht gefunden", path=path, hint="Pfad prüfen")
+    try:
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"kein gültiges YAML ({exc})", path=path, hint="YAML-Syntax prüfen") from exc
+    return validate_index_config(cfg, path)
+
+
+def _wide(df: pd.DataFrame, year: int | None) -> tuple[pd.DataFrame, Any]:
+    """(wide table of year Y, accessor for other years) from long or wide input."""
+    if LONG_COLUMNS <= set(df.columns):
+        years = sorted(pd.unique(df["year"]))
+        year = int(max(years)) if year is None else int(year)
+        table = df.pivot_table(
+            index="area_id", columns=["year", "indicator"], values="value", aggfunc="first"
+        )
+
+        def at(y: int) -> pd.DataFrame:
+            if y not in table.columns.get_level_values(0):
+                raise DataValidationError(
+                    f"keine Werte für das Jahr {y}", hint=f"vorhandene Jahre: {[int(v) for v in years]}"
+                )
+            return table[y]
+
+        return at(year), lambda y: at(year - y)
+    wide = df.set_index("area_id") if "area_id" in df.columns else df
+    return wide, None
+
+
+def _column(
+    entry: dict, part: str, spec_name: str, current: pd.DataFrame, earlier, data: pd.DataFrame
+) -> str:
+    """Put the entry's values (or their change over ``change_years``) into ``data``; returns the column name."""
+    col = entry.get("column", entry.get("id"))
+    if col not in current.columns:
+        raise DataValidationError(
+            f"Indikator {col!r} fehlt in den Daten",
+            where=f"indices.{spec_name}.{part}",
+            hint="Indikator berechnen oder die Konfiguration anpassen",
+        )
+    if part == "dynamic" and "change_years" in entry:
+        if earlier is None:
+            raise DataValidationError(
+                "Veränderungen (change_years) brauchen Daten im Langformat (area_id, year, indicator, value)",
+                where=f"indices.{spec_name}.dynamic",
+            )
+        old = earlier(entry["change_years"])
+        if col not in old.columns:
+            raise DataValidationError(
+                f"Indikator {col!r} fehlt im Vergleichsjahr", where=f"indices.{spec_name}"
+            )
+        key = f"{col}_change{entry['change_years']}"
+        data[key] = current[col] - old[col].reindex(current.index)
+        return key
+    data[col] = current[col]
+    return col
+
+
+def run_index_config(
+    cfg: dict, df: pd.DataFrame, year: int | None = None, name: str | None = None
+) -> pd.DataFrame:
+    """Compute the indices a config describes.
+
+    ``df`` is long (``area_id, year, indicator, value``; ``year`` defaults to the latest) or wide (one row per
+    area). Dynamic entries with ``change_years: k`` need long input and are value(Y) − value(Y − k) in the
+    indicator's unit (percentage points for shares). With ``name`` the result of that index alone is returned
+    (columns as from :func:`~workbench.index.mss_index` / :func:`~workbench.index.domain_index`); otherwise all
+    indices side by side with columns ``"<name>.<column>"``.
+    """
+    from workbench.index._mss import domain_index, mss_index
+
+    cfg = validate_index_config(cfg)
+    current, earlier = _wide(df, year)
+    names = [name] if name else list(cfg["indices"])
+    results = []
+    for nm in names:
+        if nm not in cfg["indices"]:
+            raise ConfigError(
+                f"Index {nm!r} nicht konfiguriert", where="indices", hint=f"{list(cfg['indices'])}"
+            )
+        spec = cfg["indices"][nm]
+        data = pd.DataFrame(index=current.index)
+
+        if spec["method"] == "mss":
+            status = [_column(e, "status", nm, current, earlier, data) for e in spec["status"]]
+            dynamic = [_column(e, "dynamic", nm, current, earlier, data) for e in spec["dynamic"]]
+            pop = None
+            if spec.get("population"):
+                pcol = spec["population"]
+                if pcol not in current.columns:
+                    raise DataValidationError(
+                        f"Einwohnerzahl {pcol!r} fehlt in den Daten", where=f"indices.{nm}.population"
+                    )
+                pop = current[pcol]
+            res = mss_index(
+                data,
+                status,
+                dynamic,
+                population=pop,
+                min_population=spec["min_population"],
+                exclude=spec["exclude"],
+            )
+        else:
+            for key in spec["domains"]:
+                _column({"id": key}, "domains", nm, current, earlier, data)
+            res = domain_index(data, spec["domains"], spec.get("higher_is_worse", True))
+        if name:
+            return res
+        results.append(res.add_prefix(f"{nm}."))
+    return pd.concat(results, axis=1)

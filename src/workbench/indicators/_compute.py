@@ -1,0 +1,384 @@
+"""One computation for every indicator of the catalogue, every area level and every year.
+
+:func:`compute` turns the processed tables (``population.parquet``, ``counts.parquet``, ``keys.parquet``, see
+``docs/DATA_CONTRACT.md``) and the catalogue (``config/indicators.yaml``) into one tidy table with values,
+confidence intervals, comparisons with the city and the parent area, trend markers and quintiles.
+
+Method (``METHODS.md``):
+
+* Counts are aggregated upward Sozialraum → Stadtbezirk → Stadt via ``keys``. A suppressed (or missing) part
+  makes the aggregate unknown (NaN, ``numerator_suppressed`` True when a part was suppressed) — never 0.
+* Official city totals (``city_totals``, the BA row "Stadt insgesamt") replace an unknown city sum of a
+  measure, so the city value and all comparisons with the city exist despite suppressed areas.
+* value = numerator / denominator × multiplier; NaN when the denominator is 0 or unknown.
+* Intervals: Wilson for shares (``method: wilson``), exact Poisson (x < 10) / Byar for rates where the
+  numerator can exceed the denominator (``poisson``), none for differences (``none``). Computed by
+  :mod:`workbench.stats`.
+* Comparisons (``cmp_city``, ``cmp_parent`` at the first confidence level, ``cmp_city_998`` etc. at the
+  others): similar when the benchmark lies inside the unit's interval, otherwise higher/lower, turned into
+  besser/schlechter by the indicator's polarity; "nicht verglichen" when the interval or benchmark is missing.
+* Trend: on every row, the χ² trend marker (99.8 %) over the five years *ending with that row's year*
+  (all data years are used for the history even when ``years`` selects fewer). So the rows of the reporting
+  year carry the "last 5 years" marker; rows with fewer than five years of history say "nicht berechenbar".
+  Indicators without interval (``none``) get "nicht berechenbar".
+* Quintile: within level and year, 1 = highest value (no quintile when fewer finite values than 5).
+
+Everything is vectorised over areas and years; the only Python loops run over indicators, levels and the
+handful of years.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from workbench import stats
+from workbench.errors import ConfigError, DataValidationError, WorkbenchError
+from workbench.indicators._grid import Grid, check_measures, hierarchy, require_columns
+from workbench.indicators.catalogue import (
+    DEFAULT_CATALOGUE,
+    Catalogue,
+    Indicator,
+    Term,
+    indicator_meta,
+    load_catalogue,
+    parse_catalogue,
+)
+from workbench.io import city_totals as official_totals
+
+__all__ = [
+    "CITY_ID",
+    "COLUMNS",
+    "LEVELS",
+    "NOT_COMPARED",
+    "Catalogue",
+    "DEFAULT_CATALOGUE",
+    "Indicator",
+    "Term",
+    "compute",
+    "indicator_meta",
+    "level_tag",
+    "load_catalogue",
+    "parse_catalogue",
+    "series",
+]
+
+LEVELS = ("sozialraum", "stadtbezirk", "stadt")
+CITY_ID = "stadt"
+"""``unit_id`` of the whole city (the ``parent_id`` of every Stadtbezirk)."""
+NOT_COMPARED = "nicht verglichen"
+NOT_COMPUTABLE = "nicht berechenbar"
+TREND_POINTS = 5
+TREND_CONFIDENCE = 0.998
+QUINTILES = 5
+COLUMNS = [
+    "indicator",
+    "level",
+    "unit_id",
+    "unit_name",
+    "parent_id",
+    "year",
+    "numerator",
+    "denominator",
+    "value",
+    "lower95",
+    "upper95",
+    "lower998",
+    "upper998",
+    "numerator_suppressed",
+    "city_value",
+    "parent_value",
+    "cmp_city",
+    "cmp_parent",
+    "cmp_city_998",
+    "trend",
+    "quintile",
+]
+"""Columns of :func:`compute` with the default confidence levels (0.95, 0.998)."""
+
+
+def level_tag(confidence: float) -> str:
+    """Column suffix of a confidence level: 0.95 → ``"95"``, 0.998 → ``"998"``, 0.9 → ``"90"``."""
+    pct = round(stats.normalise_confidence(confidence) * 100, 6)
+    return f"{pct:g}".replace(".", "")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Statistics per indicator
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _aggregate(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum areas × years into groups × years; NaN in any part makes the group NaN (unknown, never 0)."""
+    out = np.zeros((n_groups, values.shape[1]))
+    np.add.at(out, groups, values)
+    return out
+
+
+def _interval(ind: Indicator, x: np.ndarray, n: np.ndarray, ok: np.ndarray, confidence: float):
+    lower = np.full(x.shape, np.nan)
+    upper = np.full(x.shape, np.nan)
+    if ind.method == "none" or not ok.any():
+        return lower, upper
+    if ind.method == "wilson":
+        lo, up = stats.wilson_ci(x[ok], n[ok], confidence)
+        lower[ok], upper[ok] = np.asarray(lo) * ind.multiplier, np.asarray(up) * ind.multiplier
+    else:
+        lo, up = stats.rate_ci(x[ok], n[ok], ind.multiplier, confidence)
+        lower[ok], upper[ok] = lo, up
+    return lower, upper
+
+
+def _compare(lower: np.ndarray, upper: np.ndarray, bench: np.ndarray, polarity: str) -> np.ndarray:
+    out = np.full(lower.shape, NOT_COMPARED, dtype=object)
+    ok = np.isfinite(lower) & np.isfinite(upper) & np.isfinite(bench)
+    if ok.any():
+        out[ok] = np.asarray(stats.compare(lower[ok], upper[ok], bench[ok], polarity), dtype=object)
+    return out
+
+
+def _trend(ind: Indicator, x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Marker per unit and year over the TREND_POINTS years ending with that year."""
+    out = np.full(x.shape, NOT_COMPUTABLE, dtype=object)
+    if ind.method == "none":
+        return out
+    kind = "proportion" if ind.method == "wilson" else "rate"
+    xs = np.where(n > 0, x, np.nan)
+    ns = np.where(n > 0, n, np.nan)
+    for j in range(TREND_POINTS - 1, x.shape[1]):
+        window = slice(j - TREND_POINTS + 1, j + 1)
+        out[:, j] = np.asarray(
+            stats.trend_marker(
+                xs[:, window], ns[:, window], confidence=TREND_CONFIDENCE, min_points=TREND_POINTS, kind=kind
+            ),
+            dtype=object,
+        )
+    return out
+
+
+def _quintiles(values: np.ndarray) -> np.ndarray:
+    out = np.full(values.shape, np.nan)
+    for j in range(values.shape[1]):
+        ok = np.isfinite(values[:, j])
+        if ok.sum() >= QUINTILES:
+            groups = stats.assign_quantiles(values[ok, j], q=QUINTILES, highest_first=True)
+            out[ok, j] = pd.array(groups).to_numpy(dtype="float64", na_value=np.nan)
+    return out
+
+
+def _check_bounds(ind: Indicator, x: np.ndarray, n: np.ndarray, ok: np.ndarray, unit_ids, years) -> None:
+    problems = []
+    if ind.method != "none":
+        problems.append((ok & (x < 0), "Zähler ist negativ", "Zähler-Definition und Daten prüfen"))
+    if ind.method == "wilson":
+        problems.append(
+            (
+                ok & (x > n),
+                "Zähler größer als Nenner (Anteil über 100 %)",
+                "Daten prüfen oder im Katalog 'method: poisson' setzen, wenn der Zähler den Nenner übersteigen darf",
+            )
+        )
+    for mask, problem, hint in problems:
+        if mask.any():
+            i, j = np.argwhere(mask)[0]
+            raise DataValidationError(
+                f"{problem}: {x[i, j]:g} von {n[i, j]:g} ({int(mask.sum())} Werte betroffen)",
+                where=f"Indikator {ind.id!r}, Gebiet {unit_ids[i]}, Jahr {years[j]}",
+                hint=hint,
+            )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Public API
+# ----------------------------------------------------------------------------------------------------------
+
+
+def compute(
+    catalogue: Catalogue,
+    population: pd.DataFrame,
+    counts: pd.DataFrame,
+    keys: pd.DataFrame,
+    *,
+    years: Sequence[int] | None = None,
+    levels: Sequence[str] = LEVELS,
+    indicators: Sequence[str] | None = None,
+    confidence_levels: Sequence[float] = (0.95, 0.998),
+    city_name: str = "Stadt",
+    city_totals: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Compute indicators with intervals, comparisons, trends and quintiles (one tidy table).
+
+    Parameters: the catalogue, the processed tables ``population``, ``counts`` and ``keys`` (contract format),
+    ``years`` to report (default: all population years; history for trends always uses all years),
+    ``levels`` out of "sozialraum", "stadtbezirk", "stadt", ``indicators`` (ids; default all),
+    ``confidence_levels`` (first = level of ``cmp_city``/``cmp_parent``; each further level adds
+    ``cmp_city_<tag>``; interval columns ``lower<tag>``/``upper<tag>``, tag 95 / 998), ``city_name`` for
+    the city row, ``city_totals`` (year, measure, value; ``Dataset.city_totals``): official city totals used
+    for the city numerator/denominator of a measure whose area sum is unknown because parts are suppressed
+    (Stadtbezirke stay unknown); the city value, its interval and every comparison with the city then exist.
+
+    Returns one row per indicator × level × unit × year with the columns of :data:`COLUMNS` (see the module
+    docstring for methods). ``value`` is in the indicator's unit (% / je 100 / je 1.000).
+
+    Raises ConfigError (unknown indicator, level, year or measure) or DataValidationError (bad tables).
+    """
+    if not isinstance(catalogue, Catalogue):
+        raise ConfigError("erwartet einen Katalog aus load_catalogue()", hint="cat = load_catalogue()")
+    selected = catalogue.select(list(indicators) if indicators is not None else None)
+    levels = [levels] if isinstance(levels, str) else list(levels)
+    bad_levels = [lv for lv in levels if lv not in LEVELS]
+    if bad_levels or not levels:
+        raise ConfigError(
+            f"unbekannte Gebietsebene(n) {bad_levels}", where="levels", hint="Erlaubt: " + ", ".join(LEVELS)
+        )
+    try:
+        conf = [stats.normalise_confidence(c) for c in confidence_levels]
+    except WorkbenchError as exc:
+        raise ConfigError(exc.problem, where="confidence_levels", hint=exc.hint) from None
+    if not conf:
+        raise ConfigError(
+            "mindestens ein Konfidenzniveau angeben", where="confidence_levels", hint="z. B. (0.95, 0.998)"
+        )
+    tags = [level_tag(c) for c in conf]
+
+    require_columns(counts, "counts.parquet", ["area_id", "year", "measure", "value", "suppressed"])
+    totals = official_totals.lookup(official_totals.validate(city_totals, where="city_totals"))
+    measures = check_measures(selected, counts, catalogue.path)
+    areas = hierarchy(keys)
+    grid = Grid(population, counts, areas, measures)
+    out_years = grid.data_years if years is None else sorted(int(y) for y in years)
+    missing_years = [y for y in out_years if y not in grid.data_years]
+    if missing_years:
+        raise ConfigError(
+            f"Jahr(e) {missing_years} fehlen in den Bevölkerungsdaten",
+            where="years",
+            hint="Vorhandene Jahre: " + ", ".join(map(str, grid.data_years)),
+        )
+    col_idx = np.array([grid.years.index(y) for y in out_years])
+
+    districts = areas[["district_id", "district_name"]].drop_duplicates("district_id").reset_index(drop=True)
+    d_of_a = pd.Index(districts["district_id"]).get_indexer(areas["district_id"])
+    units = {
+        "sozialraum": (
+            areas["area_id"].to_numpy(),
+            areas["area_name"].to_numpy(),
+            areas["district_id"].to_numpy(),
+        ),
+        "stadtbezirk": (
+            districts["district_id"].to_numpy(),
+            districts["district_name"].to_numpy(),
+            np.full(len(districts), CITY_ID, dtype=object),
+        ),
+        "stadt": (
+            np.array([CITY_ID], dtype=object),
+            np.array([city_name], dtype=object),
+            np.array([None], dtype=object),
+        ),
+    }
+    groups = {"stadtbezirk": (d_of_a, len(districts)), "stadt": (np.zeros(len(areas), dtype=np.int64), 1)}
+
+    columns: dict[str, list[np.ndarray]] = {}
+    for ind in selected:
+        x_a, sx_a = grid.term(ind.numerator)
+        n_a, sn_a = grid.term(ind.denominator)
+        per_level: dict[str, dict[str, np.ndarray]] = {}
+        for level in ("stadt", "stadtbezirk", "sozialraum"):
+            if level == "sozialraum":
+                x, n, sx = x_a, n_a, sx_a
+            elif level == "stadt" and totals:
+                x, sx = grid.city_term(ind.numerator, totals)
+                n, _ = grid.city_term(ind.denominator, totals)
+            else:
+                g, k = groups[level]
+                x, n = _aggregate(x_a, g, k), _aggregate(n_a, g, k)
+                sx = _aggregate(sx_a.astype(float), g, k) > 0
+            ok = np.isfinite(x) & np.isfinite(n) & (n > 0)
+            _check_bounds(ind, x, n, ok, units[level][0], grid.years)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                value = np.where(ok, x / np.where(ok, n, 1.0) * ind.multiplier, np.nan)
+            res = {"x": x, "n": n, "sx": sx, "value": value}
+            for c, t in zip(conf, tags, strict=True):
+                res[f"lower{t}"], res[f"upper{t}"] = _interval(ind, x, n, ok, c)
+            per_level[level] = res
+
+        city_value = per_level["stadt"]["value"][0]
+        for level in levels:
+            res = per_level[level]
+            n_u = res["value"].shape[0]
+            city = np.broadcast_to(city_value, res["value"].shape)
+            if level == "sozialraum":
+                parent = per_level["stadtbezirk"]["value"][d_of_a]
+            elif level == "stadtbezirk":
+                parent = np.broadcast_to(city_value, res["value"].shape)
+            else:
+                parent = np.full(res["value"].shape, np.nan)
+            is_city = level == "stadt"
+            bench_city = np.full(city.shape, np.nan) if is_city else city
+            cmp = {
+                "cmp_city": _compare(
+                    res[f"lower{tags[0]}"], res[f"upper{tags[0]}"], bench_city, ind.polarity
+                ),
+                "cmp_parent": _compare(res[f"lower{tags[0]}"], res[f"upper{tags[0]}"], parent, ind.polarity),
+            }
+            for t in tags[1:]:
+                cmp[f"cmp_city_{t}"] = _compare(res[f"lower{t}"], res[f"upper{t}"], bench_city, ind.polarity)
+            trend = _trend(ind, res["x"], res["n"])
+            quint = _quintiles(res["value"][:, col_idx])
+
+            ids, names, parents = units[level]
+            n_y = len(col_idx)
+            part = {
+                "indicator": np.full(n_u * n_y, selected.index(ind), dtype=np.int32),
+                "level": np.full(n_u * n_y, LEVELS.index(level), dtype=np.int32),
+                "unit_id": np.repeat(ids, n_y),
+                "unit_name": np.repeat(names, n_y),
+                "parent_id": np.repeat(parents, n_y),
+                "year": np.tile(np.array(out_years, dtype=np.int64), n_u),
+                "numerator": res["x"][:, col_idx].ravel(),
+                "denominator": res["n"][:, col_idx].ravel(),
+                "value": res["value"][:, col_idx].ravel(),
+            }
+            for t in tags:
+                part[f"lower{t}"] = res[f"lower{t}"][:, col_idx].ravel()
+                part[f"upper{t}"] = res[f"upper{t}"][:, col_idx].ravel()
+            part["numerator_suppressed"] = res["sx"][:, col_idx].ravel()
+            part["city_value"] = city[:, col_idx].ravel()
+            part["parent_value"] = parent[:, col_idx].ravel()
+            for name, arr in cmp.items():
+                part[name] = arr[:, col_idx].ravel()
+            part["trend"] = trend[:, col_idx].ravel()
+            part["quintile"] = quint.ravel()
+            for name, arr in part.items():
+                columns.setdefault(name, []).append(arr)
+
+    # one DataFrame at the end: building many small frames and concatenating costs more than the statistics
+    table = pd.DataFrame({name: np.concatenate(arrs) for name, arrs in columns.items()})
+    table["indicator"] = pd.array([ind.id for ind in selected], dtype="str").take(
+        table["indicator"].to_numpy()
+    )
+    table["level"] = pd.array(list(LEVELS), dtype="str").take(table["level"].to_numpy())
+    table["quintile"] = table["quintile"].astype("Int64")
+    table["numerator_suppressed"] = table["numerator_suppressed"].astype(bool)
+    return table
+
+
+def series(
+    table: pd.DataFrame, indicator: str, level: str = "sozialraum", column: str = "value"
+) -> pd.DataFrame:
+    """Wide view of one indicator at one level: rows = units (``unit_id``), columns = years, cells = ``column``.
+
+    Convenience for time-series charts and tables; raises ConfigError for an indicator/level not in ``table``.
+    """
+    sub = table.loc[(table["indicator"] == indicator) & (table["level"] == level)]
+    if sub.empty:
+        raise ConfigError(
+            f"keine Werte für Indikator {indicator!r} auf Ebene {level!r}",
+            hint="Indikatoren in der Tabelle: " + ", ".join(sorted(table["indicator"].unique())),
+        )
+    if column not in sub.columns:
+        raise ConfigError(f"Spalte {column!r} fehlt", hint="Spalten: " + ", ".join(sub.columns))
+    wide = sub.pivot(index="unit_id", columns="year", values=column)
+    wide.columns.name = "year"
+    return wide

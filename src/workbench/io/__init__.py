@@ -1,0 +1,1 @@
+"""Reading municipal data: raw readers, mapped tables, the importer and the processed dataset."""

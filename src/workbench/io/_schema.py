@@ -1,0 +1,188 @@
+"""Shared pieces of the import: raw column names, schemas of the processed tables, the result record and
+small validation helpers used by ``importer``, ``importer_areas`` and ``importer_ba``.
+
+The raw-format constants are owned here and re-exported by ``workbench.io.importer`` (the demo city imports them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from workbench.errors import DataValidationError
+from workbench.io import raw as rawio
+
+POPULATION_COLUMNS = ["Sozialraum", "Stichtag", "Geschlecht", "Alter", "Staatsangehörigkeit", "Anzahl"]
+
+
+HOUSEHOLD_COLUMNS = {
+    "Haushalte": "households",
+    "Haushalte_mit_Kindern": "households_children",
+    "Alleinerziehende": "single_parent_hh",
+    "Migrationshintergrund": "migration_background",
+    "Wohndauer_ueber_5_Jahre": "residence_5y",
+    "SV_Beschaeftigte": "employees_svb",
+}
+
+
+BA_COLUMNS = {
+    "RLB insgesamt": "sgb2_rlb",
+    "RLB unter 15 Jahre": "sgb2_u15",
+    "Arbeitslose insgesamt": "unemployed",
+    "Arbeitslose SGB II": "unemployed_sgb2",
+    "Arbeitslose SGB III": "unemployed_sgb3",
+    "Arbeitslose unter 25 Jahre": "unemployed_u25",
+}
+
+
+EVENT_COLUMNS = {
+    "Geburten": "births",
+    "Sterbefaelle": "deaths",
+    "Zuzuege": "in_ext",
+    "Fortzuege": "out_ext",
+    "Umzuege_zu": "in_int",
+    "Umzuege_weg": "out_int",
+}
+
+
+FACILITY_COLUMNS = [
+    "Einrichtung_ID",
+    "Name",
+    "Typ",
+    "Traeger",
+    "Adresse",
+    "Rechtswert",
+    "Hochwert",
+    "Kapazitaet",
+    "Plaetze_U3",
+    "Plaetze_Ue3",
+    "Zielgruppe",
+    "Sozialraum",
+]
+MAX_AGE = 100
+
+
+# Declarative schemas of the processed tables (the contract every chapter relies on).
+POPULATION_SCHEMA = pa.DataFrameSchema(
+    {
+        "area_id": pa.Column(str),
+        "year": pa.Column("int64", pa.Check.in_range(1900, 2200)),
+        "sex": pa.Column(str, pa.Check.isin(["m", "w"])),
+        "age": pa.Column("int64", pa.Check.in_range(0, MAX_AGE)),
+        "nationality": pa.Column(str, pa.Check.isin(["deutsch", "nichtdeutsch"])),
+        "count": pa.Column("int64", pa.Check.ge(0)),
+    },
+    strict=True,
+)
+
+
+COUNTS_SCHEMA = pa.DataFrameSchema(
+    {
+        "area_id": pa.Column(str),
+        "year": pa.Column("int64"),
+        "measure": pa.Column(str),
+        "value": pa.Column("float64", pa.Check.ge(0), nullable=True),
+        "suppressed": pa.Column(bool),
+    },
+    strict=True,
+)
+
+
+CITY_TOTALS_SCHEMA = pa.DataFrameSchema(
+    {
+        "year": pa.Column("int64"),
+        "measure": pa.Column(str),
+        "value": pa.Column("float64", pa.Check.ge(0)),
+    },
+    strict=True,
+)
+
+
+@dataclass
+class ImportResult:
+    """What an import produced: tables, per-file provenance and non-fatal warnings."""
+
+    tables: dict[str, object] = field(default_factory=dict)
+    files: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _record(result: ImportResult, path: Path, rows: int, **extra) -> None:
+    result.files.append({"file": path.name, "sha256": rawio.sha256(path), "rows": int(rows), **extra})
+
+
+def _strip_ids(s: pd.Series) -> pd.Series:
+    return s.astype(str).str.strip()
+
+
+def _refuse_first(
+    bad: pd.Series,
+    values: pd.Series,
+    message: str,
+    *,
+    path: Path,
+    column: str,
+    hint: str | None = None,
+    row_offset: int = 2,
+) -> None:
+    """Raise for the first row where ``bad`` is True, if any; ``{value}`` in message is that row's value.
+
+    ``row_offset`` is the file line of the first data row (header = line 1).
+    """
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataValidationError(
+            message.format(value=values.iloc[pos]),
+            path=path,
+            where=f"Zeile {pos + row_offset}, Spalte '{column}'",
+            hint=hint,
+        )
+
+
+def _long_counts(
+    df: pd.DataFrame,
+    columns: dict[str, str],
+    *,
+    path: Path,
+    id_col: str,
+    year_col: str | None,
+    year=None,
+    row_offset: int = 2,
+) -> pd.DataFrame:
+    frames = []
+    for src, measure in columns.items():
+        values, suppressed = rawio.parse_numbers(df[src], path=path, column=src, row_offset=row_offset)
+        rawio.check_counts(values, path=path, column=src, row_offset=row_offset)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "area_id": df[id_col].to_numpy(),
+                    "year": (df[year_col].astype("int64").to_numpy() if year_col else year),
+                    "measure": measure,
+                    "value": values.to_numpy(),
+                    "suppressed": suppressed.to_numpy(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _check_le(df: pd.DataFrame, part: str, total: str, path: Path, labels: dict[str, str]) -> None:
+    """Refuse rows where a part exceeds its total (both visible)."""
+    wide = df.pivot_table(index=["area_id", "year"], columns="measure", values="value", aggfunc="first")
+    if part not in wide or total not in wide:
+        return
+    bad = wide[part] > wide[total]
+    if bad.any():
+        area, year = bad[bad].index[0]
+        raise DataValidationError(
+            f"{labels.get(part, part)} ({wide.loc[(area, year), part]:g}) größer als {labels.get(total, total)} "
+            f"({wide.loc[(area, year), total]:g})",
+            path=path,
+            where=f"Sozialraum {area}, Jahr {year}",
+            hint="Teilmenge darf die Gesamtzahl nicht übersteigen; Lieferung prüfen.",
+        )

@@ -1,0 +1,152 @@
+"""Load the processed tables of one report (see docs/DATA_CONTRACT.md), read once and cached.
+
+Two levels of caching: per :class:`Dataset` object (``cached_property``) and per process (:func:`read_memo`,
+keyed by absolute path, modification time and size of the file). The process memo lets the warm kernels of
+the profile engine read each table once per worker instead of once per profile; the processed files are
+immutable inputs of a build, and a changed file (new mtime/size) is read again.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from workbench.errors import DataValidationError
+
+_MEMO: dict[tuple, object] = {}
+_MEMO_MAX = 64
+
+
+def read_memo(path: Path, loader, *extra: object):
+    """``loader(path)`` memoised per process by (absolute path, mtime_ns, size, ``extra``).
+
+    Returns a shallow copy of the stored frame: with pandas copy-on-write a caller that modifies it gets its
+    own copy of what it changes, so the memo (and other profiles in the same worker) never see the change.
+    """
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size, *extra)
+    if key not in _MEMO:
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[key] = loader(path)
+    value = _MEMO[key]
+    return value.copy(deep=False) if isinstance(value, pd.DataFrame) else value
+
+
+def clear_memo() -> None:
+    """Forget all memoised tables of this process (tests; long-running sessions)."""
+    _MEMO.clear()
+
+
+class Dataset:
+    """The processed tables of a city: population, counts, events, keys, geometries, facilities, survey.
+
+    Tables are read lazily on first access. A missing table raises a clear error that says to run `make data`.
+    """
+
+    def __init__(self, processed: str | Path):
+        self.processed = Path(processed)
+
+    def _path(self, name: str) -> Path:
+        path = self.processed / name
+        if not path.exists():
+            raise DataValidationError(
+                "aufbereitete Tabelle fehlt",
+                path=path,
+                hint="`make data` ausführen (liest data/raw neu ein).",
+            )
+        return path
+
+    def _parquet(self, name: str) -> pd.DataFrame:
+        return read_memo(self._path(f"{name}.parquet"), pd.read_parquet)
+
+    @cached_property
+    def manifest(self) -> dict:
+        """Import provenance: files with SHA-256, rows, reference dates; warnings."""
+        return json.loads(self._path("manifest.json").read_text(encoding="utf-8"))
+
+    @cached_property
+    def keys(self) -> pd.DataFrame:
+        return self._parquet("keys")
+
+    @cached_property
+    def population(self) -> pd.DataFrame:
+        return self._parquet("population")
+
+    @cached_property
+    def counts(self) -> pd.DataFrame:
+        return self._parquet("counts")
+
+    @cached_property
+    def city_totals(self) -> pd.DataFrame:
+        """Official unsuppressed city totals (year, measure, value) of suppressed deliveries ("Stadt insgesamt").
+
+        Empty table when the processed data have none (older imports or deliveries without the row).
+        """
+        p = self.processed / "city_totals.parquet"
+        if not p.exists():
+            from workbench.io.city_totals import empty
+
+            return empty()
+        return read_memo(p, pd.read_parquet)
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        return self._parquet("events")
+
+    @cached_property
+    def areas(self) -> gpd.GeoDataFrame:
+        """Sozialraum polygons with names, district and population of the latest year."""
+        return read_memo(
+            self._path("areas.gpkg"), lambda p: gpd.read_file(p, layer="sozialraum"), "sozialraum"
+        )
+
+    @cached_property
+    def districts(self) -> gpd.GeoDataFrame:
+        return read_memo(
+            self._path("areas.gpkg"), lambda p: gpd.read_file(p, layer="stadtbezirk"), "stadtbezirk"
+        )
+
+    @cached_property
+    def facilities(self) -> gpd.GeoDataFrame:
+        return read_memo(self._path("facilities.gpkg"), gpd.read_file)
+
+    @cached_property
+    def survey(self) -> pd.DataFrame | None:
+        p = self.processed / "survey.parquet"
+        return read_memo(p, pd.read_parquet) if p.exists() else None
+
+    @cached_property
+    def measures(self) -> pd.DataFrame | None:
+        p = self.processed / "measures.parquet"
+        return read_memo(p, pd.read_parquet) if p.exists() else None
+
+    @cached_property
+    def kpis(self) -> pd.DataFrame | None:
+        p = self.processed / "kpis.parquet"
+        return read_memo(p, pd.read_parquet) if p.exists() else None
+
+    @cached_property
+    def years(self) -> list[int]:
+        """Years of the population table (reads only the ``year`` column unless population is loaded)."""
+        if "population" in self.__dict__:
+            years = self.population["year"]
+        else:
+            path = self._path("population.parquet")
+            years = read_memo(path, lambda p: pd.read_parquet(p, columns=["year"]), "year")["year"]
+        return sorted(int(y) for y in years.unique())
+
+    @cached_property
+    def area_keys(self) -> pd.DataFrame:
+        """One row per Sozialraum: area_id, area_name, district_id, district_name."""
+        cols = ["area_id", "area_name", "district_id", "district_name"]
+        return self.keys[cols].drop_duplicates("area_id").sort_values("area_id", ignore_index=True)
+
+    def population_by(self, *cols: str, year: int | None = None) -> pd.DataFrame:
+        """Population summed over all other dimensions (e.g. ``population_by("area_id", "year")``)."""
+        pop = self.population if year is None else self.population[self.population["year"] == year]
+        return pop.groupby(list(cols), as_index=False)["count"].sum()

@@ -1,0 +1,135 @@
+"""Projection scenarios: named sets of factors on the status-quo rates, read from the config (``load_scenarios``).
+
+Re-exported by ``workbench.projection``; the model itself is described there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from workbench.errors import ConfigError
+
+STATUS_QUO = "status_quo"
+"""Name of the scenario without factors (the status-quo rates)."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A projection variant: factors that multiply the status-quo rates, plus extra in-migrants.
+
+    ``fertility_factor`` multiplies all fertility rates, ``mortality_factor`` all death rates,
+    ``in_migration_factor`` the external in-migrants, ``out_migration_factor`` the external out-migration rates,
+    ``internal_migration_factor`` the internal out-move rates (internal in-moves follow, the city balance stays
+    zero). ``extra_in_migrants``: area_id → additional persons per year (e.g. new housing), distributed over
+    sex × age by the profile of all in-movers of the base years, added in the years ``extra_first_year`` …
+    ``extra_last_year`` (None = all projected years).
+    """
+
+    name: str = STATUS_QUO
+    label_de: str = "Status quo"
+    fertility_factor: float = 1.0
+    mortality_factor: float = 1.0
+    in_migration_factor: float = 1.0
+    out_migration_factor: float = 1.0
+    internal_migration_factor: float = 1.0
+    extra_in_migrants: Mapping[str, float] = field(default_factory=dict)
+    extra_first_year: int | None = None
+    extra_last_year: int | None = None
+    description_de: str = ""
+
+    def __post_init__(self) -> None:
+        where = f"Szenario {self.name!r}"
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigError("jedes Szenario braucht einen Namen (name)", where="Szenario")
+        for f in (
+            "fertility_factor",
+            "mortality_factor",
+            "in_migration_factor",
+            "out_migration_factor",
+            "internal_migration_factor",
+        ):
+            value = getattr(self, f)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value < 0
+            ):
+                raise ConfigError(
+                    f"{f} muss eine Zahl ≥ 0 sein, gefunden {value!r}",
+                    where=where,
+                    hint="1 = wie Status quo, 1.1 = +10 %",
+                )
+        if not isinstance(self.extra_in_migrants, Mapping):
+            raise ConfigError(
+                "extra_in_migrants muss eine Zuordnung Gebiet → Personen pro Jahr sein", where=where
+            )
+        clean = {}
+        for area, n in self.extra_in_migrants.items():
+            if isinstance(n, bool) or not isinstance(n, int | float) or not math.isfinite(n) or n < 0:
+                raise ConfigError(
+                    f"extra_in_migrants[{area!r}] muss eine Zahl ≥ 0 sein, gefunden {n!r}", where=where
+                )
+            clean[str(area)] = float(n)
+        object.__setattr__(self, "extra_in_migrants", clean)
+        for f in ("extra_first_year", "extra_last_year"):
+            value = getattr(self, f)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ConfigError(f"{f} muss eine Jahreszahl sein, gefunden {value!r}", where=where)
+
+    def extra_active(self, year: int) -> bool:
+        """True when the extra in-migrants are added in ``year``."""
+        first = self.extra_first_year if self.extra_first_year is not None else -math.inf
+        last = self.extra_last_year if self.extra_last_year is not None else math.inf
+        return first <= year <= last
+
+
+def load_scenarios(cfg: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None) -> list[Scenario]:
+    """Scenarios from a YAML-like config; the status quo is always the first entry.
+
+    Accepted forms: ``{"scenarios": [{"name": ..., "label_de": ..., "fertility_factor": ...}, ...]}``,
+    ``{"scenarios": {name: {...}, ...}}``, or the list / mapping itself. Unknown keys, duplicate names and
+    invalid values raise a ``ConfigError``. A config entry named ``status_quo`` replaces the default one.
+    """
+    if cfg is None:
+        return [Scenario()]
+    items: Any = cfg.get("scenarios", cfg) if isinstance(cfg, Mapping) else cfg
+    if items is None:
+        return [Scenario()]
+    if isinstance(items, Mapping):
+        entries = []
+        for name, params in items.items():
+            if not isinstance(params, Mapping):
+                raise ConfigError("Szenario-Eintrag muss eine Zuordnung sein", where=f"scenarios.{name}")
+            entries.append({"name": str(name), **params})
+    elif isinstance(items, list | tuple):
+        entries = list(items)
+    else:
+        raise ConfigError("scenarios muss eine Liste oder Zuordnung sein", where="scenarios")
+    allowed = {f.name for f in fields(Scenario)}
+    result: dict[str, Scenario] = {STATUS_QUO: Scenario()}
+    for i, entry in enumerate(entries):
+        where = f"scenarios[{i}]"
+        if not isinstance(entry, Mapping):
+            raise ConfigError("Szenario-Eintrag muss eine Zuordnung sein", where=where)
+        unknown = sorted(set(entry) - allowed)
+        if unknown:
+            raise ConfigError(
+                f"unbekannte Schlüssel {', '.join(unknown)}",
+                where=where,
+                hint=f"erlaubt: {', '.join(sorted(allowed))}",
+            )
+        if "name" not in entry:
+            raise ConfigError("Schlüssel name fehlt", where=where)
+        params = dict(entry)
+        params.setdefault("label_de", str(params["name"]))
+        if params.get("extra_in_migrants") is None:  # YAML "extra_in_migrants:" without entries
+            params["extra_in_migrants"] = {}
+        scenario = Scenario(**params)
+        if scenario.name in result and scenario.name != STATUS_QUO:
+            raise ConfigError(f"Szenarioname {scenario.name!r} doppelt", where=where)
+        result[scenario.name] = scenario
+    return list(result.values())

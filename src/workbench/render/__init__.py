@@ -1,0 +1,1 @@
+"""Rendering: German formatting, colours, tables (HTML/XLSX), matplotlib charts, SVG and maps."""

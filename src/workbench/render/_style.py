@@ -1,0 +1,273 @@
+"""Chart style shared by all figures: colours from ``config/colours.yaml``, polarity and significance palettes,
+German axis formatting, figure creation, notes under figures and small input checks.
+
+Re-exported by ``workbench.render.plots`` (and used by ``maps``, ``youth`` and other chart modules).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from matplotlib import colors as mcolors
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from workbench.errors import ConfigError, DataValidationError, WorkbenchError
+from workbench.render import fmt
+from workbench.settings import CONFIG_DIR
+
+NOTE_FONTSIZE = 7
+
+
+_REQUIRED_KEYS = (
+    "significance",
+    "sequential",
+    "mss",
+    "typology",
+    "likert",
+    "facilities",
+    "suppressed",
+    "missing",
+    "lines",
+)
+
+
+_CACHE: dict[tuple[str, float], dict[str, Any]] = {}
+
+
+POLARITY_ALIASES = {
+    "hoch = schlecht": "hoch = schlecht",
+    "high_bad": "hoch = schlecht",
+    "hoch = gut": "hoch = gut",
+    "high_good": "hoch = gut",
+    "neutral": "neutral",
+}
+
+
+SIGNIFICANCE_ORDER = {
+    "polar": ["besser", "ähnlich", "schlechter", "nicht verglichen"],
+    "neutral": ["höher", "ähnlich", "niedriger", "nicht verglichen"],
+}
+
+
+def _default_colours_path() -> Path:
+    path = CONFIG_DIR / "colours.yaml"
+    if path.exists():
+        return path
+    return Path(__file__).resolve().parents[2] / "config" / "colours.yaml"
+
+
+def _check_colours(data: Any, path: Path) -> None:
+    if not isinstance(data, dict):
+        raise ConfigError("erwartet eine Zuordnung (Schlüssel: Wert)", path=path)
+    missing = [k for k in _REQUIRED_KEYS if k not in data]
+    if missing:
+        raise ConfigError(
+            f"Schlüssel fehlen: {', '.join(missing)}",
+            path=path,
+            hint="die mitgelieferte config/colours.yaml als Vorlage nehmen",
+        )
+
+    def check(value: Any, where: str) -> None:
+        if not mcolors.is_color_like(value):
+            raise ConfigError(
+                f"'{value}' ist keine gültige Farbe",
+                path=path,
+                where=where,
+                hint='Hex-Farbe wie "#2c7fb8" angeben',
+            )
+
+    def entries(node: Any, where: str) -> list[tuple[str, Any]]:
+        if isinstance(node, dict):
+            return [(f"{where}.{k}", v) for k, v in node.items()]
+        if isinstance(node, list):
+            return [(f"{where}[{i}]", v) for i, v in enumerate(node)]
+        raise ConfigError("erwartet eine Liste oder Zuordnung", path=path, where=where)
+
+    for where, node in entries(data["significance"], "significance"):
+        for w, c in entries(node, where):
+            check(c, w)
+    for where, node in entries(data["sequential"], "sequential"):
+        for w, c in entries(node, where):
+            check(c, w)
+    for where, node in [*entries(data["mss"], "mss")]:
+        for w, spec in entries(node, where):
+            check((spec or {}).get("colour") if isinstance(spec, dict) else spec, f"{w}.colour")
+    for where, node in entries(data["facilities"], "facilities"):
+        check((node or {}).get("colour") if isinstance(node, dict) else node, f"{where}.colour")
+    for key in ("typology", "likert", "lines"):
+        for w, c in entries(data[key], key):
+            check(c, w)
+    for key in ("suppressed", "missing"):
+        check((data[key] or {}).get("colour"), f"{key}.colour")
+    for polar in ("polar", "neutral"):
+        have = set((data["significance"] or {}).get(polar) or {})
+        need = set(SIGNIFICANCE_ORDER[polar])
+        if not need <= have:
+            raise ConfigError(
+                f"Kategorien fehlen: {', '.join(sorted(need - have))}",
+                path=path,
+                where=f"significance.{polar}",
+            )
+
+
+def load_colours(path: str | Path | None = None) -> dict[str, Any]:
+    """Read the colour schemes (``config/colours.yaml`` by default) and check every colour.
+
+    Returns a fresh nested dict (safe to modify). A malformed file raises :class:`ConfigError` naming the key.
+    """
+    path = Path(path) if path is not None else _default_colours_path()
+    if not path.exists():
+        raise ConfigError(
+            "Farbdatei nicht gefunden", path=path, hint="config/colours.yaml aus der Vorlage wiederherstellen"
+        )
+    key = (str(path.resolve()), path.stat().st_mtime)
+    if key not in _CACHE:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"kein gültiges YAML ({exc})", path=path, hint="YAML-Syntax prüfen") from exc
+        _check_colours(data, path)
+        _CACHE[key] = data
+    return copy.deepcopy(_CACHE[key])
+
+
+def normalise_polarity(polarity: str) -> str:
+    """``"hoch = schlecht"`` / ``"hoch = gut"`` / ``"neutral"`` (English aliases high_bad/high_good accepted)."""
+    key = str(polarity).strip().lower()
+    if key not in POLARITY_ALIASES:
+        raise WorkbenchError(
+            f"unbekannte Polarität '{polarity}'",
+            hint='"hoch = schlecht", "hoch = gut" oder "neutral" angeben',
+        )
+    return POLARITY_ALIASES[key]
+
+
+def significance_palette(polarity: str, colours: dict[str, Any] | None = None) -> dict[str, str]:
+    """Ordered mapping comparison label → colour for a polarity (neutral: höher/ähnlich/niedriger)."""
+    colours = colours or load_colours()
+    kind = "neutral" if normalise_polarity(polarity) == "neutral" else "polar"
+    return {label: colours["significance"][kind][label] for label in SIGNIFICANCE_ORDER[kind]}
+
+
+def sequential_colours(
+    palette: str | Sequence[str], k: int, colours: dict[str, Any] | None = None
+) -> list[str]:
+    """``k`` hex colours from light to dark, interpolated between the anchors of a named palette."""
+    if isinstance(palette, str):
+        colours = colours or load_colours()
+        if palette not in colours["sequential"]:
+            raise ConfigError(
+                f"unbekannte Farbskala '{palette}'",
+                where="palette",
+                hint=f"eine von {', '.join(colours['sequential'])} wählen oder in config/colours.yaml ergänzen",
+            )
+        anchors = colours["sequential"][palette]
+    else:
+        anchors = list(palette)
+    if k == len(anchors):
+        return [mcolors.to_hex(c) for c in anchors]  # exactly the configured colours
+    cmap = mcolors.LinearSegmentedColormap.from_list("wb", anchors)
+    positions = [0.5] if k == 1 else np.linspace(0, 1, k)
+    return [mcolors.to_hex(cmap(p)) for p in positions]
+
+
+def format_value(value: float, unit: str = "%", decimals: int = 1) -> str:
+    """German value with unit: ``12,3 %`` for unit "%", ``4,5 je 1.000`` otherwise, "–" when missing."""
+    if unit == "%":
+        return fmt.percent(value, decimals)
+    text = fmt.number(value, decimals)
+    return f"{text}\u00a0{unit}" if unit and text != fmt.MISSING_SIGN else text
+
+
+def german_axis(ax: Axes, axis: str = "y", decimals: int | None = None, unit: str = "") -> None:
+    """Tick labels in German number format (``1.234,5``), optional unit suffix."""
+
+    def f(v: float, _pos: int) -> str:
+        d = decimals if decimals is not None else (0 if float(v).is_integer() else 1)
+        return fmt.number(v, d) + (f"\u00a0{unit}" if unit else "")
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(f))
+
+
+def new_figure(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    """The figure of ``ax``, or a new pyplot-free figure with one axes."""
+    if ax is not None:
+        return ax.figure, ax  # type: ignore[return-value]
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot(1, 1, 1)
+
+
+def add_note(fig: Figure, note: str, title: str | None = None, ax: Axes | None = None) -> None:
+    """Draw the title (on ``ax``) and the small note text under everything else in the figure (wrapped)."""
+    if title and ax is not None:
+        ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
+    if note:
+        bbox = fig.get_tightbbox(fig.canvas.get_renderer())  # inches, includes legends outside the axes
+        x = max(bbox.x0 / fig.get_figwidth(), 0.0) + 0.005
+        y = bbox.y0 / fig.get_figheight() - 0.02
+        fig.text(x, y, note, ha="left", va="top", fontsize=NOTE_FONTSIZE, color="#444444", wrap=True)
+
+
+def figure_to_png_bytes(fig: Figure, dpi: int = 150) -> bytes:
+    """PNG bytes of a figure, identical for identical figures (no software/date metadata)."""
+    buf = io.BytesIO()
+    fig.savefig(
+        buf, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight", facecolor="white"
+    )
+    return buf.getvalue()
+
+
+def require_columns(df: pd.DataFrame, columns: Sequence[str | None], what: str) -> None:
+    """Raise a DataValidationError naming missing columns and the available ones."""
+    if not isinstance(df, pd.DataFrame):
+        raise DataValidationError(f"{what}: erwartet eine Tabelle (DataFrame), erhalten {type(df).__name__}")
+    missing = [c for c in columns if c is not None and c not in df.columns]
+    if missing:
+        raise DataValidationError(
+            f"{what}: Spalte(n) {', '.join(map(str, missing))} fehlen",
+            where=f"vorhanden: {', '.join(map(str, df.columns))}",
+            hint="Spaltennamen im Aufruf prüfen",
+        )
+
+
+def _numeric(df: pd.DataFrame, column: str, what: str) -> np.ndarray:
+    try:
+        return pd.to_numeric(df[column], errors="raise").to_numpy(dtype=float)
+    except (ValueError, TypeError) as exc:
+        raise DataValidationError(
+            f"{what}: Spalte '{column}' enthält nicht-numerische Werte ({exc})"
+        ) from exc
+
+
+def _legend_right(
+    ax: Axes, handles: list, title: str | None = None, *, anchor_x: float = 1.01, title_fontsize: float = 8
+) -> None:
+    """Legend outside the axes on the right, top-aligned (charts and maps)."""
+    ax.legend(
+        handles=handles,
+        title=title,
+        loc="upper left",
+        bbox_to_anchor=(anchor_x, 1.0),
+        frameon=False,
+        fontsize=8,
+        title_fontsize=title_fontsize,
+        alignment="left",
+    )
+
+
+def _finish_axes(ax: Axes) -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.grid(axis="y", color="#e5e5e5", linewidth=0.6)
+    ax.set_axisbelow(True)

@@ -1,0 +1,249 @@
+"""Sozialraumprofile: profile content on the 12-area demo city (fast) and the batch build (slow, engine).
+
+Fast tests check the published numbers against the protected indicator table and hand-worked values; the
+slow tests build three profiles through :func:`workbench.build.profiles.build_profiles`, audit them and compare the
+engine's HTML with a fresh papermill + nbconvert run byte for byte.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from workbench.build import profiles
+from workbench.chapters import profile as profile_content
+from workbench.chapters.context import Chapter
+from workbench.confidentiality.audit import audit_path
+from workbench.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def setup(small_processed, tmp_path_factory):
+    """A private copy of the small demo city (caches are written into it) and a report config for it."""
+    root = tmp_path_factory.mktemp("profiles")
+    processed = root / "processed"
+    shutil.copytree(small_processed, processed)
+    cfg = root / "report.yaml"
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "city": "Kleinstadt",
+                "reporting_year": 2024,
+                "data_raw": str(root / "raw"),
+                "data_processed": str(processed),
+                "reports": str(root / "reports"),
+                "confidentiality": {"threshold": 3, "min_base": 20},
+            }
+        ),
+        encoding="utf-8",
+    )
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def ch(setup):
+    return Chapter(setup)
+
+
+@pytest.fixture(scope="module")
+def area(ch):
+    return sorted(ch.ds.area_keys["area_id"])[0]
+
+
+def test_steckbrief_uses_only_published_values(ch, area):
+    p = profile_content.Profile(ch, area)
+    df, sup, classes = p.steckbrief()
+    t = ch.indicators
+    cur = t[(t["year"] == ch.year) & (t["level"] == "sozialraum") & (t["unit_id"] == area)]
+    cur = cur.set_index("indicator").reindex([i.id for i in ch.catalogue.indicators])
+    assert len(df) == len(ch.catalogue.indicators)
+    np.testing.assert_array_equal(df["Wert"].to_numpy(), cur["pub_value"].to_numpy(dtype=float))
+    np.testing.assert_array_equal(df["95-%-KI von"].to_numpy(), cur["pub_lower95"].to_numpy(dtype=float))
+    city = t[(t["year"] == ch.year) & (t["level"] == "stadt")].set_index("indicator")["pub_value"]
+    assert df["Stadt"].to_numpy() == pytest.approx(city.reindex(cur.index).to_numpy(dtype=float), nan_ok=True)
+    # withheld values are masked, never shown
+    withheld = ~cur["status"].isin(["shown", "missing"]).to_numpy()
+    assert (sup["Wert"].to_numpy() == withheld).all()
+    assert not np.isfinite(df["Wert"].to_numpy()[withheld]).any()
+    # comparison colours follow the label
+    for row, cls in zip(df.itertuples(index=False), classes, strict=True):
+        assert cls[6].endswith(profile_content._CSS_NAMES[row[6]])
+
+
+def test_steckbrief_html_keeps_machine_readable_cells(ch, area):
+    html = profile_content.Profile(ch, area).steckbrief_html()
+    assert "<style>" in html and 'data-wb-table="steckbrief-' in html
+    cells = re.findall(r"<td[^>]*>", html)
+    assert cells and all("data-kind=" in c for c in cells)
+    assert sum("wb-cmp-" in c for c in cells) == 2 * len(ch.catalogue.indicators)
+    # the comparison class sits on the text cell of the comparison, e.g. <td class=".. besser" data-kind="text">besser
+    for cls, text in re.findall(
+        r'<td class="wb-cmp wb-cmp-(?:polar|neutral)-(\w+)" data-kind="text">([^<]*)<', html
+    ):
+        assert profile_content._CSS_NAMES[text] == cls
+
+
+def test_add_cell_classes_hand_example():
+    html = '<tr><td data-kind="text">a</td><td data-kind="rate" data-value="1.5">1,5</td></tr>'
+    out = profile_content.add_cell_classes(html, [[None, "x"]])
+    assert (
+        out == '<tr><td data-kind="text">a</td><td class="x" data-kind="rate" data-value="1.5">1,5</td></tr>'
+    )
+
+
+def test_trend_class_follows_polarity():
+    assert profile_content.trend_class("steigend", "hoch = schlecht") == "wb-trend-schlechter"
+    assert profile_content.trend_class("steigend", "hoch = gut") == "wb-trend-besser"
+    assert profile_content.trend_class("fallend", "hoch = schlecht") == "wb-trend-besser"
+    assert profile_content.trend_class("steigend", "neutral") is None
+    assert profile_content.trend_class("keine signifikante Veränderung", "hoch = schlecht") is None
+
+
+def test_short_label():
+    assert profile_content.short_label("Mindestsicherungsquote (SGB II und Grundsicherung im Alter)") == (
+        "Mindestsicherungsquote"
+    )
+    assert profile_content.short_label("Kinderarmut") == "Kinderarmut"
+    assert len(profile_content.short_label("x" * 50)) == 34
+
+
+def test_pyramid_bands_hand_worked():
+    pop = pd.DataFrame(
+        {
+            "area_id": ["01", "01", "01", "01", "02", "02"],
+            "year": 2024,
+            "sex": ["m", "m", "w", "m", "m", "w"],
+            "age": [0, 4, 7, 95, 3, 100],
+            "nationality": "deutsch",
+            "count": [2, 3, 1, 2, 1, 10],
+        }
+    )
+    b = profile_content.pyramid_bands(pop, 2024, threshold=3).set_index(["unit_id", "sex", "age"])
+    assert b.loc[("01", "m", 0), "count"] == 5 and b.loc[("01", "m", 0), "published"] == 5
+    assert b.loc[("01", "w", 5), "count"] == 1 and b.loc[("01", "w", 5), "published"] == 0
+    assert b.loc[("01", "m", 90), "published"] == 0  # 95 → band 90+, 2 persons withheld
+    assert b.loc[("02", "w", 90), "published"] == 10
+    assert b.loc[("stadt", "m", 0), "count"] == 6  # 5 + 1 (city sums true counts)
+
+
+def test_spine_rows_spread_of_published_values(ch, area):
+    rows = profile_content.Profile(ch, area).spine_rows()
+    t = ch.indicators
+    cur = t[(t["year"] == ch.year) & (t["level"] == "sozialraum") & (t["indicator"] == "sgb2_quote")]
+    v = cur["pub_value"].dropna().to_numpy()
+    r = rows.loc["sgb2_quote"]
+    assert r["min"] == pytest.approx(v.min()) and r["max"] == pytest.approx(v.max())
+    assert r["p25"] == pytest.approx(np.percentile(v, 25)) and r["p75"] == pytest.approx(np.percentile(v, 75))
+
+
+def test_monitoring_matches_chapter_module(ch, area):
+    from workbench.index.monitoring import area_population, compute_index, load_spec
+
+    spec, cfg = load_spec()
+    ref = compute_index(ch.indicators, area_population(ch.ds.population), ch.year, spec)
+    classes = profile_content.mss_classes(ch).set_index("area_id")
+    assert (classes["assessed"].to_numpy() == ref["assessed"].reindex(classes.index).to_numpy()).all()
+    ok = classes["assessed"]
+    assert classes.loc[ok, "status_class"].tolist() == ref.loc[classes.index[ok], "status_class"].tolist()
+    assert "Status-Index" in profile_content.Profile(ch, area).monitoring_html() or not ok[area]
+
+
+def test_facilities_in_and_near(ch, area):
+    p = profile_content.Profile(ch, area)
+    fac = ch.ds.facilities
+    shape = ch.ds.areas.set_index("area_id").geometry[area]
+    inside = fac[fac["area_id"] == area]
+    assert (p.facilities["where"] == "im Sozialraum").sum() == len(inside)
+    near = p.facilities[p.facilities["where"] == "in der Nähe"]
+    assert (near.geometry.distance(shape) <= profile_content.NEAR_METRES).all()
+    html = p.facility_html()
+    assert 'data-kind="count"' not in html  # facility numbers are register data, published as text
+
+
+def test_findings_never_cite_withheld_values(ch):
+    t = ch.indicators
+    cur = t[(t["year"] == ch.year) & (t["level"] == "sozialraum")]
+    hidden = cur[cur["status"] != "shown"]
+    for unit in sorted(cur["unit_id"].unique()):
+        text = profile_content.Profile(ch, unit).findings(n=30)
+        for ind_id in hidden.loc[hidden["unit_id"] == unit, "indicator"]:
+            label = ch.catalogue[ind_id].label
+            assert f"{label} liegt mit" not in text
+
+
+def test_unknown_area_is_a_clear_error(ch):
+    with pytest.raises(ConfigError, match="9999"):
+        profile_content.Profile(ch, "9999")
+    with pytest.raises(ConfigError, match="unbekannte Sozialräume: 9999"):
+        profiles.parse_areas("0101,9999", ["0101", "0102"])
+    assert profiles.parse_areas(None, ["0102", "0101"]) == ["0101", "0102"]
+    assert profiles.parse_areas(" 0102 ,0101,0102", ["0102", "0101"]) == ["0102", "0101"]
+
+
+def test_failure_summary_names_area_and_cell():
+    from workbench.build.engine import Result
+
+    ok = Result({"area_id": "0101"}, Path("a.html"))
+    bad = Result({"area_id": "0105"}, Path("b.html"), ok=False, cell_index=7, ename="KeyError", evalue="'x'")
+    assert (
+        profiles.failure_summary([ok, bad])
+        == "1 Profile erstellt, 1 fehlgeschlagen: 0105 (Zelle 7: KeyError: 'x')"
+    )
+
+
+# ------------------------------------------------------------------------------------ batch build (engine)
+@pytest.fixture(scope="module")
+def built(setup, ch):
+    ids = sorted(ch.ds.area_keys["area_id"])[:3]
+    code = profiles.build_profiles(setup, workers=2, areas=",".join(ids))
+    return code, ids, ch.cfg.paths.profiles
+
+
+@pytest.mark.slow
+def test_build_profiles_writes_audited_pages(built):
+    code, ids, folder = built
+    assert code == 0
+    for a in ids:
+        page = (folder / f"{a}.html").read_text(encoding="utf-8")
+        assert f'data-wb-table="steckbrief-{a}-2024"' in page
+        assert "Sozialraumprofil" in page and "profile_content" not in page  # no code in the page
+        assert "chapter.setup" not in page and "from workbench import" not in page
+    overview = (folder / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="{a}.html"' in overview for a in ids)
+    assert 'href="../index.html"' in overview and "data:image/png;base64," in overview
+    assert audit_path(folder) == []
+
+
+@pytest.mark.slow
+def test_engine_profile_equals_fresh_papermill(built, setup, tmp_path):
+    from workbench.build import engine
+    from workbench.settings import NOTEBOOKS, ROOT
+
+    _, ids, folder = built
+    for a in ids:
+        ref = tmp_path / f"{a}.html"
+        res = engine.run_papermill(
+            NOTEBOOKS / "profil.ipynb", {"config_file": str(setup), "area_id": a}, None, ref, cwd=ROOT
+        )
+        assert res.ok, res.error
+        assert ref.read_bytes() == (folder / f"{a}.html").read_bytes()
+
+
+@pytest.mark.slow
+def test_failing_profile_is_reported_and_others_build(setup, ch, monkeypatch, tmp_path, capsys):
+    """A profile that fails in a cell (here: missing facility file) gives exit code 1 and a summary."""
+    ids = sorted(ch.ds.area_keys["area_id"])[:1]
+    (ch.cfg.paths.processed / "facilities.gpkg").rename(tmp_path / "facilities.gpkg")
+    try:
+        code = profiles.build_profiles(setup, workers=1, areas=ids)
+    finally:
+        (tmp_path / "facilities.gpkg").rename(ch.cfg.paths.processed / "facilities.gpkg")
+    out = capsys.readouterr().out
+    assert code == 1
+    assert re.search(rf"0 Profile erstellt, 1 fehlgeschlagen: {ids[0]} \(Zelle \d+: ", out)

@@ -37,7 +37,7 @@ help: ## show this list of targets
 $(SETUP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev,lab]'
 	$(PY) -m ipykernel install --sys-prefix --name workbench --display-name "Workbench (Python)" >/dev/null
 	@touch $@
 

@@ -223,13 +223,13 @@ def test_build_profiles_writes_audited_pages(built):
 @pytest.mark.slow
 def test_engine_profile_equals_fresh_papermill(built, setup, tmp_path):
     from workbench.build import engine
-    from workbench.settings import NOTEBOOKS, ROOT
+    from workbench.settings import notebooks_dir, project_root
 
     _, ids, folder = built
     for a in ids:
         ref = tmp_path / f"{a}.html"
         res = engine.run_papermill(
-            NOTEBOOKS / "profil.ipynb", {"config_file": str(setup), "area_id": a}, None, ref, cwd=ROOT
+            notebooks_dir() / "profil.ipynb", {"config_file": str(setup), "area_id": a}, None, ref, cwd=project_root()
         )
         assert res.ok, res.error
         assert ref.read_bytes() == (folder / f"{a}.html").read_bytes()

@@ -10,11 +10,13 @@ import pytest
 from matplotlib.figure import Figure
 
 from workbench.chapters import demography as dm
+from workbench.chapters import demography_projection as dp
 from workbench.chapters.demography_projection import _change_classes
 from workbench.confidentiality import Rules, protect_counts
 from workbench.confidentiality.audit import audit_path
 from workbench.errors import ConfigError, DataValidationError
 from workbench.io.dataset import Dataset
+from workbench.projection import runs
 from workbench.render import fmt
 from workbench.render.plots import load_colours
 
@@ -41,12 +43,12 @@ def _cfg(**kw):
         ],
     }
     data.update(kw)
-    return dm.load_projection_config(data)
+    return runs.load_projection_config(data)
 
 
 @pytest.fixture(scope="module")
 def run(ds):
-    return dm.run_projection(ds.population, ds.events, 2024, _cfg())
+    return runs.run_projection(ds.population, ds.events, 2024, _cfg())
 
 
 def _audit(tmp_path, html: str):
@@ -131,7 +133,7 @@ def test_city_series_and_text(pc):
 
 
 def test_repo_config_loads():
-    cfg = dm.load_projection_config()
+    cfg = runs.load_projection_config()
     assert cfg.horizon == 15 and cfg.max_base_years == 3 and cfg.rounding == 10
     names = [s.name for s in cfg.scenarios]
     assert names[0] == "status_quo" and "neubau" in names and "niedrige_zuwanderung" in names
@@ -150,22 +152,22 @@ def test_repo_config_loads():
 )
 def test_bad_config_raises_config_error(data, match):
     with pytest.raises(ConfigError, match=match):
-        dm.load_projection_config(data)
+        runs.load_projection_config(data)
 
 
 def test_base_years_as_many_as_data_allow(ds, run):
-    assert dm.available_base_years(ds.population, ds.events, 2024, 3) == [2022, 2023, 2024]
-    assert dm.available_base_years(ds.population, ds.events, 2021, 3) == [
+    assert runs.available_base_years(ds.population, ds.events, 2024, 3) == [2022, 2023, 2024]
+    assert runs.available_base_years(ds.population, ds.events, 2021, 3) == [
         2020,
         2021,
     ]  # 2019 has no 2018 stock
     assert run.base_years == [2022, 2023, 2024]
     with pytest.raises(DataValidationError):
-        dm.available_base_years(ds.population, ds.events, 2019, 3)
+        runs.available_base_years(ds.population, ds.events, 2019, 3)
 
 
 def test_scenarios_move_in_expected_direction(ds, run):
-    tot = dm.city_totals(run).pivot(index="year", columns="scenario", values="count")
+    tot = runs.city_totals(run).pivot(index="year", columns="scenario", values="count")
     assert list(tot.index) == list(range(2024, 2030))
     base = float(ds.population.loc[ds.population["year"] == 2024, "count"].sum())
     assert tot.loc[2024].to_numpy() == pytest.approx(base)
@@ -176,7 +178,7 @@ def test_scenarios_move_in_expected_direction(ds, run):
     gain = end["neubau"] - end["status_quo"]
     assert gain["0102"] > 500 and gain["0203"] > 500
     assert gain.drop(["0102", "0203"]).abs().max() < 0.2 * gain["0102"]
-    g = {n: dm.group_changes(run, n) for n in ("status_quo", "geburten")}
+    g = {n: runs.group_changes(run, n) for n in ("status_quo", "geburten")}
     young = {n: d.loc[d["group"] == "0–5", "projected"].sum() for n, d in g.items()}
     assert young["geburten"] > young["status_quo"] * 1.1
     old = {n: d.loc[d["group"] == "65+", "projected"].sum() for n, d in g.items()}
@@ -186,8 +188,8 @@ def test_scenarios_move_in_expected_direction(ds, run):
 def test_control_total_is_respected(ds):
     base = float(ds.population.loc[ds.population["year"] == 2024, "count"].sum())
     target = round(base * 1.05)
-    run = dm.run_projection(ds.population, ds.events, 2024, _cfg(control_total={2028: target}))
-    tot = dm.city_totals(run).pivot(index="year", columns="scenario", values="count")
+    run = runs.run_projection(ds.population, ds.events, 2024, _cfg(control_total={2028: target}))
+    tot = runs.city_totals(run).pivot(index="year", columns="scenario", values="count")
     assert tot.at[2028, "status_quo"] == pytest.approx(target)
     # linear interpolation from the observed base-year total: 2026 is half-way
     assert tot.at[2026, "status_quo"] == pytest.approx(base + (target - base) / 2)
@@ -195,59 +197,59 @@ def test_control_total_is_respected(ds):
     assert 2029 not in run.control  # after the last given year: not controlled
     assert tot.at[2028, "niedrig"] != pytest.approx(target)  # scenarios are not scaled
     # interpolation by hand, years outside the horizon ignored
-    assert dm.interpolate_control({2026: 120.0, 2050: 1.0}, 2024, 100.0, 5) == {2025: 110.0, 2026: 120.0}
-    assert dm.interpolate_control(None, 2024, 100.0, 5) == {}
+    assert runs.interpolate_control({2026: 120.0, 2050: 1.0}, 2024, 100.0, 5) == {2025: 110.0, 2026: 120.0}
+    assert runs.interpolate_control(None, 2024, 100.0, 5) == {}
 
 
 def test_round_to_half_up():
-    assert dm.round_to([1234.5, 1235.0, 4.9, 5.0, 15.0, 25.0], 10).tolist() == [1230, 1240, 0, 10, 20, 30]
+    assert dp.round_to([1234.5, 1235.0, 4.9, 5.0, 15.0, 25.0], 10).tolist() == [1230, 1240, 0, 10, 20, 30]
 
 
 def test_projection_table_marks_model_values_as_text(ds, run, tmp_path):
-    html = dm.projection_table_html(run, ds.keys, RULES)
+    html = dp.projection_table_html(run, ds.keys, RULES)
     assert _audit(tmp_path, html) == []
     assert 'data-wb-kind="text"' in html and "Prognose 2029" in html
-    g = dm.group_changes(run).set_index(["area_id", "group"])
+    g = runs.group_changes(run).set_index(["area_id", "group"])
     expect = (g.at[("0101", "Insgesamt"), "projected"] / g.at[("0101", "Insgesamt"), "base"] - 1) * 100
     row = html.split('data-wb-row="0101 ')[1].split("</tr>")[0]
     assert f'data-value="{round(expect, 1)!r}"' in row or f'data-value="{round(expect, 1):g}"' in row
-    proj = fmt.number(dm.round_to(g.at[("0101", "Insgesamt"), "projected"], 10))
+    proj = fmt.number(dp.round_to(g.at[("0101", "Insgesamt"), "projected"], 10))
     assert f">{proj}<" in row
-    strict = dm.projection_table_html(run, ds.keys, Rules(min_base=1e9))
+    strict = dp.projection_table_html(run, ds.keys, Rules(min_base=1e9))
     assert strict.count('data-kind="rate"') == 0  # every change withheld when bases are "too small"
 
 
 def test_backtest_figures_reported(ds, tmp_path):
-    bt = dm.run_backtest(ds.population, ds.events, 2024, _cfg())
+    bt = runs.run_backtest(ds.population, ds.events, 2024, _cfg())
     assert (bt.base_year, bt.target_year) == (2021, 2024)
     assert bt.city["base_years"] == [2020, 2021]
     assert bt.city["mape"] == pytest.approx(bt.per_area["ape"].mean())
     obs = ds.population[ds.population["year"] == 2024].groupby("area_id")["count"].sum()
     assert bt.per_area.set_index("area_id")["observed"].to_numpy() == pytest.approx(obs.to_numpy())
     assert 0 < bt.city["mape"] < 10
-    text = dm.backtest_text(bt)
+    text = dp.backtest_text(bt)
     assert f"über 12 Sozialräume beträgt {fmt.percent(bt.city['mape'])}" in text
     assert "MAPE" in text
-    html = dm.backtest_table_html(bt, ds.keys)
+    html = dp.backtest_table_html(bt, ds.keys)
     assert _audit(tmp_path, html) == []
     assert 'data-wb-key="population|sozialraum|0101|2024"' in html
 
 
 def test_texts_and_figures(ds, run):
-    text = dm.projection_text(run, "Kleinstadt", RULES)
+    text = dp.projection_text(run, "Kleinstadt", RULES)
     assert "31.12.2029" in text and "Neubau" in text and "Niedrige Zuwanderung" in text
-    assert "Neubau" in dm.scenario_list_text(run)
-    for group in dm.MAP_GROUPS:
-        fig = dm.change_map(run, ds.areas, group, RULES, ds.districts)
+    assert "Neubau" in dp.scenario_list_text(run)
+    for group in dp.MAP_GROUPS:
+        fig = dp.change_map(run, ds.areas, group, RULES, ds.districts)
         assert isinstance(fig, Figure)
-    hatched = dm.change_map(run, ds.areas, "80+", Rules(min_base=1e9))
+    hatched = dp.change_map(run, ds.areas, "80+", Rules(min_base=1e9))
     assert (hatched.area_colours == load_colours()["suppressed"]["colour"]).all()
-    assert isinstance(dm.city_pyramid(run, "Kleinstadt"), Figure)
-    assert isinstance(dm.scenario_chart(run, "Kleinstadt"), Figure)
-    bt = dm.run_backtest(ds.population, ds.events, 2024, _cfg())
-    assert isinstance(dm.backtest_map(bt, ds.areas), Figure)
+    assert isinstance(dp.city_pyramid(run, "Kleinstadt"), Figure)
+    assert isinstance(dp.scenario_chart(run, "Kleinstadt"), Figure)
+    bt = runs.run_backtest(ds.population, ds.events, 2024, _cfg())
+    assert isinstance(dp.backtest_map(bt, ds.areas), Figure)
     with pytest.raises(ConfigError):
-        dm.change_map(run, ds.areas, "7–9", RULES)
+        dp.change_map(run, ds.areas, "7–9", RULES)
 
 
 def test_change_classes_keep_their_colours():

@@ -8,6 +8,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from workbench.chapters import indicator_views as views
+from workbench.chapters import population
 from workbench.chapters import tables as reporttables
 from workbench.confidentiality import Rules, protect_counts
 from workbench.confidentiality.audit import audit_path
@@ -69,7 +70,7 @@ def test_indicator_table_html_is_machine_readable_and_clean(ctx, tmp_path):
 
 def test_age_group_table_passes_audit(ctx, tmp_path):
     ds, cat, rules, *_ = ctx
-    html = reporttables.age_group_table(ds, max(ds.years), Rules(threshold=3))
+    html = population.age_group_table(ds, max(ds.years), Rules(threshold=3))
     (tmp_path / "a.html").write_text(html, encoding="utf-8")
     assert audit_path(tmp_path) == []
     soup = BeautifulSoup(html, "html.parser")

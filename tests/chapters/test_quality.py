@@ -13,7 +13,7 @@ from workbench.confidentiality.audit import audit_path
 from workbench.errors import ConfigError
 from workbench.indicators import load_catalogue
 from workbench.io.dataset import Dataset
-from workbench.settings import CONFIG_DIR
+from workbench.settings import config_dir
 
 RULES = Rules(threshold=3, show_zero=True, min_base=20, suppress_on_denominator=True)
 
@@ -92,7 +92,7 @@ def test_methods_texts():
     assert "Wilson" in html and "Poisson/Byar" in html
     text = quality.confidentiality_text(RULES)
     assert "Schwelle 3" in text and "kleiner als 20" in text
-    idx = quality.index_text(CONFIG_DIR / "index.yaml")
+    idx = quality.index_text(config_dir() / "index.yaml")
     assert "300" in idx and "z-standardisiert" in idx
     with pytest.raises(ConfigError):
         quality.index_text({"indices": {"x": {"method": "unbekannt"}}})

@@ -16,6 +16,7 @@ from workbench.confidentiality.audit import audit_path
 from workbench.errors import ConfigError
 from workbench.indicators import compute, load_catalogue
 from workbench.io.dataset import Dataset
+from workbench.settings import KitaSettings, kita_settings
 
 RULES = Rules(threshold=3, show_zero=True, min_base=20, suppress_on_denominator=True)
 
@@ -27,7 +28,7 @@ def ds(small_processed):
 
 @pytest.fixture(scope="module")
 def supply(ds):
-    return youth.kita_supply(ds, ds.years[-1], youth.KitaSettings())
+    return youth.kita_supply(ds, ds.years[-1], KitaSettings())
 
 
 @pytest.fixture(scope="module")
@@ -36,15 +37,15 @@ def protected(ds):
 
 
 def test_settings_defaults_and_errors():
-    s = youth.kita_settings({})
+    s = kita_settings({})
     assert (s.target_u3, s.target_ue3, s.horizon, s.base_years) == (45.0, 95.0, 5, 3)
-    s = youth.kita_settings({"kita": {"target_u3": 50, "horizon": 3}})
+    s = kita_settings({"kita": {"target_u3": 50, "horizon": 3}})
     assert s.target("u3") == 50.0 and s.target("ue3") == 95.0 and s.horizon == 3
     for bad in ({"target_u3": "45 %"}, {"target_ue3": 0}, {"horizon": 2.5}, {"ziel": 1}):
         with pytest.raises(ConfigError):
-            youth.kita_settings({"kita": bad})
+            kita_settings({"kita": bad})
     with pytest.raises(ConfigError):
-        youth.kita_settings({"kita": [45, 95]})
+        kita_settings({"kita": [45, 95]})
 
 
 def test_places_match_register_and_count_cube(ds):
@@ -128,7 +129,7 @@ def test_small_children_count_is_protected_everywhere(tmp_path):
     assert sup.loc[first, "Versorgungsquote 2024"] and sup.loc[first, "Fehlende Plätze 2024"]
     assert sup.loc[city, "Fehlende Plätze 2024"]  # a withheld area gap makes the city sum withheld
     assert prot.display.loc[first, kids] == "•"
-    html = youth.kita_table(prot, "u3", youth.KitaSettings())
+    html = youth.kita_table(prot, "u3", KitaSettings())
     (tmp_path / "kita.html").write_text(html, encoding="utf-8")
     assert audit_path(tmp_path) == []
 
@@ -154,12 +155,12 @@ def test_places_follow_the_count_cube():
 
 def test_demo_kita_table_passes_audit(ds, supply, protected, tmp_path):
     prot = youth.protect_kita(supply, "ue3", ds.keys, RULES, protected)
-    html = youth.kita_table(prot, "ue3", youth.KitaSettings())
+    html = youth.kita_table(prot, "ue3", KitaSettings())
     assert 'data-wb-table="kita-ue3-' in html and "Fehlende Plätze" in html
     (tmp_path / "t.html").write_text(html, encoding="utf-8")
     assert audit_path(tmp_path) == []
     text = youth.kita_summary(
-        youth.protect_kita(supply, "u3", ds.keys, RULES, protected), prot, youth.KitaSettings()
+        youth.protect_kita(supply, "u3", ds.keys, RULES, protected), prot, KitaSettings()
     )
     assert "Zielquote 45\u00a0%" in text and "Zielquote 95\u00a0%" in text
 

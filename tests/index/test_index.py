@@ -19,7 +19,7 @@ from workbench.index import (
     status_class,
     typology,
 )
-from workbench.settings import ROOT
+from workbench.settings import config_dir
 
 
 @pytest.fixture
@@ -218,7 +218,7 @@ def _long_data(n=30, seed=2):
 
 
 def test_index_config_runs_demo_config():
-    cfg = load_index_config(ROOT / "config" / "index.yaml")
+    cfg = load_index_config(config_dir() / "index.yaml")
     assert set(cfg["indices"]) == {"mss", "deprivation"}
     data = _long_data()
     out = run_index_config(cfg, data)
@@ -262,7 +262,7 @@ def test_malformed_config_names_key(cfg, key, tmp_path):
 
 
 def test_config_missing_indicator_is_clear():
-    cfg = load_index_config(ROOT / "config" / "index.yaml")
+    cfg = load_index_config(config_dir() / "index.yaml")
     data = _long_data()
     data = data[data["indicator"] != "kinderarmut"]
     with pytest.raises(WorkbenchError, match="kinderarmut"):

@@ -14,7 +14,19 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench.build._jobs import DEFAULT_KERNEL, Job, Result, _check_kernel, _fail, _fast_imports, _write_outputs, find_error, load_template, make_exporter, parameterize
+from workbench.build._jobs import (
+    DEFAULT_KERNEL,
+    Job,
+    Result,
+    _check_kernel,
+    _fail,
+    _fast_imports,
+    _write_outputs,
+    find_error,
+    load_template,
+    make_exporter,
+    parameterize,
+)
 
 if TYPE_CHECKING:  # nbformat/nbclient/nbconvert/papermill are imported lazily (see _fast_imports)
     pass

@@ -37,7 +37,24 @@ from pathlib import Path
 from typing import Any
 
 from workbench.build._jobs import _UMASK as _UMASK  # noqa: F401  (re-exported; tests read engine._UMASK)
-from workbench.build._jobs import DEFAULT_KERNEL, INJECTED_CELL_ID, INJECTED_TAG, Job, Result, _fail, _fast_imports, _write_outputs, ensure_kernel, export_html, find_error, load_template, make_exporter, normalize_executed, parameterize, write_atomic
+from workbench.build._jobs import (
+    DEFAULT_KERNEL,
+    INJECTED_CELL_ID,
+    INJECTED_TAG,
+    Job,
+    Result,
+    _fail,
+    _fast_imports,
+    _write_outputs,
+    ensure_kernel,
+    export_html,
+    find_error,
+    load_template,
+    make_exporter,
+    normalize_executed,
+    parameterize,
+    write_atomic,
+)
 from workbench.build._kernel import KernelPool, WarmKernel, run_batch, summary
 from workbench.errors import ConfigError, WorkbenchError
 

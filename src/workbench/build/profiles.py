@@ -21,9 +21,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench.render import fmt
-from workbench.settings import NOTEBOOKS, ROOT, ReportConfig, load_report_config
 from workbench.errors import ConfigError
+from workbench.render import fmt
+from workbench.settings import ReportConfig, activate, load_report_config, notebooks_dir, project_root
 
 TEMPLATE = "profil.ipynb"
 
@@ -66,7 +66,7 @@ def config_parameter(cfg: ReportConfig) -> str:
         return "config/report.yaml"
     path = Path(cfg.source).resolve()
     try:
-        return str(path.relative_to(ROOT))
+        return str(path.relative_to(project_root()))
     except ValueError:
         return str(path)
 
@@ -181,8 +181,8 @@ def build_profiles(
 
     if workers is not None and int(workers) < 1:
         raise ConfigError("--workers muss mindestens 1 sein", where="--workers")
-    cfg = load_report_config(config_path)
-    notebook = NOTEBOOKS / TEMPLATE
+    cfg = activate(load_report_config(config_path))
+    notebook = notebooks_dir() / TEMPLATE
     if not notebook.exists():
         raise ConfigError(
             "Profil-Vorlage fehlt", path=notebook, hint="Notebook aus dem Repository wiederherstellen"
@@ -199,7 +199,7 @@ def build_profiles(
         )
         for a in ids
     ]
-    results = engine.run_batch(notebook, jobs, workers=workers, cwd=ROOT, progress=True)
+    results = engine.run_batch(notebook, jobs, workers=workers, cwd=project_root(), progress=True)
     from workbench.io.raw import atomic_write_text
 
     out = cfg.paths.profiles / "index.html"

@@ -15,11 +15,18 @@ from pathlib import Path
 
 import yaml
 
-from workbench.render import fmt
-from workbench.io import raw as rawio
-from workbench.settings import CONFIG_DIR, NOTEBOOKS, ROOT, ReportConfig, load_report_config
-from workbench.io.dataset import Dataset
 from workbench.errors import WorkbenchError
+from workbench.io import raw as rawio
+from workbench.io.dataset import Dataset
+from workbench.render import fmt
+from workbench.settings import (
+    ReportConfig,
+    activate,
+    chapter_titles,
+    load_report_config,
+    notebooks_dir,
+    project_root,
+)
 
 PACKAGES = [
     "workbench",
@@ -51,12 +58,6 @@ code{font-size:.8rem} details{margin-top:1.5rem}
 """
 
 
-def chapter_titles() -> dict[str, dict]:
-    """Titles and descriptions of chapters from ``config/chapters.yaml``."""
-    path = CONFIG_DIR / "chapters.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
 def package_versions() -> dict[str, str]:
     """Installed versions of the packages that shape the report's numbers and figures."""
     out = {"python": platform.python_version()}
@@ -70,7 +71,7 @@ def package_versions() -> dict[str, str]:
 
 def _rel(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(ROOT))
+        return str(path.resolve().relative_to(project_root()))
     except ValueError:
         return path.name
 
@@ -80,7 +81,7 @@ def chapter_parameters(cfg: ReportConfig) -> dict:
     if cfg.source is None:
         return {"config_file": "config/report.yaml"}
     try:
-        return {"config_file": str(cfg.source.resolve().relative_to(ROOT))}
+        return {"config_file": str(cfg.source.resolve().relative_to(project_root()))}
     except ValueError:
         return {"config_file": str(cfg.source.resolve())}
 
@@ -94,15 +95,15 @@ def build_chapter(name: str, config_path: str | Path | None = None) -> Path:
     """
     from workbench.build import engine
 
-    cfg = load_report_config(config_path)
-    nb = NOTEBOOKS / f"{name}.ipynb"
+    cfg = activate(load_report_config(config_path))
+    nb = notebooks_dir() / f"{name}.ipynb"
     if not nb.exists():
         raise WorkbenchError(
             f"Kapitel '{name}' hat kein Notebook", path=nb, hint="Kapitelnamen in der Konfiguration prüfen."
         )
     html_path = cfg.paths.html / f"{name}.html"
     result = engine.run_papermill(
-        nb, chapter_parameters(cfg), cfg.paths.executed / f"{name}.ipynb", html_path, cwd=ROOT
+        nb, chapter_parameters(cfg), cfg.paths.executed / f"{name}.ipynb", html_path, cwd=project_root()
     )
     if not result.ok:
         raise WorkbenchError(
@@ -128,8 +129,8 @@ def _indicator_workbook(cfg: ReportConfig) -> str | None:
 
 def build_index(config_path: str | Path | None = None) -> Path:
     """Write ``reports/index.html``: chapters, profiles, provenance (hashes, parameters, versions)."""
-    cfg = load_report_config(config_path)
-    titles = chapter_titles()
+    cfg = activate(load_report_config(config_path))
+    titles = chapter_titles(cfg)
     ds = Dataset(cfg.paths.processed)
     manifest = ds.manifest
     items = []
@@ -166,13 +167,7 @@ def build_index(config_path: str | Path | None = None) -> Path:
     )
     params = html.escape(
         yaml.safe_dump(
-            {
-                "city": cfg.city,
-                "reporting_year": cfg.reporting_year,
-                "chapters": cfg.chapters,
-                "confidentiality": cfg.confidentiality,
-                **cfg.extra,
-            },
+            cfg.parameters(),
             allow_unicode=True,
             sort_keys=True,
         )
@@ -212,6 +207,6 @@ def ensure_demo_data(config_path: str | Path | None = None) -> bool:
         return False
     from workbench import demo
 
-    opts = cfg.extra.get("demo", {}) or {}
+    opts = cfg.extra.get("demo") or {}
     demo.generate(raw, n_areas=int(opts.get("areas", 40)), seed=int(opts.get("seed", 2024)))
     return True

@@ -1,12 +1,22 @@
-"""Notebook-side helpers shared by every chapter and the profile template.
+"""The chapter context: report config, processed data, rules and the shared protected results.
 
-A chapter notebook stays thin: ``ch = chapter.setup(config_file)``, then calls into the package and
-``ch.figure(fig)``, ``ch.table(html)``, ``ch.text(markdown)``. Figures are embedded as deterministic PNG
+The chapter contract: every chapter module (see :mod:`workbench.chapters`) declares ``INPUTS`` (the processed
+tables it needs) and ``build(ch)``, which computes the chapter's model from this context; the model's methods
+render the views (German Markdown, machine-readable HTML tables, figures). A chapter notebook stays thin::
+
+    ch = context.setup(config_file)
+    m = population.build(ch)
+    ch.text(m.summary())
+    ch.figure(m.change_map())
+
+``ch.figure(fig)``, ``ch.table(html)``, ``ch.text(markdown)`` display the views: figures as deterministic PNG
 (no timestamps), tables as the machine-readable HTML of :mod:`workbench.render.tables`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import warnings
 from functools import cached_property
 from pathlib import Path
@@ -14,16 +24,26 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from workbench import settings
+from workbench.chapters.tables import protect_indicators
+from workbench.confidentiality import Rules, protect_counts
+from workbench.indicators import compute, load_catalogue
+from workbench.indicators.catalogue import Catalogue
 from workbench.io.dataset import Dataset, read_memo
-from workbench.settings import ROOT, ReportConfig, load_report_config
+from workbench.io.raw import atomic_write
+from workbench.render.plots import figure_to_png_bytes
+from workbench.settings import ReportConfig, load_report_config
 
 
 class Chapter:
-    """Context of one chapter run: report config, processed data, confidentiality rules, cached results."""
+    """Context of one chapter run: report config, processed data, confidentiality rules, cached results.
+
+    Creating it makes its report config the one in force for the process (:func:`workbench.settings.activate`),
+    so colours, chapter titles, index and projection settings come from the report's own configuration files.
+    """
 
     def __init__(self, config_file: str | Path = "config/report.yaml"):
-        path = Path(config_file)
-        self.cfg: ReportConfig = load_report_config(path if path.is_absolute() else ROOT / path)
+        self.cfg: ReportConfig = settings.activate(load_report_config(config_file))
         self.ds = Dataset(self.cfg.paths.processed)
         self.year: int = self.cfg.reporting_year
         if self.year not in self.ds.years:
@@ -31,29 +51,22 @@ class Chapter:
         self.city: str = self.cfg.city
 
     @cached_property
-    def rules(self):
+    def rules(self) -> Rules:
         """Confidentiality rules from the report config (``confidentiality:``)."""
-        from workbench.confidentiality import Rules
-
-        return Rules.from_config(self.cfg.confidentiality)
+        return Rules.from_config(self.cfg.confidentiality, path=self.cfg.source)
 
     @cached_property
-    def catalogue(self):
-        """The indicator catalogue (``config/indicators.yaml``), parsed once per process.
+    def catalogue(self) -> Catalogue:
+        """The report's indicator catalogue (``config_files: indicators:``), parsed once per process.
 
         The catalogue is a frozen dataclass (immutable), so every chapter run in a warm kernel can share it;
         the memo is keyed by path, mtime and size, so an edited file is read again.
         """
-        from workbench.indicators import load_catalogue
-        from workbench.indicators.catalogue import DEFAULT_CATALOGUE
-
-        return read_memo(DEFAULT_CATALOGUE, load_catalogue, "catalogue")
+        return read_memo(self.cfg.files.indicators, load_catalogue, "catalogue")
 
     @cached_property
     def protected_counts(self) -> pd.DataFrame:
         """The central count cube at all levels with one suppression pattern for the whole report."""
-        from workbench.confidentiality import protect_counts
-
         return self._cached(
             "protected_counts", lambda: protect_counts(self.ds.counts, self.ds.keys, self.rules)
         )
@@ -61,8 +74,6 @@ class Chapter:
     @cached_property
     def indicators(self) -> pd.DataFrame:
         """All catalogue indicators at all levels and years, with rates on suppressed counts suppressed."""
-        from workbench.chapters.tables import protect_indicators
-        from workbench.indicators import compute
 
         def build() -> pd.DataFrame:
             table = compute(
@@ -82,15 +93,10 @@ class Chapter:
         Profiles run the same computation once per area; the cache makes that once per build, and the
         per-process memo (:func:`workbench.io.dataset.read_memo`) one parquet read per worker.
         """
-        import hashlib
-        import json
-
-        from workbench.io.raw import atomic_write
-
         parts = [
             json.dumps(self.ds.manifest, sort_keys=True),
             self.catalogue.path.read_text(encoding="utf-8") if self.catalogue.path else "",
-            json.dumps(self.cfg.confidentiality, sort_keys=True, default=str),
+            json.dumps(dict(self.cfg.confidentiality), sort_keys=True, default=str),
             _code_version(),
         ]
         digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
@@ -106,8 +112,6 @@ class Chapter:
     def figure(fig, dpi: int = 110) -> None:
         """Show a matplotlib figure as a deterministic PNG and close it."""
         from IPython.display import Image, display
-
-        from workbench.render.plots import figure_to_png_bytes
 
         display(Image(data=figure_to_png_bytes(fig, dpi=dpi)))
         plt.close(fig)
@@ -127,8 +131,6 @@ class Chapter:
 
 def _code_version() -> str:
     """Hash of the package's source, so cached results are rebuilt when the code changes."""
-    import hashlib
-
     h = hashlib.sha256()
     for path in sorted(Path(__file__).resolve().parents[1].rglob("*.py")):
         h.update(path.read_bytes())

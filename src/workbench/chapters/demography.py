@@ -1,4 +1,4 @@
-"""Demografie chapter: natural and migration balance, age-structure indicators, projection (re-exported).
+"""Demografie chapter: natural and migration balance, age-structure indicators, population projection.
 
 Population movements come from the protected count cube (``Chapter.protected_counts``, one suppression pattern
 for the whole report): births, deaths, external in/out-migration (``in_ext``/``out_ext``, across the city
@@ -15,11 +15,13 @@ not numbers of persons: published tables mark them data-kind ``"rate"`` with uni
 totals relation), so the audit's non-negative count arithmetic is applied only to the six counts — which carry
 their count keys and the city row as total.
 
-The projection part lives in :mod:`workbench.chapters.demography_projection` and is re-exported here.
+The projection runs are :mod:`workbench.projection.runs`; their views are in
+:mod:`workbench.chapters.demography_projection`. :func:`build` computes the chapter model.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,35 +29,32 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from workbench.chapters.demography_projection import (  # noqa: F401  (re-exported chapter API)
-    CHANGE_GROUPS,
+from workbench.chapters.demography_projection import (
     MAP_GROUPS,
-    BacktestResult,
-    ProjectionConfig,
-    ProjectionRun,
-    available_base_years,
     backtest_map,
     backtest_table_html,
     backtest_text,
     change_map,
     city_pyramid,
-    city_totals,
     config_for,
-    group_changes,
-    interpolate_control,
-    load_projection_config,
     projection_table_html,
     projection_text,
-    round_to,
-    run_backtest,
-    run_projection,
     scenario_chart,
     scenario_list_text,
 )
+from workbench.chapters.indicator_views import IndicatorViews
 from workbench.chapters.tables import unit_labels
 from workbench.confidentiality import CITY_ID, Rules
 from workbench.errors import DataValidationError
+from workbench.projection.runs import (
+    BacktestResult,
+    ProjectionConfig,
+    ProjectionRun,
+    run_backtest,
+    run_projection,
+)
 from workbench.render import fmt, maps, plots
+from workbench.render.findings import significance_summary
 from workbench.render.tables import count_key, html_table, margin_totals
 
 EVENT_MEASURES = ("births", "deaths", "in_ext", "out_ext", "in_int", "out_int")
@@ -318,3 +317,86 @@ def rules_text(rules: Rules) -> str:
         f"Fallzahlen von 1 bis {rules.threshold - 1} werden nicht veröffentlicht ({fmt.SUPPRESSED_SIGN}); "
         "Salden und Quoten, die auf gesperrten Fallzahlen beruhen, ebenfalls nicht."
     )
+
+
+INPUTS = ("keys", "areas", "population", "counts", "events")
+"""Processed tables the chapter needs (see :func:`workbench.chapters.missing_inputs`)."""
+
+
+@dataclass(frozen=True)
+class DemographyModel:
+    """Protected movements (count cube), age-structure indicators, projection run and back-test."""
+
+    protected_counts: pd.DataFrame
+    views: IndicatorViews
+    rules: Rules
+    city: str
+    projection_config: ProjectionConfig
+    projection: ProjectionRun
+    backtest: BacktestResult
+
+    @property
+    def year(self) -> int:
+        return self.views.year
+
+    # movements
+    def balance_text(self) -> str:
+        return balance_text(self.protected_counts, self.year, self.city)
+
+    def city_series_chart(self) -> Figure:
+        return city_series_chart(self.protected_counts, self.city)
+
+    def balance_table(self) -> str:
+        return balance_table_html(self.protected_counts, self.views.keys, self.year)
+
+    def rules_text(self) -> str:
+        return rules_text(self.rules)
+
+    # age structure
+    age_indicators = AGE_INDICATORS
+
+    def age_indicator_map(self, indicator: str) -> Figure:
+        v = self.views
+        return age_indicator_map(v.table, v.areas, indicator, self.year, v.catalogue, v.districts)
+
+    def age_indicator_text(self, indicator: str) -> str:
+        return significance_summary(self.views.table, indicator, self.year, catalogue=self.views.catalogue)
+
+    # projection
+    map_groups = MAP_GROUPS
+
+    def projection_text(self) -> str:
+        return projection_text(self.projection, self.city, self.rules)
+
+    def scenario_chart(self) -> Figure:
+        return scenario_chart(self.projection, self.city)
+
+    def city_pyramid(self) -> Figure:
+        return city_pyramid(self.projection, self.city)
+
+    def change_map(self, group: str) -> Figure:
+        return change_map(self.projection, self.views.areas, group, self.rules, self.views.districts)
+
+    def projection_table(self) -> str:
+        return projection_table_html(self.projection, self.views.keys, self.rules)
+
+    def scenario_list_text(self) -> str:
+        return scenario_list_text(self.projection)
+
+    def backtest_text(self) -> str:
+        return backtest_text(self.backtest)
+
+    def backtest_map(self) -> Figure:
+        return backtest_map(self.backtest, self.views.areas, self.views.districts)
+
+    def backtest_table(self) -> str:
+        return backtest_table_html(self.backtest, self.views.keys, self.projection_config.rounding)
+
+
+def build(ch: Any) -> DemographyModel:
+    """The chapter model from a :class:`~workbench.chapters.context.Chapter` (runs projection and back-test)."""
+    ds, year = ch.ds, ch.year
+    cfg = config_for(ch)
+    run = run_projection(ds.population, ds.events, year, cfg)
+    bt = run_backtest(ds.population, ds.events, year, cfg)
+    return DemographyModel(ch.protected_counts, IndicatorViews.of(ch), ch.rules, ch.city, cfg, run, bt)

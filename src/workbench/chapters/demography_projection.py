@@ -15,286 +15,48 @@ count is below ``rules.min_base`` (an observed small count must not be recoverab
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from matplotlib.figure import Figure
 
 from workbench.chapters.tables import unit_labels
 from workbench.confidentiality import Rules
-from workbench.errors import ConfigError, DataValidationError
-from workbench.projection import STATUS_QUO, Scenario, backtest, estimate_rates, load_scenarios, project
+from workbench.errors import ConfigError
+from workbench.projection import STATUS_QUO
+from workbench.projection.runs import (  # noqa: F401  (re-exported for the chapter notebook)
+    CHANGE_GROUPS,
+    BacktestResult,
+    ProjectionConfig,
+    ProjectionRun,
+    available_base_years,
+    city_totals,
+    group_changes,
+    interpolate_control,
+    load_projection_config,
+    run_backtest,
+    run_projection,
+)
 from workbench.render import fmt, maps, plots
 from workbench.render.tables import count_key, html_table, margin_totals
-from workbench.settings import ROOT
-
-CHANGE_GROUPS: dict[str, tuple[int, int]] = {
-    "0–5": (0, 5),
-    "6–17": (6, 17),
-    "18–64": (18, 64),
-    "65+": (65, 100),
-    "80+": (80, 100),
-}
-"""Planning age groups of the change table and maps (inclusive bounds, 100 = 100 and older)."""
 
 MAP_GROUPS = ("0–5", "6–17", "65+", "80+")
 SOURCE = "Quelle: Einwohnermelderegister (Bestand 31.12., Bewegungen); eigene Prognose (Kohorten-Komponenten-Modell)"
 
 
-@dataclass(frozen=True)
-class ProjectionConfig:
-    """Parameters of the chapter's projection (``config/projection.yaml``; see the comments there)."""
-
-    horizon: int = 15
-    max_base_years: int = 3
-    smoothing: str = "band5"
-    shrinkage: str | float = "auto"
-    rounding: int = 10
-    backtest_span: int = 3
-    control_total: Mapping[int, float] | None = None
-    control_total_source: str = ""
-    scenarios: tuple[Scenario, ...] = (Scenario(),)
-    source: Path | None = None
-
-
-def _positive_int(data: Mapping[str, Any], key: str, default: int, where: Path | None) -> int:
-    value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{key} muss eine ganze Zahl ≥ 1 sein, gefunden {value!r}", path=where, where=key)
-    return value
-
-
-def load_projection_config(source: str | Path | Mapping[str, Any] | None = None) -> ProjectionConfig:
-    """Read the projection parameters and scenarios from a YAML file (or an already parsed mapping).
-
-    ``None`` reads ``config/projection.yaml`` of the project. Unknown keys, wrong types and bad scenario
-    entries raise a German ``ConfigError`` naming file and key. The status quo is always the first scenario.
-    """
-    path: Path | None = None
-    if source is None or isinstance(source, str | Path):
-        path = Path(source) if source is not None else ROOT / "config" / "projection.yaml"
-        if not path.is_absolute():
-            path = ROOT / path
-        if not path.exists():
-            raise ConfigError(
-                "Prognose-Konfiguration nicht gefunden", path=path, hint="config/projection.yaml anlegen"
-            )
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"kein gültiges YAML ({exc})", path=path) from exc
-    else:
-        data = source
-    if not isinstance(data, Mapping):
-        raise ConfigError("erwartet eine Zuordnung (key: value)", path=path)
-    known = {
-        "horizon", "max_base_years", "smoothing", "shrinkage", "rounding", "backtest_span",
-        "control_total", "control_total_source", "scenarios",
-    }  # fmt: skip
-    unknown = sorted(set(map(str, data)) - known)
-    if unknown:
-        raise ConfigError(
-            f"unbekannte Schlüssel {', '.join(unknown)}",
-            path=path,
-            hint=f"erlaubt: {', '.join(sorted(known))}",
-        )
-    control = data.get("control_total")
-    if control is not None:
-        if not isinstance(control, Mapping) or not control:
-            raise ConfigError(
-                "control_total muss eine Zuordnung Jahr → Einwohner sein (oder null)",
-                path=path,
-                where="control_total",
-            )
-        try:
-            control = {int(y): float(v) for y, v in control.items()}
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(
-                "control_total: Jahre und Einwohnerzahlen müssen Zahlen sein",
-                path=path,
-                where="control_total",
-            ) from exc
-        bad = [y for y, v in control.items() if not math.isfinite(v) or v <= 0]
-        if bad:
-            raise ConfigError(
-                f"control_total {bad[0]}: keine positive Einwohnerzahl", path=path, where="control_total"
-            )
-    try:
-        scenarios = tuple(load_scenarios(data.get("scenarios")))
-    except ConfigError as exc:
-        raise ConfigError(str(exc), path=path) from exc
-    shrinkage = data.get("shrinkage", "auto")
-    return ProjectionConfig(
-        horizon=_positive_int(data, "horizon", 15, path),
-        max_base_years=_positive_int(data, "max_base_years", 3, path),
-        smoothing=str(data.get("smoothing", "band5")),
-        shrinkage=shrinkage,
-        rounding=_positive_int(data, "rounding", 10, path),
-        backtest_span=_positive_int(data, "backtest_span", 3, path),
-        control_total=control,
-        control_total_source=str(data.get("control_total_source") or ""),
-        scenarios=scenarios,
-        source=path,
-    )
-
-
 def config_for(ch: Any) -> ProjectionConfig:
-    """The projection config of a chapter run: report key ``projection_config`` or ``config/projection.yaml``."""
-    return load_projection_config(ch.cfg.extra.get("projection_config", "config/projection.yaml"))
+    """The projection config of a chapter run (``config_files: projection:`` of the report config)."""
+    return load_projection_config(ch.cfg.files.projection)
 
 
 # --------------------------------------------------------------------------------------------- runs
-
-
-def available_base_years(
-    population: pd.DataFrame, events: pd.DataFrame, year: int, max_years: int
-) -> list[int]:
-    """The last ``max_years`` years ≤ ``year`` with events and the previous year's population (ascending)."""
-    pop_years = set(pd.unique(population["year"]).tolist())
-    ev_years = set(pd.unique(events["year"]).tolist())
-    usable = [t for t in sorted(ev_years) if t <= year and t - 1 in pop_years]
-    if not usable:
-        raise DataValidationError(
-            f"keine Basisjahre ≤ {year} mit Bewegungsdaten und Vorjahresbestand",
-            where="Tabellen population/events, Spalte year",
-            hint="Bewegungsdaten (bewegungen.csv) und Bestände von mindestens zwei Jahren importieren",
-        )
-    return usable[-max_years:]
-
-
-def interpolate_control(
-    control: Mapping[int, float] | None, base_year: int, base_total: float, horizon: int
-) -> dict[int, float]:
-    """City control totals for every projected year up to the last given year (linear interpolation).
-
-    Between the base year (observed total) and the first given year, and between given years, the control
-    value is interpolated linearly; years after the last given year are not controlled. Given years outside
-    (base_year, base_year + horizon] are ignored.
-    """
-    if not control:
-        return {}
-    pts = {base_year: float(base_total)}
-    pts.update({int(y): float(v) for y, v in control.items() if base_year < int(y) <= base_year + horizon})
-    if len(pts) == 1:
-        return {}
-    xs = np.array(sorted(pts), dtype=float)
-    ys = np.array([pts[int(x)] for x in xs])
-    years = range(base_year + 1, int(xs[-1]) + 1)
-    return {y: float(np.interp(y, xs, ys)) for y in years}
-
-
-@dataclass
-class ProjectionRun:
-    """Status quo and scenarios projected from 31.12.``base_year`` (long tables area × year × sex × age)."""
-
-    base_year: int
-    horizon: int
-    base_years: list[int]
-    rates: Any
-    scenarios: list[Scenario]
-    results: dict[str, pd.DataFrame]
-    components: dict[str, pd.DataFrame]
-    control: dict[int, float] = field(default_factory=dict)
-    config: ProjectionConfig = field(default_factory=ProjectionConfig)
-
-    @property
-    def horizon_year(self) -> int:
-        return self.base_year + self.horizon
-
-    def label(self, name: str) -> str:
-        return next(s.label_de for s in self.scenarios if s.name == name)
-
-
-def run_projection(
-    population: pd.DataFrame, events: pd.DataFrame, year: int, config: ProjectionConfig | None = None
-) -> ProjectionRun:
-    """Project all scenarios ``config.horizon`` years from 31.12.``year``.
-
-    Status-quo rates come from the last ``max_base_years`` usable years ≤ ``year`` (averaged). The optional
-    city control total (interpolated, :func:`interpolate_control`) is applied to the status quo only: the
-    scenarios are variants *against* the model's status quo, and a control total from a higher-level forecast
-    would cancel exactly the local effects (new housing) they are meant to show.
-    """
-    config = config or ProjectionConfig()
-    used = available_base_years(population, events, year, config.max_base_years)
-    rates = estimate_rates(
-        population[population["year"] <= year],
-        events[events["year"] <= year],
-        used,
-        config.smoothing,
-        config.shrinkage,
-    )
-    base = population[population["year"] == year]
-    control = interpolate_control(config.control_total, year, float(base["count"].sum()), config.horizon)
-    results, comps = {}, {}
-    for sc in config.scenarios:
-        res, comp = project(
-            base,
-            rates,
-            year,
-            config.horizon,
-            scenario=sc,
-            control_total=control if sc.name == STATUS_QUO else None,
-            return_components=True,
-        )
-        results[sc.name], comps[sc.name] = res, comp
-    return ProjectionRun(
-        year, config.horizon, used, rates, list(config.scenarios), results, comps, control, config
-    )
 
 
 def round_to(values: Any, base: int = 10) -> np.ndarray:
     """Round half up to multiples of ``base`` persons (deterministic, no banker's rounding)."""
     v = np.asarray(values, dtype=float)
     return np.floor(v / base + 0.5) * base
-
-
-def _group_sum(df: pd.DataFrame, lo: int, hi: int, by: list[str]) -> pd.Series:
-    sub = df[(df["age"] >= lo) & (df["age"] <= hi)]
-    return sub.groupby(by)["count"].sum()
-
-
-def group_changes(run: ProjectionRun, scenario: str = STATUS_QUO, year: int | None = None) -> pd.DataFrame:
-    """Per area and age group (:data:`CHANGE_GROUPS` plus "Insgesamt"): base count, projection, change in %.
-
-    Columns: area_id, group, base (register count at 31.12. of the base year), projected (model value, not
-    rounded), change_pct = (projected − base) / base · 100 (NaN when base is 0).
-    """
-    year = run.horizon_year if year is None else int(year)
-    res = run.results[scenario]
-    start, end = res[res["year"] == run.base_year], res[res["year"] == year]
-    rows = []
-    for g, (lo, hi) in {"Insgesamt": (0, 100), **CHANGE_GROUPS}.items():
-        b, p = _group_sum(start, lo, hi, ["area_id"]), _group_sum(end, lo, hi, ["area_id"])
-        rows.append(
-            pd.DataFrame(
-                {
-                    "area_id": b.index,
-                    "group": g,
-                    "base": b.to_numpy(),
-                    "projected": p.reindex(b.index).to_numpy(),
-                }
-            )
-        )
-    out = pd.concat(rows, ignore_index=True)
-    out["change_pct"] = np.where(
-        out["base"] > 0, (out["projected"] - out["base"]) / out["base"].where(out["base"] > 0) * 100, np.nan
-    )
-    return out
-
-
-def city_totals(run: ProjectionRun) -> pd.DataFrame:
-    """City population per scenario and year: scenario, label, year, count (model values)."""
-    frames = []
-    for sc in run.scenarios:
-        t = run.results[sc.name].groupby("year", as_index=False)["count"].sum()
-        frames.append(t.assign(scenario=sc.name, label=sc.label_de))
-    return pd.concat(frames, ignore_index=True)[["scenario", "label", "year", "count"]]
 
 
 def _withheld(base: pd.Series, rules: Rules) -> pd.Series:
@@ -471,31 +233,6 @@ def scenario_chart(run: ProjectionRun, city: str) -> Figure:
 
 
 # --------------------------------------------------------------------------------------------- back-test
-
-
-@dataclass
-class BacktestResult:
-    """Back-test from 31.12.``base_year`` to 31.12.``target_year``: per area and city figures."""
-
-    base_year: int
-    target_year: int
-    per_area: pd.DataFrame
-    city: dict[str, Any]
-
-
-def run_backtest(
-    population: pd.DataFrame, events: pd.DataFrame, year: int, config: ProjectionConfig | None = None
-) -> BacktestResult:
-    """Project from ``year − backtest_span`` with rates from years up to that base year only; compare.
-
-    Uses :func:`workbench.projection.backtest` (status quo, same smoothing/shrinkage as the chapter).
-    """
-    config = config or ProjectionConfig()
-    base = int(year) - config.backtest_span
-    per_area, city = backtest(
-        population, events, base, int(year), config.max_base_years, config.smoothing, config.shrinkage
-    )
-    return BacktestResult(base, int(year), per_area, city)
 
 
 def backtest_table_html(bt: BacktestResult, keys: pd.DataFrame, rounding: int = 10) -> str:

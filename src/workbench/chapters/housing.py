@@ -15,9 +15,13 @@ Sources and methods:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from workbench.chapters.indicator_views import IndicatorViews
 from workbench.chapters.tables import unit_labels
 from workbench.confidentiality import Rules
 from workbench.render import fmt, maps
@@ -253,3 +257,60 @@ def housing_summary(frame: pd.DataFrame, indicators: pd.DataFrame, keys: pd.Data
             f"Zu- als Fortzüge, {fmt.number(loss)} mehr Fort- als Zuzüge."
         )
     return " ".join(parts)
+
+
+INPUTS = ("keys", "areas", "population", "counts")
+"""Processed tables the chapter needs (see :func:`workbench.chapters.missing_inputs`)."""
+
+
+@dataclass(frozen=True)
+class HousingModel:
+    """Households per area from the protected count cube, the housing indicators and their map frame."""
+
+    frame: pd.DataFrame
+    map_frame: Any
+    views: IndicatorViews
+
+    @property
+    def year(self) -> int:
+        return self.views.year
+
+    def _ind(self, ind_id: str):
+        return self.views.catalogue[ind_id]
+
+    def summary(self) -> str:
+        return housing_summary(self.frame, self.views.table, self.views.keys, self.year)
+
+    def household_size_map(self):
+        return household_size_map(self.map_frame, self.year, districts=self.views.districts)
+
+    def residence_summary(self) -> str:
+        return self.views.summary(self._ind("wohndauer"))
+
+    def indicator_map(self, ind_id: str, palette: str, **kw):
+        """Class map of one of the chapter's indicators (:data:`INDICATORS`)."""
+        return value_map(
+            self.map_frame,
+            ind_id,
+            self._ind(ind_id),
+            self.year,
+            districts=self.views.districts,
+            palette=palette,
+            **kw,
+        )
+
+    def residence_dot_chart(self):
+        return self.views.dot_chart(self._ind("wohndauer"))
+
+    def mobility_trend_chart(self):
+        return self.views.trend_chart(self._ind("umzugsvolumen"))
+
+    def table(self) -> str:
+        return housing_table(self.frame, self.views.table, self.views.keys, self.year)
+
+
+def build(ch: Any) -> HousingModel:
+    """The chapter model from a :class:`~workbench.chapters.context.Chapter`."""
+    frame = household_frame(ch.ds, ch.protected_counts, ch.year, ch.rules)
+    gdf = housing_map_frame(ch.ds.areas, frame, ch.indicators, ch.year)
+    return HousingModel(frame, gdf, IndicatorViews.of(ch))

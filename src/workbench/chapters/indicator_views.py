@@ -7,10 +7,15 @@ Used by the thematic chapters (Soziale Lage, Kinder/Jugend, Wohnen, …) and the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from workbench import settings
 from workbench.chapters.tables import unit_labels
+from workbench.errors import ConfigError
 from workbench.render import fmt, maps, plots
 from workbench.render.findings import significance_summary
 from workbench.render.tables import html_table
@@ -232,21 +237,65 @@ def overview(table: pd.DataFrame, indicators, year: int, catalogue) -> str:
 
 
 def chapter_indicators(catalogue, chapter: str) -> list:
-    """The indicators a chapter shows: the ``indicators`` list of its entry in ``config/chapters.yaml``,
+    """The indicators a chapter shows: the ``indicators`` list of its entry in the chapter file
+    (``config_files: chapters:``, else ``config/chapters.yaml``),
     else every catalogue indicator whose topic is the chapter's name."""
-    from workbench.build.report import chapter_titles
-
-    ids = (chapter_titles().get(chapter) or {}).get("indicators")
+    titles_path = settings.active().files.chapters
+    ids = (settings.chapter_titles().get(chapter) or {}).get("indicators")
     by_id = {ind.id: ind for ind in catalogue.indicators}
     if ids:
         unknown = [i for i in ids if i not in by_id]
         if unknown:
-            from workbench.errors import ConfigError
-
             raise ConfigError(
                 f"unbekannte Indikatoren {', '.join(unknown)} für Kapitel {chapter}",
-                path="config/chapters.yaml",
+                path=settings.relative_to_root(titles_path),
                 hint="ids aus config/indicators.yaml verwenden",
             )
         return [by_id[i] for i in ids]
     return [ind for ind in catalogue.indicators if ind.topic == chapter]
+
+
+@dataclass(frozen=True)
+class IndicatorViews:
+    """The published views of catalogue indicators for one report year, bound to the chapter's data.
+
+    ``table`` is the protected indicator table (:attr:`workbench.chapters.context.Chapter.indicators`); every
+    method takes one :class:`~workbench.indicators.catalogue.Indicator` and returns Markdown, HTML or a figure.
+    """
+
+    table: pd.DataFrame
+    catalogue: Any
+    year: int
+    areas: Any
+    districts: Any
+    keys: pd.DataFrame
+
+    @classmethod
+    def of(cls, ch: Any) -> IndicatorViews:
+        """The views of a :class:`~workbench.chapters.context.Chapter` (its protected indicators)."""
+        return cls(ch.indicators, ch.catalogue, ch.year, ch.ds.areas, ch.ds.districts, ch.ds.keys)
+
+    def summary(self, ind) -> str:
+        return summary(self.table, ind, self.year, self.catalogue)
+
+    def heading(self, ind) -> str:
+        """Markdown section: indicator name, definition and the summary sentences."""
+        return f"## {ind.label}\n\n{ind.definition}\n\n{self.summary(ind)}"
+
+    def overview(self, indicators) -> str:
+        return overview(self.table, indicators, self.year, self.catalogue)
+
+    def significance_map(self, ind):
+        return significance_map(self.table, ind, self.year, self.areas, self.districts)
+
+    def dot_chart(self, ind):
+        return dot_chart(self.table, ind, self.year, self.keys)
+
+    def trend_chart(self, ind):
+        return trend_chart(self.table, ind, self.year, self.keys)
+
+    def trend_text(self, ind) -> str:
+        return trend_text(self.table, ind, self.year)
+
+    def indicator_table(self, ind) -> str:
+        return indicator_table(self.table, ind, self.year, self.keys)

@@ -14,6 +14,8 @@ import geopandas as gpd
 import pandas as pd
 from matplotlib.figure import Figure
 
+from workbench import settings
+from workbench.chapters.tables import unit_labels
 from workbench.index import DYNAMIC_LABELS, STATUS_LABELS, Typology, typology
 from workbench.index.monitoring import (
     NOT_ASSESSED,
@@ -30,6 +32,9 @@ from workbench.render.plots import load_colours, sequential_colours
 from workbench.render.tables import html_table
 
 UNSTABLE_MARK = "*"
+
+INPUTS = ("keys", "areas", "population", "counts")
+"""Processed tables the chapter needs (see :func:`workbench.chapters.missing_inputs`)."""
 
 
 def _names(ids: list[str], names: pd.Series) -> str:
@@ -414,16 +419,10 @@ class MonitoringReport:
         return typology_text(self.typ) if self.typ is not None else "Keine Typisierung konfiguriert."
 
 
-def run(ch: Any, index_config: str | None = None) -> MonitoringReport:
-    """Compute the monitoring chapter for a :class:`~workbench.chapters.context.Chapter` (index config from
-    ``index_config``, else the report config's ``index_config`` key, else ``config/index.yaml``)."""
-    from workbench.chapters.tables import unit_labels
-
-    path = index_config or ch.cfg.extra.get("index_config")
-    if path is not None and not str(path).startswith("/"):
-        from workbench.settings import ROOT
-
-        path = ROOT / path
+def build(ch: Any, index_config: str | None = None) -> MonitoringReport:
+    """The chapter model (:class:`MonitoringReport`) of a :class:`~workbench.chapters.context.Chapter`; the
+    index config is ``index_config`` if given, else the report's (``config_files: index:``)."""
+    path = settings.resolve_path(index_config) if index_config else ch.cfg.files.index
     spec, cfg = load_spec(path)
     return build_report(ch.indicators, ch.ds, ch.year, spec, cfg, unit_labels(ch.ds.keys))
 
@@ -481,4 +480,12 @@ def build_report(
     )
 
 
-__all__ = ["DYNAMIC_LABELS", "MonitoringReport", "build_report", "class_map", "ranking_table", "run"]
+__all__ = [
+    "DYNAMIC_LABELS",
+    "INPUTS",
+    "MonitoringReport",
+    "build",
+    "build_report",
+    "class_map",
+    "ranking_table",
+]

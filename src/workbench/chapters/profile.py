@@ -26,9 +26,12 @@ import pandas as pd
 
 from workbench.confidentiality import primary_mask
 from workbench.errors import ConfigError
+from workbench.index import DYNAMIC_LABELS, STATUS_LABELS
+from workbench.index.monitoring import area_population, compute_index, load_spec
 from workbench.render import fmt
+from workbench.render.findings import largest_differences
+from workbench.render.plots import load_colours
 from workbench.render.tables import html_table
-from workbench.settings import CONFIG_DIR
 
 #: Main social indicators shown as 5-year trends (catalogue ids; missing ones are skipped).
 MAIN_TRENDS = ("sgb2_quote", "kinderarmut", "altersarmut", "alo_quote", "jugend_alo", "alleinerziehende")
@@ -90,14 +93,10 @@ def mss_classes(ch) -> pd.DataFrame:
 
     Delegates to :func:`workbench.index.monitoring.compute_index` (Berlin MSS on *published* indicator values,
     Monte-Carlo class stability with the ``robustness`` settings of the index config), so profile and
-    chapter always show the same classes. The index config is the report's ``index_config`` key or
-    ``config/index.yaml``; its text is part of the cache name.
+    chapter always show the same classes. The index config is the report's (``config_files: index:``, else
+    ``config/index.yaml``); its text is part of the cache name.
     """
-    from workbench.index.monitoring import area_population, compute_index, load_spec
-    from workbench.settings import ROOT
-
-    path = ch.cfg.extra.get("index_config") or CONFIG_DIR / "index.yaml"
-    path = path if Path(path).is_absolute() else ROOT / path
+    path = ch.cfg.files.index
     spec, cfg = load_spec(path)
 
     def build() -> pd.DataFrame:
@@ -144,8 +143,6 @@ def warm_caches(ch) -> None:
 # ------------------------------------------------------------------------------------------- helpers
 def comparison_css(colours: dict | None = None) -> str:
     """``<style>`` block: light background per comparison label (tints of the chart colours, colours.yaml)."""
-    from workbench.render.plots import load_colours
-
     colours = colours or load_colours()
     rules = []
     for group in ("polar", "neutral"):
@@ -190,6 +187,16 @@ def trend_class(trend: str, polarity: str) -> str | None:
 
 
 # ------------------------------------------------------------------------------------------- profile
+INPUTS = ("keys", "areas", "population", "counts", "facilities")
+"""Processed tables the profile needs (see :func:`workbench.chapters.missing_inputs`)."""
+
+
+def build(ch, area_id: str) -> Profile:
+    """The model of the profile of Sozialraum ``area_id`` (views: methods here, figures in
+    :mod:`workbench.chapters.profile_figures`)."""
+    return Profile(ch, area_id)
+
+
 class Profile:
     """All published content of the profile of one Sozialraum (``area_id``) in the report year ``ch.year``."""
 
@@ -258,8 +265,6 @@ class Profile:
         Uses :func:`workbench.render.findings.largest_differences` on a view that holds only published values
         (withheld rows count as suppressed, so they never appear).
         """
-        from workbench.render.findings import largest_differences
-
         t = self.ch.indicators
         cur = t[(t["year"] == self.year) & (t["level"] == "sozialraum") & (t["unit_id"] == self.area_id)]
         city = self.rows["city"]["pub_value"]
@@ -390,8 +395,6 @@ class Profile:
 
     def monitoring_html(self) -> str:
         """Status, dynamics and overall class of the MSS index with the share of stable simulations."""
-        from workbench.index import DYNAMIC_LABELS, STATUS_LABELS
-
         r = self.monitoring()
         if r is None or not bool(r["assessed"]):
             reason = str(r["reason"]) if r is not None and r["reason"] else "keine Daten"

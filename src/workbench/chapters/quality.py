@@ -8,6 +8,7 @@ person counts, so that the confidentiality audit does not confuse them with case
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from workbench.errors import ConfigError
 from workbench.indicators import indicator_meta
 from workbench.render import fmt
 from workbench.render.tables import html_table
+from workbench.settings import KitaSettings
 
 STATUS_LABELS = {
     "shown": "veröffentlicht",
@@ -360,4 +362,64 @@ def projection_text(base_years: int = 3, horizon: int = 5) -> str:
         f"Jahr (über 5-Jahres-Altersgruppen geglättet). Die Raten sind Mittel der letzten {base_years} "
         f"Basisjahre (Status-quo-Variante); der Prognosehorizont im Kapitel Kinder, Jugend und Familie beträgt "
         f"{horizon} Jahre. Umzüge innerhalb der Stadt gleichen sich stadtweit aus."
+    )
+
+
+INPUTS = ("keys", "population", "counts")
+"""Processed tables the chapter needs (see :func:`workbench.chapters.missing_inputs`)."""
+
+
+@dataclass(frozen=True)
+class QualityModel:
+    """Import provenance, indicator coverage, suppression statistics and the methods in force."""
+
+    manifest: dict
+    coverage: pd.DataFrame
+    suppression: pd.DataFrame
+    catalogue: Any
+    rules: Rules
+    index_config: Path
+    kita: KitaSettings
+
+    def files_table(self) -> str:
+        return files_table(self.manifest)
+
+    def warnings_text(self) -> str:
+        return warnings_text(self.manifest)
+
+    def coverage_table(self) -> str:
+        return coverage_table(self.coverage)
+
+    def suppression_text(self) -> str:
+        return suppression_text(self.suppression)
+
+    def suppression_table(self) -> str:
+        return suppression_table(self.suppression)
+
+    def statistics_text(self) -> str:
+        return statistics_text()
+
+    def indicator_methods_table(self) -> str:
+        return indicator_methods_table(self.catalogue)
+
+    def confidentiality_text(self) -> str:
+        return confidentiality_text(self.rules)
+
+    def index_text(self) -> str:
+        return index_text(self.index_config)
+
+    def projection_text(self) -> str:
+        return projection_text(self.kita.base_years, self.kita.horizon)
+
+
+def build(ch: Any) -> QualityModel:
+    """The chapter model from a :class:`~workbench.chapters.context.Chapter`."""
+    return QualityModel(
+        ch.ds.manifest,
+        coverage_frame(ch.indicators, ch.catalogue),
+        suppression_frame(ch.protected_counts),
+        ch.catalogue,
+        ch.rules,
+        ch.cfg.files.index,
+        ch.cfg.kita,
     )

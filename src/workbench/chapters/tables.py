@@ -9,10 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench.confidentiality import Rules, primary_mask, protect_rates, with_margins
-from workbench.indicators.population import AGE_GROUPS, age_group_labels, change_table
-from workbench.render import fmt
-from workbench.render.tables import count_key, html_table, margin_totals
+from workbench.confidentiality import Rules, primary_mask, protect_rates
 
 LEVEL_LABELS = {"sozialraum": "Sozialraum", "stadtbezirk": "Stadtbezirk", "stadt": "Stadt"}
 
@@ -40,101 +37,6 @@ def protected_share(numerator: pd.Series, denominator: pd.Series, rules: Rules, 
     small = primary_mask(numerator.to_numpy(dtype=float), rules)
     base = denominator.to_numpy(dtype=float) < (rules.min_base or 0)
     return value, pd.Series(np.asarray(small) | base, index=numerator.index)
-
-
-def population_overview(ds, year: int, first: int, rules: Rules, level: str = "sozialraum") -> str:
-    """Population at ``first`` and ``year`` with change (%) and structure shares per unit, plus the city."""
-    tab = change_table(ds.population, ds.keys, year, level=level)
-    city = change_table(ds.population, ds.keys, year, level="stadt")
-    labels = unit_labels(ds.keys, level)
-    tot = pd.concat([tab, city], ignore_index=True)
-    span = year - first
-    from workbench.indicators.population import totals
-
-    before = totals(ds.population[ds.population["year"] == first], ds.keys, level)
-    before_city = totals(ds.population[ds.population["year"] == first], ds.keys, "stadt")
-    before = pd.concat([before, before_city]).set_index("unit_id")["count"]
-    all_labels = pd.concat([labels, unit_labels(ds.keys, "stadt")])
-    cur = ds.population[ds.population["year"] == year]
-    shares = {}
-    for col, mask in (
-        ("under_18", cur["age"] < 18),
-        ("over_65", cur["age"] >= 65),
-        ("foreign", cur["nationality"] == "nichtdeutsch"),
-    ):
-        sub = pd.concat([totals(cur[mask], ds.keys, level), totals(cur[mask], ds.keys, "stadt")])
-        shares[col] = sub.set_index("unit_id")["count"].reindex(tot["unit_id"]).fillna(0).to_numpy()
-    df = pd.DataFrame(index=pd.Index(all_labels.loc[tot["unit_id"]].to_numpy(), name=LEVEL_LABELS[level]))
-    df[f"Einwohner {first}"] = before.reindex(tot["unit_id"]).to_numpy()
-    df[f"Einwohner {year}"] = tot["population"].to_numpy()
-    df[f"Veränderung {first}–{year}"] = tot["change_span_pct"].to_numpy() if span else np.nan
-    suppressed = pd.DataFrame(False, index=df.index, columns=[])
-    denominator = pd.Series(tot["population"].to_numpy(), index=df.index)
-    for col, label in (
-        ("under_18", "unter 18 Jahre"),
-        ("over_65", "65 Jahre und älter"),
-        ("foreign", "nichtdeutsch"),
-    ):
-        value, mask = protected_share(pd.Series(shares[col], index=df.index), denominator, rules)
-        df[label] = value.to_numpy()
-        suppressed[label] = mask.to_numpy()
-    suppressed = suppressed.reindex(columns=df.columns, fill_value=False)
-    units = list(tot["unit_id"])
-    lvl = [level] * len(tab) + ["stadt"]
-    keys = pd.DataFrame(None, index=df.index, columns=df.columns, dtype=object)
-    keys[f"Einwohner {year}"] = [
-        count_key("population", lv, u, year) for lv, u in zip(lvl, units, strict=True)
-    ]
-    keys[f"Einwohner {first}"] = [
-        count_key("population", lv, u, first) for lv, u in zip(lvl, units, strict=True)
-    ]
-    kinds = {c: "count" for c in df.columns[:2]}
-    kinds.update({c: "rate" for c in df.columns[2:3]})
-    kinds.update({c: "share" for c in df.columns[3:]})
-    return html_table(
-        df,
-        kinds,
-        table_id=f"bevoelkerung-{level}-{year}",
-        caption=f"Einwohner je {LEVEL_LABELS[level]} am {fmt.reference_date(first)} und {fmt.reference_date(year)}, "
-        "Veränderung und Anteile in %",
-        suppressed=suppressed,
-        cell_keys=keys,
-        footnotes=[
-            "Quelle: Einwohnermelderegister, Hauptwohnsitz. Anteile in % der Einwohner des Sozialraums."
-        ],
-    )
-
-
-def age_group_table(ds, year: int, rules: Rules) -> str:
-    """Residents by age group per Sozialraum with row and column totals, protected by secondary suppression."""
-    cur = ds.population[ds.population["year"] == year].copy()
-    cur["group"] = age_group_labels(cur["age"])
-    wide = cur.pivot_table(index="area_id", columns="group", values="count", aggfunc="sum", observed=False)
-    wide = wide.reindex(columns=list(AGE_GROUPS)).fillna(0)
-    labels = unit_labels(ds.keys)
-    wide.index = pd.Index(labels.loc[wide.index].to_numpy(), name="Sozialraum")
-    table = with_margins(wide, total_column="Insgesamt", total_row="Stadt insgesamt")
-    prot = table.protect(rules)
-    shown = prot.display()
-    ids = {v: k for k, v in labels.items()}
-    keys = pd.DataFrame(None, index=shown.index, columns=shown.columns, dtype=object)
-    for r in shown.index:
-        unit, level = (ids[r], "sozialraum") if r in ids else ("stadt", "stadt")
-        keys.loc[r, "Insgesamt"] = count_key("population", level, unit, year)
-        for g in AGE_GROUPS:
-            keys.loc[r, g] = count_key(f"population_{g}", level, unit, year)
-    return html_table(
-        shown,
-        {c: "count" for c in shown.columns},
-        table_id=f"altersgruppen-{year}",
-        caption=f"Einwohner nach Altersgruppen je Sozialraum am {fmt.reference_date(year)}",
-        totals=margin_totals(shown, total_row="Stadt insgesamt", total_column="Insgesamt"),
-        suppressed=prot.suppressed,
-        cell_keys=keys,
-        footnotes=[
-            "Quelle: Einwohnermelderegister, Hauptwohnsitz; Altersgruppen in vollendeten Lebensjahren."
-        ],
-    )
 
 
 # --------------------------------------------------------------------------- indicators

@@ -23,7 +23,6 @@ HzE density, single parents and child poverty come from the report's protected i
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import projection
+from workbench.chapters.indicator_views import IndicatorViews
 from workbench.chapters.tables import unit_labels
 from workbench.chapters.youth_family import (
     CITY_LABEL,
@@ -44,6 +44,7 @@ from workbench.confidentiality import AdditiveTable, Rules
 from workbench.errors import ConfigError, DataValidationError
 from workbench.render import fmt
 from workbench.render.tables import count_key, html_table
+from workbench.settings import KitaSettings
 
 __all__ = [
     "CITY_LABEL",
@@ -51,7 +52,6 @@ __all__ = [
     "KITA_TYPE",
     "YOUTH_TYPES",
     "KitaSettings",
-    "kita_settings",
     "facility_places",
     "projected_population",
     "kita_supply",
@@ -85,57 +85,6 @@ YOUTH_TYPES = ("Kita", "Familienzentrum", "Jugendzentrum")
 
 
 # --------------------------------------------------------------------------------------------- config
-
-
-@dataclass(frozen=True)
-class KitaSettings:
-    """Kita planning parameters (report YAML key ``kita:``): target coverage in % and projection horizon."""
-
-    target_u3: float = 45.0
-    target_ue3: float = 95.0
-    horizon: int = 5
-    base_years: int = 3
-
-    def target(self, group: str) -> float:
-        return self.target_u3 if group == "u3" else self.target_ue3
-
-
-def kita_settings(extra: Mapping[str, Any] | None) -> KitaSettings:
-    """Read ``kita: {target_u3: 45, target_ue3: 95, horizon: 5, base_years: 3}`` from ``ReportConfig.extra``.
-
-    Missing keys keep the defaults (U3 45 %, Ü3 95 %, 5 years, 3 base years); wrong values raise ConfigError.
-    """
-    spec = (extra or {}).get("kita") or {}
-    if not isinstance(spec, Mapping):
-        raise ConfigError("kita muss eine Zuordnung sein", where="kita", hint="z. B. kita: {target_u3: 45}")
-    known = {"target_u3", "target_ue3", "horizon", "base_years"}
-    unknown = sorted(set(spec) - known)
-    if unknown:
-        raise ConfigError(
-            f"unbekannte Einstellung(en) {', '.join(map(str, unknown))}",
-            where="kita",
-            hint="erlaubt: " + ", ".join(sorted(known)),
-        )
-    kw: dict[str, Any] = {}
-    for key in ("target_u3", "target_ue3"):
-        if key in spec:
-            v = spec[key]
-            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= 150:
-                raise ConfigError(
-                    f"{key} muss eine Versorgungsquote in % (über 0, höchstens 150) sein, gefunden: {v!r}",
-                    where=f"kita.{key}",
-                    hint="z. B. 45 für 45 %",
-                )
-            kw[key] = float(v)
-    for key, lo, hi in (("horizon", 1, 20), ("base_years", 1, 10)):
-        if key in spec:
-            v = spec[key]
-            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-                raise ConfigError(
-                    f"{key} muss eine ganze Zahl von {lo} bis {hi} sein, gefunden: {v!r}", where=f"kita.{key}"
-                )
-            kw[key] = v
-    return KitaSettings(**kw)
 
 
 # --------------------------------------------------------------------------------------------- supply
@@ -492,3 +441,57 @@ def kita_summary(prot_u3: KitaProtected, prot_ue3: KitaProtected, settings: Kita
             text += "Die Summe der fehlenden Plätze wird aus Gründen der Geheimhaltung nicht ausgewiesen."
         parts.append(text)
     return "\n\n".join(parts)
+
+
+INPUTS = ("keys", "areas", "population", "counts", "events", "facilities")
+"""Processed tables the chapter needs (see :func:`workbench.chapters.missing_inputs`)."""
+
+
+@dataclass(frozen=True)
+class YouthModel:
+    """Kita supply (protected, today and in ``horizon`` years), HzE, family situation and facilities."""
+
+    settings: KitaSettings
+    kita: dict[str, KitaProtected]
+    family: pd.DataFrame
+    views: IndicatorViews
+    facilities: Any
+
+    @property
+    def year(self) -> int:
+        return self.views.year
+
+    def kita_summary(self) -> str:
+        return kita_summary(self.kita["u3"], self.kita["ue3"], self.settings)
+
+    def kita_gap_map(self, group: str):
+        v = self.views
+        return kita_gap_map(v.areas, self.kita[group], v.keys, group, self.settings, districts=v.districts)
+
+    def kita_table(self, group: str) -> str:
+        return kita_table(self.kita[group], group, self.settings)
+
+    def hze(self):
+        """The catalogue indicator HzE-Dichte."""
+        return self.views.catalogue["hze_dichte"]
+
+    def quadrant_text(self) -> str:
+        return quadrant_text(self.family)
+
+    def quadrant_chart(self):
+        return quadrant_chart(self.family, self.year)
+
+    def family_table(self) -> str:
+        return family_table(self.family, self.year, self.views.keys, self.views.table)
+
+    def facility_map(self):
+        return facility_overview_map(self.views.areas, self.facilities, self.views.districts)
+
+
+def build(ch: Any) -> YouthModel:
+    """The chapter model from a :class:`~workbench.chapters.context.Chapter`."""
+    ds, year, settings = ch.ds, ch.year, ch.cfg.kita
+    supply = kita_supply(ds, year, settings)
+    kita = {g: protect_kita(supply, g, ds.keys, ch.rules, ch.protected_counts) for g in ("u3", "ue3")}
+    family = family_frame(ch.indicators, year, ds.area_keys["area_id"].tolist())
+    return YouthModel(settings, kita, family, IndicatorViews.of(ch), ds.facilities)

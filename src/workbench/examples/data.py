@@ -11,12 +11,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.settings import ROOT
+from workbench.settings import project_root
 from workbench.errors import DataValidationError
 from workbench.index import BERLIN_DYNAMIC_CODES, mss_index
 from workbench.io.mapped import default_shared_dir, read_table
 
-EXAMPLES = ROOT / "examples"
+
+
+def examples_dir() -> Path:
+    """The folder of the example mappings (``examples/`` of the project)."""
+    return project_root() / "examples"
 
 BERLIN_STATUS = ["S1", "S3", "S4"]
 """MSS 2021 status indicators: S1 unemployed (SGB II), S3 transfer recipients, S4 child poverty (all in %)."""
@@ -62,7 +66,7 @@ def load_berlin_mss(shared_dir: str | Path | None = None) -> dict[str, pd.DataFr
     ``hierarchie`` (PLR → BZR → PGR → Bezirk), ``einwohner`` (30.06.2022, "–" suppressed → NaN),
     ``plr`` and ``bzr`` (GeoDataFrames, EPSG:25833). Every table has the 8-digit ``area_id`` (``bzr``: ``bzr_id``).
     """
-    return _load(EXAMPLES / "berlin", BERLIN_TABLES, shared_dir)
+    return _load(examples_dir() / "berlin", BERLIN_TABLES, shared_dir)
 
 
 def berlin_mss_recompute(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -86,7 +90,7 @@ def load_flensburg(shared_dir: str | Path | None = None) -> dict[str, pd.DataFra
     """Flensburg Sozialatlas 2022 tables per Stadtteil (``area_id`` "01".."13"): ``einwohner`` (Tab. 1),
     ``altersgruppen`` (Tab. 5), ``unter_18`` (Tab. 6), ``18_bis_65`` (Tab. 7), ``migration`` (Tab. 9), ``sgb2``
     (Tab. 18) and the geometries ``stadtteile`` / ``stat_bezirke`` (EPSG:4326)."""
-    return _load(EXAMPLES / "flensburg", FLENSBURG_TABLES, shared_dir)
+    return _load(examples_dir() / "flensburg", FLENSBURG_TABLES, shared_dir)
 
 
 def flensburg_sgb2_shares(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

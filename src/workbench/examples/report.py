@@ -24,7 +24,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from workbench.render import fmt, maps, plots
-from workbench.settings import ROOT
+from workbench.settings import project_root
 from workbench.errors import WorkbenchError
 from workbench.index import DYNAMIC_LABELS, STATUS_LABELS
 from workbench.index.monitoring import NOT_ASSESSED, overlay_key
@@ -32,8 +32,8 @@ from workbench.chapters.monitoring import class_map
 from workbench.render.tables import html_table, margin_totals
 
 NOTEBOOKS = {
-    "berlin": ROOT / "examples" / "berlin" / "berlin_mss.ipynb",
-    "flensburg": ROOT / "examples" / "flensburg" / "flensburg.ipynb",
+    "berlin": Path("examples") / "berlin" / "berlin_mss.ipynb",
+    "flensburg": Path("examples") / "flensburg" / "flensburg.ipynb",
 }
 DATA_FOLDERS = {"berlin": "berlin-mss-2021", "flensburg": "flensburg-sozialatlas-2022"}
 BERLIN_SOURCE = (
@@ -59,9 +59,9 @@ def shared_data(shared_dir: str | Path | None = None, name: str | None = None) -
     A ``shared_dir`` that already is the data folder is accepted too. Raises a :class:`WorkbenchError` naming
     the folder when it (or the example's subfolder) is missing.
     """
-    base = Path(shared_dir) if shared_dir is not None else ROOT.parent / "shared"
+    base = Path(shared_dir) if shared_dir is not None else project_root().parent / "shared"
     if not base.is_absolute():
-        base = (ROOT / base).resolve()
+        base = (project_root() / base).resolve()
     data = base / "data" if (base / "data").is_dir() else base
     wanted = [DATA_FOLDERS[name]] if name else list(DATA_FOLDERS.values())
     if not data.is_dir() or not any((data / w).is_dir() for w in wanted):
@@ -362,10 +362,12 @@ def build(name: str, shared_dir: str | Path | None = None, out_dir: str | Path |
         raise WorkbenchError(f"unbekanntes Beispiel {name!r}", hint=f"eines von {', '.join(NOTEBOOKS)}")
     shared = str(shared_dir) if shared_dir is not None else "../shared"
     shared_data(shared, name)  # fail early with a clear message
-    out = Path(out_dir) if out_dir is not None else ROOT / "reports" / "examples"
+    out = Path(out_dir) if out_dir is not None else project_root() / "reports" / "examples"
     html_path = out / f"{name}.html"
     executed = out.parent / "executed" / "examples" / f"{name}.ipynb"
-    result = engine.run_papermill(NOTEBOOKS[name], {"shared_dir": shared}, executed, html_path, cwd=ROOT)
+    result = engine.run_papermill(
+        project_root() / NOTEBOOKS[name], {"shared_dir": shared}, executed, html_path, cwd=project_root()
+    )
     if not result.ok:
         raise WorkbenchError(
             f"Beispielbericht {name!r} fehlgeschlagen: {result.error}",

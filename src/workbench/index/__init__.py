@@ -1,28 +1,65 @@
-"""Composite indices for small areas: Berlin MSS stepwise z-index, IMD-style domain index, class stability.
+"""Composite indices for small areas: Berlin MSS stepwise z-index, IMD-style domain index, robustness, typology.
 
-Methods (see ``docs`` / METHODS.md):
+Methods (docs/METHODEN.md, Abschnitt „Sozialindex“):
 
 * :func:`mss_index` — Berlin *Monitoring Soziale Stadtentwicklung* "gestuftes Indexverfahren": z-standardise
-  each status/dynamic indicator over the valid areas (population standard deviation, ddof = 0), sum, z-standardise
-  the sums again, cut into 4 status and 3 dynamic classes and overlay them (12 groups).
+  each status/dynamic indicator over the valid areas (population standard deviation, ddof = 0), sum,
+  z-standardise the sums again, cut into 4 status and 3 dynamic classes and overlay them (12 groups).
 * :func:`domain_index` — England's Index of Multiple Deprivation style: rank each domain, exponential
   transformation, weighted sum, rank again, deciles.
 * :func:`class_stability` — Monte-Carlo robustness of the MSS classes given 95 % intervals of the indicators.
-* :func:`typology` (in :mod:`workbench.index._typology`) — k-means area types with German descriptions.
+* :func:`typology` — k-means area types with German descriptions.
 * :func:`load_index_config` / :func:`run_index_config` — the index methods as YAML data
-  (:mod:`workbench.index._config`).
+  (``config/index.yaml``).
 
 All indicator values are expected so that **higher = worse** (as in the MSS: more SGB II, more child poverty;
 a rising share gives a positive change, i.e. a "negative" dynamic).
+
+Routine Listings
+----------------
+MSS (gestuftes Indexverfahren)
+    :func:`mss_index`, :func:`valid_areas`, :func:`status_class`, :func:`dynamic_class`,
+    :func:`class_stability`, :data:`STATUS_LABELS`, :data:`DYNAMIC_LABELS`, :data:`BERLIN_DYNAMIC_CODES`.
+IMD-style domain index
+    :func:`domain_index`, :func:`imd_transform`.
+Typology
+    :func:`typology`, :class:`Typology`.
+Configuration
+    :func:`load_index_config`, :func:`validate_index_config`, :func:`run_index_config`.
+
+Notes
+-----
+The implementation lives in private modules (``_mss``, ``_config``, ``_typology``); import from
+:mod:`workbench.index`. The public submodule :mod:`workbench.index.monitoring` computes the report chapter's
+index from *published* indicator values (suppressed inputs are "nicht bewertet").
+
+References
+----------
+Senatsverwaltung für Stadtentwicklung, Bauen und Wohnen Berlin: *Monitoring Soziale Stadtentwicklung 2021*;
+MHCLG: *The English Indices of Deprivation 2019 – Technical Report*; Rousseeuw (1987); full citations in
+docs/METHODEN.md, Abschnitt „Quellen“.
+
+Examples
+--------
+Six areas, one status indicator S1 (%) and its change D1 (percentage points); area F has fewer than 300
+inhabitants and stays out. Over the five valid areas S1 has z = −1.41, −0.71, 0, 0.71, 1.41:
+
+>>> import pandas as pd
+>>> from workbench import index
+>>> df = pd.DataFrame({"S1": [2.0, 4, 6, 8, 10, 30], "D1": [0.2, 0.1, 0, -0.1, -0.2, 5],
+...                    "EW": [500, 500, 500, 500, 500, 100]}, index=list("ABCDEF"))
+>>> r = index.mss_index(df, status=["S1"], dynamic=["D1"], population="EW")
+>>> r["overall_class"].tolist()
+['1-', '2+/-', '2+/-', '2+/-', '3+', <NA>]
+>>> {code: index.DYNAMIC_LABELS[c] for code, c in index.BERLIN_DYNAMIC_CODES.items()}
+{1: 'positiv', 3: 'stabil', 5: 'negativ'}
 """
 
 from workbench.index._config import load_index_config, run_index_config, validate_index_config
 from workbench.index._mss import (
     BERLIN_DYNAMIC_CODES,
     DYNAMIC_LABELS,
-    DYNAMIC_SIGNS,
     STATUS_LABELS,
-    Z95,
     class_stability,
     domain_index,
     dynamic_class,
@@ -34,21 +71,19 @@ from workbench.index._mss import (
 from workbench.index._typology import Typology, typology
 
 __all__ = [
-    "Z95",
-    "STATUS_LABELS",
-    "DYNAMIC_LABELS",
-    "DYNAMIC_SIGNS",
     "BERLIN_DYNAMIC_CODES",
-    "status_class",
-    "dynamic_class",
-    "valid_areas",
-    "mss_index",
-    "class_stability",
-    "imd_transform",
-    "domain_index",
-    "load_index_config",
-    "run_index_config",
+    "DYNAMIC_LABELS",
+    "STATUS_LABELS",
     "Typology",
+    "class_stability",
+    "domain_index",
+    "dynamic_class",
+    "imd_transform",
+    "load_index_config",
+    "mss_index",
+    "run_index_config",
+    "status_class",
     "typology",
+    "valid_areas",
     "validate_index_config",
 ]

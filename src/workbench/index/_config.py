@@ -1,21 +1,7 @@
-"""Composite indices described as data: read ``config/index.yaml`` and run the methods it names.
+"""Implementation of the index configuration (read, validate, run) for :mod:`workbench.index`.
 
-Format (see ``config/index.yaml`` for the demo city)::
-
-    indices:
-      <name>:
-        method: mss                 # or: domain
-        title: "…"                  # German title for reports
-        population: population      # indicator id / column of inhabitants (mss only, optional)
-        min_population: 300         # mss only
-        exclude: ["0305"]           # mss only, area ids kept out of the index
-        status:  [{id: sgb2_quote, label: SGB-II-Quote}, …]
-        dynamic: [{id: sgb2_quote, change_years: 2}, …]   # or {column: D1} for a ready-made change column
-        domains: {sgb2_quote: 0.4, …}                     # domain only: id → weight (normalised)
-        higher_is_worse: true                             # domain only: bool or {id: bool}
-
-Input data for :func:`run_index_config` is either *long* (columns ``area_id, year, indicator, value`` — the
-indicator engine's output) or *wide* (one row per area, index or column ``area_id``, one column per indicator).
+Private: import from :mod:`workbench.index`; the YAML format (``config/index.yaml``) is described in
+:func:`~workbench.index.load_index_config`.
 """
 
 from __future__ import annotations
@@ -24,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from workbench.errors import ConfigError, DataValidationError
+from workbench.settings import read_yaml
 
 METHODS = ("mss", "domain")
 LONG_COLUMNS = {"area_id", "year", "indicator", "value"}
@@ -58,7 +44,46 @@ def _entries(spec: Any, key: str, name: str, path: object) -> list[dict]:
 
 
 def validate_index_config(cfg: Any, path: object = None) -> dict:
-    """Check an index config (already parsed YAML); returns it normalised or raises ``ConfigError`` naming the key."""
+    """Check an index configuration (already parsed YAML) and return it normalised.
+
+    Parameters
+    ----------
+    cfg : dict
+        Parsed configuration with the key ``indices`` (name → index spec; format in :func:`load_index_config`).
+    path : path-like, optional
+        File the configuration came from, named in error messages.
+
+    Returns
+    -------
+    dict
+        A copy with every index spec normalised: for ``mss`` the ``status`` / ``dynamic`` entries as dicts
+        (plain strings become ``{"id": ...}``, ``change_years`` an int), ``min_population`` a float (default
+        300) and ``exclude`` a list of str; ``domain`` specs are checked and kept. Other top-level keys (e.g.
+        ``robustness``) are kept unchanged.
+
+    Raises
+    ------
+    ConfigError
+        Naming the offending key (``where``, e.g. ``indices.mss.method``): no ``indices``, an unknown method,
+        empty or malformed indicator lists, non-integer or < 1 ``change_years``, a non-numeric
+        ``min_population``, ``exclude`` not a list, missing or negative domain weights, or a malformed
+        ``higher_is_worse``.
+
+    Examples
+    --------
+    >>> from workbench.index import validate_index_config
+    >>> cfg = validate_index_config({"indices": {"mss": {"method": "mss", "status": ["s1", "s2"],
+    ...                                                  "dynamic": [{"id": "s1", "change_years": "2"}]}}})
+    >>> spec = cfg["indices"]["mss"]
+    >>> spec["status"], spec["dynamic"], spec["min_population"], spec["exclude"]
+    ([{'id': 's1'}, {'id': 's2'}], [{'id': 's1', 'change_years': 2}], 300.0, [])
+    >>> from workbench.errors import ConfigError
+    >>> try:
+    ...     validate_index_config({"indices": {"x": {"method": "pca"}}})
+    ... except ConfigError as exc:
+    ...     print(exc.where, "|", exc.problem)
+    indices.x.method | unbekannte Methode 'pca'
+    """
     if not isinstance(cfg, dict) or not isinstance(cfg.get("indices"), dict) or not cfg["indices"]:
         raise ConfigError("Schlüssel 'indices' (Zuordnung Name → Index) fehlt", path=path, where="indices")
     out: dict[str, Any] = {k: v for k, v in cfg.items() if k != "indices"}
@@ -114,14 +139,54 @@ def validate_index_config(cfg: Any, path: object = None) -> dict:
 
 
 def load_index_config(path: str | Path) -> dict:
-    """Read and validate an index YAML (format in the module docstring)."""
+    """Read and validate an index YAML file (e.g. ``config/index.yaml``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The YAML file (UTF-8).
+
+    Returns
+    -------
+    dict
+        The validated, normalised configuration (see :func:`validate_index_config`).
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, not UTF-8 or not valid YAML, and for every error of
+        :func:`validate_index_config` (the message names the file and the key).
+
+    Notes
+    -----
+    Format (the methods are those of :func:`mss_index` and :func:`domain_index`; docs/METHODEN.md, Abschnitt
+    „Sozialindex“)::
+
+        indices:
+          <name>:
+            method: mss                 # or: domain
+            title: "…"                  # German title for reports
+            population: population      # indicator id / column of inhabitants (mss only, optional)
+            min_population: 300         # mss only
+            exclude: ["0305"]           # mss only, area ids kept out of the index
+            status:  [{id: sgb2_quote, label: SGB-II-Quote}, …]
+            dynamic: [{id: sgb2_quote, change_years: 2}, …]   # or {column: D1} for a ready-made change column
+            domains: {sgb2_quote: 0.4, …}                     # domain only: id → weight (normalised)
+            higher_is_worse: true                             # domain only: bool or {id: bool}
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from workbench.index import load_index_config
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp) / "index.yaml"
+    ...     _ = path.write_text("indices: {imd: {method: domain, domains: {sgb2: 2, ka: 1}}}", encoding="utf-8")
+    ...     cfg = load_index_config(path)
+    >>> cfg["indices"]["imd"]
+    {'method': 'domain', 'domains': {'sgb2': 2, 'ka': 1}}
+    """
     path = Path(path)
-    if not path.exists():
-        raise ConfigError("Index-Konfiguration nicht gefunden", path=path, hint="Pfad prüfen")
-    try:
-        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"kein gültiges YAML ({exc})", path=path, hint="YAML-Syntax prüfen") from exc
+    cfg = read_yaml(path, "Index-Konfiguration", missing_hint="Pfad prüfen")
     return validate_index_config(cfg, path)
 
 
@@ -178,13 +243,54 @@ def _column(
 def run_index_config(
     cfg: dict, df: pd.DataFrame, year: int | None = None, name: str | None = None
 ) -> pd.DataFrame:
-    """Compute the indices a config describes.
+    """Compute the indices an index configuration describes.
 
-    ``df`` is long (``area_id, year, indicator, value``; ``year`` defaults to the latest) or wide (one row per
-    area). Dynamic entries with ``change_years: k`` need long input and are value(Y) − value(Y − k) in the
-    indicator's unit (percentage points for shares). With ``name`` the result of that index alone is returned
-    (columns as from :func:`~workbench.index.mss_index` / :func:`~workbench.index.domain_index`); otherwise all
-    indices side by side with columns ``"<name>.<column>"``.
+    Parameters
+    ----------
+    cfg : dict
+        Index configuration (parsed YAML; validated again here, see :func:`load_index_config`).
+    df : pandas.DataFrame
+        Indicator values, either *long* (columns ``area_id, year, indicator, value`` — the indicator engine's
+        output) or *wide* (one row per area, index or column ``area_id``, one column per indicator).
+    year : int, optional
+        Reporting year of long input; default the latest year. Ignored for wide input.
+    name : str, optional
+        Compute only this index and return its result unprefixed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        With ``name``: the result of that index alone (columns as from :func:`mss_index` /
+        :func:`domain_index`). Otherwise all indices side by side with columns ``"<name>.<column>"``.
+
+    Raises
+    ------
+    ConfigError
+        For an invalid configuration or an index ``name`` that is not configured.
+    DataValidationError
+        When an indicator, the population column or the comparison year is missing, when ``change_years`` is
+        used with wide input, and for the errors of :func:`mss_index` / :func:`domain_index`.
+
+    Notes
+    -----
+    Dynamic entries with ``change_years: k`` are value(Y) − value(Y − k) in the indicator's unit (percentage
+    points for shares) and need long input.
+
+    Examples
+    --------
+    The five areas of the :func:`mss_index` example in long form: the dynamic indicator is the change of s1
+    over two years (by hand: −0.5, 0, 0, 0, +0.5 percentage points → Dynamik-Index ∓1.581139):
+
+    >>> import pandas as pd
+    >>> from workbench.index import run_index_config
+    >>> cfg = {"indices": {"mss": {"method": "mss", "status": ["s1", "s2"],
+    ...                            "dynamic": [{"id": "s1", "change_years": 2}]}}}
+    >>> now = pd.DataFrame({"area_id": list("ABCDE"), "year": 2024, "indicator": "s1", "value": [2.0, 4, 6, 8, 10]})
+    >>> s2 = now.assign(indicator="s2", value=[1.0, 1, 1, 1, 6])
+    >>> old = now.assign(year=2022, value=[2.5, 4, 6, 8, 9.5])
+    >>> r = run_index_config(cfg, pd.concat([now, s2, old]), name="mss")
+    >>> r["dynamic_index"].round(6).tolist(), r["overall_class"].tolist()
+    ([-1.581139, 0.0, 0.0, 0.0, 1.581139], ['1+', '2+/-', '2+/-', '2+/-', '4-'])
     """
     from workbench.index._mss import domain_index, mss_index
 

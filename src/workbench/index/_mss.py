@@ -1,19 +1,7 @@
-"""Composite indices for small areas: Berlin MSS stepwise z-index, IMD-style domain index, class stability.
+"""Implementation of the MSS index, class robustness and IMD-style domain index for :mod:`workbench.index`.
 
-Methods (see ``docs`` / METHODS.md):
-
-* :func:`mss_index` — Berlin *Monitoring Soziale Stadtentwicklung* "gestuftes Indexverfahren": z-standardise
-  each status/dynamic indicator over the valid areas (population standard deviation, ddof = 0), sum, z-standardise
-  the sums again, cut into 4 status and 3 dynamic classes and overlay them (12 groups).
-* :func:`domain_index` — England's Index of Multiple Deprivation style: rank each domain, exponential
-  transformation, weighted sum, rank again, deciles.
-* :func:`class_stability` — Monte-Carlo robustness of the MSS classes given 95 % intervals of the indicators.
-* :func:`typology` (in :mod:`workbench.index._typology`) — k-means area types with German descriptions.
-* :func:`load_index_config` / :func:`run_index_config` — the index methods as YAML data
-  (:mod:`workbench.index._config`).
-
-All indicator values are expected so that **higher = worse** (as in the MSS: more SGB II, more child poverty;
-a rising share gives a positive change, i.e. a "negative" dynamic).
+Private: import from :mod:`workbench.index`, whose docstring gives the overview; the methods are described in
+the function docstrings.
 """
 
 from __future__ import annotations
@@ -49,8 +37,29 @@ def _zscore(values: np.ndarray, axis: int) -> np.ndarray:
 
 
 def status_class(x: np.ndarray | pd.Series | float) -> np.ndarray:
-    """MSS status class of a Status-Index value: 1 (x < −1), 2 (−1 ≤ x ≤ 1), 3 (1 < x ≤ 1.5), 4 (x > 1.5).
+    """MSS status class of Status-Index values: 1 (x < −1), 2 (−1 ≤ x ≤ 1), 3 (1 < x ≤ 1.5), 4 (x > 1.5).
 
+    Parameters
+    ----------
+    x : float or array_like or pandas.Series
+        Status-Index values (z-scores, unitless).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Class 1 hoch, 2 mittel, 3 niedrig or 4 sehr niedrig (:data:`STATUS_LABELS`) per value, shaped like ``x``
+        (0-d for a scalar). NaN is not treated specially and ends in class 4: pass valid areas only, as
+        :func:`mss_index` does.
+
+    Notes
+    -----
+    Class bounds of the Berlin *Monitoring Soziale Stadtentwicklung* (docs/METHODEN.md, Abschnitt „Gestuftes
+    Indexverfahren (Berliner MSS)“); the bounds −1 and 1 belong to class 2, 1.5 to class 3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.index import status_class
     >>> status_class(np.array([-1.01, -1.0, 1.0, 1.2, 1.5, 1.51])).tolist()
     [1, 2, 2, 3, 3, 4]
     """
@@ -59,10 +68,30 @@ def status_class(x: np.ndarray | pd.Series | float) -> np.ndarray:
 
 
 def dynamic_class(x: np.ndarray | pd.Series | float) -> np.ndarray:
-    """MSS dynamic class of a Dynamik-Index value: 1 positiv (x < −1), 2 stabil (−1 ≤ x ≤ 1), 3 negativ (x > 1).
+    """MSS dynamic class of Dynamik-Index values: 1 positiv (x < −1), 2 stabil (−1 ≤ x ≤ 1), 3 negativ (x > 1).
 
-    >>> dynamic_class(np.array([-1.2, 0.0, 1.0, 1.01])).tolist()
-    [1, 2, 2, 3]
+    Parameters
+    ----------
+    x : float or array_like or pandas.Series
+        Dynamik-Index values (z-scores of the summed changes, unitless).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Class 1, 2 or 3 (:data:`DYNAMIC_LABELS`) per value, shaped like ``x``. NaN ends in class 3: pass valid
+        areas only.
+
+    Notes
+    -----
+    Class bounds of the Berlin MSS (docs/METHODEN.md, Abschnitt „Gestuftes Indexverfahren (Berliner MSS)“).
+    A *positive* dynamic means falling indicator values (less SGB II).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.index import dynamic_class
+    >>> dynamic_class(np.array([-1.2, -1.0, 0.0, 1.0, 1.01])).tolist()
+    [1, 2, 2, 2, 3]
     """
     x = np.asarray(x, dtype=float)
     return np.select([x < -1, x <= 1], [1, 2], 3)
@@ -107,9 +136,40 @@ def valid_areas(
     min_population: float = 300,
     exclude: Iterable | None = None,
 ) -> pd.Series:
-    """Boolean Series: area takes part in the MSS (population ≥ ``min_population``, not in ``exclude``).
+    """Which areas take part in the MSS: population ≥ ``min_population`` and not listed in ``exclude``.
 
-    Areas with unknown population (NaN) are not valid. Without ``population`` every area not excluded is valid.
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per area, index = area id.
+    population : str or pandas.Series, optional
+        Column of ``df`` with the inhabitants, or a Series aligned on the area id. None: no population rule.
+    min_population : float, default 300
+        Smallest population of a valid area (persons; the MSS uses 300).
+    exclude : iterable, optional
+        Area ids kept out of the index (e.g. institutions, known outliers).
+
+    Returns
+    -------
+    pandas.Series of bool
+        True for valid areas, indexed like ``df``. Areas with unknown population (NaN) are not valid.
+
+    Raises
+    ------
+    ConfigError
+        When ``population`` names a column that does not exist.
+
+    Notes
+    -----
+    Step 1 of the Berlin MSS (docs/METHODEN.md, Abschnitt „Gestuftes Indexverfahren (Berliner MSS)“).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench.index import valid_areas
+    >>> df = pd.DataFrame({"ew": [5000, 250, None, 800]}, index=["0101", "0102", "0103", "0104"])
+    >>> valid_areas(df, "ew", exclude=["0104"]).tolist()
+    [True, False, False, False]
     """
     valid = pd.Series(True, index=df.index)
     if population is not None:
@@ -134,25 +194,75 @@ def mss_index(
     min_population: float = 300,
     exclude: Iterable | None = None,
 ) -> pd.DataFrame:
-    """Berlin MSS stepwise z-index (Status-Index, Dynamik-Index, 12-group Gesamtindex).
+    """Berlin MSS stepwise z-index: Status-Index, Dynamik-Index and the 12-group Gesamtindex.
 
-    ``df`` has one row per area (index = area id) and the indicator columns named in ``status`` (shares in %,
-    higher = worse) and ``dynamic`` (their changes in percentage points). Only valid areas take part
-    (population ≥ ``min_population`` and id not in ``exclude``); all statistics use only them.
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per area (index = unique area id) with the indicator columns named in ``status`` and
+        ``dynamic``. All indicators are "higher = worse".
+    status : sequence of str
+        Status indicators (shares in %, e.g. SGB II share of residents).
+    dynamic : sequence of str
+        Dynamic indicators (their changes, in percentage points, e.g. over two years).
+    population : str or pandas.Series, optional
+        Inhabitants per area for the validity rule (see :func:`valid_areas`).
+    min_population : float, default 300
+        Smallest population of a valid area (persons).
+    exclude : iterable, optional
+        Area ids kept out of the index.
 
-    Method: z = (x − mean) / SD with the population SD (ddof = 0) per indicator; ``status_sum`` = Σ z;
-    ``status_index`` = z of the sum; classes 1 hoch (x < −1), 2 mittel (−1 ≤ x ≤ 1), 3 niedrig (1 < x ≤ 1.5),
-    4 sehr niedrig (x > 1.5); dynamics alike with 1 positiv (x < −1), 2 stabil, 3 negativ (x > 1).
-    ``overall_class`` uses the official Berlin notation: status digit + ``"+"`` (positiv), ``"+/-"`` (stabil)
-    or ``"-"`` (negativ), e.g. ``"2-"``; ``overall_label`` e.g. ``"Status mittel, Dynamik negativ"``.
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``df`` with ``z_<indicator>`` (z-scores), ``status_sum``, ``status_index``,
+        ``status_class`` (Int64, 1 … 4), ``dynamic_sum``, ``dynamic_index``, ``dynamic_class`` (Int64, 1 … 3),
+        ``overall_class`` (official Berlin notation: status digit + ``"+"`` positiv, ``"+/-"`` stabil or ``"-"``
+        negativ, e.g. ``"2-"``), ``overall_label`` (e.g. ``"Status mittel, Dynamik negativ"``) and ``valid``
+        (bool). Invalid areas have NaN / <NA>; all statistics use only the valid areas.
 
-    Returns ``z_<indicator>``, ``status_sum, status_index, status_class, dynamic_sum, dynamic_index,
-    dynamic_class, overall_class, overall_label, valid``; invalid areas have NaN / <NA>.
+    Raises
+    ------
+    ConfigError
+        When no status or dynamic indicator is given or a named column is missing.
+    DataValidationError
+        For duplicate area ids, fewer than 3 valid areas, a missing indicator value in a valid area, or an
+        indicator that is the same in all valid areas (z-scores undefined).
 
-    >>> df = pd.DataFrame({"s": [1.0, 2, 3, 4, 10], "d": [0.5, 0, 0, 0, -0.5], "ew": [500] * 5})
-    >>> r = mss_index(df, ["s"], ["d"], population="ew")
-    >>> r["status_class"].tolist(), r["overall_class"].iloc[4]
-    ([2, 2, 2, 2, 4], '4+')
+    See Also
+    --------
+    class_stability : Robustness of the classes against the indicators' sampling error.
+    run_index_config : The same, driven by ``config/index.yaml``.
+
+    Notes
+    -----
+    z = (x − mean) / SD with the *population* SD (ddof = 0) per indicator over the valid areas;
+    ``status_sum`` = Σ z; ``status_index`` = z of the sum; :func:`status_class` and :func:`dynamic_class` cut the
+    indices (Senatsverwaltung für Stadtentwicklung Berlin, *Monitoring Soziale Stadtentwicklung 2021*;
+    docs/METHODEN.md, Abschnitt „Gestuftes Indexverfahren (Berliner MSS)“).
+
+    Examples
+    --------
+    Five areas, two status indicators and one dynamic indicator. By hand: s1 has mean 6 and SD √8 = 2.828427,
+    so z_s1 = ±1.414214, ±0.707107, 0; s2 has mean 2 and SD 2, so z_s2 = −0.5 (four times) and 2. Their sums
+    −1.914214, −1.207107, −0.5, 0.207107, 3.414214 have mean 0 and SD 1.847759; divided by it they give the
+    Status-Index. d1 has SD √0.1 = 0.316228, so its z-values are ±1.581139 and 0.
+
+    >>> import pandas as pd
+    >>> from workbench.index import mss_index
+    >>> df = pd.DataFrame({"s1": [2.0, 4, 6, 8, 10], "s2": [1.0, 1, 1, 1, 6], "d1": [0.5, 0, 0, 0, -0.5]},
+    ...                   index=["A", "B", "C", "D", "E"])
+    >>> r = mss_index(df, status=["s1", "s2"], dynamic=["d1"])
+    >>> r["z_s1"].round(6).tolist(), r["z_s2"].round(6).tolist()
+    ([-1.414214, -0.707107, 0.0, 0.707107, 1.414214], [-0.5, -0.5, -0.5, -0.5, 2.0])
+    >>> r["status_index"].round(6).tolist()
+    [-1.035965, -0.653281, -0.270598, 0.112085, 1.847759]
+    >>> r["dynamic_index"].round(6).tolist()
+    [1.581139, 0.0, 0.0, 0.0, -1.581139]
+    >>> r["overall_class"].tolist()
+    ['1-', '2+/-', '2+/-', '2+/-', '4+']
+    >>> r.loc["E", "overall_label"]
+    'Status sehr niedrig, Dynamik positiv'
     """
     status = _check_columns(df, status, "status")
     dynamic = _check_columns(df, dynamic, "dynamic")
@@ -227,17 +337,65 @@ def class_stability(
     threshold: float = 0.8,
     **mss_kwargs,
 ) -> pd.DataFrame:
-    """How robust is each area's MSS class against the statistical uncertainty of its indicators?
+    """Monte-Carlo robustness of each area's MSS classes against the sampling error of its indicators.
 
-    Each indicator of each valid area is drawn ``n_draws`` times from a normal distribution with mean = the
-    point value and sd = (upper − lower) / (2 · 1.959964), i.e. ``lower``/``upper`` are 95 % interval bounds
-    (same index and indicator columns as ``values``). The whole index (z-values, sums, classes) is recomputed
-    per draw, vectorised over the draws; validity stays that of the point values. ``mss_kwargs`` go to
-    :func:`mss_index` (``population``, ``min_population``, ``exclude``).
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        Point values as for :func:`mss_index` (one row per area, indicator columns).
+    lower, upper : pandas.DataFrame
+        95 % interval limits of the indicators, same index and indicator columns as ``values`` (upper ≥ lower;
+        width 0 for exact values).
+    status, dynamic : sequence of str
+        Status and dynamic indicator columns.
+    n_draws : int, default 500
+        Number of Monte-Carlo draws, ≥ 10.
+    seed : int, default 0
+        Seed of ``numpy.random.default_rng``; the result is deterministic for a fixed seed.
+    threshold : float, default 0.8
+        Share of draws below which a class counts as unstable.
+    **mss_kwargs
+        ``population``, ``min_population``, ``exclude`` for :func:`mss_index`.
 
-    Returns per area ``status_class``, ``dynamic_class`` (point estimate), ``status_share`` and
-    ``dynamic_share`` (share of draws keeping that class) and ``unstable`` (either share < ``threshold``).
-    Invalid areas get NaN / <NA>.
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``values``: ``status_class``, ``dynamic_class`` (point estimate), ``status_share`` and
+        ``dynamic_share`` (share 0 … 1 of the draws that keep that class) and ``unstable`` (boolean: either share
+        < ``threshold``). Invalid areas get NaN / <NA>.
+
+    Raises
+    ------
+    ConfigError
+        For ``n_draws`` < 10 or missing interval columns.
+    DataValidationError
+        For missing interval limits of valid areas, upper < lower, and the errors of :func:`mss_index`.
+
+    Notes
+    -----
+    Each indicator of each valid area is drawn from a normal distribution with mean = the point value and
+    sd = (upper − lower) / (2 · 1.959964). The whole index (z-values, sums, classes) is recomputed per draw,
+    vectorised over the draws; validity stays that of the point values (docs/METHODEN.md, Abschnitt „Robustheit
+    der Klassen“).
+
+    Examples
+    --------
+    With intervals of width 0 every draw reproduces the point classes (shares exactly 1):
+
+    >>> import pandas as pd
+    >>> from workbench.index import class_stability
+    >>> v = pd.DataFrame({"s": [2.0, 4, 6, 8, 10], "d": [0.5, 0, 0, 0, -0.5]}, index=["A", "B", "C", "D", "E"])
+    >>> r = class_stability(v, v, v, ["s"], ["d"], n_draws=50)
+    >>> r["status_share"].tolist(), r["unstable"].tolist()
+    ([1.0, 1.0, 1.0, 1.0, 1.0], [False, False, False, False, False])
+
+    s ± 2 percentage points: area E (status index 1.41, close to the bound 1.5) keeps its class in only
+    about 60 % of the draws, area C (index 0) in all:
+
+    >>> half = pd.Series({"s": 2.0, "d": 0.0})
+    >>> r = class_stability(v, v - half, v + half, ["s"], ["d"], n_draws=200, seed=1)
+    >>> r["status_share"].tolist(), r["unstable"].tolist()
+    ([0.945, 0.905, 1.0, 0.865, 0.605], [False, False, False, False, True])
     """
     if n_draws < 10:
         raise ConfigError("n_draws muss mindestens 10 sein", where="n_draws")
@@ -285,10 +443,31 @@ def class_stability(
 
 
 def imd_transform(rank_share: np.ndarray | pd.Series) -> np.ndarray:
-    """IMD exponential transformation X = −23 · ln(1 − R · (1 − e^(−100/23))), R in (0, 1] → X in (0, 100].
+    """IMD exponential transformation of rank shares: X = −23 · ln(1 − R · (1 − e^(−100/23))).
 
-    >>> round(float(imd_transform(1.0)), 6), round(float(imd_transform(0.5)), 4)
-    (100.0, 15.6468)
+    Parameters
+    ----------
+    rank_share : float or array_like or pandas.Series
+        R = rank / N in (0, 1], R → 1 for the most deprived area.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        X in (0, 100] (0-d for a scalar); R = 1 gives exactly 100.
+
+    Notes
+    -----
+    The transformation stretches the deprived end, so that a low score in one domain cannot fully cancel a high
+    one in another (MHCLG 2019, *The English Indices of Deprivation 2019 – Technical Report*; docs/METHODEN.md,
+    Abschnitt „Domänenindex nach dem englischen IMD“).
+
+    Examples
+    --------
+    By hand: e^(−100/23) = 0.012935, so R = 0.5 gives −23 · ln(0.506468) = 15.6468:
+
+    >>> from workbench.index import imd_transform
+    >>> round(float(imd_transform(1.0)), 6), round(float(imd_transform(0.5)), 4), round(float(imd_transform(0.1)), 4)
+    (100.0, 15.6468, 2.3903)
     """
     r = np.asarray(rank_share, dtype=float)
     return -23.0 * np.log(1.0 - r * (1.0 - np.exp(-100.0 / 23.0)))
@@ -299,17 +478,51 @@ def domain_index(
     weights: Mapping[str, float],
     higher_is_worse: bool | Mapping[str, bool] = True,
 ) -> pd.DataFrame:
-    """IMD-style rank-based weighted index over domains (columns of ``df``, one row per area).
+    """IMD-style rank-based weighted index over domains, with ranks and deciles.
 
-    Per domain: rank (ties: average rank) so that R = rank / N → 1 for the most deprived area
-    (highest value when ``higher_is_worse``; may be a dict per domain), exponential transformation
-    :func:`imd_transform`, weighted sum with the weights **normalised to sum 1** (they need not sum to 1),
-    then ranked again: ``rank`` 1 = most deprived (ties share the smallest rank) and ``decile`` 1 = most deprived
-    10 % (by position; ties broken by area id so the result is deterministic). Also returns ``x_<domain>``.
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per area (at least 10 areas), one column per domain score; no missing values in the weighted
+        domains.
+    weights : mapping of str to float
+        Domain → weight ≥ 0 (positive sum); the weights are normalised to sum 1.
+    higher_is_worse : bool or mapping of str to bool, default True
+        Direction of every domain, or per domain (missing domains default to True).
 
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``df``: ``x_<domain>`` (transformed domain scores 0 … 100), ``score`` (weighted sum, 0 …
+        100), ``rank`` (1 = most deprived; ties share the smallest rank) and ``decile`` (1 = most deprived 10 %, by
+        position; ties broken by area order so the result is deterministic).
+
+    Raises
+    ------
+    ConfigError
+        For empty, unknown, non-numeric or negative weights.
+    DataValidationError
+        For fewer than 10 areas or a missing domain value.
+
+    Notes
+    -----
+    Per domain: rank with average ties so that R = rank / N → 1 for the most deprived area; exponential
+    transformation :func:`imd_transform`; weighted sum; ranked again and cut into deciles (MHCLG 2019;
+    docs/METHODEN.md, Abschnitt „Domänenindex nach dem englischen IMD“).
+
+    Examples
+    --------
+    Ten areas a … j with the same order in both domains: area j has R = 1 (score 100), area a R = 0.1
+    (score :func:`imd_transform` (0.1) = 2.3903):
+
+    >>> import pandas as pd
+    >>> from workbench.index import domain_index
     >>> d = pd.DataFrame({"a": range(10), "b": range(10)}, index=list("abcdefghij"))
-    >>> domain_index(d, {"a": 1, "b": 1})["decile"].tolist()
+    >>> out = domain_index(d, {"a": 1, "b": 1})
+    >>> out["decile"].tolist()
     [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]
+    >>> out.loc[["a", "j"], "score"].round(4).tolist(), int(out.loc["j", "rank"])
+    ([2.3903, 100.0], 1)
     """
     if not isinstance(weights, Mapping) or not weights:
         raise ConfigError("weights muss eine Zuordnung Domäne → Gewicht sein", where="weights")

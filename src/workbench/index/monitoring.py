@@ -29,11 +29,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench import settings
 from workbench.errors import ConfigError, DataValidationError
 from workbench.index._config import load_index_config
 from workbench.index._mss import DYNAMIC_LABELS, STATUS_LABELS, class_stability, domain_index, mss_index
 from workbench.render import fmt
-from workbench.settings import CONFIG_DIR
 
 NOT_ASSESSED = "nicht bewertet"
 """Label (and category key) of areas outside the index."""
@@ -66,11 +66,12 @@ def overlay_key(code: Any) -> Any:
 
 
 def load_spec(path: str | Path | None = None, name: str | None = None) -> tuple[dict, dict]:
-    """(MSS index spec, whole validated config) from ``config/index.yaml`` (or ``path``).
+    """(MSS index spec, whole validated config) from ``path``, else the report's index config
+    (``config_files: index:``, else ``config/index.yaml``).
 
     ``name`` picks the MSS index; by default the first index with ``method: mss``.
     """
-    cfg = load_index_config(path or CONFIG_DIR / "index.yaml")
+    cfg = load_index_config(path or settings.active().files.index)
     names = [n for n, s in cfg["indices"].items() if s["method"] == "mss"]
     if name is None:
         if not names:

@@ -4,7 +4,7 @@
 ``docs/DATA_CONTRACT.md``) and the catalogue (``config/indicators.yaml``) into one tidy table with values,
 confidence intervals, comparisons with the city and the parent area, trend markers and quintiles.
 
-Method (``METHODS.md``):
+Method (docs/METHODEN.md, Abschnitt „Berechnung der Indikatorwerte“):
 
 * Counts are aggregated upward Sozialraum → Stadtbezirk → Stadt via ``keys``. A suppressed (or missing) part
   makes the aggregate unknown (NaN, ``numerator_suppressed`` True when a part was suppressed) — never 0.
@@ -30,7 +30,6 @@ handful of years.
 from workbench.indicators._compute import (
     CITY_ID,
     COLUMNS,
-    DEFAULT_CATALOGUE,
     LEVELS,
     NOT_COMPARED,
     NOT_COMPUTABLE,
@@ -53,7 +52,6 @@ from workbench.indicators._compute import (
 )
 
 __all__ = [
-    "DEFAULT_CATALOGUE",
     "Catalogue",
     "Indicator",
     "Term",

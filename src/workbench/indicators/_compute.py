@@ -4,7 +4,7 @@
 ``docs/DATA_CONTRACT.md``) and the catalogue (``config/indicators.yaml``) into one tidy table with values,
 confidence intervals, comparisons with the city and the parent area, trend markers and quintiles.
 
-Method (``METHODS.md``):
+Method (docs/METHODEN.md, Abschnitt „Berechnung der Indikatorwerte“):
 
 * Counts are aggregated upward Sozialraum → Stadtbezirk → Stadt via ``keys``. A suppressed (or missing) part
   makes the aggregate unknown (NaN, ``numerator_suppressed`` True when a part was suppressed) — never 0.
@@ -38,7 +38,6 @@ from workbench import stats
 from workbench.errors import ConfigError, DataValidationError, WorkbenchError
 from workbench.indicators._grid import Grid, check_measures, hierarchy, require_columns
 from workbench.indicators.catalogue import (
-    DEFAULT_CATALOGUE,
     Catalogue,
     Indicator,
     Term,
@@ -54,7 +53,6 @@ __all__ = [
     "LEVELS",
     "NOT_COMPARED",
     "Catalogue",
-    "DEFAULT_CATALOGUE",
     "Indicator",
     "Term",
     "compute",

@@ -19,12 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from workbench import settings
 from workbench.errors import ConfigError
-from workbench.settings import CONFIG_DIR
-
-DEFAULT_CATALOGUE = CONFIG_DIR / "indicators.yaml"
+from workbench.settings import read_yaml
 
 UNITS: dict[str, tuple[float, ...]] = {"%": (100.0,), "je 100": (100.0,), "je 1.000": (1000.0,)}
 """Allowed units and the multiplier(s) that fit each."""
@@ -380,24 +378,15 @@ def parse_catalogue(data: Any, path: Path | None = None) -> Catalogue:
 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
-    """Read and validate the indicator catalogue (default ``config/indicators.yaml``)."""
-    path = Path(path) if path is not None else DEFAULT_CATALOGUE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            "Indikatorenkatalog nicht gefunden",
-            path=path,
-            hint="Pfad prüfen oder config/indicators.yaml anlegen",
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"Datei ist nicht UTF-8 ({exc})", path=path, hint="Als UTF-8 speichern") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            f"kein gültiges YAML ({exc})", path=path, hint="YAML-Syntax prüfen (Einrückung, Doppelpunkte)"
-        ) from None
+    """Read and validate the indicator catalogue.
+
+    ``path`` defaults to the report's catalogue (``config_files: indicators:`` of the report config in force,
+    else ``config/indicators.yaml``). Raises :class:`ConfigError` naming file and entry.
+    """
+    path = Path(path) if path is not None else settings.active().files.indicators
+    data = read_yaml(
+        path, "Indikatorenkatalog", missing_hint="Pfad prüfen oder config/indicators.yaml anlegen"
+    )
     return parse_catalogue(data, path)
 
 

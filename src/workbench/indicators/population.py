@@ -72,26 +72,3 @@ def pyramid_frame(population: pd.DataFrame, year: int, area_ids: list[str] | Non
     if area_ids is not None:
         pop = pop[pop["area_id"].isin(area_ids)]
     return pop.groupby(["age", "sex"], as_index=False)["count"].sum()
-
-
-def summary_text(
-    city: pd.Series, areas: pd.DataFrame, area_keys: pd.DataFrame, year: int, first: int, city_name: str
-) -> str:
-    """German summary of population size and change (Markdown), from :func:`change_table` rows."""
-    from workbench.render import fmt
-
-    names = area_keys.set_index("area_id")["area_name"]
-    grow = areas.sort_values("change_span_pct", ascending=False)
-    up = int((areas["change_span_pct"] > 0).sum())
-    top, low = grow.iloc[0], grow.iloc[-1]
-    direction = "gewachsen" if city["change_span"] > 0 else "geschrumpft"
-    return (
-        f"Zum {fmt.reference_date(year)} lebten in {city_name} **{fmt.number(city['population'])}** Menschen "
-        f"mit Hauptwohnsitz. Seit {fmt.reference_date(first)} ist die Stadt um "
-        f"{fmt.number(abs(city['change_span']))} Personen ({fmt.signed(city['change_span_pct'], 1, '%')}) {direction}. "
-        f"In {up} von {len(areas)} Sozialräumen nahm die Einwohnerzahl zu. Am stärksten wuchs "
-        f"{names[top['unit_id']]} ({fmt.signed(top['change_span_pct'], 1, '%')}), am stärksten ging "
-        f"{names[low['unit_id']]} zurück ({fmt.signed(low['change_span_pct'], 1, '%')}). "
-        f"{fmt.percent(city['under_18_pct'])} der Einwohner sind jünger als 18 Jahre, "
-        f"{fmt.percent(city['over_65_pct'])} sind 65 Jahre oder älter."
-    )

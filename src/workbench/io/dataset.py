@@ -61,6 +61,24 @@ class Dataset:
             )
         return path
 
+    FILES = {
+        "keys": "keys.parquet",
+        "areas": "areas.gpkg",
+        "population": "population.parquet",
+        "counts": "counts.parquet",
+        "events": "events.parquet",
+        "facilities": "facilities.gpkg",
+        "survey": "survey.parquet",
+        "measures": "measures.parquet",
+    }
+    """Processed table → file in the processed folder (see docs/DATA_CONTRACT.md)."""
+
+    def has(self, table: str) -> bool:
+        """Whether the processed table ``table`` (a key of :attr:`FILES`) exists for this city."""
+        if table not in self.FILES:
+            raise KeyError(f"unbekannte Tabelle {table!r}; bekannt: {', '.join(self.FILES)}")
+        return (self.processed / self.FILES[table]).exists()
+
     def _parquet(self, name: str) -> pd.DataFrame:
         return read_memo(self._path(f"{name}.parquet"), pd.read_parquet)
 

@@ -38,11 +38,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from workbench.errors import ConfigError, DataValidationError
 from workbench.io.raw import parse_number as parse_number
-from workbench.settings import ROOT
+from workbench.settings import project_root, read_yaml
 
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
 TYPES = ("int", "float", "percent", "str", "auto")
@@ -55,7 +54,7 @@ KNOWN_KEYS = {
 def default_shared_dir() -> Path:
     """The shared data folder: ``$WORKBENCH_SHARED_DATA`` or ``<project>/../shared/data``."""
     env = os.environ.get("WORKBENCH_SHARED_DATA")
-    return Path(env) if env else ROOT.parent / "shared" / "data"
+    return Path(env) if env else project_root().parent / "shared" / "data"
 
 
 def load_mapping(mapping: dict | str | Path) -> tuple[dict, Path | None]:
@@ -63,12 +62,7 @@ def load_mapping(mapping: dict | str | Path) -> tuple[dict, Path | None]:
     if isinstance(mapping, dict):
         return dict(mapping), None
     path = Path(mapping)
-    if not path.exists():
-        raise ConfigError("Mapping-Datei nicht gefunden", path=path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"kein gültiges YAML ({exc})", path=path) from exc
+    data = read_yaml(path, "Mapping-Datei", missing_hint="Pfad der Mapping-Datei prüfen")
     if not isinstance(data, dict):
         raise ConfigError("erwartet eine Zuordnung (key: value)", path=path)
     return data, path

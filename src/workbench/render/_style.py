@@ -14,16 +14,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from matplotlib import colors as mcolors
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from workbench import settings
 from workbench.errors import ConfigError, DataValidationError, WorkbenchError
 from workbench.render import fmt
-from workbench.settings import CONFIG_DIR
+from workbench.settings import read_yaml
 
 NOTE_FONTSIZE = 7
 
@@ -57,13 +57,6 @@ SIGNIFICANCE_ORDER = {
     "polar": ["besser", "ähnlich", "schlechter", "nicht verglichen"],
     "neutral": ["höher", "ähnlich", "niedriger", "nicht verglichen"],
 }
-
-
-def _default_colours_path() -> Path:
-    path = CONFIG_DIR / "colours.yaml"
-    if path.exists():
-        return path
-    return Path(__file__).resolve().parents[2] / "config" / "colours.yaml"
 
 
 def _check_colours(data: Any, path: Path) -> None:
@@ -121,21 +114,18 @@ def _check_colours(data: Any, path: Path) -> None:
 
 
 def load_colours(path: str | Path | None = None) -> dict[str, Any]:
-    """Read the colour schemes (``config/colours.yaml`` by default) and check every colour.
+    """Read the colour schemes and check every colour.
+
+    ``path`` defaults to the report's colour file (``config_files: colours:``, else ``config/colours.yaml``).
 
     Returns a fresh nested dict (safe to modify). A malformed file raises :class:`ConfigError` naming the key.
     """
-    path = Path(path) if path is not None else _default_colours_path()
-    if not path.exists():
-        raise ConfigError(
-            "Farbdatei nicht gefunden", path=path, hint="config/colours.yaml aus der Vorlage wiederherstellen"
-        )
-    key = (str(path.resolve()), path.stat().st_mtime)
+    path = Path(path) if path is not None else settings.active().files.colours
+    key = (str(path.resolve()), path.stat().st_mtime if path.exists() else None)
     if key not in _CACHE:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"kein gültiges YAML ({exc})", path=path, hint="YAML-Syntax prüfen") from exc
+        data = read_yaml(
+            path, "Farbdatei", missing_hint="config/colours.yaml aus der Vorlage wiederherstellen"
+        )
         _check_colours(data, path)
         _CACHE[key] = data
     return copy.deepcopy(_CACHE[key])

@@ -1,38 +1,59 @@
 """Statistics for small-area social reporting: intervals, standardised rates, comparisons, trends, funnels.
 
-The documented public API of the workbench (planners' notebooks and external checks call it). Formulas are
-those of ``METHODS.md``; every function is vectorised over NumPy arrays and pandas Series (the index is
-kept), scalars return floats, NaN input gives NaN output, and invalid input raises
-:class:`StatisticsInputError` (a ``ValueError`` and a ``WorkbenchError`` with a German message).
+The documented public API of the workbench: planners' notebooks, the indicator engine and external checks
+call it. Formulas are those of docs/METHODEN.md (Abschnitte „Konfidenzintervalle“, „Vergleich mit der
+Stadt“, „Trend“, „Trichterdiagramm“, „Quantile und Dezile“). Every function is vectorised over NumPy arrays
+and pandas Series (the index is kept), scalars return floats, NaN input gives NaN output, and invalid input
+raises :class:`StatisticsInputError` (a ``ValueError`` and a ``WorkbenchError`` with a German message).
 Confidence levels are accepted as fractions or percent (0.95 / 95, 0.998 / 99.8).
 
-Usage::
+Routine Listings
+----------------
+Confidence levels
+    :func:`normalise_confidence`, :func:`z_value`.
+Intervals for proportions, counts and rates
+    :func:`wilson_ci` (Wilson score), :func:`poisson_ci` (exact below 10, Byar from 10),
+    :func:`exact_poisson_ci`, :func:`byar_ci`, :func:`rate_ci` (e.g. per 1,000).
+Age standardisation
+    :func:`dsr`, :func:`dsr_by_group` (directly standardised rates with the Dobson interval),
+    :data:`ESP2013`, :data:`AGE_BANDS_5Y`, :func:`age_band_5y`.
+Comparison with a benchmark
+    :func:`compare`, :func:`normalise_polarity`, :data:`POLARITIES`, :data:`COMPARISON_LABELS`.
+Trends
+    :func:`chi2_trend` (proportions), :func:`poisson_trend` (rates), :func:`trend_marker`,
+    :data:`TREND_LABELS`.
+Funnel plots and quantile groups
+    :func:`funnel_limits`, :func:`overdispersion_tau2`, :func:`assign_quantiles`.
+Errors
+    :class:`StatisticsInputError`.
 
-    >>> from workbench import stats
-    >>> lo, hi = stats.wilson_ci(65, 100)                    # proportion 65/100, 95 %
-    >>> round(lo, 6), round(hi, 6)
-    (0.552544, 0.736358)
-    >>> lo, hi = stats.poisson_ci(65)                        # count: Byar for x >= 10, exact below
-    >>> round(lo, 6), round(hi, 6)
-    (50.163188, 82.849139)
-    >>> lo, hi = stats.rate_ci(65, 20_000, multiplier=1000)  # rate per 1,000
-    >>> stats.compare(lo, hi, 2.0, "hoch = schlecht")
-    'schlechter'
-    >>> stats.trend_marker([10, 12, 15, 19, 25], [100] * 5)
-    'steigend'
-    >>> stats.age_band_5y(93)
-    '90+'
-    >>> stats.assign_quantiles([5.0, 1.0, 3.0, 4.0, 2.0], q=5).tolist()
-    [1, 5, 3, 2, 4]
-
+Notes
+-----
 Many areas at once: ``stats.wilson_ci(df["x"], df["n"])`` returns two Series with ``df``'s index;
 ``stats.trend_marker(x_wide, n_wide)`` takes DataFrames with one row per area and one column per year;
-``stats.dsr_by_group(long_df, ["area_id", "year"], "age_band", "deaths", "population")`` standardises
-every area × year to the European Standard Population 2013 (:data:`ESP2013`).
+``stats.dsr_by_group(long_df, ["area_id", "year"], "age_band", "deaths", "population")`` standardises every
+area × year to the European Standard Population 2013.
 
-Submodules (implementation detail, import from here): ``stats_core`` (confidence, Wilson, Poisson, rates),
-``stats_dsr`` (DSR, ESP2013), ``stats_trend`` (trend tests and markers), ``stats_compare`` (benchmark
-comparison, funnel limits, quantiles).
+The implementation lives in private modules (``_core``: confidence levels and intervals; ``_dsr``;
+``_trend``; ``_compare``: comparison, funnels, quantiles); import everything from :mod:`workbench.stats`.
+
+References
+----------
+Wilson (1927), Garwood (1936), Breslow & Day (1987), Dobson et al. (1991), Eurostat (2013), Armitage (1955),
+DerSimonian & Laird (1986), Spiegelhalter (2005); full citations in the function docstrings and in
+docs/METHODEN.md, Abschnitt „Quellen“.
+
+Examples
+--------
+>>> from workbench import stats
+>>> lo, up = stats.wilson_ci(65, 100)                    # share 65/100, 95 %
+>>> round(100 * lo, 2), round(100 * up, 2)               # in %
+(55.25, 73.64)
+>>> lo, up = stats.rate_ci(65, 20_000, multiplier=1000)  # rate je 1.000, Byar limits
+>>> stats.compare(lo, up, 2.0, "hoch = schlecht")         # city: 2.0 je 1.000
+'schlechter'
+>>> stats.trend_marker([10, 12, 15, 19, 25], [100] * 5)   # χ² trend test, 99.8 %
+'steigend'
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
-"""Benchmark comparison labels, funnel-plot control limits and rank-based quantile groups.
+"""Implementation of benchmark comparison, funnel-plot limits and quantile groups for :mod:`workbench.stats`.
 
-Part of the public :mod:`workbench.stats` API (import from there). Methods: METHODS.md ("Comparing an area
-with a benchmark", "Funnel plots", "Quantiles").
+Private: import from :mod:`workbench.stats`; the methods are described in the function docstrings.
 """
 
 from __future__ import annotations
@@ -55,7 +54,32 @@ _POLARITY_ALIASES = {
 def normalise_polarity(polarity: str) -> str:
     """Return the canonical German polarity ("hoch = schlecht", "hoch = gut", "neutral") for any accepted spelling.
 
-    Spaces and case are ignored ("Hoch=Schlecht" works); English aliases "high_bad", "high_good", "neutral".
+    Parameters
+    ----------
+    polarity : str
+        Polarity of an indicator. Spaces, hyphens and case are ignored ("Hoch=Schlecht" works); the English
+        aliases "high_bad", "high_good" and "neutral" are accepted too.
+
+    Returns
+    -------
+    str
+        One of :data:`POLARITIES`.
+
+    Raises
+    ------
+    StatisticsInputError
+        For any other value (including non-strings).
+
+    Notes
+    -----
+    Polarity turns "higher/lower than the benchmark" into "worse/better" (docs/METHODEN.md, Abschnitt
+    „Polarität“).
+
+    Examples
+    --------
+    >>> from workbench.stats import normalise_polarity
+    >>> normalise_polarity("Hoch=Schlecht"), normalise_polarity("high_good"), normalise_polarity("Neutral")
+    ('hoch = schlecht', 'hoch = gut', 'neutral')
     """
     if isinstance(polarity, str):
         key = "".join(polarity.split()).lower().replace("-", "_")
@@ -70,11 +94,47 @@ def normalise_polarity(polarity: str) -> str:
 def compare(lower: Any, upper: Any, benchmark: Any, polarity: Any = HIGH_BAD) -> Any:
     """Compare an area's interval [lower, upper] with a benchmark value and return German labels.
 
+    Parameters
+    ----------
+    lower, upper : float or array_like or pandas.Series
+        Interval limits of the area values (e.g. from :func:`wilson_ci`), lower ≤ upper, in the unit of the
+        benchmark (proportion, %, rate per 1,000 …). NaN = not computable.
+    benchmark : float or array_like or pandas.Series
+        Comparison value (city, parent district), same unit; broadcast against the limits.
+    polarity : str or array_like of str, default "hoch = schlecht"
+        One polarity for all elements or one per element (any spelling :func:`normalise_polarity` accepts).
+
+    Returns
+    -------
+    str or numpy.ndarray or pandas.Series
+        Labels from :data:`COMPARISON_LABELS`: a str for scalars, an object ndarray for arrays, a Series with
+        the input's index for Series.
+
+    Raises
+    ------
+    StatisticsInputError
+        When lower > upper somewhere, for an unknown polarity, or when the shapes do not match.
+
+    Notes
+    -----
     "ähnlich" when lower ≤ benchmark ≤ upper. Otherwise the area is higher (benchmark < lower) or lower
-    (benchmark > upper), labelled by polarity: "hoch = schlecht" → "schlechter"/"besser",
-    "hoch = gut" → "besser"/"schlechter", "neutral" → "höher"/"niedriger". "nicht verglichen" when lower,
-    upper or benchmark is missing. ``polarity`` may be one string or one per element. Vectorised: scalars give
-    a str, arrays an object ndarray, Series a Series with the same index.
+    (benchmark > upper), labelled by polarity: "hoch = schlecht" → "schlechter"/"besser", "hoch = gut" →
+    "besser"/"schlechter", "neutral" → "höher"/"niedriger". "nicht verglichen" when lower, upper or benchmark is
+    missing. Method: docs/METHODEN.md, Abschnitt „Vergleich mit der Stadt“ (significance by interval comparison,
+    as in the PHE Fingertips technical guidance).
+
+    Examples
+    --------
+    The Wilson interval of 65/100 (0.5525 … 0.7364) against three city values:
+
+    >>> from workbench.stats import compare, wilson_ci
+    >>> lo, up = wilson_ci(65, 100)
+    >>> compare(lo, up, 0.50), compare(lo, up, 0.60), compare(lo, up, 0.80)
+    ('schlechter', 'ähnlich', 'besser')
+    >>> compare([lo, lo, lo], [up, up, up], 0.50, ["hoch = gut", "neutral", "hoch = schlecht"]).tolist()
+    ['besser', 'höher', 'schlechter']
+    >>> compare(float("nan"), up, 0.5)
+    'nicht verglichen'
     """
     (lo, up, bench), wrap = _prepare(lower=lower, upper=upper, benchmark=benchmark)
     if np.any(lo > up):
@@ -120,10 +180,48 @@ def compare(lower: Any, upper: Any, benchmark: Any, polarity: Any = HIGH_BAD) ->
 def overdispersion_tau2(x_all: Any, n_all: Any) -> float:
     """Between-area variance τ² on the logit scale (DerSimonian–Laird), for over-dispersed funnel limits.
 
+    Parameters
+    ----------
+    x_all : array_like or pandas.Series
+        Numerator counts of all areas, 0 ≤ x ≤ n (NaN = area ignored).
+    n_all : array_like or pandas.Series
+        Denominators of all areas, n > 0; same length as ``x_all``.
+
+    Returns
+    -------
+    float
+        τ² ≥ 0 (variance of the area effects on the logit scale, unitless); 0 with fewer than 2 areas.
+
+    Raises
+    ------
+    StatisticsInputError
+        For x < 0, n ≤ 0, x > n or infinite values.
+
+    See Also
+    --------
+    funnel_limits : Uses τ² to widen the control limits.
+
+    Notes
+    -----
     Per area yᵢ = logit((xᵢ + ½)/(nᵢ + 1)) with variance sᵢ² = 1/(xᵢ + ½) + 1/(nᵢ − xᵢ + ½) (Haldane
     correction, so 0 and n are allowed); wᵢ = 1/sᵢ²; Q = Σ wᵢ(yᵢ − ȳ_w)²;
-    τ² = max(0, (Q − (k − 1)) / (Σ wᵢ − Σ wᵢ²/Σ wᵢ)). Areas with missing x or n are ignored; with fewer
-    than 2 areas τ² = 0.
+    τ² = max(0, (Q − (k − 1)) / (Σ wᵢ − Σ wᵢ²/Σ wᵢ)) (DerSimonian & Laird 1986; Spiegelhalter 2005;
+    docs/METHODEN.md, Abschnitt „Trichterdiagramm“).
+
+    References
+    ----------
+    DerSimonian, R.; Laird, N. (1986). Meta-analysis in clinical trials. *Controlled Clinical Trials* 7, 177–188.
+
+    Examples
+    --------
+    Checked against ``statsmodels.stats.meta_analysis.combine_effects(y, s², method_re="dl").tau2`` on the same
+    logits; homogeneous areas (negative DerSimonian–Laird estimate) give 0:
+
+    >>> from workbench.stats import overdispersion_tau2
+    >>> round(overdispersion_tau2([10, 20, 30, 40], [100, 100, 100, 100]), 6)
+    0.405739
+    >>> overdispersion_tau2([12, 15, 9, 14], [100, 120, 90, 110])
+    0.0
     """
     (x, n), _ = _prepare(x=x_all, n=n_all)
     x, n = x.ravel(), n.ravel()
@@ -148,12 +246,56 @@ def funnel_limits(
 ) -> tuple[Any, Any]:
     """Funnel-plot control limits (proportions 0 … 1) around the benchmark p̄ for denominators n.
 
-    Without over-dispersion: the Wilson limits of p̄ at n, i.e. :func:`wilson_ci` (x = p̄·n, n); use 0.95 for
-    the 2σ and 0.998 for the 3σ funnel. With ``overdispersion=(x_all, n_all)`` (all areas' counts) or a
-    given τ² (float): additive random effects on the logit scale. τ² is estimated by DerSimonian–Laird
-    (:func:`overdispersion_tau2`) and each Wilson limit's distance from logit(p̄) is widened from h to
-    √(h² + z²·τ²), so τ² = 0 reproduces the plain Wilson limits exactly and for large n the limits tend to
-    logit(p̄) ± z·τ instead of collapsing onto p̄.
+    Parameters
+    ----------
+    p_bar : float
+        Benchmark proportion 0 … 1 (e.g. the city share as a fraction, not in %).
+    n : float or array_like or pandas.Series
+        Denominators at which the limits are wanted, n > 0.
+    confidence : float, default 0.95
+        0.95 for the 2σ funnel, 0.998 for the 3σ funnel (fractions or percent).
+    overdispersion : tuple of (x_all, n_all) or float, optional
+        None: plain Wilson limits. ``(x_all, n_all)``: the counts of all areas, τ² estimated by
+        :func:`overdispersion_tau2`. A float: a given τ² ≥ 0.
+
+    Returns
+    -------
+    lower, upper : float or numpy.ndarray or pandas.Series
+        Control limits as proportions, shaped like ``n``.
+
+    Raises
+    ------
+    StatisticsInputError
+        For p̄ outside 0 … 1, n ≤ 0, a negative or non-finite τ², a malformed ``overdispersion`` tuple or a bad
+        confidence level.
+
+    Notes
+    -----
+    Without over-dispersion the limits are the Wilson limits of p̄ at n, i.e. :func:`wilson_ci` (x = p̄·n, n).
+    With τ² (additive random effects on the logit scale) each limit's distance h from logit(p̄) is widened to
+    √(h² + z²·τ²): τ² = 0 reproduces the plain Wilson limits exactly, and for large n the limits tend to
+    logit(p̄) ± z·τ instead of collapsing onto p̄ (Spiegelhalter 2005; docs/METHODEN.md, Abschnitt
+    „Trichterdiagramm“).
+
+    References
+    ----------
+    Spiegelhalter, D. J. (2005). Funnel plots for comparing institutional performance. *Statistics in Medicine*
+    24, 1185–1202.
+
+    Examples
+    --------
+    p̄ = 20 %: the 95 % limits equal statsmodels' Wilson intervals of 0.2·n out of n:
+
+    >>> import numpy as np
+    >>> from workbench.stats import funnel_limits
+    >>> lo, up = funnel_limits(0.2, [50, 200, 1000])
+    >>> np.round(lo, 6).tolist(), np.round(up, 6).tolist()
+    ([0.112438, 0.150452, 0.176377], [0.330371, 0.260855, 0.225919])
+
+    With τ² = 0.04 the limits for very large n approach expit(logit(0.2) ± 1.959964 · 0.2) = 0.144515 … 0.270063:
+
+    >>> [round(v, 6) for v in funnel_limits(0.2, 1e9, overdispersion=0.04)]
+    [0.144515, 0.270063]
     """
     z = z_value(confidence)
     p = float(p_bar) if np.ndim(p_bar) == 0 else np.nan
@@ -185,13 +327,48 @@ def funnel_limits(
 
 
 def assign_quantiles(values: Any, q: int = 5, highest_first: bool = True) -> Any:
-    """Quantile groups 1..q by rank (quintiles for q = 5, deciles for q = 10) as nullable Int64.
+    """Quantile groups 1 … q by rank (quintiles for q = 5, deciles for q = 10) as nullable ``Int64``.
 
-    ``highest_first=True``: group 1 holds the highest values (e.g. most deprived by an SGB II rate);
-    False: group 1 holds the lowest. Ranks use the average of tied positions, so tied values always share a
-    group; group = ⌈rank·q/m⌉ with m non-missing values (computed exactly in integers). Missing values stay
-    ``<NA>``. Fewer non-missing values than q raise :class:`StatisticsInputError`. Series in → Series out
-    (same index); otherwise a pandas ``Int64`` array.
+    Parameters
+    ----------
+    values : array_like or pandas.Series
+        One value per area (one-dimensional); NaN = missing, infinite values are invalid.
+    q : int, default 5
+        Number of groups, ≥ 1.
+    highest_first : bool, default True
+        True: group 1 holds the highest values (e.g. most deprived by an SGB II rate); False: group 1 holds the
+        lowest.
+
+    Returns
+    -------
+    pandas.Series or pandas.arrays.IntegerArray
+        Group numbers 1 … q (``Int64``; ``<NA>`` for missing values). Series in → Series out (same index and
+        name); otherwise a pandas ``Int64`` array.
+
+    Raises
+    ------
+    StatisticsInputError
+        When q is not an integer ≥ 1, values are not one-dimensional or infinite, or fewer than q values are
+        present.
+
+    Notes
+    -----
+    Ranks use the average of tied positions, so tied values always share a group; group = ⌈rank·q/m⌉ with m
+    non-missing values, computed exactly in integers (docs/METHODEN.md, Abschnitt „Quantile und Dezile“).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench.stats import assign_quantiles
+    >>> assign_quantiles([5.0, 1.0, 3.0, 4.0, 2.0], q=5).tolist()
+    [1, 5, 3, 2, 4]
+
+    Ties share a group (average ranks 1.5, 1.5, 3, 4 of 4 → ⌈0.75⌉, ⌈0.75⌉, ⌈1.5⌉, ⌈2⌉):
+
+    >>> assign_quantiles([10, 10, 5, 1], q=2).tolist()
+    [1, 1, 2, 2]
+    >>> assign_quantiles(pd.Series([3.0, None, 1.0, 2.0], index=list("abcd")), q=3, highest_first=False).tolist()
+    [3, <NA>, 1, 2]
     """
     if isinstance(q, bool) or not isinstance(q, (int, np.integer)) or q < 1:
         raise StatisticsInputError(f"Argument 'q': {q!r} muss eine ganze Zahl ≥ 1 sein.")

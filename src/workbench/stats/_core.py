@@ -1,12 +1,7 @@
-"""Confidence levels, input handling and interval estimates for proportions, counts and rates.
+"""Implementation of confidence levels and intervals (Wilson, Poisson, rates) for :mod:`workbench.stats`.
 
-Part of the public :mod:`workbench.stats` API (import from there). Formulas: ``METHODS.md``
-(Wilson score interval; exact Poisson limits for x < 10; Byar's approximation for x >= 10).
-
-All functions are vectorised over NumPy arrays and pandas Series (the index is kept); scalar input returns
-Python floats. Missing input (NaN, ``pd.NA``) gives NaN output; invalid input (negative counts, x > n, n <= 0,
-infinite values, confidence outside 90–99.99 %) raises :class:`StatisticsInputError`, which is both a
-``ValueError`` and a :class:`workbench.errors.WorkbenchError`.
+Private: import from :mod:`workbench.stats`, whose docstring describes the conventions. Also holds the input
+conversion and validation helpers that the other ``workbench.stats`` modules share.
 """
 
 from __future__ import annotations
@@ -41,7 +36,32 @@ class StatisticsInputError(WorkbenchError, ValueError):
     """Invalid input to a statistics function (negative count, x > n, bad confidence level, ...).
 
     Subclasses ``ValueError`` (what callers of a numeric API expect) and ``WorkbenchError`` (so the command
-    line shows the German message without a traceback).
+    line shows the German message without a traceback). Every function of :mod:`workbench.stats` raises it
+    for invalid input; missing values (NaN) are not invalid, they give NaN results.
+
+    Parameters
+    ----------
+    message : str
+        German description of the problem, naming the argument and the first offending value (kept as
+        ``problem``).
+    hint : str, optional
+        German advice on how to fix the input (keyword-only, as for every ``WorkbenchError``; likewise
+        ``path`` and ``where``).
+
+    See Also
+    --------
+    workbench.errors.WorkbenchError : Base class of all errors with a German message.
+
+    Examples
+    --------
+    >>> from workbench.stats import StatisticsInputError, wilson_ci
+    >>> issubclass(StatisticsInputError, ValueError)
+    True
+    >>> try:
+    ...     wilson_ci(12, 10)
+    ... except StatisticsInputError as exc:
+    ...     print(exc.problem)
+    Argument 'x': Zähler größer als Nenner n, Wert 12.
     """
 
 
@@ -169,8 +189,34 @@ def _validate_x_le_n(x: np.ndarray, n: np.ndarray) -> None:
 def normalise_confidence(confidence: float) -> float:
     """Return a confidence level as a fraction, accepting fractions (0.95, 0.998) or percentages (95, 99.8).
 
-    Accepted: 0.9 … 0.9999 or 90 … 99.99. Anything else (including NaN, booleans, text) raises
-    :class:`StatisticsInputError` (a ``ValueError``).
+    Every ``confidence`` argument of :mod:`workbench.stats` goes through this function (docs/METHODEN.md,
+    Abschnitt „Konfidenzniveaus“: 95 % and 99.8 % are both standard).
+
+    Parameters
+    ----------
+    confidence : float
+        Two-sided confidence level as a fraction (0.9 … 0.9999) or in percent (90 … 99.99).
+
+    Returns
+    -------
+    float
+        The level as a fraction 0.9 … 0.9999 (percentages divided by 100, rounded to 12 decimals).
+
+    Raises
+    ------
+    StatisticsInputError
+        For anything else, including NaN, booleans and text.
+
+    Examples
+    --------
+    >>> from workbench.stats import normalise_confidence
+    >>> normalise_confidence(95), normalise_confidence(0.95), normalise_confidence(99.8)
+    (0.95, 0.95, 0.998)
+    >>> try:
+    ...     normalise_confidence(50)
+    ... except ValueError as exc:
+    ...     print(exc.problem)
+    Argument 'confidence': 50 liegt nicht zwischen 90 % und 99,99 %.
     """
     if isinstance(confidence, bool) or not isinstance(confidence, (Real, np.floating, np.integer)):
         raise StatisticsInputError(
@@ -190,7 +236,38 @@ def normalise_confidence(confidence: float) -> float:
 
 
 def z_value(confidence: float = 0.95) -> float:
-    """Two-sided standard normal quantile z = Φ⁻¹(1 − α/2): 1.959964 for 95 %, 3.090232 for 99.8 %."""
+    """Two-sided standard normal quantile z = Φ⁻¹(1 − α/2): 1.959964 for 95 %, 3.090232 for 99.8 %.
+
+    Parameters
+    ----------
+    confidence : float, default 0.95
+        Confidence level 1 − α as a fraction or in percent (see :func:`normalise_confidence`).
+
+    Returns
+    -------
+    float
+        The quantile z (unitless), computed with ``scipy.special.ndtri``.
+
+    Raises
+    ------
+    StatisticsInputError
+        For a confidence level outside 90 … 99.99 %.
+
+    Notes
+    -----
+    Notation of docs/METHODEN.md, Abschnitt „Konfidenzniveaus“. z² = 9.5495 at 99.8 % is the significance
+    threshold of the trend test (:func:`trend_marker`).
+
+    Examples
+    --------
+    Checked against ``scipy.stats.norm.ppf(0.975)`` and ``norm.ppf(0.999)``:
+
+    >>> from workbench.stats import z_value
+    >>> round(z_value(0.95), 6), round(z_value(99.8), 6)
+    (1.959964, 3.090232)
+    >>> round(z_value(99.8) ** 2, 4)
+    9.5495
+    """
     level = normalise_confidence(confidence)
     return float(special.ndtri(1.0 - (1.0 - level) / 2.0))
 
@@ -216,11 +293,60 @@ def _wilson_arrays(x: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, 
 def wilson_ci(x: Any, n: Any, confidence: float = 0.95) -> tuple[Any, Any]:
     """Wilson score interval for a proportion x/n, returned as proportions (0 … 1), not percent.
 
-    lower, upper = (2x + z² ∓ z·√(z² + 4x(1 − x/n))) / (2(n + z²)); x = 0 gives lower 0, x = n upper 1.
-    x and n may be non-integer (e.g. weighted counts on an effective sample size). Example:
-    ``wilson_ci(65, 100)`` → (0.552544…, 0.736358…).
+    Parameters
+    ----------
+    x : float or array_like or pandas.Series
+        Numerator counts (persons with the feature), x ≥ 0. May be non-integer (e.g. weighted counts on an
+        effective sample size). NaN or ``pd.NA`` = missing.
+    n : float or array_like or pandas.Series
+        Denominators (persons at risk), n > 0 and x ≤ n; broadcast against ``x``.
+    confidence : float, default 0.95
+        Two-sided confidence level as a fraction or in percent (0.95 / 95, 0.998 / 99.8).
 
-    Raises :class:`StatisticsInputError` for x < 0, n <= 0, x > n or infinite values; NaN gives NaN.
+    Returns
+    -------
+    lower, upper : float or numpy.ndarray or pandas.Series
+        Interval limits as proportions 0 … 1 (multiply by 100 for %), same shape as the broadcast input:
+        floats for scalars, Series (with the input's index) for Series, arrays otherwise. NaN where x or n is
+        missing.
+
+    Raises
+    ------
+    StatisticsInputError
+        For x < 0, n ≤ 0, x > n, infinite values, Series with different indexes, or a bad confidence level.
+
+    See Also
+    --------
+    funnel_limits : Wilson limits around a benchmark for many denominators.
+
+    Notes
+    -----
+    lower, upper = (2x + z² ∓ z·√(z² + 4x(1 − x/n))) / (2(n + z²)) with z = :func:`z_value` (Wilson 1927;
+    docs/METHODEN.md, Abschnitt „Anteile: Wilson-Intervall“). x = 0 gives lower 0, x = n gives upper 1. The
+    lower limit is computed as x² / (n (n + z²)) / upper (product of the roots), which avoids cancellation for
+    small x.
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference. *Journal of the
+    American Statistical Association* 22, 209–212.
+
+    Examples
+    --------
+    65 of 100 at 95 %, as ``statsmodels.stats.proportion.proportion_confint(65, 100, method="wilson")``:
+
+    >>> import pandas as pd
+    >>> from workbench.stats import wilson_ci
+    >>> lo, up = wilson_ci(65, 100)
+    >>> round(lo, 6), round(up, 6)
+    (0.552544, 0.736358)
+
+    At 99.8 % for two areas (statsmodels: 0 … 0.323170 and 0.015207 … 0.298611); x = 0 has the lower limit 0,
+    and Series keep their index:
+
+    >>> lo, up = wilson_ci(pd.Series([0, 3], index=["0101", "0102"]), pd.Series([20, 40], index=["0101", "0102"]), 99.8)
+    >>> lo.round(6).to_dict(), up.round(6).to_dict()
+    ({'0101': 0.0, '0102': 0.015207}, {'0101': 0.32317, '0102': 0.298611})
     """
     z = z_value(confidence)
     (xa, na), wrap = _prepare(x=x, n=n)
@@ -267,11 +393,53 @@ def _exact_arrays(x: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndar
 
 
 def byar_ci(x: Any, confidence: float = 0.95) -> tuple[Any, Any]:
-    """Byar's approximation to the Poisson interval for a count x (returned as counts).
+    """Byar's approximation to the Poisson interval for a count x (limits returned as counts).
 
-    lower = x·(1 − 1/(9x) − z/(3√x))³, upper = (x + 1)·(1 − 1/(9(x + 1)) + z/(3√(x + 1)))³.
-    Meant for x >= 10 (use :func:`poisson_ci` to switch automatically); for very small x the lower limit is
-    clipped at 0. Example: ``byar_ci(65)`` → (50.163188…, 82.849139…).
+    Parameters
+    ----------
+    x : float or array_like or pandas.Series
+        Observed counts, x ≥ 0 (NaN = missing). Meant for x ≥ 10; use :func:`poisson_ci` to switch to exact
+        limits below 10 automatically.
+    confidence : float, default 0.95
+        Two-sided confidence level as a fraction or in percent.
+
+    Returns
+    -------
+    lower, upper : float or numpy.ndarray or pandas.Series
+        Interval limits for the expected count (same unit as x, e.g. persons or cases), shaped like ``x``.
+        For very small x the lower limit is clipped at 0; x = 0 gives lower 0.
+
+    Raises
+    ------
+    StatisticsInputError
+        For x < 0, infinite values or a bad confidence level.
+
+    See Also
+    --------
+    poisson_ci : Exact limits below 10, Byar from 10.
+    exact_poisson_ci : Exact (Garwood) limits for every x.
+
+    Notes
+    -----
+    lower = x·(1 − 1/(9x) − z/(3√x))³, upper = (x + 1)·(1 − 1/(9(x + 1)) + z/(3√(x + 1)))³
+    (Breslow & Day 1987; docs/METHODEN.md, Abschnitt „Fallzahlen: exaktes Poisson-Intervall und Byar-Näherung“).
+
+    References
+    ----------
+    Breslow, N. E.; Day, N. E. (1987). *Statistical Methods in Cancer Research, Vol. II*. IARC Scientific
+    Publications 82, Lyon.
+
+    Examples
+    --------
+    x = 65 at 95 % (docs/METHODEN.md: 50.163188 … 82.849139); for x = 12 the approximation is already close to
+    the exact limits 6.2006 … 20.9616 of :func:`exact_poisson_ci`:
+
+    >>> from workbench.stats import byar_ci
+    >>> lo, up = byar_ci(65)
+    >>> round(lo, 6), round(up, 6)
+    (50.163188, 82.849139)
+    >>> [round(v, 4) for v in byar_ci(12)]
+    [6.1935, 20.9629]
     """
     z = z_value(confidence)
     (xa,), wrap = _prepare(x=x)
@@ -281,7 +449,53 @@ def byar_ci(x: Any, confidence: float = 0.95) -> tuple[Any, Any]:
 
 
 def exact_poisson_ci(x: Any, confidence: float = 0.95) -> tuple[Any, Any]:
-    """Exact Poisson interval for a count x: lower = χ²_{α/2}(2x)/2 (0 for x = 0), upper = χ²_{1−α/2}(2x+2)/2."""
+    """Exact (Garwood) Poisson interval for a count x (limits returned as counts).
+
+    Parameters
+    ----------
+    x : float or array_like or pandas.Series
+        Observed counts, x ≥ 0 (NaN = missing).
+    confidence : float, default 0.95
+        Two-sided confidence level as a fraction or in percent.
+
+    Returns
+    -------
+    lower, upper : float or numpy.ndarray or pandas.Series
+        Interval limits for the expected count, shaped like ``x``; x = 0 gives lower 0.
+
+    Raises
+    ------
+    StatisticsInputError
+        For x < 0, infinite values or a bad confidence level.
+
+    See Also
+    --------
+    poisson_ci : Uses these limits for x < 10.
+
+    Notes
+    -----
+    lower = χ²_{α/2}(2x)/2 (0 for x = 0), upper = χ²_{1−α/2}(2x + 2)/2 (Garwood 1936; docs/METHODEN.md,
+    Abschnitt „Fallzahlen: exaktes Poisson-Intervall und Byar-Näherung“), computed through the inverse of the
+    regularised incomplete gamma function (χ²_q(2k)/2 = P⁻¹(k, q)) once per distinct value.
+
+    References
+    ----------
+    Garwood, F. (1936). Fiducial limits for the Poisson distribution. *Biometrika* 28, 437–442.
+
+    Examples
+    --------
+    Checked against ``scipy.stats.chi2.ppf(0.025, 6) / 2`` and ``chi2.ppf(0.975, 8) / 2`` for x = 3, and
+    ``chi2.ppf(0.975, 2) / 2`` for x = 0:
+
+    >>> import numpy as np
+    >>> from workbench.stats import exact_poisson_ci
+    >>> lo, up = exact_poisson_ci(3)
+    >>> round(lo, 6), round(up, 6)
+    (0.618672, 8.767273)
+    >>> lo, up = exact_poisson_ci(np.array([0, 7]), confidence=99.8)
+    >>> np.round(lo, 4).tolist(), np.round(up, 4).tolist()
+    ([0.0, 1.5203], [6.9078, 19.6262])
+    """
     level = normalise_confidence(confidence)
     (xa,), wrap = _prepare(x=x)
     _validate_counts(xa, "x")
@@ -301,7 +515,46 @@ def _poisson_arrays(x: np.ndarray, confidence: float) -> tuple[np.ndarray, np.nd
 
 
 def poisson_ci(x: Any, confidence: float = 0.95) -> tuple[Any, Any]:
-    """Poisson interval for a count x: exact limits for x < 10, Byar's approximation for x >= 10 (METHODS.md)."""
+    """Poisson interval for a count x: exact limits for x < 10, Byar's approximation for x ≥ 10.
+
+    Parameters
+    ----------
+    x : float or array_like or pandas.Series
+        Observed counts, x ≥ 0 (NaN = missing).
+    confidence : float, default 0.95
+        Two-sided confidence level as a fraction or in percent.
+
+    Returns
+    -------
+    lower, upper : float or numpy.ndarray or pandas.Series
+        Interval limits for the expected count (unit of x), shaped like ``x``.
+
+    Raises
+    ------
+    StatisticsInputError
+        For x < 0, infinite values or a bad confidence level.
+
+    See Also
+    --------
+    exact_poisson_ci, byar_ci : The two methods combined here.
+    rate_ci : The same limits divided by a denominator.
+
+    Notes
+    -----
+    Method: docs/METHODEN.md, Abschnitt „Fallzahlen: exaktes Poisson-Intervall und Byar-Näherung“ (Garwood 1936
+    below 10; Byar in Breslow & Day 1987 from 10).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.stats import poisson_ci
+    >>> lo, up = poisson_ci(65)                      # Byar
+    >>> round(lo, 6), round(up, 6)
+    (50.163188, 82.849139)
+    >>> lo, up = poisson_ci(np.array([3, np.nan]))  # exact; NaN stays NaN
+    >>> np.round(lo, 6).tolist(), np.round(up, 6).tolist()
+    ([0.618672, nan], [8.767273, nan])
+    """
     level = normalise_confidence(confidence)
     (xa,), wrap = _prepare(x=x)
     _validate_counts(xa, "x")
@@ -310,9 +563,44 @@ def poisson_ci(x: Any, confidence: float = 0.95) -> tuple[Any, Any]:
 
 
 def rate_ci(x: Any, n: Any, multiplier: float = 1000.0, confidence: float = 0.95) -> tuple[Any, Any]:
-    """Interval for a rate x/n × multiplier (e.g. per 1,000): the :func:`poisson_ci` count limits / n × multiplier.
+    """Interval for a rate x/n × multiplier (e.g. per 1,000): the :func:`poisson_ci` limits / n × multiplier.
 
-    x may exceed n (events per population, e.g. cases per 1,000 children); n must be > 0.
+    Parameters
+    ----------
+    x : float or array_like or pandas.Series
+        Event counts, x ≥ 0 (NaN = missing). x may exceed n (events per population, e.g. cases per 1,000
+        children).
+    n : float or array_like or pandas.Series
+        Denominators (population, exposure), n > 0; broadcast against ``x``.
+    multiplier : float, default 1000
+        Scale of the rate: 1000 gives "je 1.000", 100_000 "je 100.000".
+    confidence : float, default 0.95
+        Two-sided confidence level as a fraction or in percent.
+
+    Returns
+    -------
+    lower, upper : float or numpy.ndarray or pandas.Series
+        Interval limits of the rate per ``multiplier``, shaped like the broadcast input.
+
+    Raises
+    ------
+    StatisticsInputError
+        For x < 0, n ≤ 0, infinite values, a multiplier that is not a positive number, or a bad confidence
+        level.
+
+    Notes
+    -----
+    docs/METHODEN.md, Abschnitt „Raten“: the count interval (exact below 10, Byar from 10) divided by n and
+    multiplied by ``multiplier``; the denominator is treated as fixed.
+
+    Examples
+    --------
+    65 cases among 20,000 inhabitants, per 1,000 (Byar limits of 65 divided by 20):
+
+    >>> from workbench.stats import rate_ci
+    >>> lo, up = rate_ci(65, 20_000, multiplier=1000)
+    >>> round(65 / 20_000 * 1000, 4), round(lo, 6), round(up, 6)
+    (3.25, 2.508159, 4.142457)
     """
     level = normalise_confidence(confidence)
     if (

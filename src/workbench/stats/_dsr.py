@@ -1,13 +1,6 @@
-"""Directly standardised rates (DSR) with the Dobson interval, European Standard Population 2013.
+"""Implementation of directly standardised rates (Dobson interval, ESP 2013) for :mod:`workbench.stats`.
 
-Part of the public :mod:`workbench.stats` API (import from there). Method (METHODS.md):
-DSR = Σ wᵢ·xᵢ/nᵢ / Σ wᵢ × multiplier over the 19 five-year age bands 0–4 … 90+; Dobson interval
-DSR + √(v/O)·(O_limit − O) with O = Σ xᵢ, O_limit the Poisson limit of O (Byar for O >= 10) and
-v = Σ wᵢ²·xᵢ/nᵢ² / (Σ wᵢ)². No interval when O < 10.
-
-Band labels are ASCII strings ``"0-4"``, ``"5-9"``, … ``"85-89"``, ``"90+"`` (:data:`AGE_BANDS_5Y`).
-A band with population 0 and 0 events contributes a rate of 0 (common in small areas for 90+); a band
-with events but population 0 is an error.
+Private: import from :mod:`workbench.stats`; the method is described in :func:`~workbench.stats.dsr`.
 """
 
 from __future__ import annotations
@@ -57,11 +50,35 @@ _MIN_EVENTS_FOR_CI = 10
 
 
 def age_band_5y(age: Any) -> Any:
-    """Map completed ages (years, ≥ 0; 100 = "100 and older") to the 19 ESP2013 band labels.
+    """Map completed ages to the 19 five-year band labels of :data:`ESP2013` (``"0-4"`` … ``"85-89"``, ``"90+"``).
 
-    Scalar → str (None for missing); array → object ndarray (None for missing); Series → ordered
-    categorical Series with the same index (NaN for missing). Negative or non-finite ages raise
-    :class:`StatisticsInputError`.
+    Parameters
+    ----------
+    age : float or array_like or pandas.Series
+        Completed age in years at the reference date, ≥ 0 (100 = "100 and older"); NaN = missing.
+
+    Returns
+    -------
+    str or None, numpy.ndarray or pandas.Series
+        Scalar → str (None for missing); array → object ndarray (None for missing); Series → ordered
+        categorical Series named ``age_band`` with the same index (NaN for missing). Labels are the ASCII
+        strings of :data:`AGE_BANDS_5Y`.
+
+    Raises
+    ------
+    StatisticsInputError
+        For negative, infinite or non-numeric ages.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench.stats import age_band_5y
+    >>> age_band_5y(93), age_band_5y(0), age_band_5y(float("nan"))
+    ('90+', '0-4', None)
+    >>> age_band_5y([4, 5, 37, 89]).tolist()
+    ['0-4', '5-9', '35-39', '85-89']
+    >>> age_band_5y(pd.Series([17, 64])).cat.categories[:3].tolist()
+    ['0-4', '5-9', '10-14']
     """
     index = age.index if isinstance(age, pd.Series) else None
     if isinstance(age, pd.Series):
@@ -165,13 +182,66 @@ def dsr(
     multiplier: float = 100_000,
     confidence: float = 0.95,
 ) -> dict[str, float]:
-    """Directly standardised rate for one area with the Dobson interval.
+    """Directly standardised rate (DSR) for one area with the Dobson interval.
 
-    ``events`` and ``population`` are per age band: either Series indexed by the labels of ``standard``
-    (aligned by label; bands absent from the Series count as 0 events / 0 population) or sequences of the
-    same length as ``standard`` (aligned by position). Returns ``{"value", "lower", "upper", "events"}``
-    (rates per ``multiplier``, default per 100,000; ``events`` = observed total O). ``lower``/``upper`` are
-    NaN when O < 10; all three are NaN when any band is missing (NaN).
+    Parameters
+    ----------
+    events : pandas.Series or array_like
+        Events per age band: a Series indexed by the band labels of ``standard`` (aligned by label; bands absent
+        from the Series count as 0 events), or a sequence as long as ``standard`` (aligned by position).
+    population : pandas.Series or array_like
+        Population per age band (persons or person-years), aligned like ``events``. A band with population 0
+        and 0 events contributes a rate of 0 (common in small areas for 90+).
+    standard : pandas.Series or array_like, default ESP2013
+        Standard population weights wᵢ (≥ 0, positive sum); :data:`ESP2013` by default.
+    multiplier : float, default 100_000
+        Scale of the rate ("je 100.000").
+    confidence : float, default 0.95
+        Two-sided confidence level of the Dobson interval (fraction or percent).
+
+    Returns
+    -------
+    dict of str to float
+        ``value`` (DSR per ``multiplier``), ``lower``, ``upper`` (Dobson limits per ``multiplier``; NaN when
+        O < 10) and ``events`` (observed total O). value, lower and upper are NaN when any band is missing.
+
+    Raises
+    ------
+    StatisticsInputError
+        For unknown or duplicate band labels, a length that does not match ``standard``, negative events or
+        population, events in a band with population 0, invalid weights or multiplier, or a bad confidence
+        level.
+
+    See Also
+    --------
+    dsr_by_group : The same for many areas × years at once.
+
+    Notes
+    -----
+    DSR = Σ wᵢ·xᵢ/nᵢ / Σ wᵢ × multiplier. Dobson interval: DSR + √(v/O)·(O_limit − O) with O = Σ xᵢ, O_limit the
+    :func:`poisson_ci` limit of O (Byar for O ≥ 10) and v = Σ wᵢ²·xᵢ/nᵢ² / (Σ wᵢ)²; no interval when O < 10
+    (Dobson et al. 1991; docs/METHODEN.md, Abschnitt „Direkt altersstandardisierte Raten“).
+
+    References
+    ----------
+    Dobson, A. J.; Kuulasmaa, K.; Eberle, E.; Scherer, J. (1991). Confidence intervals for weighted sums of
+    Poisson parameters. *Statistics in Medicine* 10, 457–462.
+
+    Eurostat (2013). *Revision of the European Standard Population – Report of Eurostat's task force*.
+
+    Examples
+    --------
+    1,000 persons in every band, 5, 10, 20 and 40 deaths in the bands 75-79 … 90+ (rates 0.5 … 4 %). By hand:
+    DSR = (4000·0.005 + 2500·0.01 + 1500·0.02 + 1000·0.04) / 100,000 × 100,000 = 115 per 100,000 (the crude
+    rate is 394.7), O = 75, v = 2.275·10⁻⁸, Byar limits of 75 → 87.116 … 148.116:
+
+    >>> from workbench.stats import dsr
+    >>> deaths = [0] * 15 + [5, 10, 20, 40]
+    >>> res = dsr(deaths, [1000] * 19)
+    >>> {k: round(v, 3) for k, v in res.items()}
+    {'value': 115.0, 'lower': 87.116, 'upper': 148.116, 'events': 75.0}
+    >>> dsr([0] * 18 + [4], [1000] * 19)["lower"]  # O = 4 < 10: no interval
+    nan
     """
     level = normalise_confidence(confidence)
     mult = _check_multiplier(multiplier)
@@ -213,10 +283,58 @@ def dsr_by_group(
 ) -> pd.DataFrame:
     """Directly standardised rates for many groups at once (e.g. every area × year), vectorised.
 
-    ``df`` is long: one or more rows per group and age band (rows with the same group and band are summed,
-    e.g. over sex). Bands missing for a group count as 0 events and 0 population. Returns one row per group
-    with the group columns and ``value``, ``lower``, ``upper`` (per ``multiplier``), ``events`` (O) and
-    ``population``; intervals are NaN when O < 10, everything is NaN when a band value is missing.
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Long table: one or more rows per group and age band (rows with the same group and band are summed,
+        e.g. over sex). Bands missing for a group count as 0 events and 0 population; a band value that is NaN
+        (e.g. suppressed) makes the whole group NaN.
+    group_cols : str or sequence of str
+        Column(s) that define a group, e.g. ``["area_id", "year"]``.
+    band_col : str
+        Column with the band labels of ``standard`` (see :func:`age_band_5y`).
+    events_col, population_col : str
+        Numeric columns with events and population.
+    standard : pandas.Series or array_like, default ESP2013
+        Standard population weights, indexed by band label.
+    multiplier : float, default 100_000
+        Scale of the rates.
+    confidence : float, default 0.95
+        Two-sided confidence level of the Dobson intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group (sorted by the group columns) with the group columns and ``value``, ``lower``,
+        ``upper`` (per ``multiplier``), ``events`` (O) and ``population``; intervals are NaN when O < 10,
+        everything is NaN when a band value is missing.
+
+    Raises
+    ------
+    StatisticsInputError
+        For missing columns, unknown or missing band labels, non-numeric event or population columns, and the
+        errors of :func:`dsr`.
+
+    Notes
+    -----
+    Same formulas as :func:`dsr` (Dobson et al. 1991; docs/METHODEN.md, Abschnitt „Direkt altersstandardisierte
+    Raten“), computed on one matrix groups × bands.
+
+    Examples
+    --------
+    Two areas with the same age-specific death rates (0.5 … 4 % in the bands 75-79 … 90+) but different age
+    structures: the crude rates differ (394.7 and 967.7 per 100,000), the DSRs are both 115:
+
+    >>> import pandas as pd
+    >>> from workbench.stats import AGE_BANDS_5Y, dsr_by_group
+    >>> rates = [0.0] * 15 + [0.005, 0.01, 0.02, 0.04]
+    >>> young = pd.DataFrame({"area_id": "A", "band": AGE_BANDS_5Y, "pop": [1000] * 19})
+    >>> old = pd.DataFrame({"area_id": "B", "band": AGE_BANDS_5Y, "pop": [500] * 15 + [2000] * 4})
+    >>> df = pd.concat([young, old], ignore_index=True)
+    >>> df["deaths"] = df["pop"] * (rates * 2)
+    >>> out = dsr_by_group(df, "area_id", "band", "deaths", "pop")
+    >>> out.round(3).values.tolist()
+    [['A', 115.0, 87.116, 148.116, 75.0, 19000.0], ['B', 115.0, 94.932, 137.657, 150.0, 15500.0]]
     """
     level = normalise_confidence(confidence)
     mult = _check_multiplier(multiplier)

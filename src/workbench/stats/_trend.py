@@ -1,17 +1,7 @@
-"""Trend tests over a short time series and the German trend marker, vectorised over many areas.
+"""Implementation of the trend tests and the German trend marker for :mod:`workbench.stats`.
 
-Part of the public :mod:`workbench.stats` API (import from there). Time points are t = 1..T along the last
-axis (columns = years, oldest first); a 2-D input has one row per area and is processed without a Python
-loop over areas.
-
-* Proportions (x_t of n_t): χ² test for trend (Cochran–Armitage, METHODS.md)
-  χ² = N·(N·Σ x_t·t − X·Σ n_t·t)² / (X·(N − X)·(N·Σ n_t·t² − (Σ n_t·t)²)), 1 df.
-* Rates (events x_t, exposure n_t, x may exceed n): Poisson score test
-  χ² = (Σ t·x_t − X·Σ t·n_t/N)² / (X·(Σ t²·n_t/N − (Σ t·n_t/N)²)), 1 df.
-
-Both are computed with t centred at its n-weighted mean (algebraically identical, numerically stable for
-n up to 10⁹ and beyond). When the statistic is 0/0 (no events at all, or every unit an event) the series
-shows no change: χ² = 0, p = 1, slope sign 0.
+Private: import from :mod:`workbench.stats`. Time points run along the last axis (columns = years, oldest
+first); 2-D input has one row per area and is processed without a Python loop over areas.
 """
 
 from __future__ import annotations
@@ -116,11 +106,54 @@ def _trend(x: Any, n: Any, kind: str) -> tuple[Any, Any, Any]:
 
 
 def chi2_trend(x: Any, n: Any) -> tuple[Any, Any, Any]:
-    """χ² test for trend in proportions x_t/n_t over t = 1..T (last axis), 1 degree of freedom.
+    """χ² test for trend in proportions x_t/n_t over t = 1 … T (last axis), 1 degree of freedom.
 
-    Returns ``(chi2, p_value, slope_sign)`` with slope_sign +1 (rising), −1 (falling) or 0. For 1-D input
-    floats, for 2-D input (rows = areas) arrays, for DataFrames Series with the row index. NaN anywhere in a
-    series gives NaN for that series. Raises :class:`StatisticsInputError` for x < 0, n <= 0, x > n.
+    Parameters
+    ----------
+    x : array_like or pandas.DataFrame
+        Numerators per time point, 0 ≤ x_t ≤ n_t. 1-D: one series (oldest year first); 2-D: one row per area,
+        one column per year (processed without a Python loop over areas).
+    n : array_like or pandas.DataFrame
+        Denominators, n_t > 0; broadcast against ``x``.
+
+    Returns
+    -------
+    chi2, p_value, slope_sign : float or numpy.ndarray or pandas.Series
+        The χ² statistic, its p-value (χ² distribution, 1 df) and the direction: +1 (rising), −1 (falling) or
+        0. Floats for 1-D input, arrays for 2-D arrays, Series with the row index for DataFrames. NaN anywhere
+        in a series (or fewer than 2 time points) gives NaN for that series.
+
+    Raises
+    ------
+    StatisticsInputError
+        For x < 0, n ≤ 0, x > n, more than two dimensions, shapes that do not match, or DataFrames with
+        different row indexes.
+
+    Notes
+    -----
+    Cochran–Armitage test (Armitage 1955; docs/METHODEN.md, Abschnitt „Trend“) with X = Σ x_t, N = Σ n_t:
+    χ² = N·(N·Σ x_t·t − X·Σ n_t·t)² / (X·(N − X)·(N·Σ n_t·t² − (Σ n_t·t)²)). Computed with t centred at its
+    n-weighted mean (algebraically identical, numerically stable for n up to 10⁹ and beyond). When the statistic
+    is 0/0 (no events at all, or every unit an event) the series shows no change: χ² = 0, p = 1, sign 0.
+
+    References
+    ----------
+    Armitage, P. (1955). Tests for linear trends in proportions and frequencies. *Biometrics* 11, 375–386.
+
+    Examples
+    --------
+    Shares 10, 12, 15, 19, 25 % of 100 each; statsmodels' ``Table(...).test_ordinal_association()`` uses the
+    hypergeometric variance and gives z² = 10.064100 = χ²·(N − 1)/N:
+
+    >>> import pandas as pd
+    >>> from workbench.stats import chi2_trend
+    >>> chi2, p, sign = chi2_trend([10, 12, 15, 19, 25], [100] * 5)
+    >>> round(chi2, 6), round(p, 6), sign
+    (10.084269, 0.001495, 1.0)
+    >>> x = pd.DataFrame([[10, 12, 15, 19, 25], [25, 19, 15, 12, 10]], index=["0101", "0102"])
+    >>> chi2, p, sign = chi2_trend(x, 100)
+    >>> chi2.round(6).tolist(), sign.tolist()
+    ([10.084269, 10.084269], [1.0, -1.0])
     """
     return _trend(x, n, "proportion")
 
@@ -128,7 +161,37 @@ def chi2_trend(x: Any, n: Any) -> tuple[Any, Any, Any]:
 def poisson_trend(x: Any, n: Any) -> tuple[Any, Any, Any]:
     """Score test for a log-linear trend in rates x_t/n_t (events x_t, exposure n_t; x may exceed n).
 
-    Same return convention as :func:`chi2_trend`.
+    Parameters
+    ----------
+    x : array_like or pandas.DataFrame
+        Event counts per time point, x_t ≥ 0; 1-D (one series) or 2-D (rows = areas, columns = years).
+    n : array_like or pandas.DataFrame
+        Exposure (population, person-years), n_t > 0; broadcast against ``x``.
+
+    Returns
+    -------
+    chi2, p_value, slope_sign : float or numpy.ndarray or pandas.Series
+        As for :func:`chi2_trend`.
+
+    Raises
+    ------
+    StatisticsInputError
+        For x < 0, n ≤ 0, more than two dimensions or shapes that do not match.
+
+    Notes
+    -----
+    Score test of β = 0 in the Poisson model log E[x_t] = log n_t + α + β·t (Breslow & Day 1987), with X = Σ x_t,
+    N = Σ n_t: χ² = (Σ t·x_t − X·Σ t·n_t/N)² / (X·(Σ t²·n_t/N − (Σ t·n_t/N)²)), 1 df; computed with centred t
+    like :func:`chi2_trend` (docs/METHODEN.md, Abschnitt „Trend“).
+
+    Examples
+    --------
+    Checked against the score statistic of a ``statsmodels`` Poisson GLM (intercept only, offset log n):
+
+    >>> from workbench.stats import poisson_trend
+    >>> chi2, p, sign = poisson_trend([30, 34, 41, 45, 52], [1000, 1010, 1020, 1030, 1040])
+    >>> round(chi2, 6), round(p, 4), sign
+    (6.449263, 0.0111, 1.0)
     """
     return _trend(x, n, "rate")
 
@@ -142,11 +205,50 @@ def trend_marker(
 ) -> Any:
     """German trend marker over the last ``min_points`` time points (columns), vectorised over areas (rows).
 
-    "steigend" / "fallend" when the trend test (:func:`chi2_trend` for ``kind="proportion"``,
-    :func:`poisson_trend` for ``kind="rate"``) is significant at ``confidence`` (χ² > z², 9.5495 at 99.8 %),
+    Parameters
+    ----------
+    x : array_like or pandas.DataFrame
+        Numerators (proportions) or events (rates) per year, oldest first; 1-D or 2-D (rows = areas).
+    n : array_like or pandas.DataFrame
+        Denominators or exposure, broadcast against ``x``.
+    confidence : float, default 0.998
+        Significance level of the test as a confidence level (99.8 % as in docs/METHODEN.md).
+    min_points : int, default 5
+        Number of most recent time points used, ≥ 2.
+    kind : {"proportion", "rate"}, default "proportion"
+        :func:`chi2_trend` for proportions, :func:`poisson_trend` for rates.
+
+    Returns
+    -------
+    str or numpy.ndarray or pandas.Series
+        Labels from :data:`TREND_LABELS`: 1-D input → str; 2-D → object ndarray; DataFrame → Series with the
+        row index.
+
+    Raises
+    ------
+    StatisticsInputError
+        For an unknown ``kind``, ``min_points`` < 2, a bad confidence level or invalid counts in a usable series.
+
+    Notes
+    -----
+    "steigend" / "fallend" when the test is significant at ``confidence`` (χ² > z², 9.5495 at 99.8 %),
     direction from the slope sign; otherwise "keine signifikante Veränderung". "nicht berechenbar" when there
-    are fewer than ``min_points`` columns or any of the last ``min_points`` values of x or n is missing
-    (NaN, e.g. suppressed) or n is 0 there. 1-D input → str; 2-D → object ndarray; DataFrame → Series.
+    are fewer than ``min_points`` columns or any of the last ``min_points`` values of x or n is missing (NaN,
+    e.g. suppressed) or n is 0 there (docs/METHODEN.md, Abschnitt „Trend“).
+
+    Examples
+    --------
+    The series of :func:`chi2_trend` (χ² = 10.08 > 9.5495) is rising; a flat and a gappy one:
+
+    >>> import pandas as pd
+    >>> from workbench.stats import trend_marker
+    >>> trend_marker([10, 12, 15, 19, 25], [100] * 5)
+    'steigend'
+    >>> x = pd.DataFrame([[25, 19, 15, 12, 10], [20, 20, 20, 20, 20], [10, None, 15, 19, 25]], index=["a", "b", "c"])
+    >>> trend_marker(x, 100).tolist()
+    ['fallend', 'keine signifikante Veränderung', 'nicht berechenbar']
+    >>> trend_marker([10, 12, 15, 19, 25], [100] * 5, confidence=0.999)  # χ² < 10.83
+    'keine signifikante Veränderung'
     """
     level = normalise_confidence(confidence)
     if kind not in ("proportion", "rate"):

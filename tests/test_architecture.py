@@ -144,6 +144,71 @@ def test_no_imports_of_other_subpackages_privates(modules):
     assert bad == [], "\n".join(bad)
 
 
+LAYERS = {
+    "errors": 0,
+    "vocabulary": 0,
+    "settings": 1,
+    "stats": 2,
+    "io": 2,
+    "indicators": 3,
+    "render": 4,
+    "index": 5,
+    "projection": 5,
+    "confidentiality": 6,
+    "chapters": 7,
+    "build": 8,
+    "demo": 8,
+    "examples": 9,
+    "cli": 10,
+}
+"""Layer of each top-level module and subpackage: a module imports only from its own or lower layers."""
+
+COMPUTATION = ("stats", "io", "indicators", "index", "projection", "confidentiality")
+"""Subpackages that compute and never draw (German number formatting from ``render.fmt`` is allowed)."""
+
+
+def layer_of(mod: str) -> int:
+    parts = mod.split(".")
+    return LAYERS[parts[1]] if len(parts) > 1 else -1
+
+
+def test_every_module_has_a_layer(modules):
+    assert {m.split(".")[1] for m in modules if "." in m} == set(LAYERS)
+
+
+def test_imports_go_down_the_layers(modules):
+    bad = [
+        f"{modules[src].relative_to(PKG)}:{line} importiert {dst} (Schicht {layer_of(dst)} > {layer_of(src)})"
+        for src, dst, _name, line in import_edges(modules)
+        if layer_of(dst) > layer_of(src)
+    ]
+    assert bad == [], "\n".join(bad)
+
+
+def test_computation_never_renders(modules):
+    bad = []
+    for src, dst, _name, line in import_edges(modules):
+        if src.count(".") and subpackage(src) in COMPUTATION and subpackage(dst) == "render" and dst != "workbench.render.fmt":
+            bad.append(f"{modules[src].relative_to(PKG)}:{line} importiert {dst}")
+    for mod, path in modules.items():
+        if mod.count(".") and subpackage(mod) in COMPUTATION:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else []
+                )
+                bad += [
+                    f"{path.relative_to(PKG)}:{node.lineno} importiert {n}"
+                    for n in names
+                    if n.split(".")[0] in {"matplotlib", "seaborn"}
+                ]
+    assert bad == [], "\n".join(bad)
+
+
 def test_top_level_stays_small(modules):
     top = [m for m in modules if m.count(".") == 1 and not is_package(m)]
     assert len(top) <= MAX_TOP_LEVEL_MODULES, top

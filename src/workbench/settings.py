@@ -353,8 +353,9 @@ def chapter_titles(cfg: ReportConfig | None = None) -> dict[str, dict]:
 _ACTIVE: ReportConfig | None = None
 
 
-def activate(cfg: ReportConfig) -> ReportConfig:
-    """Make ``cfg`` the report config in force for this process (chapter kernel, worker, command line)."""
+def activate(cfg: ReportConfig | None) -> ReportConfig | None:
+    """Make ``cfg`` the report config in force for this process (chapter kernel, worker, command line);
+    ``None`` returns to the default (``config/report.yaml``, read on next use)."""
     global _ACTIVE
     _ACTIVE = cfg
     return cfg

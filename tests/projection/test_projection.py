@@ -23,6 +23,7 @@ from workbench.projection import (
     load_scenarios,
     project,
 )
+from workbench.projection._rates import _shrunk_ratio  # internal: tested directly
 
 EVENTS = ["births", "deaths", "in_ext", "out_ext", "in_int", "out_int"]
 
@@ -361,14 +362,14 @@ def test_estimate_rates_hand_values() -> None:
 
 def test_shrinkage_method_of_moments_hand_case() -> None:
     # O = (10, 30), E = (20, 20): m = 1, s² = (20·0.25 + 20·0.25)/40 − 1/20 = 0.2, k = 5
-    ratio, k = proj._shrunk_ratio(np.array([10.0, 30.0]), np.array([20.0, 20.0]), "auto")
+    ratio, k = _shrunk_ratio(np.array([10.0, 30.0]), np.array([20.0, 20.0]), "auto")
     assert k == pytest.approx(5)
     np.testing.assert_allclose(ratio, [15 / 25, 35 / 25])
     # no variation beyond Poisson noise → every area gets the city ratio
-    ratio, k = proj._shrunk_ratio(np.array([19.0, 21.0]), np.array([20.0, 20.0]), "auto")
+    ratio, k = _shrunk_ratio(np.array([19.0, 21.0]), np.array([20.0, 20.0]), "auto")
     assert math.isinf(k)
     np.testing.assert_allclose(ratio, [1, 1])
-    ratio, _ = proj._shrunk_ratio(np.array([10.0, 30.0]), np.array([20.0, 20.0]), 10)
+    ratio, _ = _shrunk_ratio(np.array([10.0, 30.0]), np.array([20.0, 20.0]), 10)
     np.testing.assert_allclose(ratio, [20 / 30, 40 / 30])
     # shrunk ratios always lie between the raw ratio and the city mean
     pop, ev = _tiny_data()

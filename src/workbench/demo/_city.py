@@ -1,12 +1,5 @@
-"""Demo city generator "Musterstadt": writes a synthetic but realistic set of raw files (docs/DATA_CONTRACT.md).
-
-``generate(out_dir, n_areas, seed, first_year, last_year)`` builds the geometry (``demo_geo``), latent area
-characteristics calibrated to Berlin MSS 2021 (``demo_traits``), a cohort-component population with births,
-deaths and moves (``demo_pop``), register counts (``demo_social``) and facilities, survey and measures
-(``demo_extras``), then writes every raw file in exactly the contract's format. The same arguments always give
-byte-identical files: independent random streams per part (``numpy.random.SeedSequence``), no timestamps
-(GeoPackage: ``OGR_CURRENT_DATE``; XLSX: fixed document properties and ZIP entry dates).
-"""
+"""Writing the demo city: argument checks, the raw files in the contract's formats and :func:`generate`, which
+runs the parts (geometry, traits, population, registers) and writes them reproducibly (see :mod:`workbench.demo`)."""
 
 from __future__ import annotations
 

@@ -1,31 +1,6 @@
-"""One computation for every indicator of the catalogue, every area level and every year.
-
-:func:`compute` turns the processed tables (``population.parquet``, ``counts.parquet``, ``keys.parquet``, see
-``docs/DATA_CONTRACT.md``) and the catalogue (``config/indicators.yaml``) into one tidy table with values,
-confidence intervals, comparisons with the city and the parent area, trend markers and quintiles.
-
-Method (docs/METHODEN.md, Abschnitt „Berechnung der Indikatorwerte“):
-
-* Counts are aggregated upward Sozialraum → Stadtbezirk → Stadt via ``keys``. A suppressed (or missing) part
-  makes the aggregate unknown (NaN, ``numerator_suppressed`` True when a part was suppressed) — never 0.
-* Official city totals (``city_totals``, the BA row "Stadt insgesamt") replace an unknown city sum of a
-  measure, so the city value and all comparisons with the city exist despite suppressed areas.
-* value = numerator / denominator × multiplier; NaN when the denominator is 0 or unknown.
-* Intervals: Wilson for shares (``method: wilson``), exact Poisson (x < 10) / Byar for rates where the
-  numerator can exceed the denominator (``poisson``), none for differences (``none``). Computed by
-  :mod:`workbench.stats`.
-* Comparisons (``cmp_city``, ``cmp_parent`` at the first confidence level, ``cmp_city_998`` etc. at the
-  others): similar when the benchmark lies inside the unit's interval, otherwise higher/lower, turned into
-  besser/schlechter by the indicator's polarity; "nicht verglichen" when the interval or benchmark is missing.
-* Trend: on every row, the χ² trend marker (99.8 %) over the five years *ending with that row's year*
-  (all data years are used for the history even when ``years`` selects fewer). So the rows of the reporting
-  year carry the "last 5 years" marker; rows with fewer than five years of history say "nicht berechenbar".
-  Indicators without interval (``none``) get "nicht berechenbar".
-* Quintile: within level and year, 1 = highest value (no quintile when fewer finite values than 5).
-
-Everything is vectorised over areas and years; the only Python loops run over indicators, levels and the
-handful of years.
-"""
+"""The indicator computation behind :func:`workbench.indicators.compute`: aggregation up the area levels,
+values, intervals, comparisons, trend markers and quintiles (the method is described in the package docstring,
+:mod:`workbench.indicators`)."""
 
 from __future__ import annotations
 

@@ -1,49 +1,7 @@
-"""Small-area cohort-component population projection (status quo and scenarios).
+"""Implementation of the cohort-component projection, back-test and age groups for :mod:`workbench.projection`.
 
-The model follows the cohort-component method used by German cities (SIKURS style), per Sozialraum, sex and
-single year of age 0 … 100 (100 = open group "100 und älter"), one calendar year at a time. All ages are the
-completed age at 31.12., as in the processed ``population`` and ``events`` tables (docs/DATA_CONTRACT.md).
-
-Accounting identity for year t (population at 31.12.t from 31.12.(t−1))::
-
-    R      = population(t−1) aged by one year (99 → 100 and 100 stays 100); R[age 0] = births of t
-    births = Σ_{a=15..49} ASFR(a) · area fertility factor · R[women, a]       split 105 : 100 boys : girls
-    P(t)   = R − deaths − out_ext − out_int + in_ext + in_int
-    deaths = R · q(sex, age) · SMR(area);  out_ext = R · o_ext(area, sex, age);  out_int = R · o_int(area, sex, age)
-    in_ext = average persons per year (area, sex, age);  in_int = destination share · city-wide out_int
-
-``R`` (the population at the start of the year, already aged to its age at 31.12.t) is the *population at
-risk* of every rate: death rates, fertility rates and out-migration rates are events per person at risk and
-year (probabilities, unit 1/year). Internal in-moves are distributed from the projected city-wide internal
-out-moves of the same sex and age, so the city-wide internal balance is exactly zero every projected year.
-
-Worked example (two areas, 100 persons in every sex × age cell, one death per cell, births to women 20–39)::
-
-    >>> import pandas as pd
-    >>> from workbench.projection import estimate_rates, project, age_groups
-    >>> rows = [(a, y, s, age, 100) for a in ("0101", "0102") for y in (2022, 2023)
-    ...         for s in ("m", "w") for age in range(101)]
-    >>> pop = pd.DataFrame(rows, columns=["area_id", "year", "sex", "age", "count"])
-    >>> ev = pop[pop.year == 2023].drop(columns="count").assign(
-    ...     births=0, deaths=1, in_ext=0, out_ext=0, in_int=0, out_int=0)
-    >>> ev.loc[(ev.sex == "w") & ev.age.between(20, 39), "births"] = 5
-    >>> rates = estimate_rates(pop, ev, base_years=[2023])
-    >>> float(rates.death_rate[0, 50])  # 1 death / 100 persons at risk (aged 49 at 31.12.2022)
-    0.01
-    >>> float(rates.death_rate[0, 100])  # open group: at risk = 100 (aged 99) + 100 (aged 100)
-    0.005
-    >>> float(rates.fertility_rate[30])  # 5 births / 100 women at risk
-    0.05
-    >>> out = project(pop[pop.year == 2023], rates, start_year=2023, horizon=2)
-    >>> round(float(out.query("year == 2024 and area_id == '0101'")["count"].sum()), 1)
-    20098.0
-    >>> age_groups(out.query("year == 2024 and area_id == '0101' and sex == 'w'"), [0, 18, 65])["count"].round(1).tolist()
-    [1730.8, 4653.0, 3664.0]
-
-Choices (all documented in the function docstrings): death and fertility rates are pooled at city level over
-the base years and scaled per area by an empirical-Bayes shrunk ratio (observed / expected events);
-out-migration rates and in-migrant numbers are smoothed over age (5-year bands by default); scenario factors
-multiply the status-quo rates; an optional city-level control total rescales all cells proportionally.
+Private: import from :mod:`workbench.projection`, whose docstring gives the accounting identity and a worked
+example.
 """
 
 from __future__ import annotations
@@ -58,12 +16,9 @@ import pandas as pd
 from workbench.errors import ConfigError, DataValidationError, WorkbenchError
 from workbench.projection._rates import (
     BOY_SHARE,
-    EVENT_COLUMNS,
-    FERTILE_AGES,
     MAX_AGE,
     N_AGES,
     SEXES,
-    SMOOTHING_OPTIONS,
     Rates,
     _age_one_year,
     _cubes,
@@ -73,31 +28,12 @@ from workbench.projection._rates import (
     _validate,
     estimate_rates,
 )
-from workbench.projection._rates import _shrunk_ratio as _shrunk_ratio
-from workbench.projection._scenarios import STATUS_QUO, Scenario, load_scenarios
+from workbench.projection._scenarios import Scenario
 
 DEFAULT_AGE_BINS = (0, 3, 6, 10, 18, 25, 45, 65, 80)
 """Lower bounds of the planning age groups 0–2, 3–5, 6–9, 10–17, 18–24, 25–44, 45–64, 65–79, 80+."""
 
-__all__ = [
-    "BOY_SHARE",
-    "DEFAULT_AGE_BINS",
-    "EVENT_COLUMNS",
-    "FERTILE_AGES",
-    "MAX_AGE",
-    "N_AGES",
-    "SEXES",
-    "SMOOTHING_OPTIONS",
-    "STATUS_QUO",
-    "Rates",
-    "Scenario",
-    "age_group_labels",
-    "age_groups",
-    "backtest",
-    "estimate_rates",
-    "load_scenarios",
-    "project",
-]
+__all__ = ["DEFAULT_AGE_BINS", "age_group_labels", "age_groups", "backtest", "project"]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -134,17 +70,88 @@ def project(
     include_base: bool = True,
     return_components: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
-    """Project the population at 31.12.``start_year`` for ``horizon`` years (cohort-component, see module).
+    """Project the population at 31.12.``start_year`` for ``horizon`` years (cohort-component method).
 
-    ``base_population``: long table (area_id, sex, age, count; a ``year`` column is filtered to start_year;
-    nationality is summed). Areas of the rates missing from it start with zero inhabitants.
-    ``control_total``: city totals by year; after projecting a year, every cell is multiplied by
-    control / projected city total (proportional scaling keeps each area's share and its age-sex structure),
-    and the scaled population is the start of the next year. Years without a control value are not scaled.
-    If death + out-migration rates of a cell exceed 1 (large scenario factors), they are scaled down to 1.
+    Parameters
+    ----------
+    base_population : pandas.DataFrame
+        Long table ``area_id, sex, age, count`` (persons at 31.12.``start_year``); a ``year`` column is
+        filtered to ``start_year``, further keys such as ``nationality`` are summed. Areas of the rates missing
+        from it start with zero inhabitants.
+    rates : Rates
+        Status-quo rates from :func:`estimate_rates` (same area ids).
+    start_year : int
+        Base year; the first projected year is ``start_year + 1``.
+    horizon : int, default 15
+        Number of projected years, ≥ 1.
+    scenario : Scenario, optional
+        Factors on the rates and extra in-migrants; default the status quo.
+    control_total : pandas.Series or mapping of int to float, optional
+        City totals by year (persons). After projecting a year every cell is multiplied by control / projected
+        city total, and the scaled population is the start of the next year; years without a value are not
+        scaled.
+    include_base : bool, default True
+        Include the base year in the result.
+    return_components : bool, default False
+        Also return the components of change.
 
-    Returns (area_id, year, sex, age, count float), including the base year unless ``include_base=False``;
-    with ``return_components`` also per area × year: births, deaths, in_ext, out_ext, in_int, out_int, extra.
+    Returns
+    -------
+    pandas.DataFrame or tuple of (pandas.DataFrame, pandas.DataFrame)
+        Population ``area_id, year, sex, age, count`` (float persons at 31.12., one row per area × year × sex
+        × age 0 … 100). With ``return_components`` also a table per area × projected year with ``births,
+        deaths, in_ext, out_ext, in_int, out_int, extra`` (persons per year).
+
+    Raises
+    ------
+    ConfigError
+        For a ``horizon`` that is not an integer ≥ 1, unknown areas in the scenario's extra in-migrants, or a
+        control total that is not a positive number.
+    DataValidationError
+        For a malformed base population, no population at 31.12.``start_year``, or areas without rates.
+    WorkbenchError
+        When a projected city total is 0 in a year with a control total.
+
+    Notes
+    -----
+    Accounting identity per year (see :mod:`workbench.projection`; docs/METHODEN.md, Abschnitt „Bilanzgleichung“):
+    the population is aged by one year (99 and 100 end in the open group 100), births = Σ ASFR · fertility
+    factor · women at risk split 105 : 100 boys : girls, then P(t) = R − deaths − out_ext − out_int + in_ext +
+    in_int (+ extra in-migrants). If death and out-migration rates of a cell exceed 1 in total (large scenario
+    factors), they are scaled down to 1. A control total rescales all cells proportionally, keeping each area's
+    share and its age-sex structure (Abschnitt „Eckwerte“).
+
+    Examples
+    --------
+    One area with 10 persons in every sex × age cell and 2 births to the women aged 30 in 2023 (ASFR(30) =
+    2 / 10), nothing else. By hand: every year the cohorts move up one age, the open group 100 collects the
+    99- and 100-year-olds (10 → 20 → 30 women), and 2 births (1.02439 boys, 0.97561 girls) add to the total
+    2020 → 2022 → 2024:
+
+    >>> import pandas as pd
+    >>> from workbench.projection import EVENT_COLUMNS, Scenario, estimate_rates, project
+    >>> grid = [(s, a) for s in ("m", "w") for a in range(101)]
+    >>> pop = pd.DataFrame([("A", y, s, a, 10.0) for y in (2022, 2023) for s, a in grid],
+    ...                    columns=["area_id", "year", "sex", "age", "count"])
+    >>> ev = pop[pop.year == 2023].drop(columns="count").assign(**{c: 0.0 for c in EVENT_COLUMNS})
+    >>> ev.loc[(ev.sex == "w") & (ev.age == 30), "births"] = 2.0
+    >>> rates = estimate_rates(pop, ev, base_years=[2023])
+    >>> out = project(pop, rates, start_year=2023, horizon=2)
+    >>> out.groupby("year")["count"].sum().to_dict()
+    {2023: 2020.0, 2024: 2022.0, 2025: 2024.0}
+    >>> out.query("sex == 'w' and age == 100")["count"].tolist()
+    [10.0, 20.0, 30.0]
+    >>> round(float(out.query("year == 2025 and sex == 'm' and age == 0")["count"].iloc[0]), 5)
+    1.02439
+
+    A scenario with 50 % more births, and a control total of 2,000 persons in 2024:
+
+    >>> more = project(pop, rates, 2023, horizon=2, scenario=Scenario(name="hoch", fertility_factor=1.5))
+    >>> more.groupby("year")["count"].sum().to_dict()
+    {2023: 2020.0, 2024: 2023.0, 2025: 2026.0}
+    >>> scaled = project(pop, rates, 2023, horizon=1, control_total={2024: 2000})
+    >>> round(float(scaled.query("year == 2024")["count"].sum()), 6)
+    2000.0
     """
     if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
         raise ConfigError(f"horizon muss eine ganze Zahl ≥ 1 sein, gefunden {horizon!r}", where="horizon")
@@ -255,13 +262,66 @@ def backtest(
     smoothing: str = "band5",
     shrinkage: str | float = "auto",
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Project from 31.12.``base_year`` with rates from years ≤ base_year; compare with 31.12.``target_year``.
+    """Project from 31.12.``base_year`` with rates from years ≤ base_year and compare with 31.12.``target_year``.
 
-    Rates use the last ``base_years`` years up to base_year for which both the previous year's population and
-    the events exist (fewer if the data start later; the years used are returned as ``base_years``).
-    Returns per area (area_id, observed, projected, error = projected − observed, ape = |error| / observed · 100
-    in %, NaN for empty areas) and for the city: observed, projected, error, ape (%), mape (mean ape over
-    areas, %), median_ape (%), n_areas, base_years.
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        Long population table as for :func:`estimate_rates`, including 31.12.``base_year`` and
+        31.12.``target_year``.
+    events : pandas.DataFrame
+        Long events table as for :func:`estimate_rates` (only years ≤ ``base_year`` are used).
+    base_year, target_year : int
+        Start and comparison year, target_year > base_year.
+    base_years : int, default 3
+        Number of base years for the rates: the last years ≤ base_year for which both the previous year's
+        population and the events exist (fewer if the data start later).
+    smoothing : str, default "band5"
+        Age smoothing, see :func:`estimate_rates`.
+    shrinkage : "auto" or float, default "auto"
+        Empirical-Bayes shrinkage, see :func:`estimate_rates`.
+
+    Returns
+    -------
+    per_area : pandas.DataFrame
+        ``area_id, observed, projected, error`` (persons; error = projected − observed) and ``ape``
+        (|error| / observed · 100, in %; NaN for empty areas).
+    city : dict
+        ``observed``, ``projected``, ``error`` (persons), ``ape`` (%), ``mape`` (mean ape over areas, %),
+        ``median_ape`` (%), ``n_areas`` and ``base_years`` (the years used).
+
+    Raises
+    ------
+    ConfigError
+        When ``target_year`` is not after ``base_year``.
+    DataValidationError
+        For malformed tables, a missing population in the base or target year, no usable base year, areas that
+        appear only in the target year, and the errors of :func:`estimate_rates`.
+
+    Notes
+    -----
+    Back-test of docs/METHODEN.md, Abschnitt „Rückrechnung (Backtest)“: the status-quo projection is compared
+    with the observed population, with the MAPE per area as the usual accuracy measure of small-area
+    projections.
+
+    Examples
+    --------
+    One area with 10 persons in every cell in 2022 and 2023 and no events: the projection for 2024 keeps its
+    2,020 persons, but 2,030 were observed (10 more men aged 40), so error = −10 and
+    ape = 10 / 2030 · 100 = 0.492611 %:
+
+    >>> import pandas as pd
+    >>> from workbench.projection import EVENT_COLUMNS, backtest
+    >>> keys = pd.MultiIndex.from_product([["A"], [2022, 2023, 2024], ["m", "w"], range(101)],
+    ...                                   names=["area_id", "year", "sex", "age"])
+    >>> pop = pd.DataFrame({"count": 10.0}, index=keys).reset_index()
+    >>> pop.loc[(pop.year == 2024) & (pop.sex == "m") & (pop.age == 40), "count"] = 20.0
+    >>> ev = pop[pop.year == 2023].drop(columns="count").assign(**dict.fromkeys(EVENT_COLUMNS, 0.0))
+    >>> per_area, city = backtest(pop, ev, base_year=2023, target_year=2024)
+    >>> per_area.round(6).values.tolist()
+    [['A', 2030.0, 2020.0, -10.0, 0.492611]]
+    >>> round(city["mape"], 6), city["n_areas"], city["base_years"]
+    (0.492611, 1, [2023])
     """
     base_year, target_year = int(base_year), int(target_year)
     if target_year <= base_year:
@@ -327,7 +387,30 @@ def backtest(
 
 
 def age_group_labels(bins: Sequence[int]) -> list[str]:
-    """German labels for lower bounds: ``[0, 3, 80]`` → ``["0–2", "3–79", "80+"]`` (single ages as ``"5"``)."""
+    """German labels of age groups given by their lower bounds (the last group is open).
+
+    Parameters
+    ----------
+    bins : sequence of int
+        Increasing lower bounds in years, e.g. ``[0, 3, 80]``.
+
+    Returns
+    -------
+    list of str
+        One label per group: ``"lo–hi"`` (en dash), a single age as ``"5"``, the last group ``"lo+"``.
+
+    See Also
+    --------
+    age_groups : Sums single years of age into these groups.
+
+    Examples
+    --------
+    >>> from workbench.projection import age_group_labels
+    >>> age_group_labels([0, 3, 80])
+    ['0–2', '3–79', '80+']
+    >>> age_group_labels([0, 1, 100])
+    ['0', '1–99', '100+']
+    """
     labels = []
     for lo, hi in zip(bins, [*bins[1:], None], strict=True):
         if hi is None:
@@ -347,8 +430,41 @@ def age_groups(
 ) -> pd.DataFrame:
     """Sum single years of age into age groups given by their lower bounds (the last group is open).
 
-    ``bins`` must start at 0 and increase strictly up to at most 100. All columns other than ``age`` and the
-    value column(s) are kept as keys; the result has an ordered categorical ``age_group`` instead of ``age``.
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Long table with an ``age`` column (0 … 100) and the value column(s), e.g. the output of :func:`project`.
+    bins : sequence of int, default (0, 3, 6, 10, 18, 25, 45, 65, 80)
+        Lower bounds, starting at 0 and increasing strictly up to at most 100 (the default gives the planning
+        age groups 0–2, 3–5, 6–9, 10–17, 18–24, 25–44, 45–64, 65–79, 80+).
+    value : str or sequence of str, default "count"
+        Column(s) to sum.
+    labels : sequence of str, optional
+        Group labels; default :func:`age_group_labels`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        All columns other than ``age`` and the value column(s) as keys, an ordered categorical ``age_group``
+        instead of ``age``, and the summed values; sorted by the keys and the age group.
+
+    Raises
+    ------
+    ConfigError
+        For invalid bounds or a number of labels that does not match.
+    DataValidationError
+        For missing columns or ages outside 0 … 100.
+
+    Examples
+    --------
+    One person of every age 0 … 100:
+
+    >>> import pandas as pd
+    >>> from workbench.projection import age_groups
+    >>> df = pd.DataFrame({"area_id": "A", "age": range(101), "count": 1.0})
+    >>> out = age_groups(df, [0, 18, 65])
+    >>> out["age_group"].astype(str).tolist(), out["count"].tolist()
+    (['0–17', '18–64', '65+'], [18.0, 47.0, 36.0])
     """
     values = [value] if isinstance(value, str) else list(value)
     bounds = [int(b) for b in bins]

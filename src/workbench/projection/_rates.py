@@ -1,9 +1,8 @@
-"""Status-quo rates of the cohort-component projection, estimated from averaged base years.
+"""Implementation of the status-quo rate estimation for :mod:`workbench.projection`.
 
-Death and fertility rates are pooled at city level and scaled per area by an empirical-Bayes shrunk ratio
-(observed / expected events); out-migration rates and in-migrant numbers are smoothed over age. Also holds the
-input validation and array helpers shared with ``projection``. Re-exported by ``workbench.projection``, whose
-module docstring gives the accounting identity and a worked example.
+Private: import :func:`~workbench.projection.estimate_rates` and :class:`~workbench.projection.Rates` from
+:mod:`workbench.projection`, whose docstring gives the accounting identity. Also holds the input validation
+and array helpers that the projection itself uses.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ MAX_AGE = 100
 
 
 N_AGES = MAX_AGE + 1
+"""Number of single years of age 0 … 100: the length of the age axis of every rate array."""
 
 
 SEXES = ("m", "w")
@@ -37,6 +37,7 @@ FERTILE_AGES = (15, 49)
 
 
 EVENT_COLUMNS = ("births", "deaths", "in_ext", "out_ext", "in_int", "out_int")
+"""Count columns of the events table: births (in the mothers' rows), deaths, external and internal in/out moves."""
 
 
 SMOOTHING_OPTIONS = ("none", "band5", "kernel")
@@ -239,10 +240,58 @@ def _shrunk_ratio(
 
 @dataclass(frozen=True, eq=False)
 class Rates:
-    """Status-quo rates estimated from averaged base years (arrays indexed area × sex (m, w) × age 0…100).
+    """Status-quo rates of the cohort-component projection, as returned by :func:`estimate_rates`.
 
-    Units: all rates are events per person at risk and year (probabilities); the person at risk is the
-    population at 31.12. of the previous year aged by one year (for age 0: the births of the year).
+    Arrays are indexed area (in the order of ``areas``) × sex (0 = "m", 1 = "w") × single year of age 0 … 100
+    (100 = "100 und älter"). All rates are events per person at risk and year (probabilities, unit 1/year); the
+    person at risk is the population at 31.12. of the previous year aged by one year (for age 0: the births of
+    the year).
+
+    Attributes
+    ----------
+    areas : tuple of str
+        Area ids (sorted); :attr:`area_index` gives them as a pandas Index named ``area_id``.
+    base_years : tuple of int
+        Calendar years whose events (and previous-year populations) were averaged.
+    death_rate : numpy.ndarray, shape (2, 101)
+        City death rate q(sex, age).
+    smr : numpy.ndarray, shape (A,)
+        Shrunk standardised mortality ratio per area; area death rate = death_rate · smr.
+    fertility_rate : numpy.ndarray, shape (101,)
+        City age-specific fertility rate, births per woman at risk; zero outside 15 … 49.
+    fertility_factor : numpy.ndarray, shape (A,)
+        Shrunk ratio observed / expected births per area.
+    out_ext_rate, out_int_rate : numpy.ndarray, shape (A, 2, 101)
+        External out-migration and internal out-move rates.
+    in_ext : numpy.ndarray, shape (A, 2, 101)
+        External in-migrants, average persons per year.
+    in_int_share : numpy.ndarray, shape (A, 2, 101)
+        Destination shares of internal moves; sums to 1 over areas for every sex × age.
+    in_profile : numpy.ndarray, shape (2, 101)
+        Sex × age profile of all in-movers (external + internal), sums to 1; used for extra in-migrants.
+    smoothing : str
+        Age smoothing used (``"band5"``, ``"kernel"`` or ``"none"``).
+    shrinkage_deaths, shrinkage_births : float
+        Prior strength k (in expected events) of the empirical-Bayes shrinkage; ``inf`` = all areas get the
+        city ratio.
+    area_stats : pandas.DataFrame
+        Per area: observed / expected deaths and births over the base years, ``smr``, ``fertility_factor``.
+
+    Examples
+    --------
+    A single area with 50 persons in every cell and no events:
+
+    >>> import pandas as pd
+    >>> from workbench.projection import EVENT_COLUMNS, estimate_rates
+    >>> cells = pd.MultiIndex.from_product([["A"], [2022, 2023], ["m", "w"], range(101)],
+    ...                                    names=["area_id", "year", "sex", "age"])
+    >>> pop = pd.DataFrame({"count": 50.0}, index=cells).reset_index()
+    >>> ev = pop[pop["year"] == 2023].drop(columns="count").assign(**dict.fromkeys(EVENT_COLUMNS, 0.0))
+    >>> r = estimate_rates(pop, ev, [2023])
+    >>> r.areas, r.base_years, r.death_rate.shape, r.out_ext_rate.shape, list(r.area_index)
+    (('A',), (2023,), (2, 101), (1, 2, 101), ['A'])
+    >>> round(float(r.in_int_share.sum(axis=0).min()), 12), round(float(r.in_profile.sum()), 12)
+    (1.0, 1.0)
     """
 
     areas: tuple[str, ...]
@@ -273,6 +322,7 @@ class Rates:
 
     @property
     def area_index(self) -> pd.Index:
+        """The area ids as a pandas Index named ``area_id`` (order of the first axis of the area arrays)."""
         return pd.Index(self.areas, name="area_id")
 
 
@@ -307,19 +357,85 @@ def estimate_rates(
 ) -> Rates:
     """Estimate status-quo rates from the base years (events of year t, population at 31.12.(t−1)).
 
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        Long table ``area_id, year, sex ("m"/"w"), age (0 … 100), count`` (persons at 31.12.; further key
+        columns such as ``nationality`` are summed). Must hold 31.12.(t−1) for every base year t.
+    events : pandas.DataFrame
+        Long table ``area_id, year, sex, age`` and the counts of :data:`EVENT_COLUMNS` (``births`` in the rows of
+        the mothers, by the mother's age; ``in_int`` / ``out_int`` = moves between areas of the city).
+    base_years : iterable of int
+        Calendar years t whose events are pooled (e.g. the last three years).
+    smoothing : {"band5", "kernel", "none"}, default "band5"
+        Age smoothing of the migration rates and numbers: 5-year bands, the 1-2-3-2-1 kernel over ±2 years, or
+        none.
+    shrinkage : "auto" or float, default "auto"
+        Empirical-Bayes shrinkage of the area death and fertility ratios: ``"auto"`` (Marshall's method of
+        moments) or a fixed prior strength k ≥ 0 in expected events (0 = raw ratios).
+
+    Returns
+    -------
+    Rates
+        The rates (arrays area × sex × age, see :class:`Rates`).
+
+    Raises
+    ------
+    ConfigError
+        For an unknown ``smoothing``, an invalid ``shrinkage`` or no / non-integer base years.
+    DataValidationError
+        For malformed tables (missing columns, unknown sex, age outside 0 … 100, negative or non-numeric counts,
+        duplicate keys), areas in ``events`` missing from ``population``, births in rows of men, a missing
+        previous-year population or missing events for a base year, or more deaths than persons at risk.
+
+    Notes
+    -----
+    Cohort-component method as used by German cities (SIKURS; docs/METHODEN.md, Abschnitte „Raten aus
+    gemittelten Basisjahren“, „Schrumpfung (Empirical Bayes)“, „Geburten“, „Wanderungen“):
+
     - Deaths: city death rate q(sex, age) = Σ deaths / Σ persons at risk over all areas and base years (single
-      years of age, no smoothing: pooled city data are large enough). Per area a standardised mortality ratio
-      SMR = observed / expected deaths (expected = Σ at risk · q), shrunk towards 1 (see ``shrinkage``).
-    - Fertility: city ASFR(a) = Σ births to mothers aged a / Σ women at risk aged a, a = 15…49 (births to
-      younger/older mothers are counted at 15/49); area fertility factor = observed / expected births, shrunk.
+      years of age, no smoothing). Per area SMR = observed / expected deaths (expected = Σ at risk · q), shrunk
+      towards the city mean m: (O + k·m) / (E + k) with k = m / s² and, for ``"auto"``,
+      s² = Σ E·(O/E − m)² / Σ E − m / Ē (Marshall 1991); s² ≤ 0 gives every area the city ratio.
+    - Fertility: city ASFR(a) = Σ births to mothers aged a / Σ women at risk aged a, a = 15 … 49 (births to
+      younger / older mothers are counted at 15 / 49); area fertility factor = observed / expected births,
+      shrunk alike.
     - External out-migration and internal out-moves: rates by area × sex × age, events and persons at risk
-      each smoothed over age (``smoothing``) before dividing; city rate where an area had nobody at risk.
-    - External in-migration: average persons per year by area × sex × age, smoothed over age (totals kept).
+      each smoothed over age before dividing; the city rate where an area had nobody at risk.
+    - External in-migration: average persons per year by area × sex × age, smoothed (totals kept).
     - Internal in-moves: destination share of each area in the city's internal in-moves by sex × age
       (smoothed); where the city had none, the area's share of all internal in-moves.
 
-    ``smoothing``: ``"band5"`` (5-year bands), ``"kernel"`` (1-2-3-2-1 over ±2 years) or ``"none"``.
-    ``shrinkage``: ``"auto"`` (Marshall's method of moments) or a fixed prior strength k ≥ 0 in expected events.
+    References
+    ----------
+    Marshall, R. J. (1991). Mapping disease and mortality rates using empirical Bayes estimators. *Applied
+    Statistics* 40, 283–294.
+
+    Examples
+    --------
+    Two areas with 100 persons in every cell; in 2023 area A has 1 and area B 3 deaths in every cell aged
+    80 … 100. By hand: q = 4 / 200 = 0.02 at 80 … 99 and 4 / 400 = 0.01 in the open group 100 (at risk: those
+    aged 99 and 100). Observed deaths are 42 and 126, expected 84 each, so the raw SMRs are 0.5 and 1.5;
+    Marshall: m = 1, s² = (84 · 0.25 + 84 · 0.25) / 168 − 1 / 84 = 0.238095, k = 4.2, shrunk SMR
+    (42 + 4.2) / 88.2 = 0.523810 and (126 + 4.2) / 88.2 = 1.476190:
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from workbench.projection import estimate_rates
+    >>> cells = [(a, s, age) for a in ("A", "B") for s in ("m", "w") for age in range(101)]
+    >>> pop = pd.DataFrame([(a, y, s, age, 100.0) for y in (2022, 2023) for a, s, age in cells],
+    ...                    columns=["area_id", "year", "sex", "age", "count"])
+    >>> ev = pop[pop.year == 2023].drop(columns="count").assign(
+    ...     births=0.0, deaths=0.0, in_ext=0.0, out_ext=0.0, in_int=0.0, out_int=0.0)
+    >>> old = ev.age >= 80
+    >>> ev.loc[old, "deaths"] = np.where(ev.loc[old, "area_id"] == "A", 1.0, 3.0)
+    >>> rates = estimate_rates(pop, ev, base_years=[2023])
+    >>> float(rates.death_rate[0, 85]), float(rates.death_rate[1, 100])
+    (0.02, 0.01)
+    >>> rates.smr.round(6).tolist(), round(float(rates.shrinkage_deaths), 6)
+    ([0.52381, 1.47619], 4.2)
+    >>> estimate_rates(pop, ev, [2023], shrinkage=0).smr.tolist()
+    [0.5, 1.5]
     """
     if smoothing not in SMOOTHING_OPTIONS:
         raise ConfigError(

@@ -1,6 +1,7 @@
-"""Projection scenarios: named sets of factors on the status-quo rates, read from the config (``load_scenarios``).
+"""Implementation of the projection scenarios (factors on the status-quo rates) for :mod:`workbench.projection`.
 
-Re-exported by ``workbench.projection``; the model itself is described there.
+Private: import :class:`~workbench.projection.Scenario` and :func:`~workbench.projection.load_scenarios`
+from :mod:`workbench.projection`.
 """
 
 from __future__ import annotations
@@ -20,12 +21,52 @@ STATUS_QUO = "status_quo"
 class Scenario:
     """A projection variant: factors that multiply the status-quo rates, plus extra in-migrants.
 
-    ``fertility_factor`` multiplies all fertility rates, ``mortality_factor`` all death rates,
-    ``in_migration_factor`` the external in-migrants, ``out_migration_factor`` the external out-migration rates,
-    ``internal_migration_factor`` the internal out-move rates (internal in-moves follow, the city balance stays
-    zero). ``extra_in_migrants``: area_id → additional persons per year (e.g. new housing), distributed over
-    sex × age by the profile of all in-movers of the base years, added in the years ``extra_first_year`` …
-    ``extra_last_year`` (None = all projected years).
+    Parameters
+    ----------
+    name : str, default "status_quo"
+        Identifier of the scenario (non-empty).
+    label_de : str, default "Status quo"
+        German name for tables and charts.
+    fertility_factor, mortality_factor : float, default 1.0
+        Multiply all fertility rates / all death rates (≥ 0; 1.1 = +10 %).
+    in_migration_factor : float, default 1.0
+        Multiplies the external in-migrants.
+    out_migration_factor : float, default 1.0
+        Multiplies the external out-migration rates.
+    internal_migration_factor : float, default 1.0
+        Multiplies the internal out-move rates (internal in-moves follow, the city balance stays zero).
+    extra_in_migrants : mapping of str to float, optional
+        area_id → additional persons per year (e.g. new housing), distributed over sex × age by the profile of
+        all in-movers of the base years.
+    extra_first_year, extra_last_year : int, optional
+        First and last calendar year in which the extra in-migrants are added (None = all projected years).
+    description_de : str, default ""
+        German description of the assumptions.
+
+    Raises
+    ------
+    ConfigError
+        For an empty name, a factor or extra number that is not a finite number ≥ 0, ``extra_in_migrants`` that
+        is not a mapping, or a year that is not an integer.
+
+    Notes
+    -----
+    The scenario factors multiply the status-quo rates of :class:`Rates` in :func:`project` (docs/METHODEN.md,
+    Abschnitt „Szenarien“). Area ids in ``extra_in_migrants`` are converted to str.
+
+    Examples
+    --------
+    >>> from workbench.projection import Scenario
+    >>> s = Scenario(name="neubau", label_de="Neubaugebiet", extra_in_migrants={101: 120},
+    ...              extra_first_year=2026, extra_last_year=2028)
+    >>> s.extra_in_migrants, s.extra_active(2025), s.extra_active(2027)
+    ({'101': 120.0}, False, True)
+    >>> from workbench.errors import ConfigError
+    >>> try:
+    ...     Scenario(name="x", fertility_factor=-0.1)
+    ... except ConfigError as exc:
+    ...     print(exc.problem)
+    fertility_factor muss eine Zahl ≥ 0 sein, gefunden -0.1
     """
 
     name: str = STATUS_QUO
@@ -88,11 +129,36 @@ class Scenario:
 
 
 def load_scenarios(cfg: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None) -> list[Scenario]:
-    """Scenarios from a YAML-like config; the status quo is always the first entry.
+    """Scenarios from a YAML-like configuration; the status quo is always the first entry.
 
-    Accepted forms: ``{"scenarios": [{"name": ..., "label_de": ..., "fertility_factor": ...}, ...]}``,
-    ``{"scenarios": {name: {...}, ...}}``, or the list / mapping itself. Unknown keys, duplicate names and
-    invalid values raise a ``ConfigError``. A config entry named ``status_quo`` replaces the default one.
+    Parameters
+    ----------
+    cfg : mapping or sequence of mappings, optional
+        ``{"scenarios": [{"name": ..., "label_de": ..., "fertility_factor": ...}, ...]}``,
+        ``{"scenarios": {name: {...}, ...}}``, or the list / mapping itself. None (or ``scenarios:`` without
+        entries) gives only the status quo. The keys are the fields of :class:`Scenario`; ``label_de`` defaults
+        to the name.
+
+    Returns
+    -------
+    list of Scenario
+        The status quo first (a configured entry named ``status_quo`` replaces the default one), then the
+        configured scenarios in their order.
+
+    Raises
+    ------
+    ConfigError
+        For entries that are not mappings, unknown keys, a missing or duplicate name, and invalid values (see
+        :class:`Scenario`).
+
+    Examples
+    --------
+    >>> from workbench.projection import load_scenarios
+    >>> cfg = {"scenarios": {"zuzug": {"label_de": "Hohe Zuwanderung", "in_migration_factor": 1.2}}}
+    >>> [(s.name, s.label_de, s.in_migration_factor) for s in load_scenarios(cfg)]
+    [('status_quo', 'Status quo', 1.0), ('zuzug', 'Hohe Zuwanderung', 1.2)]
+    >>> [s.name for s in load_scenarios(None)]
+    ['status_quo']
     """
     if cfg is None:
         return [Scenario()]

@@ -15,19 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from workbench.errors import DataValidationError
+from workbench.render import _style as style
 from workbench.render import fmt
-from workbench.render._style import (
-    _finish_axes,
-    _legend_right,
-    _numeric,
-    add_note,
-    format_value,
-    german_axis,
-    load_colours,
-    new_figure,
-    require_columns,
-    sequential_colours,
-)
 
 
 def bar_chart(
@@ -46,35 +35,29 @@ def bar_chart(
     ax: Axes | None = None,
 ) -> Figure:
     """Horizontal bars with the German value at each bar; ``highlight`` labels are drawn in the highlight colour."""
-    require_columns(df, [value, label], "Balkendiagramm")
-    colours = load_colours()
-    d = df.assign(_v=_numeric(df, value, "Balkendiagramm"))
+    style.require_columns(df, [value, label], "Balkendiagramm")
+    colours = style.load_colours()
+    d = df.assign(_v=style._numeric(df, value, "Balkendiagramm"))
     if sort:
         d = d.sort_values("_v", kind="mergesort", na_position="first")
     marks = {highlight} if isinstance(highlight, str) else set(highlight or [])
     labels = d[label].astype(str).tolist()
-    fig, ax = new_figure(ax, (7.0, 1.0 + 0.3 * max(len(d), 3)))
+    fig, ax = style.new_figure(ax, (7.0, 1.0 + 0.3 * max(len(d), 3)))
     cols = [colours["lines"]["highlight"] if lab in marks else colours["lines"]["bar"] for lab in labels]
     vals = d["_v"].to_numpy()
     ax.barh(np.arange(len(d)), np.nan_to_num(vals), color=cols, height=0.7)
     for i, v in enumerate(vals):
-        ax.text(0 if np.isnan(v) else v, i, " " + format_value(v, unit, decimals), va="center", fontsize=7)
+        ax.text(
+            0 if np.isnan(v) else v, i, " " + style.format_value(v, unit, decimals), va="center", fontsize=7
+        )
     ax.set_yticks(np.arange(len(d)), labels, fontsize=8)
     if benchmark is not None:
-        ax.axvline(benchmark, color=colours["lines"]["benchmark"], linestyle="--", linewidth=1)
-        ax.text(
-            benchmark,
-            1.0,
-            f" {benchmark_label}: {format_value(benchmark, unit, decimals)}",
-            transform=ax.get_xaxis_transform(),
-            va="bottom",
-            fontsize=8,
-        )
-    german_axis(ax, "x", unit="%" if unit == "%" else "")
+        style.benchmark_line(ax, benchmark, benchmark_label, unit, decimals, colours)
+    style.german_axis(ax, "x", unit="%" if unit == "%" else "")
     ax.margins(x=0.12)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    add_note(fig, note, title, ax)
+    style.add_note(fig, note, title, ax)
     return fig
 
 
@@ -91,9 +74,9 @@ def grouped_bars(
     ax: Axes | None = None,
 ) -> Figure:
     """Vertical bars per ``category`` with one bar per ``group`` side by side (e.g. area vs. city per age group)."""
-    require_columns(df, [category, group, value], "Gruppiertes Balkendiagramm")
-    colours = load_colours()
-    d = df.assign(_v=_numeric(df, value, "Gruppiertes Balkendiagramm"))
+    style.require_columns(df, [category, group, value], "Gruppiertes Balkendiagramm")
+    colours = style.load_colours()
+    d = df.assign(_v=style._numeric(df, value, "Gruppiertes Balkendiagramm"))
     if d.duplicated([category, group]).any():
         raise DataValidationError(
             "Gruppiertes Balkendiagramm: Kategorie und Gruppe kommen mehrfach vor",
@@ -101,7 +84,7 @@ def grouped_bars(
         )
     table = d.pivot(index=category, columns=group, values="_v")
     table = table.reindex(index=pd.unique(d[category]), columns=pd.unique(d[group]))
-    fig, ax = new_figure(ax, (max(5.0, 1.2 * len(table)), 4.0))
+    fig, ax = style.new_figure(ax, (max(5.0, 1.2 * len(table)), 4.0))
     k = len(table.columns)
     width = 0.8 / k
     xs = np.arange(len(table))
@@ -114,12 +97,12 @@ def grouped_bars(
             label=str(g),
         )
     ax.set_xticks(xs, [str(c) for c in table.index], fontsize=8)
-    german_axis(ax, "y", unit="%" if unit == "%" else "")
+    style.german_axis(ax, "y", unit="%" if unit == "%" else "")
     if unit and unit != "%":
         ax.set_ylabel(unit, fontsize=8)
-    _finish_axes(ax)
-    _legend_right(ax, ax.get_legend_handles_labels()[0])
-    add_note(fig, note, title, ax)
+    style._finish_axes(ax)
+    style._legend_right(ax, ax.get_legend_handles_labels()[0])
+    style.add_note(fig, note, title, ax)
     return fig
 
 
@@ -140,19 +123,21 @@ def likert_bars(
     is added to the item labels. ``fig.likert_shares`` holds the shares in %.
     """
     levels = list(levels) if levels is not None else [str(c) for c in df.columns]
-    require_columns(df.rename(columns=str), levels, "Likert-Diagramm")
-    colours = load_colours()
+    style.require_columns(df.rename(columns=str), levels, "Likert-Diagramm")
+    colours = style.load_colours()
     values = df.rename(columns=str)[levels].apply(pd.to_numeric, errors="coerce").fillna(0.0)
     if (values.to_numpy() < 0).any():
         raise DataValidationError("Likert-Diagramm: negative Anzahlen", hint="Eingabetabelle prüfen")
     totals = values.sum(axis=1)
     shares = values.div(totals.where(totals > 0), axis=0) * 100
     k = len(levels)
-    cols = colours["likert"] if k == len(colours["likert"]) else sequential_colours(colours["likert"], k)
+    cols = (
+        colours["likert"] if k == len(colours["likert"]) else style.sequential_colours(colours["likert"], k)
+    )
     half = k // 2
     mid = k % 2 == 1
     left = -shares.iloc[:, :half].sum(axis=1) - (shares.iloc[:, half] / 2 if mid else 0)
-    fig, ax = new_figure(ax, (8.0, 1.3 + 0.45 * max(len(df), 2)))
+    fig, ax = style.new_figure(ax, (8.0, 1.3 + 0.45 * max(len(df), 2)))
     y = np.arange(len(df))[::-1]
     start = left.fillna(0).to_numpy().copy()
     for j, lev in enumerate(levels):
@@ -182,6 +167,6 @@ def likert_bars(
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(k, 5), frameon=False, fontsize=7)
-    add_note(fig, note, title, ax)
+    style.add_note(fig, note, title, ax)
     fig.likert_shares = shares
     return fig

@@ -15,20 +15,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from workbench.errors import DataValidationError, WorkbenchError
+from workbench.render import _style as style
 from workbench.render import fmt
-from workbench.render._style import (
-    _finish_axes,
-    _legend_right,
-    _numeric,
-    add_note,
-    format_value,
-    german_axis,
-    load_colours,
-    new_figure,
-    normalise_polarity,
-    require_columns,
-    significance_palette,
-)
 
 
 def spine_positions(rows: pd.DataFrame) -> pd.DataFrame:
@@ -38,11 +26,13 @@ def spine_positions(rows: pd.DataFrame) -> pd.DataFrame:
     (Fingertips method), so the range of all areas fits and 0.5 is the benchmark. High values go left when
     high is bad ("hoch = schlecht"), right otherwise (also for neutral indicators).
     """
-    require_columns(rows, ["value", "city_value", "min", "p25", "p75", "max", "polarity"], "Spine-Chart")
+    style.require_columns(
+        rows, ["value", "city_value", "min", "p25", "p75", "max", "polarity"], "Spine-Chart"
+    )
     cols = ["value", "city_value", "min", "p25", "p75", "max"]
-    v = {c: _numeric(rows, c, "Spine-Chart") for c in cols}
+    v = {c: style._numeric(rows, c, "Spine-Chart") for c in cols}
     direction = np.array(
-        [-1.0 if normalise_polarity(p) == "hoch = schlecht" else 1.0 for p in rows["polarity"]]
+        [-1.0 if style.normalise_polarity(p) == "hoch = schlecht" else 1.0 for p in rows["polarity"]]
     )
     city = v["city_value"]
     scale = np.fmax(np.abs(city - v["min"]), np.abs(v["max"] - city))
@@ -51,6 +41,16 @@ def spine_positions(rows: pd.DataFrame) -> pd.DataFrame:
     for c in ("value", "min", "p25", "p75", "max"):
         out[f"pos_{c}"] = 0.5 + direction * (v[c] - city) / (2 * scale)
     return out
+
+
+def spine_comparison(row: pd.Series, colours: dict) -> tuple[str, str]:
+    """The comparison of one spine-chart row with the city ("nicht verglichen" when it is none of the
+    categories of the row's polarity) and its colour."""
+    palette = style.significance_palette(row["polarity"], colours)
+    cmp = row["comparison"]
+    if not (isinstance(cmp, str) and cmp in palette):
+        cmp = "nicht verglichen"
+    return cmp, palette[cmp]
 
 
 def spine_chart(
@@ -69,41 +69,45 @@ def spine_chart(
     range of all areas; dark bar: 25th to 75th percentile; vertical line: city; dot: this area, coloured by its
     comparison with the city. The worse side is always on the left.
     """
-    require_columns(
+    style.require_columns(
         rows,
         ["label", "value", "city_value", "min", "p25", "p75", "max", "comparison", "polarity", "unit"],
         "Spine-Chart",
     )
-    colours = load_colours()
+    colours = style.load_colours()
     pos = spine_positions(rows)
     n = len(rows)
-    fig, ax = new_figure(ax, (9.0, 1.0 + 0.38 * max(n, 2)))
+    fig, ax = style.new_figure(ax, (9.0, 1.0 + 0.38 * max(n, 2)))
     y = np.arange(n)[::-1].astype(float)
     for yi, (_, r), (_, p) in zip(y, rows.iterrows(), pos.iterrows(), strict=True):
         lo, hi = sorted([p["pos_min"], p["pos_max"]])
         ax.barh(yi, hi - lo, left=lo, height=0.55, color=colours["lines"]["spine_range"], zorder=1)
         lo, hi = sorted([p["pos_p25"], p["pos_p75"]])
         ax.barh(yi, hi - lo, left=lo, height=0.55, color=colours["lines"]["spine_iqr"], zorder=2)
-        palette = significance_palette(r["polarity"], colours)
-        cmp = (
-            r["comparison"]
-            if isinstance(r["comparison"], str) and r["comparison"] in palette
-            else "nicht verglichen"
-        )
+        _, colour = spine_comparison(r, colours)
         if np.isfinite(p["pos_value"]):
             ax.scatter(
                 [p["pos_value"]],
                 [yi],
                 s=60,
-                color=palette[cmp],
+                color=colour,
                 edgecolors="#222222",
                 linewidths=0.6,
                 zorder=4,
             )
         unit = str(r["unit"]) if pd.notna(r["unit"]) else ""
         ax.text(-1.75, yi, str(r["label"]), va="center", ha="left", fontsize=8)
-        ax.text(-0.42, yi, format_value(r["value"], unit, decimals), va="center", ha="right", fontsize=8)
-        ax.text(-0.08, yi, format_value(r["city_value"], unit, decimals), va="center", ha="right", fontsize=8)
+        ax.text(
+            -0.42, yi, style.format_value(r["value"], unit, decimals), va="center", ha="right", fontsize=8
+        )
+        ax.text(
+            -0.08,
+            yi,
+            style.format_value(r["city_value"], unit, decimals),
+            va="center",
+            ha="right",
+            fontsize=8,
+        )
     ax.axvline(0.5, color=colours["lines"]["benchmark"], linewidth=1.2, zorder=3)
     head = n - 0.35
     for x, text, ha in (
@@ -119,19 +123,19 @@ def spine_chart(
     ax.set_axis_off()
     handles = [
         Patch(facecolor=c, edgecolor="#222222", label=k)
-        for k, c in significance_palette("hoch = schlecht", colours).items()
+        for k, c in style.significance_palette("hoch = schlecht", colours).items()
     ]
     handles += [
         Patch(facecolor=colours["lines"]["spine_range"], label="Spannweite aller Gebiete"),
         Patch(facecolor=colours["lines"]["spine_iqr"], label="mittlere 50 % der Gebiete"),
         Line2D([], [], color=colours["lines"]["benchmark"], label=city_label),
     ]
-    if any(normalise_polarity(p) == "neutral" for p in rows["polarity"]):
+    if any(style.normalise_polarity(p) == "neutral" for p in rows["polarity"]):
         note = (note + "; " if note else "") + "Neutrale Indikatoren: links niedriger, rechts höher."
     ax.legend(
         handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, frameon=False, fontsize=7
     )
-    add_note(fig, note, title, ax)
+    style.add_note(fig, note, title, ax)
     fig.spine_positions = pos
     return fig
 
@@ -188,11 +192,14 @@ def funnel_plot(
     logit, see ``workbench.stats.funnel_limits``) and says so in the note. ``fig.funnel_table`` holds the
     values, limits and comparison per area.
     """
-    require_columns(df, [numerator, denominator, label], "Funnel-Plot")
+    style.require_columns(df, [numerator, denominator, label], "Funnel-Plot")
     levels = [_fraction(c) for c in confidence]
     if not levels:
         raise WorkbenchError("Funnel-Plot: mindestens ein Konfidenzniveau angeben")
-    x_all, n_all = _numeric(df, numerator, "Funnel-Plot"), _numeric(df, denominator, "Funnel-Plot")
+    x_all, n_all = (
+        style._numeric(df, numerator, "Funnel-Plot"),
+        style._numeric(df, denominator, "Funnel-Plot"),
+    )
     keep = ~np.isnan(x_all) & ~np.isnan(n_all)
     x, n = x_all[keep], n_all[keep]
     bad = np.flatnonzero((n <= 0) | (x < 0) | (x > n))
@@ -212,9 +219,9 @@ def funnel_plot(
             hint="Vergleichswert in derselben Einheit wie die Werte angeben (z. B. 18.9 für 18,9 %)",
         )
     od = (x, n) if overdispersion else None
-    colours = load_colours()
-    palette = significance_palette(polarity, colours)
-    pol = normalise_polarity(polarity)
+    colours = style.load_colours()
+    palette = style.significance_palette(polarity, colours)
+    pol = style.normalise_polarity(polarity)
     table = pd.DataFrame({"n": n, "value": x / n * multiplier}, index=df.index[keep])
     if label:
         table.insert(0, "label", df.loc[keep, label].astype(str).to_numpy())
@@ -233,7 +240,7 @@ def funnel_plot(
     table["outside_last"] = (table["value"] > table[f"upper_{last:g}"]) | (
         table["value"] < table[f"lower_{last:g}"]
     )
-    fig, ax = new_figure(ax, (7.0, 4.5))
+    fig, ax = style.new_figure(ax, (7.0, 4.5))
     grid = np.linspace(max(n.min() * 0.8, 1.0), n.max() * 1.1, 300)
     styles = ["--", "-", ":", "-."]
     for i, c in enumerate(levels):
@@ -245,7 +252,7 @@ def funnel_plot(
         p_bar * multiplier,
         color=colours["lines"]["benchmark"],
         linewidth=1.6,
-        label=f"{benchmark_label}: {format_value(p_bar * multiplier, unit, 1)}",
+        label=f"{benchmark_label}: {style.format_value(p_bar * multiplier, unit, 1)}",
     )
     ax.scatter(
         table["n"],
@@ -261,15 +268,15 @@ def funnel_plot(
             ax.annotate(
                 r["label"], (r["n"], r["value"]), xytext=(3, 3), textcoords="offset points", fontsize=7
             )
-    german_axis(ax, "x", decimals=0)
-    german_axis(ax, "y", unit="%" if unit == "%" else "")
+    style.german_axis(ax, "x", decimals=0)
+    style.german_axis(ax, "y", unit="%" if unit == "%" else "")
     ax.set_xlabel("Nenner (Personen)", fontsize=8)
-    _finish_axes(ax)
+    style._finish_axes(ax)
     handles = ax.get_legend_handles_labels()[0]
     handles += [
         Patch(facecolor=palette[k], edgecolor="#222222", label=k) for k in palette if k != "nicht verglichen"
     ]
-    _legend_right(ax, handles)
+    style._legend_right(ax, handles)
     if overdispersion:
         note = (
             note + "; " if note else ""
@@ -279,6 +286,6 @@ def funnel_plot(
         note = (
             note + "; " if note else ""
         ) + f"{fmt.count_word(skipped, 'Gebiet', 'Gebiete')} ohne Wert nicht dargestellt"
-    add_note(fig, note, title, ax)
+    style.add_note(fig, note, title, ax)
     fig.funnel_table = table
     return fig

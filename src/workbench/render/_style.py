@@ -189,6 +189,30 @@ def german_axis(ax: Axes, axis: str = "y", decimals: int | None = None, unit: st
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(f))
 
 
+def benchmark_line(
+    ax: Axes,
+    benchmark: float,
+    label: str,
+    unit: str,
+    decimals: int,
+    colours: dict[str, Any],
+    zorder: float = 2,
+) -> str:
+    """Dashed vertical benchmark line labelled e.g. "Stadt: 18,9 %" above the axes; returns that label."""
+    text = f"{label}: {format_value(benchmark, unit, decimals)}"
+    ax.axvline(benchmark, color=colours["lines"]["benchmark"], linestyle="--", linewidth=1, zorder=zorder)
+    ax.text(
+        benchmark,
+        1.0,
+        f" {text}",
+        transform=ax.get_xaxis_transform(),
+        va="bottom",
+        ha="left",
+        fontsize=8,
+    )
+    return text
+
+
 def new_figure(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     """The figure of ``ax``, or a new pyplot-free figure with one axes."""
     if ax is not None:

@@ -28,7 +28,13 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from workbench.errors import DataValidationError, WorkbenchError
 from workbench.render import fmt
 from workbench.render._bars import bar_chart, grouped_bars, likert_bars
-from workbench.render._profile_charts import funnel_limits, funnel_plot, spine_chart, spine_positions
+from workbench.render._profile_charts import (
+    funnel_limits,
+    funnel_plot,
+    spine_chart,
+    spine_comparison,
+    spine_positions,
+)
 from workbench.render._style import (
     NOTE_FONTSIZE,
     POLARITY_ALIASES,
@@ -37,6 +43,7 @@ from workbench.render._style import (
     _legend_right,
     _numeric,
     add_note,
+    benchmark_line,
     figure_to_png_bytes,
     format_value,
     german_axis,
@@ -70,6 +77,7 @@ __all__ = [
     "sequential_colours",
     "significance_palette",
     "spine_chart",
+    "spine_comparison",
     "spine_positions",
     "trend_chart",
 ]
@@ -152,25 +160,8 @@ def dot_chart(
     ax.set_yticks(y, d[label].astype(str).tolist(), fontsize=8)
     handles = [Patch(facecolor=c, edgecolor="#333333", label=k) for k, c in palette.items()]
     if benchmark is not None and np.isfinite(benchmark):
-        ax.axvline(benchmark, color=colours["lines"]["benchmark"], linestyle="--", linewidth=1, zorder=1)
-        ax.text(
-            benchmark,
-            1.0,
-            f" {benchmark_label}: {format_value(benchmark, unit, decimals)}",
-            transform=ax.get_xaxis_transform(),
-            va="bottom",
-            ha="left",
-            fontsize=8,
-        )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color=colours["lines"]["benchmark"],
-                linestyle="--",
-                label=f"{benchmark_label}: {format_value(benchmark, unit, decimals)}",
-            )
-        )
+        text = benchmark_line(ax, benchmark, benchmark_label, unit, decimals, colours, zorder=1)
+        handles.append(Line2D([], [], color=colours["lines"]["benchmark"], linestyle="--", label=text))
     german_axis(ax, "x", unit="%" if unit == "%" else "")
     ax.set_ylim(-0.7, n - 0.3)
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)

@@ -42,6 +42,7 @@ from workbench.render.plots import (
     load_colours,
     normalise_polarity,
     significance_palette,
+    spine_comparison,
     spine_positions,
 )
 from workbench.render.svg_maps import area_map_svg, facility_map_svg
@@ -98,15 +99,10 @@ def spine_chart_svg(
             text(x_val, mid + 4, value_text, 11, "end"),
             text(x_city, mid + 4, format_value(r["city_value"], shown_unit, decimals), 11, "end"),
         ]
-        palette = significance_palette(r["polarity"], colours)
-        cmp = (
-            r["comparison"]
-            if isinstance(r["comparison"], str) and r["comparison"] in palette
-            else "nicht verglichen"
-        )
+        cmp, colour = spine_comparison(r, colours)
         if np.isfinite(p["pos_value"]):
             body.append(
-                f'<circle cx="{num(x0 + p["pos_value"] * cw)}" cy="{num(mid)}" r="5.5" fill="{palette[cmp]}" '
+                f'<circle cx="{num(x0 + p["pos_value"] * cw)}" cy="{num(mid)}" r="5.5" fill="{colour}" '
                 f'stroke="#222222" stroke-width="0.7" data-indicator="{esc(r.name)}" '
                 f'data-pos="{p["pos_value"]:.4f}"><title>{esc(r["label"])}: {esc(value_text)} ({esc(cmp)})</title></circle>'
             )

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
 
 class WorkbenchError(Exception):
     """An error caused by the user's data or configuration, shown without a traceback.
@@ -35,3 +40,35 @@ class DataValidationError(WorkbenchError):
 
 class ConfigError(WorkbenchError):
     """A YAML configuration (report, catalogue, index, importer mapping) is malformed."""
+
+
+def require_table(
+    frame: object,
+    columns: Iterable[Any],
+    *,
+    hint: str,
+    what: str = "",
+    list_present: bool = False,
+    path: object = None,
+    where: str | None = None,
+) -> None:
+    """Raise a :class:`DataValidationError` when ``frame`` is no DataFrame or lacks one of ``columns``.
+
+    ``None`` entries of ``columns`` are skipped. Both messages start with ``what`` ("Balkendiagramm: …") when it
+    is given and name ``path`` and ``where``; with ``list_present`` the missing-columns error names the columns
+    that are present instead of ``where``.
+    """
+    prefix = f"{what}: " if what else ""
+    if not isinstance(frame, pd.DataFrame):
+        raise DataValidationError(
+            f"{prefix}erwartet eine Tabelle (DataFrame), erhalten {type(frame).__name__}",
+            path=path,
+            where=where,
+        )
+    missing = [c for c in columns if c is not None and c not in frame.columns]
+    if missing:
+        if list_present:
+            where = f"vorhanden: {', '.join(map(str, frame.columns))}"
+        raise DataValidationError(
+            f"{prefix}Spalte(n) {', '.join(map(str, missing))} fehlen", path=path, where=where, hint=hint
+        )

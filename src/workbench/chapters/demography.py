@@ -43,6 +43,7 @@ from workbench.chapters.demography_projection import (
     scenario_list_text,
 )
 from workbench.chapters.indicator_views import IndicatorViews
+from workbench.chapters.model import ViewsModel, view
 from workbench.chapters.tables import unit_labels
 from workbench.confidentiality import CITY_ID, Rules
 from workbench.errors import DataValidationError
@@ -324,33 +325,21 @@ INPUTS = ("keys", "areas", "population", "counts", "events")
 
 
 @dataclass(frozen=True)
-class DemographyModel:
+class DemographyModel(ViewsModel):
     """Protected movements (count cube), age-structure indicators, projection run and back-test."""
 
     protected_counts: pd.DataFrame
-    views: IndicatorViews
     rules: Rules
     city: str
     projection_config: ProjectionConfig
     projection: ProjectionRun
     backtest: BacktestResult
 
-    @property
-    def year(self) -> int:
-        return self.views.year
-
     # movements
-    def balance_text(self) -> str:
-        return balance_text(self.protected_counts, self.year, self.city)
-
-    def city_series_chart(self) -> Figure:
-        return city_series_chart(self.protected_counts, self.city)
-
-    def balance_table(self) -> str:
-        return balance_table_html(self.protected_counts, self.views.keys, self.year)
-
-    def rules_text(self) -> str:
-        return rules_text(self.rules)
+    balance_text = view(balance_text, "protected_counts", "year", "city")
+    city_series_chart = view(city_series_chart, "protected_counts", "city")
+    balance_table = view(balance_table_html, "protected_counts", "views.keys", "year")
+    rules_text = view(rules_text, "rules")
 
     # age structure
     age_indicators = AGE_INDICATORS
@@ -365,32 +354,18 @@ class DemographyModel:
     # projection
     map_groups = MAP_GROUPS
 
-    def projection_text(self) -> str:
-        return projection_text(self.projection, self.city, self.rules)
-
-    def scenario_chart(self) -> Figure:
-        return scenario_chart(self.projection, self.city)
-
-    def city_pyramid(self) -> Figure:
-        return city_pyramid(self.projection, self.city)
+    projection_text = view(projection_text, "projection", "city", "rules")
+    scenario_chart = view(scenario_chart, "projection", "city")
+    city_pyramid = view(city_pyramid, "projection", "city")
 
     def change_map(self, group: str) -> Figure:
         return change_map(self.projection, self.views.areas, group, self.rules, self.views.districts)
 
-    def projection_table(self) -> str:
-        return projection_table_html(self.projection, self.views.keys, self.rules)
-
-    def scenario_list_text(self) -> str:
-        return scenario_list_text(self.projection)
-
-    def backtest_text(self) -> str:
-        return backtest_text(self.backtest)
-
-    def backtest_map(self) -> Figure:
-        return backtest_map(self.backtest, self.views.areas, self.views.districts)
-
-    def backtest_table(self) -> str:
-        return backtest_table_html(self.backtest, self.views.keys, self.projection_config.rounding)
+    projection_table = view(projection_table_html, "projection", "views.keys", "rules")
+    scenario_list_text = view(scenario_list_text, "projection")
+    backtest_text = view(backtest_text, "backtest")
+    backtest_map = view(backtest_map, "backtest", "views.areas", "views.districts")
+    backtest_table = view(backtest_table_html, "backtest", "views.keys", "projection_config.rounding")
 
 
 def build(ch: Any) -> DemographyModel:
@@ -399,4 +374,4 @@ def build(ch: Any) -> DemographyModel:
     cfg = config_for(ch)
     run = run_projection(ds.population, ds.events, year, cfg)
     bt = run_backtest(ds.population, ds.events, year, cfg)
-    return DemographyModel(ch.protected_counts, IndicatorViews.of(ch), ch.rules, ch.city, cfg, run, bt)
+    return DemographyModel(IndicatorViews.of(ch), ch.protected_counts, ch.rules, ch.city, cfg, run, bt)

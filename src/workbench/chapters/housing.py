@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.chapters.indicator_views import IndicatorViews
+from workbench.chapters.model import ViewsModel, view
 from workbench.chapters.tables import unit_labels
 from workbench.confidentiality import Rules
 from workbench.render import fmt, maps
@@ -264,25 +265,17 @@ INPUTS = ("keys", "areas", "population", "counts")
 
 
 @dataclass(frozen=True)
-class HousingModel:
+class HousingModel(ViewsModel):
     """Households per area from the protected count cube, the housing indicators and their map frame."""
 
     frame: pd.DataFrame
     map_frame: Any
-    views: IndicatorViews
-
-    @property
-    def year(self) -> int:
-        return self.views.year
 
     def _ind(self, ind_id: str):
         return self.views.catalogue[ind_id]
 
-    def summary(self) -> str:
-        return housing_summary(self.frame, self.views.table, self.views.keys, self.year)
-
-    def household_size_map(self):
-        return household_size_map(self.map_frame, self.year, districts=self.views.districts)
+    summary = view(housing_summary, "frame", "views.table", "views.keys", "year")
+    household_size_map = view(household_size_map, "map_frame", "year", districts="views.districts")
 
     def residence_summary(self) -> str:
         return self.views.summary(self._ind("wohndauer"))
@@ -305,12 +298,11 @@ class HousingModel:
     def mobility_trend_chart(self):
         return self.views.trend_chart(self._ind("umzugsvolumen"))
 
-    def table(self) -> str:
-        return housing_table(self.frame, self.views.table, self.views.keys, self.year)
+    table = view(housing_table, "frame", "views.table", "views.keys", "year")
 
 
 def build(ch: Any) -> HousingModel:
     """The chapter model from a :class:`~workbench.chapters.context.Chapter`."""
     frame = household_frame(ch.ds, ch.protected_counts, ch.year, ch.rules)
     gdf = housing_map_frame(ch.ds.areas, frame, ch.indicators, ch.year)
-    return HousingModel(frame, gdf, IndicatorViews.of(ch))
+    return HousingModel(IndicatorViews.of(ch), frame, gdf)

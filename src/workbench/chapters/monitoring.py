@@ -111,14 +111,31 @@ def changes_text(changes: pd.DataFrame, previous_year: int, names: pd.Series) ->
     )
 
 
-def _with_not_assessed(
-    categories: dict[str, tuple[str, str]], column: pd.Series
-) -> dict[str, tuple[str, str]]:
-    """Add a grey "nicht bewertet" class when some area is left out of the index."""
+def _category_map(
+    gdf: gpd.GeoDataFrame,
+    column: str,
+    categories: dict[str, tuple[str, str]],
+    legend_title: str,
+    districts: gpd.GeoDataFrame | None,
+    title: str | None,
+    note: str,
+    **kw,
+) -> Figure:
+    """:func:`workbench.render.maps.category_map` of ``column`` with a grey "nicht bewertet" class added when
+    some area is left out of the index."""
     cats = dict(categories)
-    if (column == NOT_ASSESSED).any():
+    if (gdf[column] == NOT_ASSESSED).any():
         cats[NOT_ASSESSED] = (NOT_ASSESSED, load_colours()["missing"]["colour"])
-    return cats
+    return maps.category_map(
+        gdf,
+        column,
+        categories=cats,
+        districts=districts,
+        legend_title=legend_title,
+        title=title,
+        note=note,
+        **kw,
+    )
 
 
 def placeholder(text: str) -> Figure:
@@ -168,16 +185,16 @@ def class_map(
         "dynamic": "Dynamikklasse",
         "overlay": "Gesamtindex (Status/Dynamik)",
     }
-    return maps.category_map(
+    return _category_map(
         gdf,
         column,
-        categories=_with_not_assessed(maps.mss_categories(kind), gdf[column]),
+        maps.mss_categories(kind),
+        legend_title or default_titles[kind],
+        districts,
+        title,
+        note,
         hatch_column=hatch,
         hatch_label="Klasse unsicher",
-        districts=districts,
-        legend_title=legend_title or default_titles[kind],
-        title=title,
-        note=note,
     )
 
 
@@ -261,15 +278,7 @@ def decile_map(gdf: gpd.GeoDataFrame, *, districts: gpd.GeoDataFrame | None, tit
         for d in range(1, 11)
     }
     data = gdf.assign(decile_key=col.astype(object))
-    return maps.category_map(
-        data,
-        "decile_key",
-        categories=_with_not_assessed(cats, data["decile_key"]),
-        districts=districts,
-        legend_title="Benachteiligungsindex",
-        title=title,
-        note=note,
-    )
+    return _category_map(data, "decile_key", cats, "Benachteiligungsindex", districts, title, note)
 
 
 def typology_map(
@@ -287,15 +296,7 @@ def typology_map(
     )
     data = gdf.assign(type_key=key)
     cats = {str(t): (f"Typ {t}", palette[(t - 1) % len(palette)]) for t in sorted(typ.descriptions)}
-    return maps.category_map(
-        data,
-        "type_key",
-        categories=_with_not_assessed(cats, data["type_key"]),
-        districts=districts,
-        legend_title="Gebietstyp",
-        title=title,
-        note=note,
-    )
+    return _category_map(data, "type_key", cats, "Gebietstyp", districts, title, note)
 
 
 def typology_text(typ: Typology) -> str:

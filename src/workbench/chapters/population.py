@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from workbench.chapters.model import view
 from workbench.chapters.tables import LEVEL_LABELS, protected_share, unit_labels
 from workbench.confidentiality import Rules, with_margins
 from workbench.indicators.population import (
@@ -28,68 +29,6 @@ from workbench.render.tables import count_key, html_table, margin_totals
 
 INPUTS = ("keys", "areas", "population")
 """Processed tables the chapter needs (see :func:`workbench.chapters.missing_inputs`)."""
-
-
-@dataclass(frozen=True)
-class PopulationModel:
-    """What the chapter shows: city and area change tables, the area with the youngest population."""
-
-    ds: Any
-    rules: Rules
-    city_name: str
-    year: int
-    first: int
-    city: pd.Series
-    areas: pd.DataFrame
-    youngest_id: str
-    youngest_name: str
-
-    def summary(self) -> str:
-        return summary_text(self.city, self.areas, self.ds.area_keys, self.year, self.first, self.city_name)
-
-    def change_map(self) -> Figure:
-        gdf = self.ds.areas.merge(self.areas, left_on="area_id", right_on="unit_id")
-        return maps.choropleth(
-            gdf,
-            "change_span_pct",
-            scheme="natural_breaks",
-            k=5,
-            palette="diverging_blue_red",
-            legend_title=f"Veränderung {self.first}–{self.year}",
-            value_format="percent",
-            decimals=1,
-            districts=self.ds.districts,
-            title=f"Bevölkerungsentwicklung {fmt.reference_date(self.first)} bis {fmt.reference_date(self.year)}",
-            note="Quelle: Einwohnermelderegister, Stichtag 31.12.; Klassifikation: natürliche Brüche (Jenks).",
-        )
-
-    def overview_table(self, level: str = "sozialraum") -> str:
-        return population_overview(self.ds, self.year, self.first, self.rules, level=level)
-
-    def pyramid(self) -> Figure:
-        name = self.youngest_name
-        return plots.pyramid(
-            pyramid_frame(self.ds.population, self.year, [self.youngest_id]),
-            pyramid_frame(self.ds.population, self.year),
-            label_a=name,
-            label_b=self.city_name,
-            title=f"Altersaufbau {name} und {self.city_name}, {fmt.reference_date(self.year)}",
-            note="Anteile in % der jeweiligen Gesamtbevölkerung, 5-Jahres-Altersgruppen; Quelle: Einwohnermelderegister.",
-        )
-
-    def age_group_table(self) -> str:
-        return age_group_table(self.ds, self.year, self.rules)
-
-
-def build(ch: Any) -> PopulationModel:
-    """The chapter model from a :class:`~workbench.chapters.context.Chapter`."""
-    ds, year = ch.ds, ch.year
-    first = ds.years[0]
-    city = change_table(ds.population, ds.keys, year, level="stadt").iloc[0]
-    areas = change_table(ds.population, ds.keys, year)
-    young = areas.sort_values("under_18_pct", ascending=False).iloc[0]
-    name = ds.area_keys.set_index("area_id").loc[young["unit_id"], "area_name"]
-    return PopulationModel(ds, ch.rules, ch.city, year, first, city, areas, young["unit_id"], name)
 
 
 def summary_text(
@@ -204,3 +143,62 @@ def age_group_table(ds, year: int, rules: Rules) -> str:
             "Quelle: Einwohnermelderegister, Hauptwohnsitz; Altersgruppen in vollendeten Lebensjahren."
         ],
     )
+
+
+@dataclass(frozen=True)
+class PopulationModel:
+    """What the chapter shows: city and area change tables, the area with the youngest population."""
+
+    ds: Any
+    rules: Rules
+    city_name: str
+    year: int
+    first: int
+    city: pd.Series
+    areas: pd.DataFrame
+    youngest_id: str
+    youngest_name: str
+
+    summary = view(summary_text, "city", "areas", "ds.area_keys", "year", "first", "city_name")
+
+    def change_map(self) -> Figure:
+        gdf = self.ds.areas.merge(self.areas, left_on="area_id", right_on="unit_id")
+        return maps.choropleth(
+            gdf,
+            "change_span_pct",
+            scheme="natural_breaks",
+            k=5,
+            palette="diverging_blue_red",
+            legend_title=f"Veränderung {self.first}–{self.year}",
+            value_format="percent",
+            decimals=1,
+            districts=self.ds.districts,
+            title=f"Bevölkerungsentwicklung {fmt.reference_date(self.first)} bis {fmt.reference_date(self.year)}",
+            note="Quelle: Einwohnermelderegister, Stichtag 31.12.; Klassifikation: natürliche Brüche (Jenks).",
+        )
+
+    overview_table = view(population_overview, "ds", "year", "first", "rules")
+
+    def pyramid(self) -> Figure:
+        name = self.youngest_name
+        return plots.pyramid(
+            pyramid_frame(self.ds.population, self.year, [self.youngest_id]),
+            pyramid_frame(self.ds.population, self.year),
+            label_a=name,
+            label_b=self.city_name,
+            title=f"Altersaufbau {name} und {self.city_name}, {fmt.reference_date(self.year)}",
+            note="Anteile in % der jeweiligen Gesamtbevölkerung, 5-Jahres-Altersgruppen; Quelle: Einwohnermelderegister.",
+        )
+
+    age_group_table = view(age_group_table, "ds", "year", "rules")
+
+
+def build(ch: Any) -> PopulationModel:
+    """The chapter model from a :class:`~workbench.chapters.context.Chapter`."""
+    ds, year = ch.ds, ch.year
+    first = ds.years[0]
+    city = change_table(ds.population, ds.keys, year, level="stadt").iloc[0]
+    areas = change_table(ds.population, ds.keys, year)
+    young = areas.sort_values("under_18_pct", ascending=False).iloc[0]
+    name = ds.area_keys.set_index("area_id").loc[young["unit_id"], "area_name"]
+    return PopulationModel(ds, ch.rules, ch.city, year, first, city, areas, young["unit_id"], name)

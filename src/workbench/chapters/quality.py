@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from workbench.chapters.model import view
 from workbench.confidentiality import Rules
 from workbench.errors import ConfigError
 from workbench.indicators import indicator_meta
@@ -54,10 +55,26 @@ MEASURE_LABELS = {
     "out_int": "Umzüge aus dem Sozialraum",
 }
 CELL_NOTE = "Anzahl von Tabellenzellen (Gebiet × Jahr), keine Personenzahlen."
+METHOD_COLUMNS = {
+    "numerator": "Zähler",
+    "denominator": "Nenner",
+    "unit": "Einheit",
+    "method_label": "Konfidenzintervall",
+    "polarity": "Polarität",
+    "source": "Quelle",
+}
+"""Columns of :func:`workbench.indicators.indicator_meta` in the methods table and their German headings."""
 
 
 def _text(n: float | int) -> str:
     return fmt.number(n)
+
+
+def _text_table(df: pd.DataFrame, table_id: str, caption: str, *footnotes: str) -> str:
+    """HTML table whose every cell is text (file names, checksums, cell counts, method names)."""
+    return html_table(
+        df, {c: "text" for c in df.columns}, table_id=table_id, caption=caption, footnotes=list(footnotes)
+    )
 
 
 # --------------------------------------------------------------------------------------------- files
@@ -95,15 +112,12 @@ def files_frame(manifest: Mapping[str, Any]) -> pd.DataFrame:
 def files_table(manifest: Mapping[str, Any]) -> str:
     """HTML table of the imported files with their SHA-256 checksums (provenance)."""
     df = files_frame(manifest).set_index("Datei")
-    return html_table(
+    return _text_table(
         df,
-        {c: "text" for c in df.columns},
-        table_id="datenqualitaet-dateien",
-        caption="Eingelesene Rohdateien mit Prüfsumme",
-        footnotes=[
-            "SHA-256: Prüfsumme der gelieferten Datei; eine geänderte Datei hat eine andere Prüfsumme. "
-            "Datenzeilen: Zeilen der Datei ohne Kopfzeilen (keine Personenzahlen)."
-        ],
+        "datenqualitaet-dateien",
+        "Eingelesene Rohdateien mit Prüfsumme",
+        "SHA-256: Prüfsumme der gelieferten Datei; eine geänderte Datei hat eine andere Prüfsumme. "
+        "Datenzeilen: Zeilen der Datei ohne Kopfzeilen (keine Personenzahlen).",
     )
 
 
@@ -209,17 +223,14 @@ def suppression_table(frame: pd.DataFrame) -> str:
     df["Zellen insgesamt"] = frame["total"].map(_text).to_numpy()
     total = frame.sum(axis=0)
     df.loc["Alle Merkmale"] = [*(_text(total[s]) for s in STATUS_LABELS), _text(total["total"])]
-    return html_table(
+    return _text_table(
         df,
-        {c: "text" for c in df.columns},
-        table_id="datenqualitaet-geheimhaltung",
-        caption="Geheimhaltung der Fallzahlen: Zellen je Merkmal und Status (Sozialraum, Stadtbezirk, Stadt; alle Jahre)",
-        footnotes=[
-            CELL_NOTE,
-            "primär gesperrt: Fallzahl unter der Geheimhaltungsgrenze; sekundär gesperrt: zusätzlich gesperrt, "
-            "damit keine gesperrte Zahl über Summen zurückgerechnet werden kann; gesperrt geliefert: bereits in "
-            "der Lieferung gesperrt (z. B. „*“ der Bundesagentur für Arbeit) oder eine Summe darüber.",
-        ],
+        "datenqualitaet-geheimhaltung",
+        "Geheimhaltung der Fallzahlen: Zellen je Merkmal und Status (Sozialraum, Stadtbezirk, Stadt; alle Jahre)",
+        CELL_NOTE,
+        "primär gesperrt: Fallzahl unter der Geheimhaltungsgrenze; sekundär gesperrt: zusätzlich gesperrt, "
+        "damit keine gesperrte Zahl über Summen zurückgerechnet werden kann; gesperrt geliefert: bereits in "
+        "der Lieferung gesperrt (z. B. „*“ der Bundesagentur für Arbeit) oder eine Summe darüber.",
     )
 
 
@@ -243,26 +254,16 @@ def indicator_methods_table(catalogue) -> str:
     """HTML table: per indicator numerator, denominator, unit, interval method, polarity, source."""
     meta = indicator_meta(catalogue)
     df = pd.DataFrame(
-        {
-            "Zähler": meta["numerator"].to_numpy(),
-            "Nenner": meta["denominator"].to_numpy(),
-            "Einheit": meta["unit"].to_numpy(),
-            "Konfidenzintervall": meta["method_label"].to_numpy(),
-            "Polarität": meta["polarity"].to_numpy(),
-            "Quelle": meta["source"].to_numpy(),
-        },
+        {label: meta[col].to_numpy() for col, label in METHOD_COLUMNS.items()},
         index=pd.Index(meta["label"].to_numpy(), name="Indikator"),
     )
-    return html_table(
+    return _text_table(
         df,
-        {c: "text" for c in df.columns},
-        table_id="methoden-indikatoren",
-        caption="Indikatoren: Definition, Intervallmethode und Polarität (config/indicators.yaml)",
-        footnotes=[
-            "Wilson: Score-Intervall für Anteile; Poisson/Byar: exaktes Poisson-Intervall bei weniger als 10 "
-            "Fällen, sonst Byars Näherung, geteilt durch den Nenner; ohne Konfidenzintervall: Differenzen "
-            "(z. B. Wanderungssaldo)."
-        ],
+        "methoden-indikatoren",
+        "Indikatoren: Definition, Intervallmethode und Polarität (config/indicators.yaml)",
+        "Wilson: Score-Intervall für Anteile; Poisson/Byar: exaktes Poisson-Intervall bei weniger als 10 "
+        "Fällen, sonst Byars Näherung, geteilt durch den Nenner; ohne Konfidenzintervall: Differenzen "
+        "(z. B. Wanderungssaldo).",
     )
 
 
@@ -381,35 +382,16 @@ class QualityModel:
     index_config: Path
     kita: KitaSettings
 
-    def files_table(self) -> str:
-        return files_table(self.manifest)
-
-    def warnings_text(self) -> str:
-        return warnings_text(self.manifest)
-
-    def coverage_table(self) -> str:
-        return coverage_table(self.coverage)
-
-    def suppression_text(self) -> str:
-        return suppression_text(self.suppression)
-
-    def suppression_table(self) -> str:
-        return suppression_table(self.suppression)
-
-    def statistics_text(self) -> str:
-        return statistics_text()
-
-    def indicator_methods_table(self) -> str:
-        return indicator_methods_table(self.catalogue)
-
-    def confidentiality_text(self) -> str:
-        return confidentiality_text(self.rules)
-
-    def index_text(self) -> str:
-        return index_text(self.index_config)
-
-    def projection_text(self) -> str:
-        return projection_text(self.kita.base_years, self.kita.horizon)
+    files_table = view(files_table, "manifest")
+    warnings_text = view(warnings_text, "manifest")
+    coverage_table = view(coverage_table, "coverage")
+    suppression_text = view(suppression_text, "suppression")
+    suppression_table = view(suppression_table, "suppression")
+    statistics_text = view(statistics_text)
+    indicator_methods_table = view(indicator_methods_table, "catalogue")
+    confidentiality_text = view(confidentiality_text, "rules")
+    index_text = view(index_text, "index_config")
+    projection_text = view(projection_text, "kita.base_years", "kita.horizon")
 
 
 def build(ch: Any) -> QualityModel:

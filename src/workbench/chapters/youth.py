@@ -31,6 +31,7 @@ import pandas as pd
 
 from workbench import projection
 from workbench.chapters.indicator_views import IndicatorViews
+from workbench.chapters.model import ViewsModel, view
 from workbench.chapters.tables import unit_labels
 from workbench.chapters.youth_family import (
     CITY_LABEL,
@@ -448,18 +449,13 @@ INPUTS = ("keys", "areas", "population", "counts", "events", "facilities")
 
 
 @dataclass(frozen=True)
-class YouthModel:
+class YouthModel(ViewsModel):
     """Kita supply (protected, today and in ``horizon`` years), HzE, family situation and facilities."""
 
     settings: KitaSettings
     kita: dict[str, KitaProtected]
     family: pd.DataFrame
-    views: IndicatorViews
     facilities: Any
-
-    @property
-    def year(self) -> int:
-        return self.views.year
 
     def kita_summary(self) -> str:
         return kita_summary(self.kita["u3"], self.kita["ue3"], self.settings)
@@ -475,17 +471,10 @@ class YouthModel:
         """The catalogue indicator HzE-Dichte."""
         return self.views.catalogue["hze_dichte"]
 
-    def quadrant_text(self) -> str:
-        return quadrant_text(self.family)
-
-    def quadrant_chart(self):
-        return quadrant_chart(self.family, self.year)
-
-    def family_table(self) -> str:
-        return family_table(self.family, self.year, self.views.keys, self.views.table)
-
-    def facility_map(self):
-        return facility_overview_map(self.views.areas, self.facilities, self.views.districts)
+    quadrant_text = view(quadrant_text, "family")
+    quadrant_chart = view(quadrant_chart, "family", "year")
+    family_table = view(family_table, "family", "year", "views.keys", "views.table")
+    facility_map = view(facility_overview_map, "views.areas", "facilities", "views.districts")
 
 
 def build(ch: Any) -> YouthModel:
@@ -494,4 +483,4 @@ def build(ch: Any) -> YouthModel:
     supply = kita_supply(ds, year, settings)
     kita = {g: protect_kita(supply, g, ds.keys, ch.rules, ch.protected_counts) for g in ("u3", "ue3")}
     family = family_frame(ch.indicators, year, ds.area_keys["area_id"].tolist())
-    return YouthModel(settings, kita, family, IndicatorViews.of(ch), ds.facilities)
+    return YouthModel(IndicatorViews.of(ch), settings, kita, family, ds.facilities)

@@ -1,14 +1,25 @@
 """Statistical confidentiality (Geheimhaltung) of every published count, rate and share.
 
-Rule: nothing published may reveal a count of 1 … threshold−1 (default: 1 or 2). Three layers:
+Rule: nothing published may reveal a count of 1 … threshold−1 (default: 1 or 2). Three layers protect it —
+primary suppression, secondary suppression in tables with totals, and the protection of rates and shares
+(see Notes; docs/METHODEN.md, Abschnitt „Statistische Geheimhaltung“).
 
+See Also
+--------
+Rules, primary_mask, parse_counts : Rules and primary suppression (:data:`SUPPRESSION_MARKERS`).
+AdditiveTable, with_margins, hierarchy, ProtectedTable : Tables with totals, primary and secondary
+    suppression.
+protect_counts, protect_rates : The report's count cube (:data:`CITY_ID` = the city) and the rates on it.
+
+Notes
+-----
 **Primary suppression** (:func:`primary_mask`): a count with ``0 < value < threshold`` is suppressed; 0 is
 shown unless ``show_zero`` is off. Values already suppressed in the delivered data (NaN with the
 ``suppressed`` flag, or the signs "*", "–", "-", ".", "x", "•") stay suppressed and are never summed as 0.
 
 **Secondary suppression** (:class:`AdditiveTable`, :func:`protect_counts`): a table is a set of cells plus
 linear relations "total = sum of parts" (row/column margins, Sozialraum → Stadtbezirk → Stadt,
-``unemployed = unemployed_sgb2 + unemployed_sgb3``). Algorithm (``confidentiality_secondary``):
+``unemployed = unemployed_sgb2 + unemployed_sgb3``). Algorithm (private module ``_secondary``):
 
 1. Start with the primary and input suppressions.
 2. While some relation has exactly one unpublished member, suppress one more visible member of it: cells
@@ -34,16 +45,31 @@ unknown internally; it gets status ``input`` and is never published (no lower bo
 The report protects the central count cube once (:func:`protect_counts`) and every chapter uses that result,
 so the same count is suppressed everywhere. Result statuses: ``shown``, ``primary``, ``secondary``,
 ``input`` (suppressed in the delivered data, or a sum over such a value) and ``missing`` (no data).
+
+The implementation lives in private modules (``_rules``, ``_secondary``, ``_cube``); import from
+:mod:`workbench.confidentiality`. The public submodule :mod:`workbench.confidentiality.audit` checks the
+published HTML and XLSX files independently (``workbench audit``).
+
+References
+----------
+Hundepool, A. et al. (2012). *Statistical Disclosure Control*. Wiley, Chichester (primary and secondary
+suppression).
+
+Examples
+--------
+A district with two areas, 2 and 9 persons: the 2 is suppressed (primary), so the 9 must go too
+(secondary), otherwise 2 = 11 − 9. The other district (a single area of 14) and the city stay visible:
+
+>>> from workbench.confidentiality import Rules, hierarchy
+>>> import pandas as pd
+>>> table = hierarchy(pd.DataFrame({"n": [2, 9, 14]}, index=["a1", "a2", "b1"]), {"a1": "A", "a2": "A", "b1": "B"})
+>>> table.protect(Rules(threshold=3)).published["n"].tolist()
+[nan, nan, 14.0, 11.0, 14.0, 25.0]
 """
 
 from workbench.confidentiality._cube import protect_counts, protect_rates
 from workbench.confidentiality._rules import (
-    CITY_ID,
-    LEVELS,
-    MEASURE_RELATIONS,
-    SUPPRESSION_MARKERS,
     AdditiveTable,
-    Cell,
     ProtectedTable,
     Rules,
     hierarchy,
@@ -51,20 +77,18 @@ from workbench.confidentiality._rules import (
     primary_mask,
     with_margins,
 )
+from workbench.vocabulary import CITY_ID, SUPPRESSION_MARKERS
 
 __all__ = [
-    "SUPPRESSION_MARKERS",
-    "MEASURE_RELATIONS",
-    "LEVELS",
     "CITY_ID",
-    "Cell",
+    "SUPPRESSION_MARKERS",
+    "AdditiveTable",
+    "ProtectedTable",
     "Rules",
+    "hierarchy",
     "parse_counts",
     "primary_mask",
-    "ProtectedTable",
-    "AdditiveTable",
-    "with_margins",
-    "hierarchy",
     "protect_counts",
     "protect_rates",
+    "with_margins",
 ]

@@ -1,6 +1,7 @@
-"""Protection of the central count cube (``counts.parquet``) and of rates built on it.
+"""Implementation of the count-cube and rate protection for :mod:`workbench.confidentiality`.
 
-Part of :mod:`workbench.confidentiality` (import from there); the method is described in that module's docstring.
+Private: import :func:`~workbench.confidentiality.protect_counts` and
+:func:`~workbench.confidentiality.protect_rates` from :mod:`workbench.confidentiality`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from workbench.confidentiality import _secondary as eng
-from workbench.confidentiality._rules import CITY_ID, LEVELS, MEASURE_RELATIONS, Rules, _initial_status
+from workbench.confidentiality._rules import MEASURE_RELATIONS, Rules, _initial_status
 from workbench.errors import DataValidationError
 from workbench.io import city_totals as official_totals
 from workbench.io.city_totals import SUPPRESSED_RANGE
+from workbench.vocabulary import CITY_ID, LEVELS
 
 _COUNT_COLS = ("area_id", "year", "measure", "value", "suppressed")
 
@@ -105,22 +107,65 @@ def protect_counts(
     *,
     city_totals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Protect the count cube once for the whole report, at all levels Sozialraum, Stadtbezirk and Stadt.
+    """Protect the count cube once for the whole report, at the levels Sozialraum, Stadtbezirk and Stadt.
 
-    ``counts``: area_id, year, measure, value, suppressed (docs/DATA_CONTRACT.md); ``keys``: area_id,
-    district_id (extra columns and block rows are ignored). For each year and each group of measures linked by
-    :data:`MEASURE_RELATIONS` the hierarchy (district = sum of areas, city = sum of districts, plus
-    ``unemployed = unemployed_sgb2 + unemployed_sgb3`` per unit) is protected by primary and secondary
-    suppression. Returns one row per level × unit × year × measure: level, unit_id, year, measure, value (true
-    value, NaN when unknown), published_value (NaN unless shown), status (shown / primary / secondary / input /
-    missing), sorted by level, unit_id, year, measure. Deterministic.
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Long count table ``area_id, year, measure, value, suppressed`` (docs/DATA_CONTRACT.md); ``suppressed``
+        marks values withheld in the delivered data (their ``value`` is NaN).
+    keys : pandas.DataFrame
+        ``area_id, district_id`` (extra columns and duplicate rows are ignored).
+    rules : Rules
+        Primary suppression rules (``threshold``, ``show_zero``).
+    measures : sequence of str, optional
+        Measures to protect (default: all in ``counts``).
+    city_totals : pandas.DataFrame, optional
+        Official city totals ``year, measure, value`` of deliveries with suppressed areas (keyword-only;
+        ``Dataset.city_totals``).
 
-    ``city_totals`` (year, measure, value; ``Dataset.city_totals``): official city totals of deliveries with
-    suppressed areas. A city cell that would be ``input`` becomes the known official total and takes part in
+    Returns
+    -------
+    pandas.DataFrame
+        One row per level × unit × year × measure: ``level``, ``unit_id`` (area id, district id or
+        :data:`CITY_ID`), ``year``, ``measure``, ``value`` (true value, NaN when unknown), ``published_value``
+        (NaN unless shown) and ``status`` (``shown`` / ``primary`` / ``secondary`` / ``input`` / ``missing``),
+        sorted by level, unit_id, year, measure. Deterministic.
+
+    Raises
+    ------
+    DataValidationError
+        For missing columns, an area in several districts or missing from ``keys``, an unknown measure,
+        duplicate rows, negative counts, or an official city total below the sum of the visible areas.
+
+    Notes
+    -----
+    For each year and each group of linked measures (``unemployed = unemployed_sgb2 + unemployed_sgb3`` per unit)
+    the hierarchy district = Σ areas, city = Σ districts is protected by primary and secondary suppression
+    (:mod:`workbench.confidentiality`; docs/METHODEN.md, Abschnitte „Sekundäre Geheimhaltung“ and „Prüfung der
+    Rückrechenbarkeit“). Sums over values suppressed *by the workbench* use the true values and may be
+    published; a sum over a value suppressed *in the delivered data* is unknown and gets status ``input``.
+
+    With ``city_totals`` a city cell that would be ``input`` becomes the known official total and takes part in
     secondary suppression like any known total: it is published only when no suppressed cell becomes
     recoverable, neither exactly (relations and non-negativity) nor by the known range of a delivered "*"
-    (1 or 2, :func:`_interval_disclosed`); otherwise it is withheld (status ``secondary``). Delivered "*" cells
-    stay unknown (NaN) and are never published.
+    (1 or 2); otherwise it is withheld (status ``secondary``). Delivered "*" cells stay unknown (NaN) and are
+    never published.
+
+    Examples
+    --------
+    Three areas in two districts (the hand-worked case of :func:`hierarchy`):
+
+    >>> import pandas as pd
+    >>> from workbench.confidentiality import Rules, protect_counts
+    >>> counts = pd.DataFrame({"area_id": ["0101", "0102", "0201"], "year": 2024, "measure": "kinder",
+    ...                        "value": [1, 5, 7], "suppressed": False})
+    >>> keys = pd.DataFrame({"area_id": ["0101", "0102", "0201"], "district_id": ["01", "01", "02"]})
+    >>> out = protect_counts(counts, keys, Rules())
+    >>> out[["level", "unit_id", "status"]].values.tolist()
+    [['sozialraum', '0101', 'primary'], ['sozialraum', '0102', 'secondary'], ['sozialraum', '0201', 'shown'], ['stadtbezirk', '01', 'shown'], ['stadtbezirk', '02', 'shown'], ['stadt', 'stadt', 'shown']]
+    >>> out["published_value"].tolist()
+    [nan, nan, 7.0, 6.0, 7.0, 13.0]
     """
     missing_cols = [c for c in _COUNT_COLS if c not in counts.columns]
     if missing_cols:
@@ -289,13 +334,54 @@ def protect_counts(
 def protect_rates(rates_df: pd.DataFrame, protected_counts: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     """Suppress rates and shares that would reveal a protected count.
 
-    ``rates_df`` (long): ``unit_id`` (or ``area_id``), ``year``, ``value``, ``numerator`` (measure name in
-    ``protected_counts``, or empty), optional ``level`` (default ``sozialraum``), ``denominator`` (measure name),
-    ``denominator_value`` (the base, e.g. residents) and ``numerator_value`` (for numerators outside the cube).
+    Parameters
+    ----------
+    rates_df : pandas.DataFrame
+        Long table: ``unit_id`` (or ``area_id``), ``year``, ``value``, ``numerator`` (measure name in
+        ``protected_counts``, or empty), optional ``level`` (default ``sozialraum``), ``denominator`` (measure
+        name), ``denominator_value`` (the base, e.g. residents) and ``numerator_value`` (for numerators outside
+        the cube).
+    protected_counts : pandas.DataFrame
+        Output of :func:`protect_counts`.
+    rules : Rules
+        ``threshold``, ``show_zero``, ``min_base`` and ``suppress_on_denominator`` are used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``rates_df`` with ``status`` (``shown`` / ``numerator`` / ``denominator`` / ``min_base`` /
+        ``missing``) and ``published_value`` (NaN unless shown).
+
+    Raises
+    ------
+    DataValidationError
+        For missing columns, duplicate protected counts, a numerator or denominator measure missing from
+        ``protected_counts``, or ``min_base`` set without any denominator column.
+
+    Notes
+    -----
     A rate is suppressed when its numerator is not shown (or, outside the cube, is a small count), when
     ``rules.suppress_on_denominator`` and its denominator count is not shown, or when the denominator is below
-    ``rules.min_base``. Returns a copy with ``published_value`` and ``status`` (shown / numerator / denominator /
-    min_base / missing).
+    ``rules.min_base`` (an unknown base counts as too small); docs/METHODEN.md, Abschnitt „Schutz von Quoten und
+    Anteilen“.
+
+    Examples
+    --------
+    Shares of children per 50 inhabitants in the three areas of :func:`protect_counts`: the first two numerators
+    are suppressed, and with ``min_base=60`` the third base is too small:
+
+    >>> import pandas as pd
+    >>> from workbench.confidentiality import Rules, protect_counts, protect_rates
+    >>> counts = pd.DataFrame({"area_id": ["0101", "0102", "0201"], "year": 2024, "measure": "kinder",
+    ...                        "value": [1, 5, 7], "suppressed": False})
+    >>> keys = pd.DataFrame({"area_id": ["0101", "0102", "0201"], "district_id": ["01", "01", "02"]})
+    >>> protected = protect_counts(counts, keys, Rules())
+    >>> shares = pd.DataFrame({"area_id": ["0101", "0102", "0201"], "year": 2024, "value": [2.0, 10.0, 14.0],
+    ...                        "numerator": "kinder", "denominator_value": 50})
+    >>> protect_rates(shares, protected, Rules())["status"].tolist()
+    ['numerator', 'numerator', 'shown']
+    >>> protect_rates(shares, protected, Rules(min_base=60))["status"].tolist()
+    ['numerator', 'numerator', 'min_base']
     """
     df = rates_df.copy()
     unit_col = "unit_id" if "unit_id" in df.columns else "area_id" if "area_id" in df.columns else None

@@ -1,39 +1,7 @@
-"""Statistical confidentiality (Geheimhaltung) of every published count, rate and share.
+"""Implementation of the rules, primary suppression and additive tables for :mod:`workbench.confidentiality`.
 
-Rule: nothing published may reveal a count of 1 … threshold−1 (default: 1 or 2). Three layers:
-
-**Primary suppression** (:func:`primary_mask`): a count with ``0 < value < threshold`` is suppressed; 0 is
-shown unless ``show_zero`` is off. Values already suppressed in the delivered data (NaN with the
-``suppressed`` flag, or the signs "*", "–", "-", ".", "x", "•") stay suppressed and are never summed as 0.
-
-**Secondary suppression** (:class:`AdditiveTable`, :func:`protect_counts`): a table is a set of cells plus
-linear relations "total = sum of parts" (row/column margins, Sozialraum → Stadtbezirk → Stadt,
-``unemployed = unemployed_sgb2 + unemployed_sgb3``). Algorithm (``confidentiality_secondary``):
-
-1. Start with the primary and input suppressions.
-2. While some relation has exactly one unpublished member, suppress one more visible member of it: cells
-   that are not the total of any relation first, then non-zero before zero, then the smallest value, then the
-   first cell in table order (deterministic tie-break).
-3. Verify exactly which unpublished cells an outsider can still compute from the published ones, using the
-   relations and non-negativity of counts: forced zeros by a small linear programme, then a rank test — a
-   cell is recoverable iff its unit vector lies in the row space of the relations restricted to the
-   unpublished cells (null-space test per connected component).
-4. For each recoverable cell suppress the best visible member of the relation through it with the fewest
-   unpublished members, then go back to step 2. Stops when no unpublished cell is recoverable.
-
-**Aggregates** (decision): :func:`protect_counts` computes the Stadtbezirk and Stadt values itself. When a part
-was suppressed *by the workbench* (primary/secondary) its true value is known internally, so the true sum is
-used and may be published if step 3 allows. When a part was suppressed *in the delivered data*, the sum is
-unknown internally; it gets status ``input`` and is never published (no lower bound is shown). A missing part
-(no data) makes the sum ``missing``.
-
-**Rates and shares** (:func:`protect_rates`): suppressed when the numerator count is not shown, when (rule
-``suppress_on_denominator``) the denominator count is not shown, or when the denominator is below
-``min_base``.
-
-The report protects the central count cube once (:func:`protect_counts`) and every chapter uses that result,
-so the same count is suppressed everywhere. Result statuses: ``shown``, ``primary``, ``secondary``,
-``input`` (suppressed in the delivered data, or a sum over such a value) and ``missing`` (no data).
+Private: import from :mod:`workbench.confidentiality`, whose docstring describes the three layers of
+protection; the secondary suppression itself runs in ``_secondary``.
 """
 
 from __future__ import annotations
@@ -47,19 +15,13 @@ import pandas as pd
 
 from workbench.confidentiality import _secondary as eng
 from workbench.errors import ConfigError, DataValidationError
-from workbench.render.fmt import SUPPRESSED_SIGN
-
-SUPPRESSION_MARKERS = frozenset({"*", "–", "-", ".", "x", "X", SUPPRESSED_SIGN})
-"""Signs that mark a value suppressed in delivered data (BA "*", statistical offices "." / "x", "–")."""
+from workbench.vocabulary import CITY_ID, SUPPRESSED_SIGN, SUPPRESSION_MARKERS
 
 MEASURE_RELATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("unemployed", ("unemployed_sgb2", "unemployed_sgb3")),
 )
 """Measures of the count cube that add up: total measure = sum of part measures (per unit and year)."""
 
-LEVELS = ("sozialraum", "stadtbezirk", "stadt")
-CITY_ID = "stadt"
-"""``unit_id`` of the whole city in :func:`protect_counts` output."""
 
 Cell = tuple[Hashable, Hashable]
 
@@ -68,9 +30,35 @@ Cell = tuple[Hashable, Hashable]
 class Rules:
     """Confidentiality rules of a report (YAML section ``confidentiality:``).
 
-    threshold: counts 1 … threshold−1 are suppressed. show_zero: 0 may be published. min_base: a rate or share
-    whose denominator is below this is suppressed (None = no limit). suppress_on_denominator: a rate is also
-    suppressed when its denominator count is suppressed.
+    Parameters
+    ----------
+    threshold : int, default 3
+        Counts 1 … threshold − 1 are suppressed (primary suppression).
+    show_zero : bool, default True
+        0 may be published; False suppresses zeros too.
+    min_base : float, optional
+        A rate or share whose denominator is below this (persons) is suppressed; None = no limit.
+    suppress_on_denominator : bool, default False
+        A rate is also suppressed when its denominator count is not shown.
+
+    See Also
+    --------
+    Rules.from_config : The rules from the report configuration, with checks.
+
+    Notes
+    -----
+    The constructor does not check its arguments; :meth:`from_config` does.
+
+    docs/METHODEN.md, Abschnitte „Primäre Geheimhaltung“ and „Schutz von Quoten und Anteilen“ (Hundepool et al.
+    2012, *Statistical Disclosure Control*).
+
+    Examples
+    --------
+    >>> from workbench.confidentiality import Rules
+    >>> Rules()
+    Rules(threshold=3, show_zero=True, min_base=None, suppress_on_denominator=False)
+    >>> Rules(threshold=5).threshold
+    5
     """
 
     threshold: int = 3
@@ -80,7 +68,38 @@ class Rules:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None, *, path: object = None) -> Rules:
-        """Rules from the report YAML ``confidentiality:`` mapping; wrong keys or values → ConfigError."""
+        """Rules from the report YAML ``confidentiality:`` mapping.
+
+        Parameters
+        ----------
+        config : mapping, optional
+            Keys ``threshold`` (int ≥ 1), ``show_zero`` and ``suppress_on_denominator`` (bool), ``min_base``
+            (number ≥ 0 or None); missing keys keep their defaults. None gives the default rules.
+        path : path-like, optional
+            Configuration file, named in error messages (keyword-only).
+
+        Returns
+        -------
+        Rules
+
+        Raises
+        ------
+        ConfigError
+            When ``config`` is not a mapping, has unknown keys, or a value of the wrong type or range (the message
+            names the key, e.g. ``confidentiality.threshold``).
+
+        Examples
+        --------
+        >>> from workbench.confidentiality import Rules
+        >>> Rules.from_config({"threshold": 3, "min_base": 20, "suppress_on_denominator": True})
+        Rules(threshold=3, show_zero=True, min_base=20.0, suppress_on_denominator=True)
+        >>> from workbench.errors import ConfigError
+        >>> try:
+        ...     Rules.from_config({"threshold": 0})
+        ... except ConfigError as exc:
+        ...     print(exc.where)
+        confidentiality.threshold
+        """
         if config is None:
             return cls()
         if not isinstance(config, Mapping):
@@ -133,10 +152,41 @@ class Rules:
 def parse_counts(
     values: Any, suppressed: Any = None, *, where: str = "Werte"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Numeric array (NaN where not a number) and input-suppression mask of count-like values.
+    """Numeric values and the input-suppression mask of count-like values (numbers, text, suppression signs).
 
-    Strings in :data:`SUPPRESSION_MARKERS` count as suppressed; a ``suppressed`` flag (same shape) marks more.
-    Other strings → DataValidationError. Negative counts → DataValidationError.
+    Parameters
+    ----------
+    values : array_like or pandas.Series or pandas.DataFrame
+        Counts as numbers or text; strings in :data:`SUPPRESSION_MARKERS` ("*", "–", "-", ".", "x", …) mark a
+        value suppressed in the delivered data; None / ``pd.NA`` / NaN = missing.
+    suppressed : array_like or pandas.Series or pandas.DataFrame, optional
+        Boolean flags of the same shape that mark more input-suppressed values.
+    where : str, default "Werte"
+        Place named in error messages (keyword-only).
+
+    Returns
+    -------
+    num : numpy.ndarray of float
+        Values with the shape of ``values``; NaN where missing or suppressed.
+    marked : numpy.ndarray of bool
+        True where the value was suppressed in the input (sign or flag).
+
+    Raises
+    ------
+    DataValidationError
+        For text that is neither a number nor a suppression sign, and for negative counts.
+
+    Notes
+    -----
+    Signs of values withheld in the delivered data: docs/METHODEN.md, Abschnitt „Bereits geheimgehaltene
+    Eingaben“. Such values are never read as 0.
+
+    Examples
+    --------
+    >>> from workbench.confidentiality import parse_counts
+    >>> num, marked = parse_counts(["5", "*", 2, None, "."])
+    >>> num.tolist(), marked.tolist()
+    ([5.0, nan, 2.0, nan, nan], [False, True, False, False, True])
     """
     arr = np.asarray(
         values.to_numpy() if isinstance(values, pd.DataFrame | pd.Series) else values, dtype=object
@@ -185,9 +235,40 @@ def parse_counts(
 def primary_mask(values: Any, rules: Rules, suppressed: Any = None) -> Any:
     """True for every cell that must not be published on its own (primary or input suppression).
 
-    A count ``v`` is suppressed when ``0 < v < rules.threshold`` or (``show_zero`` off) ``v == 0``; values already
-    suppressed in the input (signs, ``suppressed`` flags) stay suppressed. Returns the shape of ``values``
-    (Series/DataFrame with the same labels, else a numpy bool array).
+    Parameters
+    ----------
+    values : array_like or pandas.Series or pandas.DataFrame
+        Counts (numbers, text or suppression signs, see :func:`parse_counts`).
+    rules : Rules
+        ``threshold`` and ``show_zero`` are used.
+    suppressed : array_like or pandas.Series or pandas.DataFrame, optional
+        Flags of values already suppressed in the delivered data.
+
+    Returns
+    -------
+    numpy.ndarray or pandas.Series or pandas.DataFrame of bool
+        Shaped like ``values`` (Series / DataFrame with the same labels). True when ``0 < v < threshold``, when
+        ``v == 0`` and ``show_zero`` is off, or when the value is suppressed in the input; missing values are
+        not suppressed.
+
+    Raises
+    ------
+    DataValidationError
+        For values that are not counts (see :func:`parse_counts`).
+
+    Notes
+    -----
+    Primary suppression only: it does not protect against recovering a value from totals (use
+    :class:`AdditiveTable` or :func:`protect_counts`); docs/METHODEN.md, Abschnitt „Primäre Geheimhaltung“.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench.confidentiality import Rules, primary_mask
+    >>> primary_mask(pd.Series([0, 1, 2, 3, "*"]), Rules()).tolist()
+    [False, True, True, False, True]
+    >>> primary_mask([0, 1, 2, 3], Rules(show_zero=False)).tolist()
+    [True, True, True, False]
     """
     num, marked = parse_counts(values, suppressed)
     small = (num > 0) & (num < rules.threshold)
@@ -217,7 +298,30 @@ def _initial_status(num: np.ndarray, marked: np.ndarray, rules: Rules) -> np.nda
 
 @dataclass
 class ProtectedTable:
-    """Result of protecting an :class:`AdditiveTable`: true values, status per cell, relations."""
+    """Result of :meth:`AdditiveTable.protect`: true values, a status per cell and the relations.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        True values (NaN where unknown, e.g. suppressed in the delivered data).
+    status : pandas.DataFrame of str
+        Per cell ``shown``, ``primary``, ``secondary``, ``input`` or ``missing``.
+    relations : list of tuple
+        ``(total_cell, [part_cells])`` with cells as ``(row_label, column_label)``.
+
+    Notes
+    -----
+    A plain result container (no checks); statuses as in docs/METHODEN.md, Abschnitt „Sekundäre
+    Geheimhaltung“.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench.confidentiality import Rules, with_margins
+    >>> pt = with_margins(pd.DataFrame({"m": [1, 6], "w": [4, 5]}, index=["A", "B"])).protect(Rules())
+    >>> pt.suppressed.loc["A"].tolist(), pt.published.loc["Insgesamt"].tolist()
+    ([True, True, False], [7.0, 9.0, 16.0])
+    """
 
     values: pd.DataFrame
     status: pd.DataFrame
@@ -225,7 +329,7 @@ class ProtectedTable:
 
     @property
     def suppressed(self) -> pd.DataFrame:
-        """True where the cell is suppressed (primary, secondary or input)."""
+        """True where the cell is suppressed (status ``primary``, ``secondary`` or ``input``)."""
         return self.status.isin(["primary", "secondary", "input"])
 
     @property
@@ -234,7 +338,21 @@ class ProtectedTable:
         return self.values.where(self.status == "shown")
 
     def display(self) -> pd.DataFrame:
-        """Published values with :data:`SUPPRESSED_SIGN` in suppressed cells (input for ``tables.html_table``)."""
+        """Published values with :data:`~workbench.render.fmt.SUPPRESSED_SIGN` in suppressed cells.
+
+        Returns
+        -------
+        pandas.DataFrame of object
+            Input for ``workbench.render.tables.html_table``; missing cells stay NaN.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from workbench.confidentiality import Rules, with_margins
+        >>> pt = with_margins(pd.DataFrame({"a": [1, 5], "b": [7, 6]}, index=["x", "y"])).protect(Rules())
+        >>> pt.display().loc["x"].tolist()
+        ['•', '•', 8.0]
+        """
         out = self.published.astype(object)
         out[self.suppressed] = SUPPRESSED_SIGN
         return out
@@ -242,11 +360,46 @@ class ProtectedTable:
 
 @dataclass
 class AdditiveTable:
-    """A grid of counts with linear relations ``values[total] = sum(values[parts])``.
+    """A grid of counts with linear relations ``values[total] = sum(values[parts])``, protected as a whole.
 
-    ``values``: DataFrame of counts (numbers, NaN, or suppression signs). ``relations``: list of
-    ``(total_cell, [part_cells])``, cells as ``(row_label, column_label)``. ``input_suppressed``: optional bool
-    DataFrame marking values suppressed in the delivered data.
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        Counts (numbers, NaN, or suppression signs, see :func:`parse_counts`) with unique row and column labels.
+        Stored as floats (NaN where missing or input-suppressed).
+    relations : list of tuple
+        ``(total_cell, [part_cells])``, cells as ``(row_label, column_label)``.
+    input_suppressed : pandas.DataFrame of bool, optional
+        Values suppressed in the delivered data (combined with the signs in ``values``).
+
+    Raises
+    ------
+    DataValidationError
+        For duplicate labels or values that are not counts; unknown, ambiguous or malformed cells in the
+        relations are reported by :meth:`flat_relations` / :meth:`protect`.
+
+    See Also
+    --------
+    with_margins : A table with row and column totals.
+    hierarchy : Sozialraum → Stadtbezirk → Stadt.
+
+    Notes
+    -----
+    :meth:`protect` applies primary suppression, then secondary suppression until no suppressed cell can be
+    recovered from the published ones (algorithm in :mod:`workbench.confidentiality`; docs/METHODEN.md,
+    Abschnitte „Sekundäre Geheimhaltung“ and „Prüfung der Rückrechenbarkeit“).
+
+    Examples
+    --------
+    Two parts and their total; the part 1 is suppressed (primary), so the other part must go too (secondary),
+    otherwise 1 = 7 − 6:
+
+    >>> import pandas as pd
+    >>> from workbench.confidentiality import AdditiveTable, Rules
+    >>> t = AdditiveTable(pd.DataFrame({"n": [1, 6, 7]}, index=["a", "b", "sum"]),
+    ...                   [(("sum", "n"), [("a", "n"), ("b", "n")])])
+    >>> t.protect(Rules()).status["n"].tolist()
+    ['primary', 'secondary', 'shown']
     """
 
     values: pd.DataFrame
@@ -279,7 +432,25 @@ class AdditiveTable:
         return int(i) * self.values.shape[1] + int(j)
 
     def flat_relations(self) -> list[tuple[int, list[int]]]:
-        """Relations as flat cell indices (row-major)."""
+        """The relations as flat cell indices (row-major), checked.
+
+        Returns
+        -------
+        list of tuple of (int, list of int)
+            ``(total, parts)`` per relation; cell (i, j) has the index i · number of columns + j.
+
+        Raises
+        ------
+        DataValidationError
+            For unknown or ambiguous cells, an empty part list, a total among its parts or repeated parts.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from workbench.confidentiality import with_margins
+        >>> with_margins(pd.DataFrame({"a": [3], "b": [4]}, index=["x"]), total_row=None).flat_relations()
+        [(2, [0, 1])]
+        """
         out = []
         for total, parts in self.relations:
             t = self._flat_index(total)
@@ -290,7 +461,33 @@ class AdditiveTable:
         return out
 
     def protect(self, rules: Rules) -> ProtectedTable:
-        """Primary and secondary suppression (module docstring); deterministic."""
+        """Primary and secondary suppression of the whole table; deterministic.
+
+        Parameters
+        ----------
+        rules : Rules
+            ``threshold`` and ``show_zero`` decide the primary suppression.
+
+        Returns
+        -------
+        ProtectedTable
+            True values, status per cell and the relations.
+
+        Raises
+        ------
+        DataValidationError
+            For malformed relations (see :meth:`flat_relations`).
+
+        Examples
+        --------
+        With ``show_zero`` off the 0 is suppressed as well, and its total is the only other member left:
+
+        >>> import pandas as pd
+        >>> from workbench.confidentiality import Rules, with_margins
+        >>> t = with_margins(pd.DataFrame({"a": [0], "b": [12]}, index=["x"]), total_row=None)
+        >>> t.protect(Rules(show_zero=False)).status.loc["x"].tolist()
+        ['primary', 'secondary', 'shown']
+        """
         rels = self.flat_relations()
         num = self._num.reshape(-1)
         status = _initial_status(num, self._marked.reshape(-1), rules)
@@ -317,10 +514,49 @@ def with_margins(
 ) -> AdditiveTable:
     """Additive table with row and/or column totals.
 
-    ``total_column`` is the column holding each row's total: if it exists in ``df`` its values are taken as
-    given (checked against the parts where all parts are known), else it is appended as the sum of all other
-    columns. ``total_row`` likewise for the column totals. None leaves that margin out. A sum over an
-    input-suppressed part is input-suppressed itself (unknown internally).
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Counts (numbers, NaN or suppression signs).
+    total_column : hashable, optional
+        Column holding each row's total (keyword-only, default ``"Insgesamt"``): taken as given if it exists
+        in ``df`` (checked against the parts where all parts are known), else appended as the sum of all other
+        columns. None leaves this margin out.
+    total_row : hashable, optional
+        Likewise the row of column totals (default ``"Insgesamt"``).
+    input_suppressed : pandas.DataFrame of bool, optional
+        Values suppressed in the delivered data. A sum over such a part is input-suppressed itself (unknown
+        internally).
+
+    Returns
+    -------
+    AdditiveTable
+        The grid with margins and one relation per row and per column (totals of totals included).
+
+    Raises
+    ------
+    DataValidationError
+        When a given total does not match the sum of its parts, a margin has no parts, or values are not counts.
+
+    Notes
+    -----
+    Protect the result with :meth:`AdditiveTable.protect` (docs/METHODEN.md, Abschnitt „Sekundäre
+    Geheimhaltung“: row and column totals are relations "total = sum of the parts").
+
+    Examples
+    --------
+    A 3 × 2 table; A/m = 1 is primary. By the rules of :mod:`workbench.confidentiality` A/w (its row) and the
+    smallest other cells of both columns, B/m = 6 and B/w = 5, become secondary; the four hidden cells then
+    keep one degree of freedom (A/m can be anything from 0 to 5):
+
+    >>> import pandas as pd
+    >>> from workbench.confidentiality import Rules, with_margins
+    >>> table = with_margins(pd.DataFrame({"m": [1, 6, 8], "w": [4, 5, 9]}, index=["A", "B", "C"]))
+    >>> table.values.loc["Insgesamt"].tolist(), len(table.relations)
+    ([15.0, 18.0, 33.0], 7)
+    >>> status = table.protect(Rules()).status
+    >>> status.loc[["A", "B"], ["m", "w"]].values.tolist()
+    [['primary', 'secondary'], ['secondary', 'secondary']]
     """
     num, marked = parse_counts(df, input_suppressed, where="Tabelle")
     t = pd.DataFrame(num, index=df.index, columns=df.columns)
@@ -372,10 +608,49 @@ def hierarchy(
     district_col: str = "district_id",
     input_suppressed: pd.DataFrame | None = None,
 ) -> AdditiveTable:
-    """Additive table Sozialraum → Stadtbezirk → Stadt for every column of ``df_by_area`` (indexed by area id).
+    """Additive table Sozialraum → Stadtbezirk → Stadt for every column of ``df_by_area``.
 
-    Rows of the result are a MultiIndex ``(level, unit_id)`` with levels ``sozialraum``, ``stadtbezirk`` and
-    ``stadt`` (unit ``"stadt"``); relations: each district = sum of its areas, the city = sum of the districts.
+    Parameters
+    ----------
+    df_by_area : pandas.DataFrame
+        Counts, indexed by area id, one column per measure.
+    keys : pandas.DataFrame or mapping
+        Area → district: a table with the columns ``area_col`` and ``district_col``, or a mapping.
+    area_col, district_col : str, default "area_id", "district_id"
+        Column names in ``keys`` (keyword-only).
+    input_suppressed : pandas.DataFrame of bool, optional
+        Values suppressed in the delivered data.
+
+    Returns
+    -------
+    AdditiveTable
+        Rows form a MultiIndex ``(level, unit_id)`` with the levels ``sozialraum``, ``stadtbezirk`` and
+        ``stadt`` (unit :data:`CITY_ID`); relations: each district = sum of its areas, the city = sum of the
+        districts (per column).
+
+    Raises
+    ------
+    DataValidationError
+        When ``keys`` lacks the columns, assigns an area to several districts, or misses an area.
+
+    Notes
+    -----
+    The area hierarchy of docs/METHODEN.md, Abschnitte „Gebietsebenen“ and „Sekundäre Geheimhaltung“;
+    :func:`protect_counts` builds the same relations for the whole count cube.
+
+    Examples
+    --------
+    Three areas in two districts; area 0101 (1 child) is primary, so 0102 is suppressed too (district 01 = 6
+    is shown), while the single area 0201 equals its district and may be shown:
+
+    >>> import pandas as pd
+    >>> from workbench.confidentiality import Rules, hierarchy
+    >>> counts = pd.DataFrame({"kinder": [1, 5, 7]}, index=["0101", "0102", "0201"])
+    >>> table = hierarchy(counts, {"0101": "01", "0102": "01", "0201": "02"})
+    >>> table.values["kinder"].tolist()
+    [1.0, 5.0, 7.0, 6.0, 7.0, 13.0]
+    >>> table.protect(Rules()).status["kinder"].tolist()
+    ['primary', 'secondary', 'shown', 'shown', 'shown', 'shown']
     """
     if isinstance(keys, pd.DataFrame):
         if area_col not in keys or district_col not in keys:

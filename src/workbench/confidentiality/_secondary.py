@@ -1,8 +1,9 @@
-"""Engine of the secondary cell suppression: linear relations, recoverability check, iterative suppression.
+"""Implementation of the secondary cell suppression engine for :mod:`workbench.confidentiality`.
 
-Works on flat arrays (one entry per cell) so that :mod:`workbench.confidentiality` can use it for any table
-shape. A relation says ``x[total] = sum(x[parts])``; it is stored as one row of a sparse matrix ``A`` with
-+1 at the total and −1 at each part, so every relation reads ``A @ x = 0``.
+Linear relations, recoverability check, iterative suppression. Works on flat arrays (one entry per cell) so
+that :mod:`workbench.confidentiality` can use it for any table shape. A relation says
+``x[total] = sum(x[parts])``; it is stored as one row of a sparse matrix ``A`` with +1 at the total and −1 at
+each part, so every relation reads ``A @ x = 0``.
 
 Recoverability (what an outsider can compute from the published cells): the published cells are known, the
 unpublished ones are unknowns ``u``. Restricted to the unknowns the relations read ``A_u @ u = b`` with

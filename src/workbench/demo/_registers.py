@@ -174,6 +174,17 @@ def facilities(
             }
         )
 
+    def offer(
+        i: int, chance: float, typ: str, carrier: tuple[str, float, str], capacity, target: str
+    ) -> None:
+        """With probability ``chance`` one facility "<typ> <area>": carrier ``first`` with probability ``p``
+        (``carrier`` = (first, p, other)), capacity in tens drawn from ``capacity`` (low, high) or none."""
+        if rng.uniform() < chance:
+            first, p, other = carrier
+            owner = first if rng.uniform() < p else other
+            places = int(rng.integers(*capacity)) * 10 if capacity else None
+            add(i, typ, f"{typ} {city.area_names[i]}", owner, places, None, None, target)
+
     for i in range(n):
         area = city.area_names[i]
         dep = traits.deprivation[i]
@@ -208,42 +219,26 @@ def facilities(
                 None,
                 "Kinder 6 bis 10 Jahre",
             )
-        if rng.uniform() < 0.35 + 0.25 * (dep > 0):
-            add(
-                i,
-                "Familienzentrum",
-                f"Familienzentrum {area}",
-                "frei" if rng.uniform() < 0.7 else "kommunal",
-                None,
-                None,
-                None,
-                "Familien mit Kindern",
-            )
-        if rng.uniform() < 0.5:
-            add(
-                i,
-                "Jugendzentrum",
-                f"Jugendzentrum {area}",
-                "kommunal" if rng.uniform() < 0.5 else "frei",
-                int(rng.integers(4, 13)) * 10,
-                None,
-                None,
-                "Jugendliche 12 bis 21 Jahre",
-            )
+        offer(
+            i,
+            0.35 + 0.25 * (dep > 0),
+            "Familienzentrum",
+            ("frei", 0.7, "kommunal"),
+            None,
+            "Familien mit Kindern",
+        )
+        offer(i, 0.5, "Jugendzentrum", ("kommunal", 0.5, "frei"), (4, 13), "Jugendliche 12 bis 21 Jahre")
         if rng.uniform() < 0.3 + 0.3 * (dep > 0.5):
             kind = _COUNSELLING[int(rng.integers(len(_COUNSELLING)))]
             add(i, "Beratungsstelle", f"{kind} {area}", "frei", None, None, None, "Erwachsene und Familien")
-        if rng.uniform() < 0.45 + 0.15 * (traits.old[i] > 0):
-            add(
-                i,
-                "Seniorentreff",
-                f"Seniorentreff {area}",
-                "frei" if rng.uniform() < 0.6 else "kommunal",
-                int(rng.integers(3, 9)) * 10,
-                None,
-                None,
-                "Seniorinnen und Senioren ab 65 Jahren",
-            )
+        offer(
+            i,
+            0.45 + 0.15 * (traits.old[i] > 0),
+            "Seniorentreff",
+            ("frei", 0.6, "kommunal"),
+            (3, 9),
+            "Seniorinnen und Senioren ab 65 Jahren",
+        )
     df = pd.DataFrame(rows)
     df["Rechtswert"] = decimal_comma(df["Rechtswert"].to_numpy(), 1)
     df["Hochwert"] = decimal_comma(df["Hochwert"].to_numpy(), 1)

@@ -15,17 +15,13 @@ Methods (docs/METHODEN.md, Abschnitt „Sozialindex“):
 All indicator values are expected so that **higher = worse** (as in the MSS: more SGB II, more child poverty;
 a rising share gives a positive change, i.e. a "negative" dynamic).
 
-Routine Listings
-----------------
-MSS (gestuftes Indexverfahren)
-    :func:`mss_index`, :func:`valid_areas`, :func:`status_class`, :func:`dynamic_class`,
-    :func:`class_stability`, :data:`STATUS_LABELS`, :data:`DYNAMIC_LABELS`, :data:`BERLIN_DYNAMIC_CODES`.
-IMD-style domain index
-    :func:`domain_index`, :func:`imd_transform`.
-Typology
-    :func:`typology`, :class:`Typology`.
-Configuration
-    :func:`load_index_config`, :func:`validate_index_config`, :func:`run_index_config`.
+See Also
+--------
+mss_index, valid_areas, status_class, dynamic_class, class_stability : The MSS "gestuftes Indexverfahren"
+    (:data:`STATUS_LABELS`, :data:`DYNAMIC_LABELS`, :data:`BERLIN_DYNAMIC_CODES`).
+domain_index, imd_transform : The IMD-style domain index.
+typology, Typology : Area types by k-means.
+load_index_config, validate_index_config, run_index_config : The indices as YAML data.
 
 Notes
 -----

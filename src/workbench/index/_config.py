@@ -69,6 +69,11 @@ def validate_index_config(cfg: Any, path: object = None) -> dict:
         ``min_population``, ``exclude`` not a list, missing or negative domain weights, or a malformed
         ``higher_is_worse``.
 
+    Notes
+    -----
+    The format is documented in :func:`load_index_config`, the methods in docs/METHODEN.md, Abschnitt
+    „Sozialindex“.
+
     Examples
     --------
     >>> from workbench.index import validate_index_config
@@ -273,6 +278,8 @@ def run_index_config(
 
     Notes
     -----
+    Methods: docs/METHODEN.md, Abschnitt „Sozialindex“.
+
     Dynamic entries with ``change_years: k`` are value(Y) − value(Y − k) in the indicator's unit (percentage
     points for shares) and need long input.
 

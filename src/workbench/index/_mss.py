@@ -51,6 +51,11 @@ def status_class(x: np.ndarray | pd.Series | float) -> np.ndarray:
         (0-d for a scalar). NaN is not treated specially and ends in class 4: pass valid areas only, as
         :func:`mss_index` does.
 
+    Raises
+    ------
+    ValueError, TypeError
+        From NumPy, when the input cannot be converted to float.
+
     Notes
     -----
     Class bounds of the Berlin *Monitoring Soziale Stadtentwicklung* (docs/METHODEN.md, Abschnitt „Gestuftes
@@ -80,6 +85,11 @@ def dynamic_class(x: np.ndarray | pd.Series | float) -> np.ndarray:
     numpy.ndarray of int
         Class 1, 2 or 3 (:data:`DYNAMIC_LABELS`) per value, shaped like ``x``. NaN ends in class 3: pass valid
         areas only.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For input NumPy cannot convert to float (e.g. text).
 
     Notes
     -----
@@ -137,6 +147,8 @@ def valid_areas(
     exclude: Iterable | None = None,
 ) -> pd.Series:
     """Which areas take part in the MSS: population ≥ ``min_population`` and not listed in ``exclude``.
+
+    The first step of :func:`mss_index`: only valid areas enter the means and standard deviations.
 
     Parameters
     ----------
@@ -339,6 +351,9 @@ def class_stability(
 ) -> pd.DataFrame:
     """Monte-Carlo robustness of each area's MSS classes against the sampling error of its indicators.
 
+    Tells which classes of :func:`mss_index` could as well be a neighbouring class, given the 95 % intervals of
+    the indicators (e.g. Wilson intervals of small shares).
+
     Parameters
     ----------
     values : pandas.DataFrame
@@ -454,6 +469,11 @@ def imd_transform(rank_share: np.ndarray | pd.Series) -> np.ndarray:
     -------
     numpy.ndarray of float
         X in (0, 100] (0-d for a scalar); R = 1 gives exactly 100.
+
+    Raises
+    ------
+    ValueError, TypeError
+        From NumPy, for rank shares that are not numbers.
 
     Notes
     -----

@@ -25,7 +25,7 @@ NOTABLE = 0.5
 class Typology:
     """Result of :func:`typology`: the area types, their profiles and German descriptions.
 
-    Attributes
+    Parameters
     ----------
     assignment : pandas.Series of int
         Type number 1 … k per area (index = area id, name ``typ``).
@@ -39,6 +39,11 @@ class Typology:
         Type number → German sentence (see :func:`typology`).
     sizes : pandas.Series of int
         Number of areas per type.
+
+    Notes
+    -----
+    A plain result container (no checks); the method is described in :func:`typology` and in docs/METHODEN.md,
+    Abschnitt „Typisierung der Sozialräume“.
 
     Examples
     --------

@@ -21,6 +21,7 @@ from workbench.indicators.catalogue import (
     parse_catalogue,
 )
 from workbench.io import city_totals as official_totals
+from workbench.vocabulary import CITY_ID, LEVELS
 
 __all__ = [
     "CITY_ID",
@@ -38,11 +39,8 @@ __all__ = [
     "series",
 ]
 
-LEVELS = ("sozialraum", "stadtbezirk", "stadt")
-CITY_ID = "stadt"
-"""``unit_id`` of the whole city (the ``parent_id`` of every Stadtbezirk)."""
-NOT_COMPARED = "nicht verglichen"
-NOT_COMPUTABLE = "nicht berechenbar"
+NOT_COMPARED = stats.COMPARISON_LABELS[-1]  # "nicht verglichen", as returned by stats.compare
+NOT_COMPUTABLE = stats.TREND_LABELS[-1]  # "nicht berechenbar", as returned by stats.trend_marker
 TREND_POINTS = 5
 TREND_CONFIDENCE = 0.998
 QUINTILES = 5

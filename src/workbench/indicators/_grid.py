@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from workbench.errors import ConfigError, DataValidationError
+from workbench.errors import ConfigError, DataValidationError, require_table
 from workbench.indicators.catalogue import MAX_AGE, NATIONALITIES, SEXES, Indicator, Term
 
 _N_AGES = MAX_AGE + 1
@@ -22,17 +22,9 @@ _N_CELLS = len(SEXES) * _N_AGES * len(NATIONALITIES)
 
 def require_columns(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
     """Raise a DataValidationError naming the table when ``frame`` is no DataFrame or lacks columns."""
-    if not isinstance(frame, pd.DataFrame):
-        raise DataValidationError(
-            f"erwartet eine Tabelle (DataFrame), erhalten {type(frame).__name__}", path=name
-        )
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataValidationError(
-            f"Spalte(n) {', '.join(missing)} fehlen",
-            path=name,
-            hint="Tabelle im Format von docs/DATA_CONTRACT.md erzeugen (make data)",
-        )
+    require_table(
+        frame, columns, path=name, hint="Tabelle im Format von docs/DATA_CONTRACT.md erzeugen (make data)"
+    )
 
 
 def hierarchy(keys: pd.DataFrame) -> pd.DataFrame:

@@ -20,20 +20,17 @@ from typing import Any
 
 import pandas as pd
 
-from workbench import settings
+from workbench import settings, stats
 from workbench.errors import ConfigError
 from workbench.settings import read_yaml
+from workbench.vocabulary import MAX_AGE, NATIONALITIES, SEXES
 
 UNITS: dict[str, tuple[float, ...]] = {"%": (100.0,), "je 100": (100.0,), "je 1.000": (1000.0,)}
 """Allowed units and the multiplier(s) that fit each."""
-POLARITIES = ("hoch = schlecht", "hoch = gut", "neutral")
+POLARITIES = stats.POLARITIES
 METHODS = ("wilson", "poisson", "none")
 METHOD_LABELS = {"wilson": "Wilson", "poisson": "Poisson/Byar", "none": "ohne Konfidenzintervall"}
 ARTICLES = ("die", "der", "das")
-SEXES = ("m", "w")
-NATIONALITIES = ("deutsch", "nichtdeutsch")
-MAX_AGE = 100
-"""Highest age in ``population.parquet`` (100 = 100 and older)."""
 
 REQUIRED = (
     "id",

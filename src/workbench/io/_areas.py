@@ -13,7 +13,7 @@ import pyogrio
 
 from workbench.errors import DataValidationError
 from workbench.io import raw as rawio
-from workbench.io._schema import ImportResult, _record, _refuse_first, _strip_ids
+from workbench.io._schema import ImportResult, _record, _require_areas, _strip_ids
 
 
 def read_keys(raw: Path, result: ImportResult) -> pd.DataFrame:
@@ -30,7 +30,7 @@ def read_keys(raw: Path, result: ImportResult) -> pd.DataFrame:
     df = rawio.read_csv(path, required=cols)
     df = df[cols].apply(_strip_ids)
     for c in ("stat_bezirk_id", "sozialraum_id", "stadtbezirk_id"):
-        _refuse_first(df[c].eq(""), df[c], "leerer Schlüssel", path=path, column=c)
+        rawio.refuse_first(df[c].eq(""), df[c], "leerer Schlüssel", path=path, column=c)
     rawio.check_duplicates(df, ["stat_bezirk_id"], path=path)
     parents = df.groupby("sozialraum_id")["stadtbezirk_id"].nunique()
     if (parents > 1).any():
@@ -104,14 +104,14 @@ def read_areas(raw: Path, keys: pd.DataFrame, result: ImportResult) -> dict[str,
     rawio.check_duplicates(areas[["sozialraum_id"]], ["sozialraum_id"], path=path, row_offset=1)
     known = set(keys["area_id"])
     rawio.check_keys(areas["sozialraum_id"], known, path=path, column="sozialraum_id", row_offset=1)
-    missing = sorted(known - set(areas["sozialraum_id"]))
-    if missing:
-        raise DataValidationError(
-            f"keine Geometrie für Sozialraum {', '.join(missing[:5])}",
-            path=path,
-            where="Ebene 'sozialraeume'",
-            hint="Für jeden Sozialraum der Schlüsseltabelle eine Fläche liefern.",
-        )
+    _require_areas(
+        known,
+        areas["sozialraum_id"],
+        "Geometrie",
+        path=path,
+        where="Ebene 'sozialraeume'",
+        hint="Für jeden Sozialraum der Schlüsseltabelle eine Fläche liefern.",
+    )
     names = keys.drop_duplicates("area_id").set_index("area_id")
     sr = gpd.GeoDataFrame(
         {

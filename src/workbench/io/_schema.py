@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -119,27 +118,14 @@ def _strip_ids(s: pd.Series) -> pd.Series:
     return s.astype(str).str.strip()
 
 
-def _refuse_first(
-    bad: pd.Series,
-    values: pd.Series,
-    message: str,
-    *,
-    path: Path,
-    column: str,
-    hint: str | None = None,
-    row_offset: int = 2,
+def _require_areas(
+    known: set[str], present, what: str, *, path: Path, hint: str, where: str | None = None
 ) -> None:
-    """Raise for the first row where ``bad`` is True, if any; ``{value}`` in message is that row's value.
-
-    ``row_offset`` is the file line of the first data row (header = line 1).
-    """
-    if bad.any():
-        pos = int(np.flatnonzero(bad.to_numpy())[0])
+    """Refuse a file that has nothing (``what``) for some Sozialräume of the key table; names up to five."""
+    absent = sorted(known - set(present))
+    if absent:
         raise DataValidationError(
-            message.format(value=values.iloc[pos]),
-            path=path,
-            where=f"Zeile {pos + row_offset}, Spalte '{column}'",
-            hint=hint,
+            f"keine {what} für Sozialraum {', '.join(absent[:5])}", path=path, where=where, hint=hint
         )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.errors import DataValidationError
+from workbench.errors import DataValidationError, require_table
 from workbench.io import raw as rawio
 
 TOTAL_LABELS = frozenset({"stadt insgesamt", "insgesamt", "stadt gesamt", "gesamt"})
@@ -106,17 +106,12 @@ def validate(city_totals: pd.DataFrame | None, where: str = "city_totals") -> pd
     """
     if city_totals is None:
         return None
-    if not isinstance(city_totals, pd.DataFrame):
-        raise DataValidationError(
-            f"erwartet eine Tabelle (DataFrame), erhalten {type(city_totals).__name__}", where=where
-        )
-    missing = [c for c in COLUMNS if c not in city_totals.columns]
-    if missing:
-        raise DataValidationError(
-            f"Spalte(n) {', '.join(missing)} fehlen",
-            where=where,
-            hint="Tabelle city_totals.parquet mit `make data` neu erzeugen (year, measure, value)",
-        )
+    require_table(
+        city_totals,
+        COLUMNS,
+        where=where,
+        hint="Tabelle city_totals.parquet mit `make data` neu erzeugen (year, measure, value)",
+    )
     out = city_totals[COLUMNS].copy()
     out["value"] = pd.to_numeric(out["value"], errors="coerce").astype("float64")
     out = out[out["value"].notna()]

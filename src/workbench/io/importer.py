@@ -38,7 +38,7 @@ from workbench.io._schema import (
     _check_le,
     _long_counts,
     _record,
-    _refuse_first,
+    _require_areas,
     _strip_ids,
 )
 
@@ -89,7 +89,7 @@ def read_population(raw: Path, area_ids: set[str], result: ImportResult) -> pd.D
         df["Sozialraum"] = _strip_ids(df["Sozialraum"])
         rawio.check_keys(df["Sozialraum"], area_ids, path=path, column="Sozialraum")
         dates = df["Stichtag"].str.strip()
-        _refuse_first(
+        rawio.refuse_first(
             dates.ne(f"31.12.{year}"),
             dates,
             f"Stichtag '{{value}}' passt nicht zum Dateijahr {year}",
@@ -99,7 +99,7 @@ def read_population(raw: Path, area_ids: set[str], result: ImportResult) -> pd.D
         )
         age_text = df["Alter"].str.strip().str.replace(r"\s*und (älter|mehr)$", "", regex=True)
         age, _ = rawio.parse_numbers(age_text, path=path, column="Alter", allow_suppressed=False)
-        _refuse_first(
+        rawio.refuse_first(
             age.isna() | (age < 0) | (age > MAX_AGE) | (age % 1 != 0),
             df["Alter"],
             "Alter '{value}' ungültig",
@@ -108,25 +108,21 @@ def read_population(raw: Path, area_ids: set[str], result: ImportResult) -> pd.D
             hint="Alter als ganze Zahl 0 … 99 oder '100 und älter'.",
         )
         sex = df["Geschlecht"].str.strip().str.lower().replace({"männlich": "m", "weiblich": "w", "f": "w"})
-        _refuse_first(
-            ~sex.isin(["m", "w"]),
-            df["Geschlecht"],
-            "Geschlecht '{value}' unbekannt",
-            path=path,
-            column="Geschlecht",
-            hint="'m' oder 'w' verwenden.",
-        )
         nat = df["Staatsangehörigkeit"].str.strip().str.lower()
-        _refuse_first(
-            ~nat.isin(["deutsch", "nichtdeutsch"]),
-            df["Staatsangehörigkeit"],
-            "Staatsangehörigkeit '{value}' unbekannt",
-            path=path,
-            column="Staatsangehörigkeit",
-            hint="'deutsch' oder 'nichtdeutsch' verwenden.",
-        )
+        for column, coded, codes in (
+            ("Geschlecht", sex, ("m", "w")),
+            ("Staatsangehörigkeit", nat, ("deutsch", "nichtdeutsch")),
+        ):
+            rawio.refuse_first(
+                ~coded.isin(codes),
+                df[column],
+                f"{column} '{{value}}' unbekannt",
+                path=path,
+                column=column,
+                hint=" oder ".join(f"'{c}'" for c in codes) + " verwenden.",
+            )
         count, _ = rawio.parse_numbers(df["Anzahl"], path=path, column="Anzahl", allow_suppressed=False)
-        _refuse_first(
+        rawio.refuse_first(
             count.isna(),
             df["Anzahl"],
             "leere Anzahl",
@@ -146,13 +142,13 @@ def read_population(raw: Path, area_ids: set[str], result: ImportResult) -> pd.D
             }
         )
         rawio.check_duplicates(tidy, ["area_id", "sex", "age", "nationality"], path=path)
-        absent = sorted(area_ids - set(tidy["area_id"]))
-        if absent:
-            raise DataValidationError(
-                f"keine Einwohner für Sozialraum {', '.join(absent[:5])}",
-                path=path,
-                hint="Alle Sozialräume der Schlüsseltabelle liefern.",
-            )
+        _require_areas(
+            area_ids,
+            tidy["area_id"],
+            "Einwohner",
+            path=path,
+            hint="Alle Sozialräume der Schlüsseltabelle liefern.",
+        )
         _record(result, path, len(df), reference_date=f"31.12.{year}")
         parts.append(tidy)
     pop = pd.concat(parts, ignore_index=True)
@@ -281,7 +277,7 @@ def read_survey(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataF
         df["Sozialraum"] = _strip_ids(df["Sozialraum"])
         rawio.check_keys(df["Sozialraum"], area_ids, path=path, column="Sozialraum")
         weight, _ = rawio.parse_numbers(df["Gewicht"], path=path, column="Gewicht", allow_suppressed=False)
-        _refuse_first(
+        rawio.refuse_first(
             (weight <= 0) | weight.isna(),
             weight,
             "Gewicht fehlt oder ist nicht positiv",
@@ -300,7 +296,7 @@ def read_survey(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataF
         items = [c for c in df.columns if re.match(r"F\d+", c)]
         for c in items:
             v, _ = rawio.parse_numbers(df[c], path=path, column=c, allow_suppressed=False)
-            _refuse_first(
+            rawio.refuse_first(
                 v.notna() & ~v.isin([1, 2, 3, 4, 5]),
                 v,
                 "Antwort {value:g} außerhalb 1–5",

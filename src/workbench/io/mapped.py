@@ -41,6 +41,7 @@ import pandas as pd
 
 from workbench.errors import ConfigError, DataValidationError
 from workbench.io.raw import parse_number as parse_number
+from workbench.io.raw import refuse_first
 from workbench.settings import project_root, read_yaml
 
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
@@ -49,6 +50,8 @@ KNOWN_KEYS = {
     "file", "format", "layer", "sep", "encoding", "header", "names", "skip_rows", "decimal", "thousands",
     "missing", "suppressed", "rename", "id", "types", "columns", "description", "source",
 }  # fmt: skip
+_PLACE = "Zeile {line}, Spalte {column}"
+"""How errors name a cell of a mapped table (line in the file, column name)."""
 
 
 def default_shared_dir() -> Path:
@@ -203,15 +206,16 @@ def _convert(
     if typ == "auto" and raw[~is_missing].str.fullmatch(r"0\d+").any():
         return raw.where(~is_missing, None).astype(object), is_supp  # codes with leading zeros stay text
     if typ == "int":
-        ok = series.dropna()
-        if not (ok == ok.round()).all():
-            i = int(np.flatnonzero((series != series.round()) & series.notna())[0])
-            raise DataValidationError(
-                f"Wert {text.iloc[i]!r} ist keine ganze Zahl",
-                path=file,
-                where=f"Zeile {first_line + i}, Spalte {raw.name}",
-                hint="Wert prüfen (OCR-Fehler?) oder Typ float wählen",
-            )
+        refuse_first(
+            (series != series.round()) & series.notna(),
+            text,
+            "Wert {value!r} ist keine ganze Zahl",
+            path=file,
+            column=raw.name,
+            hint="Wert prüfen (OCR-Fehler?) oder Typ float wählen",
+            row_offset=first_line,
+            place=_PLACE,
+        )
         series = series.astype("Int64")
     elif typ == "auto":
         ok = series.dropna()
@@ -229,14 +233,15 @@ def _apply_id(df: pd.DataFrame, idspec: dict, file: Path, first_line: int) -> pd
     ids = df[col].astype("string").str.strip()
     if idspec.get("split_name"):
         parts = ids.str.extract(r"^\s*(\S+)\s+(.*\S)\s*$")
-        bad = parts[0].isna() & ids.notna()
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataValidationError(
-                f"{ids.iloc[i]!r} hat nicht die Form 'Nummer Name'",
-                path=file,
-                where=f"Zeile {first_line + i}, Spalte {col}",
-            )
+        refuse_first(
+            parts[0].isna() & ids.notna(),
+            ids,
+            "{value!r} hat nicht die Form 'Nummer Name'",
+            path=file,
+            column=col,
+            row_offset=first_line,
+            place=_PLACE,
+        )
         df[idspec["split_name"]] = parts[1].astype(object)
         ids = parts[0]
     prefix = idspec.get("strip_prefix")

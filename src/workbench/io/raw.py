@@ -14,6 +14,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +147,32 @@ def _raw_number(text: str) -> float:
         return math.nan
 
 
+def refuse_first(
+    bad: pd.Series,
+    values: pd.Series,
+    message: str,
+    *,
+    path: Path,
+    column: str,
+    hint: str | None = None,
+    row_offset: int = 2,
+    place: str = "Zeile {line}, Spalte '{column}'",
+) -> None:
+    """Raise for the first row where ``bad`` is True, if any; ``{value}`` in message is that row's value.
+
+    ``row_offset`` is the file line of the first data row (header = line 1); ``place`` names the line and the
+    column in the error.
+    """
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataValidationError(
+            message.format(value=values.iloc[pos]),
+            path=path,
+            where=place.format(line=pos + row_offset, column=column),
+            hint=hint,
+        )
+
+
 def parse_numbers(
     values: pd.Series, *, path: Path, column: str, row_offset: int = 2, allow_suppressed: bool = True
 ) -> tuple[pd.Series, pd.Series]:
@@ -161,21 +188,16 @@ def parse_numbers(
     cells = text[~(suppressed | empty)]
     parsed = {t: _raw_number(t) for t in cells.unique()}
     numeric = text.map(parsed).where(~(suppressed | empty)).astype("float64")
-    bad = ~(suppressed | empty) & numeric.isna()
-    if bad.any():
-        pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataValidationError(
-            f"'{values.iloc[pos]}' ist keine Zahl",
-            path=path,
-            where=f"Zeile {pos + row_offset}, Spalte '{column}'",
-            hint="Zahlen ohne Einheit eintragen (z. B. 1.234 oder 12,5); geheimgehaltene Werte als '*'.",
-        )
-    if suppressed.any() and not allow_suppressed:
-        pos = int(np.flatnonzero(suppressed.to_numpy())[0])
-        raise DataValidationError(
-            "Geheimhaltungszeichen in einer Spalte, die vollständig sein muss",
-            path=path,
-            where=f"Zeile {pos + row_offset}, Spalte '{column}'",
+    refuse = partial(refuse_first, values=values, path=path, column=column, row_offset=row_offset)
+    refuse(
+        ~(suppressed | empty) & numeric.isna(),
+        message="'{value}' ist keine Zahl",
+        hint="Zahlen ohne Einheit eintragen (z. B. 1.234 oder 12,5); geheimgehaltene Werte als '*'.",
+    )
+    if not allow_suppressed:
+        refuse(
+            suppressed,
+            message="Geheimhaltungszeichen in einer Spalte, die vollständig sein muss",
             hint="Vollständige (interne) Daten verwenden.",
         )
     return numeric.astype("float64"), suppressed
@@ -185,25 +207,18 @@ def check_counts(
     values: pd.Series, *, path: Path, column: str, row_offset: int = 2, integer: bool = True
 ) -> None:
     """Refuse negative or fractional counts, naming the first offending line."""
-    neg = values < 0
-    if neg.any():
-        pos = int(np.flatnonzero(neg.to_numpy())[0])
-        raise DataValidationError(
-            f"negative Anzahl {values.iloc[pos]:g}",
-            path=path,
-            where=f"Zeile {pos + row_offset}, Spalte '{column}'",
-            hint="Fallzahlen können nicht negativ sein; Quelldatei korrigieren.",
-        )
+    refuse = partial(refuse_first, values=values, path=path, column=column, row_offset=row_offset)
+    refuse(
+        values < 0,
+        message="negative Anzahl {value:g}",
+        hint="Fallzahlen können nicht negativ sein; Quelldatei korrigieren.",
+    )
     if integer:
-        frac = values.notna() & (values % 1 != 0)
-        if frac.any():
-            pos = int(np.flatnonzero(frac.to_numpy())[0])
-            raise DataValidationError(
-                f"Anzahl {values.iloc[pos]:g} ist keine ganze Zahl",
-                path=path,
-                where=f"Zeile {pos + row_offset}, Spalte '{column}'",
-                hint="Fallzahlen als ganze Zahlen liefern.",
-            )
+        refuse(
+            values.notna() & (values % 1 != 0),
+            message="Anzahl {value:g} ist keine ganze Zahl",
+            hint="Fallzahlen als ganze Zahlen liefern.",
+        )
 
 
 def check_keys(

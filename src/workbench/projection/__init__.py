@@ -4,18 +4,13 @@ The model follows the cohort-component method used by German cities (SIKURS styl
 single year of age 0 … 100 (100 = open group "100 und älter"), one calendar year at a time. All ages are the
 completed age at 31.12., as in the processed ``population`` and ``events`` tables (docs/DATA_CONTRACT.md).
 
-Routine Listings
-----------------
-Rates
-    :func:`estimate_rates` → :class:`Rates` (status-quo rates from averaged base years).
-Projection
-    :func:`project` (status quo, scenarios, control totals), :class:`Scenario`, :func:`load_scenarios`,
-    :data:`STATUS_QUO`.
-Evaluation and output
-    :func:`backtest` (projection from an earlier base year against the observed population, MAPE),
-    :func:`age_groups`, :func:`age_group_labels`.
-Constants
-    :data:`N_AGES` (101 single years of age), :data:`BOY_SHARE` (105 : 100), :data:`EVENT_COLUMNS`.
+See Also
+--------
+estimate_rates, Rates : Status-quo rates from averaged base years.
+project, Scenario, load_scenarios : The projection, status quo (:data:`STATUS_QUO`) and scenarios, with
+    optional control totals.
+backtest : Projection from an earlier base year against the observed population (MAPE).
+age_groups, age_group_labels : Planning age groups of the output.
 
 Notes
 -----

@@ -399,9 +399,19 @@ def age_group_labels(bins: Sequence[int]) -> list[str]:
     list of str
         One label per group: ``"lo–hi"`` (en dash), a single age as ``"5"``, the last group ``"lo+"``.
 
+    Raises
+    ------
+    TypeError
+        For bounds that are not numbers.
+
     See Also
     --------
     age_groups : Sums single years of age into these groups.
+
+    Notes
+    -----
+    Labels of the planning age groups of docs/METHODEN.md, Abschnitt „Bevölkerungsprognose“ (e.g. 0–2, 3–5,
+    6–9 for childcare planning); a last bound of 100 gives ``"100+"``.
 
     Examples
     --------
@@ -454,6 +464,11 @@ def age_groups(
         For invalid bounds or a number of labels that does not match.
     DataValidationError
         For missing columns or ages outside 0 … 100.
+
+    Notes
+    -----
+    Completed ages at 31.12. (docs/DATA_CONTRACT.md); groups as in docs/METHODEN.md, Abschnitt
+    „Bevölkerungsprognose“.
 
     Examples
     --------

@@ -16,16 +16,10 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ConfigError, DataValidationError
-
-MAX_AGE = 100
-"""Highest age; 100 is the open age group "100 und älter"."""
-
+from workbench.vocabulary import MAX_AGE, SEXES
 
 N_AGES = MAX_AGE + 1
 """Number of single years of age 0 … 100: the length of the age axis of every rate array."""
-
-
-SEXES = ("m", "w")
 
 
 BOY_SHARE = 105.0 / 205.0
@@ -247,7 +241,7 @@ class Rates:
     person at risk is the population at 31.12. of the previous year aged by one year (for age 0: the births of
     the year).
 
-    Attributes
+    Parameters
     ----------
     areas : tuple of str
         Area ids (sorted); :attr:`area_index` gives them as a pandas Index named ``area_id``.
@@ -261,10 +255,12 @@ class Rates:
         City age-specific fertility rate, births per woman at risk; zero outside 15 … 49.
     fertility_factor : numpy.ndarray, shape (A,)
         Shrunk ratio observed / expected births per area.
-    out_ext_rate, out_int_rate : numpy.ndarray, shape (A, 2, 101)
-        External out-migration and internal out-move rates.
+    out_ext_rate : numpy.ndarray, shape (A, 2, 101)
+        External out-migration rate.
     in_ext : numpy.ndarray, shape (A, 2, 101)
         External in-migrants, average persons per year.
+    out_int_rate : numpy.ndarray, shape (A, 2, 101)
+        Internal out-move rate (moves to other areas of the city).
     in_int_share : numpy.ndarray, shape (A, 2, 101)
         Destination shares of internal moves; sums to 1 over areas for every sex × age.
     in_profile : numpy.ndarray, shape (2, 101)
@@ -276,6 +272,11 @@ class Rates:
         city ratio.
     area_stats : pandas.DataFrame
         Per area: observed / expected deaths and births over the base years, ``smr``, ``fertility_factor``.
+
+    Notes
+    -----
+    A frozen result container (no checks); the estimation is described in :func:`estimate_rates` and in
+    docs/METHODEN.md, Abschnitt „Raten aus gemittelten Basisjahren“.
 
     Examples
     --------

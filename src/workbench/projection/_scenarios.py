@@ -36,7 +36,7 @@ class Scenario:
     internal_migration_factor : float, default 1.0
         Multiplies the internal out-move rates (internal in-moves follow, the city balance stays zero).
     extra_in_migrants : mapping of str to float, optional
-        area_id → additional persons per year (e.g. new housing), distributed over sex × age by the profile of
+        Area id → additional persons per year (e.g. new housing), distributed over sex × age by the profile of
         all in-movers of the base years.
     extra_first_year, extra_last_year : int, optional
         First and last calendar year in which the extra in-migrants are added (None = all projected years).
@@ -122,14 +122,32 @@ class Scenario:
                 raise ConfigError(f"{f} muss eine Jahreszahl sein, gefunden {value!r}", where=where)
 
     def extra_active(self, year: int) -> bool:
-        """True when the extra in-migrants are added in ``year``."""
+        """Whether the extra in-migrants are added in ``year``.
+
+        Parameters
+        ----------
+        year : int
+            Projected calendar year.
+
+        Returns
+        -------
+        bool
+            True when ``extra_first_year`` ≤ year ≤ ``extra_last_year`` (a missing bound does not limit).
+
+        Examples
+        --------
+        >>> from workbench.projection import Scenario
+        >>> s = Scenario(name="neubau", extra_in_migrants={"0101": 50}, extra_first_year=2026)
+        >>> s.extra_active(2025), s.extra_active(2040)
+        (False, True)
+        """
         first = self.extra_first_year if self.extra_first_year is not None else -math.inf
         last = self.extra_last_year if self.extra_last_year is not None else math.inf
         return first <= year <= last
 
 
 def load_scenarios(cfg: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None) -> list[Scenario]:
-    """Scenarios from a YAML-like configuration; the status quo is always the first entry.
+    """Read scenarios from a YAML-like configuration; the status quo is always the first entry.
 
     Parameters
     ----------
@@ -150,6 +168,10 @@ def load_scenarios(cfg: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None) 
     ConfigError
         For entries that are not mappings, unknown keys, a missing or duplicate name, and invalid values (see
         :class:`Scenario`).
+
+    Notes
+    -----
+    docs/METHODEN.md, Abschnitt „Szenarien“; the report's scenarios are configured in ``config/projection.yaml``.
 
     Examples
     --------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from workbench import settings
-from workbench.errors import ConfigError, DataValidationError, WorkbenchError
+from workbench.errors import ConfigError, DataValidationError, WorkbenchError, require_table
 from workbench.render import fmt
 from workbench.settings import read_yaml
 
@@ -244,14 +244,36 @@ def figure_to_png_bytes(fig: Figure, dpi: int = 150) -> bytes:
 
 def require_columns(df: pd.DataFrame, columns: Sequence[str | None], what: str) -> None:
     """Raise a DataValidationError naming missing columns and the available ones."""
-    if not isinstance(df, pd.DataFrame):
-        raise DataValidationError(f"{what}: erwartet eine Tabelle (DataFrame), erhalten {type(df).__name__}")
-    missing = [c for c in columns if c is not None and c not in df.columns]
-    if missing:
+    require_table(df, columns, what=what, list_present=True, hint="Spaltennamen im Aufruf prüfen")
+
+
+LOCATOR_HINT = "Gebietsnummer als Text mit führenden Nullen angeben, z. B. '0101'"
+
+
+def require_area(
+    ids: np.ndarray, area_id: str, column: str, what: str, hint: str | None = None
+) -> np.ndarray:
+    """Mask of the area ``area_id`` among the area ids ``ids`` (text); a DataValidationError naming the map
+    (``what``) and the id column when the area is not there."""
+    hit = ids == str(area_id)
+    if not hit.any():
         raise DataValidationError(
-            f"{what}: Spalte(n) {', '.join(map(str, missing))} fehlen",
-            where=f"vorhanden: {', '.join(map(str, df.columns))}",
-            hint="Spaltennamen im Aufruf prüfen",
+            f"{what}: Gebiet '{area_id}' nicht gefunden", where=f"Spalte {column}", hint=hint
+        )
+    return hit
+
+
+def require_categories(
+    values: Iterable[str], palette: dict[str, str], what: str, polarity: str, column
+) -> None:
+    """Raise a DataValidationError when ``values`` hold comparison labels that are not in the ``palette`` of
+    the polarity; ``what`` names the chart and the values ("Punktdiagramm: Vergleichswerte")."""
+    unknown = sorted(set(values) - set(palette))
+    if unknown:
+        raise DataValidationError(
+            f"{what} {', '.join(unknown)} passen nicht zur Polarität '{polarity}'",
+            where=f"Spalte {column}",
+            hint=f"erlaubt: {', '.join(palette)}",
         )
 
 

@@ -31,9 +31,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from workbench.errors import DataValidationError, WorkbenchError
+from workbench.errors import DataValidationError, WorkbenchError, require_table
 from workbench.render import fmt
-from workbench.render._style import _legend_right
+from workbench.render._style import LOCATOR_HINT, _legend_right, require_area, require_categories
 from workbench.render.plots import (
     add_note,
     load_colours,
@@ -159,13 +159,7 @@ def _check_gdf(gdf: Any, columns: Sequence[str | None], what: str) -> gpd.GeoDat
             f"{what}: erwartet einen GeoDataFrame, erhalten {type(gdf).__name__}",
             hint="Gebiete mit geopandas.read_file(...) laden",
         )
-    missing = [c for c in columns if c is not None and c not in gdf.columns]
-    if missing:
-        raise DataValidationError(
-            f"{what}: Spalte(n) {', '.join(missing)} fehlen",
-            where=f"vorhanden: {', '.join(map(str, gdf.columns))}",
-            hint="Spaltennamen prüfen",
-        )
+    require_table(gdf, columns, what=what, list_present=True, hint="Spaltennamen prüfen")
     if len(gdf) == 0:
         raise DataValidationError(f"{what}: keine Gebiete", hint="Gebietsdatei und Filter prüfen")
     return gdf
@@ -336,13 +330,9 @@ def significance_map(
     cats = gdf[comparison_column].astype(object).where(gdf[comparison_column].notna(), "nicht verglichen")
     cats = cats.astype(str).str.strip().to_numpy()
     cats[sup] = "nicht verglichen"
-    unknown = sorted(set(cats) - set(palette))
-    if unknown:
-        raise DataValidationError(
-            f"Signifikanzkarte: Werte {', '.join(unknown)} passen nicht zur Polarität '{normalise_polarity(polarity)}'",
-            where=f"Spalte {comparison_column}",
-            hint=f"erlaubt: {', '.join(palette)}",
-        )
+    require_categories(
+        cats, palette, "Signifikanzkarte: Werte", normalise_polarity(polarity), comparison_column
+    )
     face = [palette[c] for c in cats]
     fig, ax = _map_axes(ax)
     _draw(ax, gdf, face, colours, sup, districts)
@@ -444,14 +434,9 @@ def location_map(
     """Small locator map for an area profile: all areas light grey, the area ``highlight_id`` highlighted."""
     gdf = _check_gdf(gdf, [id_column], "Lagekarte")
     colours = load_colours()
-    ids = gdf[id_column].astype(str).to_numpy()
-    hit = ids == str(highlight_id)
-    if not hit.any():
-        raise DataValidationError(
-            f"Lagekarte: Gebiet '{highlight_id}' nicht gefunden",
-            where=f"Spalte {id_column}",
-            hint="Gebietsnummer als Text mit führenden Nullen angeben, z. B. '0101'",
-        )
+    hit = require_area(
+        gdf[id_column].astype(str).to_numpy(), highlight_id, id_column, "Lagekarte", LOCATOR_HINT
+    )
     face = np.where(hit, colours["lines"]["highlight"], colours["lines"]["background"]).tolist()
     fig, ax = _map_axes(ax, (3.2, 3.2))
     _draw(ax, gdf, face, colours, np.zeros(len(gdf), dtype=bool), districts)
@@ -499,11 +484,7 @@ def facility_map(
     face = [colours["lines"]["background"]] * len(gdf_areas)
     _draw(ax, gdf_areas, face, colours, np.zeros(len(gdf_areas), dtype=bool), districts)
     if highlight_id is not None:
-        hit = ids == str(highlight_id)
-        if not hit.any():
-            raise DataValidationError(
-                f"Einrichtungskarte: Gebiet '{highlight_id}' nicht gefunden", where=f"Spalte {id_column}"
-            )
+        hit = require_area(ids, highlight_id, id_column, "Einrichtungskarte")
         area = gdf_areas[hit]
         area.boundary.plot(ax=ax, color=colours["lines"]["highlight"], linewidth=2.0)
         x0, y0, x1, y1 = area.total_bounds

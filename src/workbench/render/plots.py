@@ -50,6 +50,7 @@ from workbench.render._style import (
     load_colours,
     new_figure,
     normalise_polarity,
+    require_categories,
     require_columns,
     sequential_colours,
     significance_palette,
@@ -126,13 +127,7 @@ def dot_chart(
         if comparison
         else np.full(n, "nicht verglichen")
     )
-    unknown = sorted(set(cats) - set(palette))
-    if unknown:
-        raise DataValidationError(
-            f"Punktdiagramm: Vergleichswerte {', '.join(unknown)} passen nicht zur Polarität '{polarity}'",
-            where=f"Spalte {comparison}",
-            hint=f"erlaubt: {', '.join(palette)}",
-        )
+    require_categories(cats, palette, "Punktdiagramm: Vergleichswerte", polarity, comparison)
     if lower and upper:
         lo, hi = _numeric(d, lower, "Punktdiagramm"), _numeric(d, upper, "Punktdiagramm")
         ok = ~np.isnan(lo) & ~np.isnan(hi)

@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from workbench.errors import DataValidationError
+from workbench.render._style import LOCATOR_HINT, require_area
 from workbench.render._svg_doc import document, esc, legend, num, rect, swatch_box, swatch_line, text
 from workbench.render.plots import load_colours
 
@@ -107,13 +108,7 @@ def area_map_svg(
     area — the same picture at this size with far less SVG. Paths are memoised per process.
     """
     ids = _check(gdf, id_column, "Lagekarte")
-    hit = ids == str(highlight_id)
-    if not hit.any():
-        raise DataValidationError(
-            f"Lagekarte: Gebiet '{highlight_id}' nicht gefunden",
-            where=f"Spalte {id_column}",
-            hint="Gebietsnummer als Text mit führenden Nullen angeben, z. B. '0101'",
-        )
+    require_area(ids, highlight_id, id_column, "Lagekarte", LOCATOR_HINT)
     colours = load_colours()
     lines = colours["lines"]
     top = 26.0 if title else 6.0
@@ -199,11 +194,7 @@ def facility_map_svg(
     inside the area (shapely ``within``).
     """
     ids = _check(areas, id_column, "Einrichtungskarte")
-    hit = ids == str(highlight_id)
-    if not hit.any():
-        raise DataValidationError(
-            f"Einrichtungskarte: Gebiet '{highlight_id}' nicht gefunden", where=f"Spalte {id_column}"
-        )
+    hit = require_area(ids, highlight_id, id_column, "Einrichtungskarte")
     if type_column not in facilities.columns:
         raise DataValidationError(f"Einrichtungskarte: Einrichtungen brauchen eine Spalte '{type_column}'")
     colours = load_colours()

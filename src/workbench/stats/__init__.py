@@ -7,25 +7,18 @@ and pandas Series (the index is kept), scalars return floats, NaN input gives Na
 raises :class:`StatisticsInputError` (a ``ValueError`` and a ``WorkbenchError`` with a German message).
 Confidence levels are accepted as fractions or percent (0.95 / 95, 0.998 / 99.8).
 
-Routine Listings
-----------------
-Confidence levels
-    :func:`normalise_confidence`, :func:`z_value`.
-Intervals for proportions, counts and rates
-    :func:`wilson_ci` (Wilson score), :func:`poisson_ci` (exact below 10, Byar from 10),
-    :func:`exact_poisson_ci`, :func:`byar_ci`, :func:`rate_ci` (e.g. per 1,000).
-Age standardisation
-    :func:`dsr`, :func:`dsr_by_group` (directly standardised rates with the Dobson interval),
-    :data:`ESP2013`, :data:`AGE_BANDS_5Y`, :func:`age_band_5y`.
-Comparison with a benchmark
-    :func:`compare`, :func:`normalise_polarity`, :data:`POLARITIES`, :data:`COMPARISON_LABELS`.
-Trends
-    :func:`chi2_trend` (proportions), :func:`poisson_trend` (rates), :func:`trend_marker`,
-    :data:`TREND_LABELS`.
-Funnel plots and quantile groups
-    :func:`funnel_limits`, :func:`overdispersion_tau2`, :func:`assign_quantiles`.
-Errors
-    :class:`StatisticsInputError`.
+See Also
+--------
+normalise_confidence, z_value : Confidence levels (fractions or percent) and normal quantiles.
+wilson_ci, poisson_ci, exact_poisson_ci, byar_ci, rate_ci : Intervals for proportions (Wilson), counts (exact
+    below 10, Byar from 10) and rates (e.g. je 1.000).
+dsr, dsr_by_group, age_band_5y : Directly standardised rates with the Dobson interval (:data:`ESP2013`,
+    :data:`AGE_BANDS_5Y`).
+compare, normalise_polarity : Comparison with a benchmark (:data:`POLARITIES`, :data:`COMPARISON_LABELS`).
+chi2_trend, poisson_trend, trend_marker : Trend tests for proportions and rates, German trend marker
+    (:data:`TREND_LABELS`).
+funnel_limits, overdispersion_tau2, assign_quantiles : Funnel-plot limits, over-dispersion, quantile groups.
+StatisticsInputError : The error raised for invalid input.
 
 Notes
 -----

@@ -190,7 +190,7 @@ def overdispersion_tau2(x_all: Any, n_all: Any) -> float:
     Returns
     -------
     float
-        τ² ≥ 0 (variance of the area effects on the logit scale, unitless); 0 with fewer than 2 areas.
+        The variance τ² ≥ 0 of the area effects on the logit scale (unitless); 0 with fewer than 2 areas.
 
     Raises
     ------
@@ -260,8 +260,10 @@ def funnel_limits(
 
     Returns
     -------
-    lower, upper : float or numpy.ndarray or pandas.Series
-        Control limits as proportions, shaped like ``n``.
+    lower : float or numpy.ndarray or pandas.Series
+        Lower control limit as a proportion 0 … 1, shaped like ``n``.
+    upper : float or numpy.ndarray or pandas.Series
+        Upper control limit, likewise.
 
     Raises
     ------

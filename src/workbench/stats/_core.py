@@ -44,13 +44,21 @@ class StatisticsInputError(WorkbenchError, ValueError):
     message : str
         German description of the problem, naming the argument and the first offending value (kept as
         ``problem``).
+    path : path-like, optional
+        File the input came from (keyword-only, as for every ``WorkbenchError``).
+    where : str, optional
+        Place in the input, e.g. a column (keyword-only).
     hint : str, optional
-        German advice on how to fix the input (keyword-only, as for every ``WorkbenchError``; likewise
-        ``path`` and ``where``).
+        German advice on how to fix the input (keyword-only).
 
     See Also
     --------
     workbench.errors.WorkbenchError : Base class of all errors with a German message.
+
+    Notes
+    -----
+    The invalid inputs follow docs/METHODEN.md, Abschnitt „Konfidenzintervalle“ (reject x < 0, n ≤ 0 and x > n
+    with a clear error).
 
     Examples
     --------
@@ -305,10 +313,12 @@ def wilson_ci(x: Any, n: Any, confidence: float = 0.95) -> tuple[Any, Any]:
 
     Returns
     -------
-    lower, upper : float or numpy.ndarray or pandas.Series
-        Interval limits as proportions 0 … 1 (multiply by 100 for %), same shape as the broadcast input:
-        floats for scalars, Series (with the input's index) for Series, arrays otherwise. NaN where x or n is
+    lower : float or numpy.ndarray or pandas.Series
+        Lower limit as a proportion 0 … 1 (multiply by 100 for %), same shape as the broadcast input: a float
+        for scalars, a Series (with the input's index) for Series, an array otherwise. NaN where x or n is
         missing.
+    upper : float or numpy.ndarray or pandas.Series
+        Upper limit, likewise.
 
     Raises
     ------
@@ -393,7 +403,7 @@ def _exact_arrays(x: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndar
 
 
 def byar_ci(x: Any, confidence: float = 0.95) -> tuple[Any, Any]:
-    """Byar's approximation to the Poisson interval for a count x (limits returned as counts).
+    """Compute Byar's approximation to the Poisson interval for a count x (limits returned as counts).
 
     Parameters
     ----------
@@ -405,9 +415,11 @@ def byar_ci(x: Any, confidence: float = 0.95) -> tuple[Any, Any]:
 
     Returns
     -------
-    lower, upper : float or numpy.ndarray or pandas.Series
-        Interval limits for the expected count (same unit as x, e.g. persons or cases), shaped like ``x``.
-        For very small x the lower limit is clipped at 0; x = 0 gives lower 0.
+    lower : float or numpy.ndarray or pandas.Series
+        Lower limit for the expected count (same unit as x, e.g. persons or cases), shaped like ``x``;
+        clipped at 0 for very small x, 0 for x = 0.
+    upper : float or numpy.ndarray or pandas.Series
+        Upper limit, likewise.
 
     Raises
     ------
@@ -454,19 +466,21 @@ def exact_poisson_ci(x: Any, confidence: float = 0.95) -> tuple[Any, Any]:
     Parameters
     ----------
     x : float or array_like or pandas.Series
-        Observed counts, x ≥ 0 (NaN = missing).
+        Observed counts x ≥ 0, usually the small ones (below 10); NaN = missing.
     confidence : float, default 0.95
-        Two-sided confidence level as a fraction or in percent.
+        Level 1 − α of the two-sided interval (0.95 or 95, 0.998 or 99.8).
 
     Returns
     -------
-    lower, upper : float or numpy.ndarray or pandas.Series
-        Interval limits for the expected count, shaped like ``x``; x = 0 gives lower 0.
+    lower : float or numpy.ndarray or pandas.Series
+        Lower limit for the expected count, shaped like ``x``; 0 for x = 0.
+    upper : float or numpy.ndarray or pandas.Series
+        Upper limit for the expected count.
 
     Raises
     ------
     StatisticsInputError
-        For x < 0, infinite values or a bad confidence level.
+        For negative or infinite counts and for a level outside 90 … 99.99 %.
 
     See Also
     --------
@@ -520,19 +534,21 @@ def poisson_ci(x: Any, confidence: float = 0.95) -> tuple[Any, Any]:
     Parameters
     ----------
     x : float or array_like or pandas.Series
-        Observed counts, x ≥ 0 (NaN = missing).
+        Observed counts x ≥ 0 (NaN = missing); the method is chosen per element.
     confidence : float, default 0.95
-        Two-sided confidence level as a fraction or in percent.
+        Confidence level; 95 % and 99.8 % are the standard levels (fraction or percent).
 
     Returns
     -------
-    lower, upper : float or numpy.ndarray or pandas.Series
-        Interval limits for the expected count (unit of x), shaped like ``x``.
+    lower : float or numpy.ndarray or pandas.Series
+        Lower limit for the expected count (unit of x), shaped like ``x``.
+    upper : float or numpy.ndarray or pandas.Series
+        Upper limit, likewise.
 
     Raises
     ------
     StatisticsInputError
-        For x < 0, infinite values or a bad confidence level.
+        When a count is negative or infinite, or the confidence level is invalid.
 
     See Also
     --------
@@ -579,8 +595,10 @@ def rate_ci(x: Any, n: Any, multiplier: float = 1000.0, confidence: float = 0.95
 
     Returns
     -------
-    lower, upper : float or numpy.ndarray or pandas.Series
-        Interval limits of the rate per ``multiplier``, shaped like the broadcast input.
+    lower : float or numpy.ndarray or pandas.Series
+        Lower limit of the rate per ``multiplier`` (e.g. je 1.000), shaped like the broadcast input.
+    upper : float or numpy.ndarray or pandas.Series
+        Upper limit of the rate, likewise.
 
     Raises
     ------

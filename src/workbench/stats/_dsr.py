@@ -69,6 +69,11 @@ def age_band_5y(age: Any) -> Any:
     StatisticsInputError
         For negative, infinite or non-numeric ages.
 
+    Notes
+    -----
+    The 19 bands of the European Standard Population 2013 (Eurostat 2013; docs/METHODEN.md, Abschnitt „Direkt
+    altersstandardisierte Raten“); ages 90 and above, including the open group 100, form the band ``90+``.
+
     Examples
     --------
     >>> import pandas as pd

@@ -106,7 +106,7 @@ def _trend(x: Any, n: Any, kind: str) -> tuple[Any, Any, Any]:
 
 
 def chi2_trend(x: Any, n: Any) -> tuple[Any, Any, Any]:
-    """χ² test for trend in proportions x_t/n_t over t = 1 … T (last axis), 1 degree of freedom.
+    """Chi-square test for trend in proportions x_t/n_t over t = 1 … T (last axis), 1 degree of freedom.
 
     Parameters
     ----------
@@ -118,10 +118,13 @@ def chi2_trend(x: Any, n: Any) -> tuple[Any, Any, Any]:
 
     Returns
     -------
-    chi2, p_value, slope_sign : float or numpy.ndarray or pandas.Series
-        The χ² statistic, its p-value (χ² distribution, 1 df) and the direction: +1 (rising), −1 (falling) or
-        0. Floats for 1-D input, arrays for 2-D arrays, Series with the row index for DataFrames. NaN anywhere
-        in a series (or fewer than 2 time points) gives NaN for that series.
+    chi2 : float or numpy.ndarray or pandas.Series
+        The χ² statistic (1 df): a float for 1-D input, an array for 2-D arrays, a Series with the row index
+        for DataFrames. NaN anywhere in a series (or fewer than 2 time points) gives NaN for that series.
+    p_value : float or numpy.ndarray or pandas.Series
+        Its p-value from the χ² distribution with 1 df, shaped like ``chi2``.
+    slope_sign : float or numpy.ndarray or pandas.Series
+        Direction: +1.0 (rising), −1.0 (falling) or 0.0, shaped like ``chi2``.
 
     Raises
     ------
@@ -170,8 +173,12 @@ def poisson_trend(x: Any, n: Any) -> tuple[Any, Any, Any]:
 
     Returns
     -------
-    chi2, p_value, slope_sign : float or numpy.ndarray or pandas.Series
-        As for :func:`chi2_trend`.
+    chi2 : float or numpy.ndarray or pandas.Series
+        The score statistic (1 df), shaped as for :func:`chi2_trend`.
+    p_value : float or numpy.ndarray or pandas.Series
+        Its p-value.
+    slope_sign : float or numpy.ndarray or pandas.Series
+        Direction: +1.0 (rising), −1.0 (falling) or 0.0.
 
     Raises
     ------

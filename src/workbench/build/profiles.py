@@ -24,6 +24,12 @@ from pathlib import Path
 from workbench.errors import ConfigError
 from workbench.render import fmt
 from workbench.settings import ReportConfig, activate, load_report_config, notebooks_dir, project_root
+from workbench.chapters import profile as profile_content
+from workbench.chapters.context import Chapter
+from workbench.render.maps import category_map
+from workbench.render.plots import figure_to_png_bytes, load_colours
+from workbench.build import engine
+from workbench.io.raw import atomic_write_text
 
 TEMPLATE = "profil.ipynb"
 
@@ -76,8 +82,6 @@ def warm_caches(config_file: str) -> object:
 
     Returns the :class:`workbench.chapters.context.Chapter` used.
     """
-    from workbench.chapters import profile as profile_content
-    from workbench.chapters.context import Chapter
 
     ch = Chapter(config_file)
     ch.protected_counts  # noqa: B018  (cached properties: computed and stored on disk)
@@ -105,8 +109,6 @@ def failure_summary(results: Sequence) -> str:
 
 def overview_map_png(ds) -> bytes:
     """PNG of all Sozialräume coloured by Stadtbezirk and labelled with their ids."""
-    from workbench.render.maps import category_map
-    from workbench.render.plots import figure_to_png_bytes, load_colours
 
     palette = load_colours()["typology"]
     d = ds.districts.sort_values("district_id")
@@ -177,7 +179,6 @@ def build_profiles(
     Exit code 0 when every profile was built, 1 when at least one failed (the others are still written).
     Wrong input (unknown area, bad configuration) raises a :class:`~workbench.errors.WorkbenchError`.
     """
-    from workbench.build import engine
 
     if workers is not None and int(workers) < 1:
         raise ConfigError("--workers muss mindestens 1 sein", where="--workers")
@@ -200,7 +201,6 @@ def build_profiles(
         for a in ids
     ]
     results = engine.run_batch(notebook, jobs, workers=workers, cwd=project_root(), progress=True)
-    from workbench.io.raw import atomic_write_text
 
     out = cfg.paths.profiles / "index.html"
     atomic_write_text(out, overview_html(cfg, ch.ds, ch.year))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from workbench.build import engine
 from workbench.errors import WorkbenchError
 from workbench.io import raw as rawio
 from workbench.io.dataset import Dataset
@@ -93,8 +94,6 @@ def build_chapter(name: str, config_path: str | Path | None = None) -> Path:
     replaced atomically, so a failing chapter leaves the last good HTML in place and raises a
     :class:`WorkbenchError` naming the failing cell.
     """
-    from workbench.build import engine
-
     cfg = activate(load_report_config(config_path))
     nb = notebooks_dir() / f"{name}.ipynb"
     if not nb.exists():
@@ -116,6 +115,7 @@ def build_chapter(name: str, config_path: str | Path | None = None) -> Path:
 
 def _indicator_workbook(cfg: ReportConfig) -> str | None:
     """Write the Excel appendix of published indicator values; its path relative to the reports folder."""
+    # imported here: chapters pull in matplotlib and geopandas (2–3 s), which `workbench chapter` never needs
     from workbench.chapters.context import Chapter
     from workbench.chapters.tables import indicator_workbook
 
@@ -205,7 +205,7 @@ def ensure_demo_data(config_path: str | Path | None = None) -> bool:
     raw = cfg.paths.raw
     if raw.exists() and any(p for p in raw.iterdir() if not p.name.startswith(".")):
         return False
-    from workbench import demo
+    from workbench import demo  # imported here: the generator is needed only when the raw folder is empty
 
     opts = cfg.extra.get("demo") or {}
     demo.generate(raw, n_areas=int(opts.get("areas", 40)), seed=int(opts.get("seed", 2024)))

@@ -17,7 +17,8 @@ import pandas as pd
 from workbench.chapters.model import view
 from workbench.confidentiality import Rules
 from workbench.errors import ConfigError
-from workbench.indicators import indicator_meta
+from workbench.index import load_index_config, validate_index_config
+from workbench.indicators import TREND_CONFIDENCE, TREND_POINTS, indicator_meta
 from workbench.render import fmt
 from workbench.render.tables import html_table
 from workbench.settings import KitaSettings
@@ -294,7 +295,6 @@ def confidentiality_text(rules: Rules) -> str:
 
 def statistics_text() -> str:
     """German Markdown list of the statistical methods (intervals, comparison, trend, quantiles)."""
-    from workbench.indicators import TREND_CONFIDENCE, TREND_POINTS
 
     return "\n".join(
         [
@@ -313,7 +313,6 @@ def statistics_text() -> str:
 
 def index_text(index_config: str | Path | Mapping[str, Any]) -> str:
     """German Markdown description of the composite indices in ``config/index.yaml`` (MSS and domain index)."""
-    from workbench.index import load_index_config, validate_index_config
 
     cfg = (
         validate_index_config(dict(index_config))

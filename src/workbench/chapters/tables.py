@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.confidentiality import Rules, primary_mask, protect_rates
+from workbench.render.tables import write_xlsx
 
 LEVEL_LABELS = {"sozialraum": "Sozialraum", "stadtbezirk": "Stadtbezirk", "stadt": "Stadt"}
 
@@ -96,7 +97,6 @@ def indicator_workbook(table: pd.DataFrame, catalogue, keys: pd.DataFrame, year:
     Published values only (``pub_value``); suppressed cells hold the suppression sign. One sheet with values,
     one with the indicator definitions; metadata for the audit in the hidden sheet.
     """
-    from workbench.render.tables import write_xlsx
 
     sel = table[table["year"] == year]
     labels = pd.concat(

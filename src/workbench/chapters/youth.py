@@ -43,7 +43,7 @@ from workbench.chapters.youth_family import (
 )
 from workbench.confidentiality import AdditiveTable, Rules
 from workbench.errors import ConfigError, DataValidationError
-from workbench.render import fmt
+from workbench.render import fmt, maps
 from workbench.render.tables import count_key, html_table
 from workbench.settings import KitaSettings
 
@@ -361,7 +361,6 @@ def kita_gap_map(
     areas, prot: KitaProtected, keys: pd.DataFrame, group: str, settings: KitaSettings, districts=None
 ):
     """Map of the missing Kita places per Sozialraum in the projection year; withheld areas hatched."""
-    from workbench.render import maps
 
     gdf = kita_map_frame(areas, prot, keys, future=True)
     spec = GROUPS[group]
@@ -388,7 +387,6 @@ def kita_gap_map(
 
 def facility_overview_map(areas, facilities, districts=None):
     """Facility map of Kitas, Familienzentren and Jugendzentren (types present in the register)."""
-    from workbench.render import maps
 
     present = [t for t in YOUTH_TYPES if (facilities["type"] == t).any()]
     if not present:

@@ -70,30 +70,13 @@ def relation_matrix(n_cells: int, relations: Sequence[Relation]) -> sp.csr_matri
     return sp.csr_matrix((data, (rows, cols)), shape=(len(relations), n_cells))
 
 
-def _forced_zeros(m: np.ndarray, b: np.ndarray, cand: np.ndarray) -> np.ndarray:
-    """Candidate columns of ``m u = b, u ≥ 0`` that are 0 in every solution (see module docstring, step 1)."""
-    k = m.shape[1]
-    forced = np.zeros(k, dtype=bool)
-    remaining = np.flatnonzero(cand)
-    while remaining.size:
-        c = remaining.size
-        # variables: u (k) then t (c); minimise -sum(t)
-        cost = np.concatenate([np.zeros(k), -np.ones(c)])
-        a_eq = np.hstack([m, np.zeros((m.shape[0], c))])
-        a_ub = np.zeros((c, k + c))
-        a_ub[np.arange(c), remaining] = -1.0
-        a_ub[np.arange(c), k + np.arange(c)] = 1.0
-        bounds = [(0, None)] * k + [(0, 1)] * c
-        res = linprog(cost, A_ub=a_ub, b_ub=np.zeros(c), A_eq=a_eq, b_eq=b, bounds=bounds, method="highs")
-        if res.status != 0:
-            # inconsistent relations (stated totals that do not add up): no feasible table, nothing forced
-            return forced
-        positive = res.x[k:] > _LP_TOL
-        if not positive.any():
-            forced[remaining] = True
-            return forced
-        remaining = remaining[~positive]
-    return forced
+def _forced_zeros(m: np.ndarray | sp.spmatrix, b: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Candidate columns of ``m u = b, u ≥ 0`` that are 0 in every solution (see module docstring, step 1).
+
+    Inconsistent relations (stated totals that do not add up) have no feasible table: nothing is forced.
+    """
+    forced = _forced_zeros_sparse(sp.csr_matrix(m), b, cand)
+    return forced if forced is not None else np.zeros(m.shape[1], dtype=bool)
 
 
 def _forced_zeros_sparse(a_u: sp.csr_matrix, b: np.ndarray, cand: np.ndarray) -> np.ndarray | None:
@@ -173,7 +156,7 @@ def determined_unknowns(
             for comp in comps:
                 cc = np.flatnonzero(col_lab[cols] == comp)
                 rr = np.flatnonzero(row_lab[rows] == comp)
-                fz[cc] = _forced_zeros(sub[rr][:, cc].toarray(), rhs[rows][rr], cand[cols][cc])
+                fz[cc] = _forced_zeros(sub[rr][:, cc], rhs[rows][rr], cand[cols][cc])
         forced[cols] = fz
     result[unk_idx[forced]] = True
     # step 2: rank test per component on the unknowns that are not forced zeros

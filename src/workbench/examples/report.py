@@ -30,6 +30,10 @@ from workbench.index import DYNAMIC_LABELS, STATUS_LABELS
 from workbench.index.monitoring import NOT_ASSESSED, overlay_key
 from workbench.chapters.monitoring import class_map
 from workbench.render.tables import html_table, margin_totals
+from workbench.examples.data import berlin_mss_recompute, load_berlin_mss
+from workbench.examples.data import load_flensburg
+from workbench.examples.data import flensburg_sgb2_shares
+from workbench.build import engine
 
 NOTEBOOKS = {
     "berlin": Path("examples") / "berlin" / "berlin_mss.ipynb",
@@ -79,7 +83,6 @@ def shared_data(shared_dir: str | Path | None = None, name: str | None = None) -
 
 def berlin_result(shared_dir: str | Path | None = None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """(tables, recomputed MSS 2021 with the official classes beside it) for 542 Planungsräume."""
-    from workbench.examples.data import berlin_mss_recompute, load_berlin_mss
 
     tables = load_berlin_mss(shared_data(shared_dir, "berlin"))
     return tables, berlin_mss_recompute(tables)
@@ -201,7 +204,6 @@ def berlin_district_table(tables: dict[str, pd.DataFrame], res: pd.DataFrame) ->
 
 def flensburg_tables(shared_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
     """The Sozialatlas 2022 tables (:func:`workbench.examples.data.load_flensburg`) from ``shared_dir``."""
-    from workbench.examples.data import load_flensburg
 
     return load_flensburg(shared_data(shared_dir, "flensburg"))
 
@@ -278,7 +280,6 @@ def flensburg_age_table(t: dict[str, pd.DataFrame]) -> str:
 
 def flensburg_sgb2_table(t: dict[str, pd.DataFrame], years: Sequence[int] = (2019, 2021)) -> str:
     """SGB II recipients, population < 65 and the share computed here vs the published share, per year."""
-    from workbench.examples.data import flensburg_sgb2_shares
 
     s = flensburg_sgb2_shares(t)
     cols: dict[str, pd.Series] = {}
@@ -309,7 +310,6 @@ def flensburg_sgb2_table(t: dict[str, pd.DataFrame], years: Sequence[int] = (201
 
 def flensburg_sgb2_text(t: dict[str, pd.DataFrame]) -> str:
     """German summary of the largest difference between computed and published shares per year."""
-    from workbench.examples.data import flensburg_sgb2_shares
 
     s = flensburg_sgb2_shares(t)
     parts = []
@@ -329,7 +329,6 @@ def flensburg_sgb2_text(t: dict[str, pd.DataFrame]) -> str:
 
 def flensburg_sgb2_map(t: dict[str, pd.DataFrame], year: int = 2021) -> Figure:
     """Choropleth of the computed SGB II share of ``year`` on the Stadtteile (quantiles, 4 classes)."""
-    from workbench.examples.data import flensburg_sgb2_shares
 
     s = flensburg_sgb2_shares(t)
     d = s[s["year"] == year].set_index("area_id")["share"]
@@ -356,7 +355,6 @@ def build(name: str, shared_dir: str | Path | None = None, out_dir: str | Path |
     ``shared_dir``: the shared folder (default ``../shared`` beside the project); ``out_dir``: folder of the
     HTML (default ``reports/examples``); the executed notebook goes to ``<out_dir>/../executed/examples``.
     """
-    from workbench.build import engine
 
     if name not in NOTEBOOKS:
         raise WorkbenchError(f"unbekanntes Beispiel {name!r}", hint=f"eines von {', '.join(NOTEBOOKS)}")

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.errors import ConfigError, DataValidationError
+from workbench.index._mss import domain_index, mss_index
 from workbench.settings import read_yaml
 
 METHODS = ("mss", "domain")
@@ -299,7 +300,6 @@ def run_index_config(
     >>> r["dynamic_index"].round(6).tolist(), r["overall_class"].tolist()
     ([-1.581139, 0.0, 0.0, 0.0, 1.581139], ['1+', '2+/-', '2+/-', '2+/-', '4-'])
     """
-    from workbench.index._mss import domain_index, mss_index
 
     cfg = validate_index_config(cfg)
     current, earlier = _wide(df, year)

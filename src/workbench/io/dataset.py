@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from workbench.errors import DataValidationError
+from workbench.io.city_totals import empty
 
 _MEMO: dict[tuple, object] = {}
 _MEMO_MAX = 64
@@ -107,8 +108,6 @@ class Dataset:
         """
         p = self.processed / "city_totals.parquet"
         if not p.exists():
-            from workbench.io.city_totals import empty
-
             return empty()
         return read_memo(p, pd.read_parquet)
 

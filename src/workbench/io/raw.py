@@ -21,9 +21,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import DataValidationError
-
-SUPPRESSION_MARKERS = frozenset({"*", "–", "-", ".", "x", "X", "—"})
-"""Cell contents that mean "value withheld for confidentiality" in German official statistics."""
+from workbench.vocabulary import SUPPRESSION_MARKERS
 
 _THOUSANDS_RE = re.compile(r"-?\d{1,3}(\.\d{3})+")
 _MOJIBAKE = ("Ã¤", "Ã¶", "Ã¼", "ÃŸ", "Ã„", "Ã–", "Ãœ")

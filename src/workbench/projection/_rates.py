@@ -54,51 +54,43 @@ def _validate(df: Any, table: str, values: Sequence[str], need_year: bool = True
     out = df.reset_index(drop=True)  # row numbers in messages: 1-based data rows
     if not isinstance(out["area_id"].dtype, pd.StringDtype):
         out["area_id"] = out["area_id"].astype(str)
-    bad_sex = ~out["sex"].isin(SEXES)
-    if bad_sex.any():
-        i = out.index[bad_sex][0]
-        raise _fail(
-            table,
-            f"unbekanntes Geschlecht {out.at[i, 'sex']!r}",
-            "erlaubt sind 'm' und 'w'",
-            f"Zeile {i + 1}",
-        )
-    int_cols = ["age", "year"] if need_year else ["age"]
-    for col in int_cols:
-        num = pd.to_numeric(out[col], errors="coerce")
-        bad = num.isna() | (num != np.round(num))
+
+    def refuse_first(bad: Any, message: Any, hint: str | None = None) -> None:
+        """Raise for the first row where ``bad`` holds; ``message(i)`` describes row ``i``."""
         if bad.any():
-            i = out.index[bad.to_numpy()][0]
-            raise _fail(
-                table, f"{col} muss eine ganze Zahl sein, gefunden {out.at[i, col]!r}", where=f"Zeile {i + 1}"
-            )
-        out[col] = num.astype("int64")
-    bad_age = (out["age"] < 0) | (out["age"] > MAX_AGE)
-    if bad_age.any():
-        i = out.index[bad_age.to_numpy()][0]
-        raise _fail(
-            table,
-            f"Alter {out.at[i, 'age']} außerhalb 0 … 100",
-            "100 steht für 100 und älter",
-            f"Zeile {i + 1}",
+            i = out.index[np.asarray(bad)][0]
+            raise _fail(table, message(i), hint, f"Zeile {i + 1}")
+
+    refuse_first(
+        ~out["sex"].isin(SEXES),
+        lambda i: f"unbekanntes Geschlecht {out.at[i, 'sex']!r}",
+        "erlaubt sind 'm' und 'w'",
+    )
+    for col in ["age", "year"] if need_year else ["age"]:
+        num = pd.to_numeric(out[col], errors="coerce")
+        refuse_first(
+            num.isna() | (num != np.round(num)),
+            lambda i, col=col: f"{col} muss eine ganze Zahl sein, gefunden {out.at[i, col]!r}",
         )
+        out[col] = num.astype("int64")
+    refuse_first(
+        (out["age"] < 0) | (out["age"] > MAX_AGE),
+        lambda i: f"Alter {out.at[i, 'age']} außerhalb 0 … 100",
+        "100 steht für 100 und älter",
+    )
     for col in values:
         num = pd.to_numeric(out[col], errors="coerce")
-        bad = num.isna() | ~np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
-        if bad.any():
-            i = out.index[bad.to_numpy()][0]
-            raise _fail(
-                table, f"Spalte {col}: kein gültiger Zahlenwert ({out.at[i, col]!r})", where=f"Zeile {i + 1}"
-            )
-        neg = num < 0
-        if neg.any():
-            i = out.index[neg.to_numpy()][0]
-            raise _fail(
-                table,
-                f"Spalte {col}: negative Anzahl {num[i]} (Jahr {out.at[i, 'year'] if need_year else '–'})",
-                "Anzahlen müssen ≥ 0 sein; Rohdaten prüfen",
-                f"Zeile {i + 1}",
-            )
+        refuse_first(
+            num.isna() | ~np.isfinite(num.to_numpy(dtype=float, na_value=np.nan)),
+            lambda i, col=col: f"Spalte {col}: kein gültiger Zahlenwert ({out.at[i, col]!r})",
+        )
+        refuse_first(
+            num < 0,
+            lambda i, col=col, num=num: (
+                f"Spalte {col}: negative Anzahl {num[i]} (Jahr {out.at[i, 'year'] if need_year else '–'})"
+            ),
+            "Anzahlen müssen ≥ 0 sein; Rohdaten prüfen",
+        )
         out[col] = num.astype(float)
     keys = [c for c in ("area_id", "year", "sex", "age", "nationality") if c in out.columns]
     combined = np.zeros(len(out), dtype=np.int64)

@@ -17,6 +17,7 @@ from matplotlib.patches import Patch
 from workbench.errors import DataValidationError, WorkbenchError
 from workbench.render import _style as style
 from workbench.render import fmt
+from workbench.stats import funnel_limits as stats_limits
 
 
 def spine_positions(rows: pd.DataFrame) -> pd.DataFrame:
@@ -158,7 +159,6 @@ def funnel_limits(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Control limits (proportions) around ``p_bar`` at denominators ``n``: Wilson limits of p̄ at n, taken from
     :func:`workbench.stats.funnel_limits` (imported lazily; optional DerSimonian–Laird over-dispersion)."""
-    from workbench.stats import funnel_limits as stats_limits
 
     lo, hi = stats_limits(
         p_bar, np.asarray(n, dtype=float), confidence=confidence, overdispersion=overdispersion

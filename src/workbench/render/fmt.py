@@ -7,8 +7,7 @@ import math
 
 import numpy as np
 
-SUPPRESSED_SIGN = "•"
-"""Sign shown in published output for a suppressed cell (explained in a German footnote)."""
+from workbench.vocabulary import SUPPRESSED_SIGN  # noqa: F401  (re-exported: the sign every table shows)
 
 MISSING_SIGN = "–"
 """Sign shown for a value that is not available (no data, not computable)."""

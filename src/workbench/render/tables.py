@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.confidentiality import SUPPRESSION_MARKERS
 from workbench.errors import WorkbenchError
 from workbench.io.raw import atomic_write, deterministic_xlsx
 from workbench.render import fmt
+from workbench.vocabulary import SUPPRESSION_MARKERS
 
 KINDS = ("count", "rate", "share", "text")
 SUPPRESSION_FOOTNOTE = (

@@ -1,0 +1,1 @@
+"""Building the report: notebook engine (papermill, warm kernels), chapters, profiles, index page."""

@@ -122,6 +122,9 @@ def test_legacy_keys_name_index_and_projection_files(tmp_path):
         ({"reporting_year": "zwanzig"}, "reporting_year"),
         ({"chapters": "bevoelkerung"}, "chapters"),
         ({"confidentiality": [3]}, "confidentiality"),
+        ({"chapters": ["bevoelkerung", "finanzen"]}, "chapters"),
+        ({"index_config": "gibt/es/nicht.yaml"}, "index_config"),
+        ({"confidentality": {"threshold": 3}}, None),
     ],
 )
 def test_bad_report_config_names_file_and_key(tmp_path, extra, where):
@@ -132,6 +135,24 @@ def test_bad_report_config_names_file_and_key(tmp_path, extra, where):
     assert err.value.path == str(path)
 
 
+def test_unknown_keys_and_missing_files_are_refused(tmp_path):
+    with pytest.raises(ConfigError, match="unbekannte Schlüssel: confidentality, reporting_yaer") as err:
+        settings.load_report_config(write_report(tmp_path, reporting_yaer=2023, confidentality={}))
+    assert "confidentiality" in err.value.hint
+    with pytest.raises(ConfigError, match="Berichtskonfiguration nicht gefunden"):
+        settings.load_report_config(tmp_path / "fehlt.yaml")
+
+
+def test_without_confidentiality_key_the_recommended_rules_apply(tmp_path):
+    cfg = settings.load_report_config(write_report(tmp_path))
+    assert dict(cfg.confidentiality) == {
+        "threshold": 3,
+        "show_zero": True,
+        "min_base": 20,
+        "suppress_on_denominator": True,
+    }
+
+
 def test_read_yaml_errors_are_german_and_name_the_file(tmp_path):
     with pytest.raises(ConfigError, match="Farbdatei nicht gefunden"):
         settings.read_yaml(tmp_path / "fehlt.yaml", "Farbdatei")
@@ -140,6 +161,8 @@ def test_read_yaml_errors_are_german_and_name_the_file(tmp_path):
     with pytest.raises(ConfigError, match="kein gültiges YAML") as err:
         settings.read_yaml(bad)
     assert err.value.path == str(bad)
+    assert err.value.where == "Zeile 2, Spalte 1"
+    assert "unicode string" not in str(err.value) and "^" not in str(err.value)
     latin = tmp_path / "latin.yaml"
     latin.write_bytes("stadt: Görlitz\n".encode("cp1252"))
     with pytest.raises(ConfigError, match="nicht UTF-8"):

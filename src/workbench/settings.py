@@ -99,8 +99,14 @@ def read_yaml(path: str | os.PathLike, what: str = "Konfiguration", *, missing_h
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"Zeile {mark.line + 1}, Spalte {mark.column + 1}" if mark is not None else None
+        problem = getattr(exc, "problem", None) or "Syntaxfehler"
         raise ConfigError(
-            f"kein gültiges YAML ({exc})", path=path, hint="YAML-Syntax prüfen (Einrückung, Doppelpunkte)"
+            f"kein gültiges YAML ({problem})",
+            path=path,
+            where=where,
+            hint="Einrückung mit Leerzeichen, Doppelpunkt nach jedem Schlüssel, Listen in [ ] oder mit „- “ prüfen",
         ) from None
 
 
@@ -258,21 +264,22 @@ def _config_files(data: Mapping[str, Any], path: Path) -> ConfigFiles:
             where="config_files",
             hint=f"erlaubt: {', '.join(CONFIG_NAMES)}",
         )
-    chosen = dict(spec)
+    chosen = {name: (value, f"config_files.{name}") for name, value in spec.items()}
     # older report configs name the index and projection files by their own keys
     for name, legacy in (("index", "index_config"), ("projection", "projection_config")):
         if name not in chosen and data.get(legacy):
-            chosen[name] = data[legacy]
+            chosen[name] = (data[legacy], legacy)
     files = ConfigFiles.defaults()
     values = {}
     for name in CONFIG_NAMES:
         if name in chosen:
-            p = resolve_path(chosen[name])
+            value, key = chosen[name]
+            p = resolve_path(value)
             if not p.exists():
                 raise ConfigError(
                     f"Konfigurationsdatei für '{name}' nicht gefunden: {p}",
                     path=path,
-                    where=f"config_files.{name}",
+                    where=key,
                     hint="Pfad relativ zum Projektordner angeben oder den Eintrag entfernen (Standard verwenden)",
                 )
             values[name] = p
@@ -290,6 +297,13 @@ KNOWN_KEYS = {
     "chapters",
     "confidentiality",
 }
+"""Keys with a field of their own in :class:`ReportConfig`."""
+
+FURTHER_KEYS = {"config_files", "kita", "demo", "index_config", "projection_config"}
+"""Further keys a report config may hold (kept in :attr:`ReportConfig.extra`)."""
+
+DEFAULT_CONFIDENTIALITY = {"threshold": 3, "show_zero": True, "min_base": 20, "suppress_on_denominator": True}
+"""Confidentiality rules of a report config without ``confidentiality:`` (the README's recommendation)."""
 
 
 def load_report_config(path: str | os.PathLike | None = None) -> ReportConfig:
@@ -297,12 +311,24 @@ def load_report_config(path: str | os.PathLike | None = None) -> ReportConfig:
 
     Missing keys get the demo defaults; wrong types raise a German ``ConfigError`` naming file and key.
     """
+    explicit = path is not None
     path = resolve_path(path) if path else config_dir() / "report.yaml"
     data: Any = {}
+    if explicit and not path.exists():
+        raise ConfigError(
+            "Berichtskonfiguration nicht gefunden", path=path, hint="Pfad prüfen (relativ zum Projektordner)"
+        )
     if path.exists():
         data = read_yaml(path, "Berichtskonfiguration") or {}
         if not isinstance(data, dict):
             raise ConfigError("erwartet eine Zuordnung (key: value)", path=path)
+    unknown = sorted(set(map(str, data)) - KNOWN_KEYS - FURTHER_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"unbekannte Schlüssel: {', '.join(unknown)}",
+            path=path,
+            hint=f"Schreibweise prüfen; erlaubt sind {', '.join(sorted(KNOWN_KEYS | FURTHER_KEYS))}",
+        )
     try:
         year = int(data.get("reporting_year", 2024))
     except (TypeError, ValueError) as exc:
@@ -312,7 +338,18 @@ def load_report_config(path: str | os.PathLike | None = None) -> ReportConfig:
     chapters = data.get("chapters", ["bevoelkerung"])
     if not isinstance(chapters, list) or not all(isinstance(c, str) for c in chapters):
         raise ConfigError("chapters muss eine Liste von Kapitelnamen sein", path=path, where="chapters")
-    confidentiality = data.get("confidentiality") or {}
+    available = sorted(p.stem for p in notebooks_dir().glob("*.ipynb"))
+    unknown_chapters = [c for c in chapters if available and c not in available]
+    if unknown_chapters:
+        raise ConfigError(
+            f"unbekannte Kapitel: {', '.join(unknown_chapters)}",
+            path=path,
+            where="chapters",
+            hint=f"vorhanden sind {', '.join(available)}",
+        )
+    confidentiality = data.get("confidentiality")
+    if confidentiality is None:
+        confidentiality = DEFAULT_CONFIDENTIALITY
     if not isinstance(confidentiality, Mapping):
         raise ConfigError("confidentiality muss eine Zuordnung sein", path=path, where="confidentiality")
     paths = Paths(

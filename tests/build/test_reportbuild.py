@@ -36,7 +36,7 @@ def test_failing_chapter_names_cell_and_keeps_last_html(tmp_path, monkeypatch, s
     nb.cells = [params, nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("ergebnis = 1 / 0")]
     nb.metadata["kernelspec"] = {"name": "workbench", "display_name": "Workbench", "language": "python"}
     nbformat.write(nb, nbdir / "kaputt.ipynb")
-    monkeypatch.setattr(reportbuild, "NOTEBOOKS", nbdir)
+    monkeypatch.setattr(reportbuild, "notebooks_dir", lambda: nbdir)
     cfg = _config(tmp_path, small_processed)
     html = tmp_path / "reports" / "html" / "kaputt.html"
     html.parent.mkdir(parents=True)

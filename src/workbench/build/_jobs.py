@@ -1,7 +1,7 @@
 """Shared pieces of notebook execution: job/result types, atomic writes, kernel registration, parameter
 injection, normalisation of executed notebooks, HTML export and error location.
 
-Used by both execution paths (papermill in ``workbench.build.engine``, warm kernels in ``engine_kernel``) so that their
+Used by both execution paths (papermill in ``workbench.build.engine``, warm kernels in ``workbench.build._kernel``) so that their
 output is byte-identical; re-exported by ``workbench.build.engine``.
 """
 

@@ -21,15 +21,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench.errors import ConfigError
-from workbench.render import fmt
-from workbench.settings import ReportConfig, activate, load_report_config, notebooks_dir, project_root
+from workbench.build import engine
 from workbench.chapters import profile as profile_content
 from workbench.chapters.context import Chapter
+from workbench.errors import ConfigError
+from workbench.io.raw import atomic_write_text
+from workbench.render import fmt
 from workbench.render.maps import category_map
 from workbench.render.plots import figure_to_png_bytes, load_colours
-from workbench.build import engine
-from workbench.io.raw import atomic_write_text
+from workbench.settings import ReportConfig, activate, load_report_config, notebooks_dir, project_root
 
 TEMPLATE = "profil.ipynb"
 

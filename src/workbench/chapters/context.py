@@ -27,6 +27,7 @@ import pandas as pd
 from workbench import settings
 from workbench.chapters.tables import protect_indicators
 from workbench.confidentiality import Rules, protect_counts
+from workbench.errors import ConfigError
 from workbench.indicators import compute, load_catalogue
 from workbench.indicators.catalogue import Catalogue
 from workbench.io.dataset import Dataset, read_memo
@@ -47,8 +48,16 @@ class Chapter:
         self.ds = Dataset(self.cfg.paths.processed)
         self.year: int = self.cfg.reporting_year
         if self.year not in self.ds.years:
-            self.year = self.ds.years[-1]
+            raise ConfigError(
+                f"für das Berichtsjahr {self.year} gibt es keine Einwohnerdaten "
+                f"(vorhanden: {', '.join(map(str, self.ds.years))})",
+                path=self.cfg.source,
+                where="reporting_year",
+                hint=f"einwohner_{self.year}.csv im Rohdatenordner ergänzen und `make data` ausführen, "
+                "oder reporting_year auf ein vorhandenes Jahr setzen",
+            )
         self.city: str = self.cfg.city
+        self.rules  # noqa: B018  (checks the confidentiality settings before anything is computed)
 
     @cached_property
     def rules(self) -> Rules:
@@ -105,6 +114,9 @@ class Chapter:
             return read_memo(path, pd.read_parquet)
         df = build()
         atomic_write(path, lambda p: df.to_parquet(p, index=False))
+        for stale in path.parent.glob(f"{name}-*.parquet"):  # results of older data, rules or code
+            if stale != path:
+                stale.unlink(missing_ok=True)
         return df
 
     # ------------------------------------------------------------------ display

@@ -9,7 +9,7 @@ is computed once per build and cached on disk (``ch._cached``), so one profile o
 This module holds data and tables; the figures (inline SVG) are in :mod:`workbench.chapters.profile_figures`.
 Usage in the notebook::
 
-    p = profile_content.Profile(ch, area_id)
+    p = profile.build(ch, area_id)
     ch.text(p.title_markdown()); ch.table(p.steckbrief_html()); pf.show(pf.spine(p)) ...
 """
 

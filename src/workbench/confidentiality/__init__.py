@@ -67,6 +67,8 @@ A district with two areas, 2 and 9 persons: the 2 is suppressed (primary), so th
 [nan, nan, 14.0, 11.0, 14.0, 25.0]
 """
 
+from inspect import isfunction as _isfunction
+
 from workbench.confidentiality._cube import protect_counts, protect_rates
 from workbench.confidentiality._rules import (
     AdditiveTable,
@@ -92,3 +94,10 @@ __all__ = [
     "protect_rates",
     "with_margins",
 ]
+
+
+for _name in __all__:  # document public functions under the public module (help(), tracebacks)
+    _obj = globals()[_name]
+    if _isfunction(_obj) and _obj.__module__.startswith(__name__ + "._"):
+        _obj.__module__ = __name__
+del _name, _obj

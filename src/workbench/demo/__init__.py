@@ -1,9 +1,9 @@
 """Demo city generator "Musterstadt": writes a synthetic but realistic set of raw files (docs/DATA_CONTRACT.md).
 
-``generate(out_dir, n_areas, seed, first_year, last_year)`` builds the geometry (``demo_geo``), latent area
-characteristics calibrated to Berlin MSS 2021 (``demo_traits``), a cohort-component population with births,
-deaths and moves (``demo_pop``), register counts (``demo_social``) and facilities, survey and measures
-(``demo_extras``), then writes every raw file in exactly the contract's format. The same arguments always give
+``generate(out_dir, n_areas, seed, first_year, last_year)`` builds the geometry (``_geo``), latent area
+characteristics calibrated to Berlin MSS 2021 (``_traits``), a cohort-component population with births,
+deaths and moves (``_population``), register counts (``_social``) and facilities, survey and measures
+(``_registers``), then writes every raw file in exactly the contract's format. The same arguments always give
 byte-identical files: independent random streams per part (``numpy.random.SeedSequence``), no timestamps
 (GeoPackage: ``OGR_CURRENT_DATE``; XLSX: fixed document properties and ZIP entry dates).
 """
@@ -14,14 +14,19 @@ from workbench.demo._city import (
     BA_TOTAL_LABEL,
     FIXED_TIME,
     HZE_TYPES,
+    MARKER,
     MAX_AREAS,
     STATIC_FILES,
+    DemoFolder,
     Simulation,
     build_city,
+    expected_files,
     facilities,
     generate,
+    inspect_folder,
     make_traits,
     measures,
+    refuse_foreign,
     simulate,
     social_counts,
     survey,
@@ -44,4 +49,9 @@ __all__ = [
     "BA_TOTAL_LABEL",
     "MAX_AREAS",
     "generate",
+    "MARKER",
+    "DemoFolder",
+    "inspect_folder",
+    "refuse_foreign",
+    "expected_files",
 ]

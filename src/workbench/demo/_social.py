@@ -1,6 +1,6 @@
 """Social register counts of the demo city per Sozialraum × year (SGB II/III, SGB XII, HzE, households).
 
-Shares come from the latent z-scores of ``demo_traits`` (calibrated to Berlin MSS 2021) shifted by each area's
+Shares come from the latent z-scores of ``workbench.demo._traits`` (calibrated to Berlin MSS 2021) shifted by each area's
 trend per year; counts are binomial draws on the simulated population, built so that the totals nest:
 RLB = children < 15 in SGB II + unemployed SGB II + other adult RLB; Arbeitslose = SGB II + SGB III exactly;
 Migrationshintergrund = non-Germans + Germans with migration background; Alleinerziehende ≤ Haushalte mit

@@ -1,5 +1,5 @@
 """Shared pieces of the import: raw column names, schemas of the processed tables, the result record and
-small validation helpers used by ``importer``, ``importer_areas`` and ``importer_ba``.
+small validation helpers used by ``workbench.io.importer`` and its parts ``_areas`` and ``_ba``.
 
 The raw-format constants are owned here and re-exported by ``workbench.io.importer`` (the demo city imports them).
 """

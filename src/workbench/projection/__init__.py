@@ -67,6 +67,8 @@ Two areas, 100 persons in every sex × age cell, one death per cell, births to w
 [1730.8, 4653.0, 3664.0]
 """
 
+from inspect import isfunction as _isfunction
+
 from workbench.projection._model import age_group_labels, age_groups, backtest, project
 from workbench.projection._rates import BOY_SHARE, EVENT_COLUMNS, N_AGES, Rates, estimate_rates
 from workbench.projection._scenarios import STATUS_QUO, Scenario, load_scenarios
@@ -85,3 +87,10 @@ __all__ = [
     "load_scenarios",
     "project",
 ]
+
+
+for _name in __all__:  # document public functions under the public module (help(), tracebacks)
+    _obj = globals()[_name]
+    if _isfunction(_obj) and _obj.__module__.startswith(__name__ + "._"):
+        _obj.__module__ = __name__
+del _name, _obj

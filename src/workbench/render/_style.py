@@ -1,7 +1,7 @@
 """Chart style shared by all figures: colours from ``config/colours.yaml``, polarity and significance palettes,
 German axis formatting, figure creation, notes under figures and small input checks.
 
-Re-exported by ``workbench.render.plots`` (and used by ``maps``, ``youth`` and other chart modules).
+Re-exported by ``workbench.render.plots`` (and used by ``maps``, ``svg`` and the other chart modules).
 """
 
 from __future__ import annotations

@@ -51,6 +51,8 @@ Examples
 
 from __future__ import annotations
 
+from inspect import isfunction as _isfunction
+
 from workbench.stats._compare import (
     COMPARISON_LABELS,
     POLARITIES,
@@ -99,3 +101,10 @@ __all__ = [
     "wilson_ci",
     "z_value",
 ]
+
+
+for _name in __all__:  # document public functions under the public module (help(), tracebacks)
+    _obj = globals()[_name]
+    if _isfunction(_obj) and _obj.__module__.startswith(__name__ + "._"):
+        _obj.__module__ = __name__
+del _name, _obj

@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.settings import project_root
 from workbench.errors import DataValidationError
 from workbench.index import BERLIN_DYNAMIC_CODES, mss_index
 from workbench.io.mapped import default_shared_dir, read_table
-
+from workbench.settings import project_root
 
 
 def examples_dir() -> Path:

@@ -1,37 +1,74 @@
-"""Read real published tables through a small YAML mapping, and join tables on ids with a report.
+"""Read the tables municipalities publish (CSV, XLSX, geodata) through one small YAML mapping, and join on ids.
 
-A mapping (dict or YAML file) describes one file::
+A mapping (dict or YAML file; reference in German: ``docs/ZUORDNUNGEN.md``) describes one file::
 
-    file: ${SHARED}/flensburg-sozialatlas-2022/tab_6_kinder_und_jugd_bis_18.csv   # or relative to the YAML
-    format: csv            # csv (default) or geo (shapefile, GeoJSON, GeoPackage via pyogrio; key `layer`)
-    sep: ","               # field separator
-    encoding: utf-8        # utf-8, utf-8-sig (BOM) or cp1252
-    header: true           # false = headerless; then `names` gives the column names
-    names: [stadtteil, u18_2011, …]
-    skip_rows: 0           # lines to skip before the header / first data line
-    decimal: ","           # decimal sign of numbers in the file
-    thousands: "."         # thousands separator (or null)
-    missing: ["-9999", ""] # codes meaning "no value"
-    suppressed: ["–", "*"] # codes meaning "suppressed for confidentiality" (value NaN, flagged)
+    file: ${SHARED}/flensburg/tab_6.csv   # or relative to the YAML
+    format: csv            # csv | xlsx | geo (shapefile, GeoJSON, GeoPackage); default from the suffix
+    # reading
+    sep: ";"               # csv: one character (default ",")
+    trailing_separator: true   # csv: every line ends with the separator (default: recognised automatically)
+    encoding: cp1252       # csv/geo: utf-8, utf-8-sig, cp1252; default: detected (checked for "MÃ¼lheim")
+    sheet: "Tabelle 2"     # xlsx: sheet name or number (1 = first sheet; default first)
+    layer: sozialraeume    # geo
+    header: true           # false = no header; then `names` gives the column names
+    header_rows: 3         # several header rows flattened into "Einwohner 2023 insgesamt"
+    names: [stadtteil, u18_2011, …]   # column names (replace the header)
+    skip_rows: 2           # title lines/rows before the header
+    footer_rows: 2         # lines at the end to drop; default: stop at the first empty line
+    # values
+    decimal: ","           # "," or "." (default "."); with "," the thousands dot is implied
+    thousands: "."         # ".", ",", " ", "'" or null; must differ from decimal
+    missing: ["k.A.", "-9999"]     # no value (empty cells always)
+    suppressed: ["*", "."] # suppressed for confidentiality: NaN, flagged (default: * . x X •)
+    zero: ["-", "–"]       # exactly 0 (official statistics' dash)
+    types: {u18_2011: int, anteil: percent, name: str}   # int, float, percent, str, auto (default)
+    # rows
     rename: {PLR-ID: plr_id}
-    id:                    # the area id column (after renaming)
+    filter: [{column: Merkmal, keep: [insgesamt]}]          # keep/drop/keep_match/drop_match
+    aggregates:                                             # district and city rows → Table.totals
+      - {level: stadt, column: Name, match: "(?i)stadt insgesamt"}
+      - {level: stadtbezirk, values: ["1", "2"]}
+    # ids
+    id:
       column: stadtteil
       split_name: stadtteil_name   # "01 Altstadt" → id "01", name "Altstadt"
       strip_prefix: STGT           # "STGT01" → "01"
       width: 2                     # zero-pad to this width
       name: area_id                # final name of the id column (default: unchanged)
-      unique: true
-    types: {u18_2011: int, anteil: percent, name: str}   # int, float, percent, str; others: auto
-    columns: [area_id, …]  # keep only these (after renaming), in this order
+      unique: true                 # default true (false for layout: long)
+      names: {Mellerbogen: Meller Bogen}   # join_by: name only: aliases → name in the key table
+    join_by: name          # id (default) | name: the file has names only, matched to key_table
+    key_table: {mapping: ../schluessel.yaml, id: area_id, name: area_name}   # or file: + reader keys
+    crosswalk: {"Weiche-Sandberg": ["07", "08"]}   # published area = several key areas (or file/from/to)
+    # shape
+    layout: wide           # wide (default) | long (then row_keys is required)
+    melt: {pattern: "Einwohner (\\d{4})", value: population, year: year, id_columns: [area_id]}
+    row_keys: [area_id, year]   # columns unique per row
+    columns: [area_id, …]  # keep only these (after everything else), in this order
 
 ``${SHARED}`` is the shared data folder (argument ``shared`` or ``$WORKBENCH_SHARED_DATA``, else
-``../shared/data`` beside the project). Values are read as text and parsed here, so every problem names the
-file, the line and the column. Percent strings ("53,40%", "45%", "23") become numbers in percent (53.4).
+``../shared/data`` beside the project). Cells are parsed here, so every problem names the file, the line (the
+file's line, or the sheet's row) and the column, and the key to change; a mistake in the mapping is a
+:class:`~workbench.errors.ConfigError` whose ``where`` is the key. Never a silently shifted column, a
+suppressed cell read as 0, or a number read in the wrong notation: a line with more or fewer fields than the
+header, an ambiguous "2.155" (no ``decimal`` declared), a cell in a numeric column that is neither a number
+nor a declared code, and mojibake are refused. Percent strings ("53,40%", "45%", "23") become numbers in
+percent (53.4), as do percent-formatted Excel cells (0.534 → 53.4).
+
+Rows matched by ``aggregates`` leave the area rows and come back as :attr:`Table.totals` (column ``level``:
+"stadtbezirk" or "stadt"); their id is not normalised. With ``crosswalk`` a published row that combines
+several key areas gets the id "07+08" and stays as published (counts are never split);
+:attr:`Table.combined` and ``df.attrs["combined"]`` list them, and :func:`join_report` reports the key areas
+that are only available combined. Order of the steps: read, rename, filter, aggregates, types, ids
+(crosswalk, join_by), melt, columns, row_keys.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,18 +77,47 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ConfigError, DataValidationError
+from workbench.io._mapped_sources import read_delimited, read_geodata, read_workbook
+from workbench.io._mapping_spec import (
+    DASHES,
+    ENCODINGS,
+    KNOWN_KEYS,
+    TYPES,
+    Codes,
+    Context,
+    Numbers,
+    check_spec,
+    codes_of,
+    detect_format,
+    numbers_of,
+    text_code,
+)
 from workbench.io.raw import parse_number as parse_number
-from workbench.io.raw import refuse_first
 from workbench.settings import project_root, read_yaml
+from workbench.vocabulary import SUPPRESSION_MARKERS
 
-ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
-TYPES = ("int", "float", "percent", "str", "auto")
-KNOWN_KEYS = {
-    "file", "format", "layer", "sep", "encoding", "header", "names", "skip_rows", "decimal", "thousands",
-    "missing", "suppressed", "rename", "id", "types", "columns", "description", "source",
-}  # fmt: skip
-_PLACE = "Zeile {line}, Spalte {column}"
-"""How errors name a cell of a mapped table (line in the file, column name)."""
+__all__ = [
+    "ENCODINGS",
+    "KNOWN_KEYS",
+    "TYPES",
+    "JoinReport",
+    "Table",
+    "as_records",
+    "default_shared_dir",
+    "join_report",
+    "load_mapping",
+    "load_yaml_dir",
+    "normalise_name",
+    "parse_number",
+    "read_table",
+    "read_table_full",
+    "resolve_file",
+]
+
+_SENTINELS = frozenset({"-999", "-9999", "-99999", "-999999"})
+_WORDS_FOR_MISSING = frozenset(
+    {"k.a.", "k. a.", "n.v.", "n. v.", "n.a.", "na", "nan", "keine angabe", "/", "…", "..."}
+)
 
 
 def default_shared_dir() -> Path:
@@ -71,14 +137,18 @@ def load_mapping(mapping: dict | str | Path) -> tuple[dict, Path | None]:
     return data, path
 
 
+def _resolve(value: object, yaml_path: Path | None, shared: Path | None) -> Path:
+    path = Path(str(value).replace("${SHARED}", str(shared or default_shared_dir())))
+    if not path.is_absolute():
+        path = (yaml_path.parent if yaml_path else Path.cwd()) / path
+    return path
+
+
 def resolve_file(spec: dict, yaml_path: Path | None, shared: Path | None = None) -> Path:
     """The data file of a mapping: ``${SHARED}`` expanded, relative paths relative to the YAML."""
     if "file" not in spec:
         raise ConfigError("Schlüssel 'file' fehlt", path=yaml_path, where="file")
-    text = str(spec["file"]).replace("${SHARED}", str(shared or default_shared_dir()))
-    path = Path(text)
-    if not path.is_absolute():
-        path = (yaml_path.parent if yaml_path else Path.cwd()) / path
+    path = _resolve(spec["file"], yaml_path, shared)
     if not path.exists():
         raise DataValidationError(
             "Datei nicht gefunden", path=path, hint="Pfad im Mapping (file) bzw. den Datenordner prüfen"
@@ -88,233 +158,815 @@ def resolve_file(spec: dict, yaml_path: Path | None, shared: Path | None = None)
 
 @dataclass
 class Table:
-    """A read table: ``data`` (DataFrame or GeoDataFrame), ``suppressed`` (bool mask, same shape) and the file."""
+    """A read table.
+
+    ``data`` (DataFrame or GeoDataFrame) holds the area rows, ``suppressed`` the bool mask of suppressed cells
+    (same shape), ``lines`` the file line (sheet row, feature number) of each row. ``totals`` holds the rows
+    marked by ``aggregates`` (column ``level`` first, then the columns of ``data``) with their mask
+    ``totals_suppressed``; ``combined`` maps each combined id ("07+08") to its key areas.
+    """
 
     data: pd.DataFrame
     suppressed: pd.DataFrame
     path: Path
     warnings: list[str] = field(default_factory=list)
+    totals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["level"]))
+    totals_suppressed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    combined: dict[str, list[str]] = field(default_factory=dict)
+    lines: pd.Series | None = None
 
 
-def _check_keys(spec: dict, path: object) -> None:
-    unknown = set(spec) - KNOWN_KEYS
-    if unknown:
-        raise ConfigError(
-            f"unbekannte Schlüssel {sorted(unknown)}", path=path, hint=f"erlaubt: {sorted(KNOWN_KEYS)}"
+# --- numbers and codes ------------------------------------------------------------------------------------------
+
+
+class _NotNumber(ValueError):
+    """A cell that is no number: ``kind`` "text" (plain text), "format" (number-like, wrong notation) or
+    "ambiguous" ("2.155" with no decimal declared)."""
+
+    def __init__(self, kind: str, message: str, hint: str | None = None, key: str | None = None):
+        super().__init__(message)
+        self.kind, self.message, self.hint, self.key = kind, message, hint, key
+
+
+_NUMBERISH = re.compile(r"(\d{1,3}([.,'’ ]\d{3})+|\d+)([.,]\d+)?([eE][-+]?\d+)?")
+
+
+def parse_cell(text: str, numbers: Numbers, percent: bool) -> float:
+    """One text cell as a number in the declared notation; raises :class:`_NotNumber` naming the cause."""
+    s = text.replace("\u2212", "-").replace("\u00a0", " ").replace("\u202f", " ").strip()
+    if s.endswith("%"):
+        s = s[:-1].rstrip()
+        if not percent:
+            raise _NotNumber("format", f"{text!r} ist eine Prozentangabe", "Typ percent wählen", "types")
+    sign = 1.0
+    if s[:1] in ("-", "+"):
+        sign, s = (-1.0 if s[0] == "-" else 1.0), s[1:]
+    if not _NUMBERISH.fullmatch(s):
+        raise _NotNumber("text", f"{text!r} ist keine Zahl")
+    d, g = numbers.decimal, numbers.thousands
+    intpart = rf"\d{{1,3}}(?:{re.escape(g)}\d{{3}})+|\d+" if g else r"\d+"
+    exp = r"(?:[eE][-+]?\d+)?" if d == "." else ""
+    if re.fullmatch(rf"(?:{intpart})(?:{re.escape(d)}\d+)?{exp}", s):
+        if not numbers.declared and re.fullmatch(r"\d{1,3}(\.\d{3})+", s):
+            raise _NotNumber(
+                "ambiguous",
+                f"{text!r} ist mehrdeutig (Dezimalpunkt oder Tausenderpunkt?)",
+                'decimal: "," angeben, wenn der Punkt Tausender trennt (2.155 = 2155), sonst decimal: "."',
+                "decimal",
+            )
+        plain = s.replace(g, "") if g else s
+        return sign * float(plain.replace(d, "."))
+    if " " in s:
+        raise _NotNumber(
+            "format",
+            f"Leerzeichen in der Zahl {text!r}",
+            'thousands: " " setzen, wenn Leerzeichen Tausender trennen',
+            "thousands",
         )
-    enc = spec.get("encoding", "utf-8")
-    if enc not in ENCODINGS:
-        raise ConfigError(
-            f"Kodierung {enc!r} nicht unterstützt", path=path, where="encoding", hint=f"{ENCODINGS}"
+    if d == "," and "." in s:
+        if g is None:
+            return_hint = 'thousands: "." setzen (Tausenderpunkt) oder decimal: "." (Dezimalpunkt)'
+            raise _NotNumber("format", f"Punkt in {text!r}, aber thousands: null", return_hint, "thousands")
+        raise _NotNumber(
+            "format",
+            f'{text!r}: der Punkt ist bei decimal "," nur als Tausenderpunkt erlaubt (1.234)',
+            'decimal: "." setzen, wenn die Datei Dezimalpunkte hat; sonst den Wert prüfen',
+            "decimal",
         )
-    for key in ("rename", "types", "id"):
-        if key in spec and not isinstance(spec[key], dict):
-            raise ConfigError(f"{key} muss eine Zuordnung sein", path=path, where=key)
-    for col, typ in (spec.get("types") or {}).items():
-        if typ not in TYPES:
-            raise ConfigError(f"Typ {typ!r} unbekannt", path=path, where=f"types.{col}", hint=f"{TYPES}")
-
-
-def _read_raw(spec: dict, file: Path) -> tuple[pd.DataFrame, int]:
-    """All cells as stripped text; returns (frame, line number of the first data row, 1-based)."""
-    enc = spec.get("encoding", "utf-8")
-    header = spec.get("header", True)
-    skip = int(spec.get("skip_rows", 0) or 0)
-    names = spec.get("names")
-    if not header and not names:
-        raise ConfigError("Tabelle ohne Kopfzeile braucht 'names'", path=file, where="names")
-    try:
-        raw = pd.read_csv(
-            file,
-            sep=spec.get("sep", ","),
-            encoding=enc,
-            header=0 if header else None,
-            names=None if header else names,
-            skiprows=skip,
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=False,
+    if d == "." and "," in s:
+        if g is None:
+            raise _NotNumber(
+                "format",
+                f'Komma in {text!r}, aber decimal "." ohne thousands',
+                'decimal: "," (deutsche Schreibweise, 12,5) oder thousands: "," (englische, 1,234)',
+                "decimal",
+            )
+        raise _NotNumber(
+            "format",
+            f"{text!r}: das Komma ist hier nur als Tausendertrennzeichen erlaubt (1,234)",
+            'decimal: "," setzen, wenn die Datei Dezimalkommas hat; sonst den Wert prüfen',
+            "decimal",
         )
-    except UnicodeDecodeError as exc:
-        other = "cp1252" if enc.startswith("utf") else "utf-8"
-        raise DataValidationError(
-            f"Datei ist nicht in {enc} kodiert (Byte {exc.start})",
-            path=file,
-            hint=f"encoding: {other} versuchen",
-        ) from exc
-    except pd.errors.ParserError as exc:
-        raise DataValidationError(
-            f"Datei nicht lesbar: {exc}", path=file, hint="Trennzeichen (sep), skip_rows und Kopfzeile prüfen"
-        ) from exc
-    raw.columns = [str(c).lstrip("\ufeff").strip() for c in raw.columns]
-    if header and names:
-        if len(names) != raw.shape[1]:
-            raise ConfigError(f"{len(names)} Namen für {raw.shape[1]} Spalten", path=file, where="names")
-        raw.columns = list(names)
-    if not header and raw.shape[1] != len(names):
-        raise DataValidationError(
-            f"{raw.shape[1]} Spalten, aber {len(names)} Namen", path=file, where="names"
+    raise _NotNumber("format", f"{text!r} passt nicht zu decimal {d!r} / thousands {g!r}", None, "decimal")
+
+
+def _blank(value: object) -> bool:
+    """None, NaN or pd.NA (an empty cell)."""
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def _code_like(text: str) -> bool:
+    """Short signs and words that stand for a value ("-", "/", "k.A.", "-9999"), not ordinary text."""
+    low = text.casefold()
+    return (
+        text in SUPPRESSION_MARKERS
+        or text in _SENTINELS
+        or low in _WORDS_FOR_MISSING
+        or (len(text) <= 3 and not any(ch.isalnum() for ch in text))
+    )
+
+
+def _undeclared_code(ctx: Context, text: str, line: int, column: str) -> DataValidationError:
+    if text in DASHES:
+        hint = (
+            f"'{text}' bedeutet in der amtlichen Statistik „genau null“: zero: ['{text}'] ergänzen; "
+            f"steht es für geheim gehaltene Werte: suppressed: ['{text}']"
         )
-    raw = raw.apply(lambda s: s.str.strip())
-    return raw, skip + (2 if header else 1)
-
-
-def _read_geo(spec: dict, file: Path) -> pd.DataFrame:
-    import geopandas as gpd
-
-    try:
-        gdf = gpd.read_file(file, layer=spec.get("layer"), engine="pyogrio")
-    except Exception as exc:  # pyogrio raises its own error types
-        raise DataValidationError(
-            f"Geodatei nicht lesbar: {exc}", path=file, hint="Format/Layer prüfen"
-        ) from exc
-    for col in gdf.columns:
-        if col != gdf.geometry.name and gdf[col].dtype == object:
-            gdf[col] = gdf[col].astype("string").str.strip().astype(object)
-    return gdf
+        key = "zero"
+    elif text in SUPPRESSION_MARKERS:
+        hint = f"als Geheimhaltungszeichen: '{text}' in suppressed ergänzen"
+        key = "suppressed"
+    elif text in _SENTINELS or text.casefold() in _WORDS_FOR_MISSING:
+        hint = f"für „kein Wert“: missing: ['{text}'] ergänzen"
+        key = "missing"
+    else:
+        hint = (
+            f"'{text}' je nach Bedeutung in suppressed (geheim gehalten), zero (genau null) oder missing "
+            "(kein Wert) ergänzen"
+        )
+        key = "missing"
+    return ctx.data_error(f"Wert {text!r} ist keine Zahl und kein erklärter Code", line, column, hint, key)
 
 
 def _convert(
-    raw: pd.Series, typ: str, spec: dict, file: Path, first_line: int
+    ctx: Context, values: pd.Series, lines: np.ndarray, typ: str, codes: Codes, numbers: Numbers
 ) -> tuple[pd.Series, pd.Series]:
-    """Parse one text column to ``typ``; returns (values, suppressed mask)."""
-    missing = {str(m) for m in spec.get("missing", [""])} | {""}
-    suppressed_codes = {str(m) for m in spec.get("suppressed", [])}
-    text = raw.astype("string")
-    is_supp = text.isin(suppressed_codes).fillna(False).astype(bool)
-    is_missing = (text.isin(missing) | text.isna()).fillna(True).astype(bool) | is_supp
-    if typ == "str":
-        return raw.where(~is_missing, None).astype(object), is_supp
-    decimal = spec.get("decimal", ".")
-    thousands = spec.get("thousands")
-    values = np.full(len(raw), np.nan)
-    for i, (cell, miss) in enumerate(zip(text.tolist(), is_missing.tolist(), strict=True)):
-        if miss:
+    """Parse one column of raw cells to ``typ``; returns (values, suppressed mask)."""
+    column = str(values.name)
+    cells = values.tolist()
+    n = len(cells)
+    state = np.full(n, "value", dtype=object)  # value | missing | suppressed | zero
+    texts: list[str | None] = [None] * n
+    for i, cell in enumerate(cells):
+        if _blank(cell):
+            state[i] = "missing"
             continue
-        try:
-            values[i] = parse_number(cell, decimal, thousands, percent=(typ in ("percent", "auto")))
-        except ValueError:
-            if typ == "auto":  # not numeric: keep the text
-                return raw.where(~is_missing, None).astype(object), is_supp
-            raise DataValidationError(
-                f"Wert {cell!r} ist keine Zahl ({typ})",
-                path=file,
-                where=f"Zeile {first_line + i}, Spalte {raw.name}",
-                hint="Wert korrigieren oder als Fehl-/Sperrcode (missing/suppressed) ins Mapping aufnehmen",
-            ) from None
-    series = pd.Series(values, index=raw.index, name=raw.name)
-    if typ == "auto" and raw[~is_missing].str.fullmatch(r"0\d+").any():
-        return raw.where(~is_missing, None).astype(object), is_supp  # codes with leading zeros stay text
-    if typ == "int":
-        refuse_first(
-            (series != series.round()) & series.notna(),
-            text,
-            "Wert {value!r} ist keine ganze Zahl",
-            path=file,
-            column=raw.name,
-            hint="Wert prüfen (OCR-Fehler?) oder Typ float wählen",
-            row_offset=first_line,
-            place=_PLACE,
+        t = text_code(cell) if isinstance(cell, int | float) and not isinstance(cell, bool) else str(cell)
+        texts[i] = t
+        if t in codes.suppressed:
+            state[i] = "suppressed"
+        elif t in codes.missing:
+            state[i] = "missing"
+        elif t in codes.zero:
+            state[i] = "zero"
+    supp = pd.Series(state == "suppressed", index=values.index, name=values.name)
+    empty = (state == "missing") | (state == "suppressed")
+
+    def as_text() -> pd.Series:
+        out = [np.nan if empty[i] else texts[i] for i in range(n)]
+        return pd.Series(out, index=values.index, name=values.name, dtype=object)
+
+    if typ == "str":
+        return as_text(), supp
+    if typ == "auto" and any(state[i] == "value" and re.fullmatch(r"0\d+", texts[i] or "") for i in range(n)):
+        return as_text(), supp  # codes with leading zeros stay text
+    out = np.full(n, np.nan)
+    failures: list[tuple[int, _NotNumber]] = []
+    for i, cell in enumerate(cells):
+        if state[i] == "zero":
+            out[i] = 0.0
+        elif state[i] != "value":
+            continue
+        elif isinstance(cell, int | float) and not isinstance(cell, bool):
+            out[i] = float(cell)
+        else:
+            try:
+                out[i] = parse_cell(texts[i], numbers, percent=typ in ("percent", "auto"))
+            except _NotNumber as exc:
+                failures.append((i, exc))
+    if typ == "auto" and failures:
+        plain_text = [(i, e) for i, e in failures if e.kind == "text" and not _code_like(texts[i] or "")]
+        numeric = n - len(failures) - int(empty.sum()) > 0
+        if plain_text or not numeric and all(e.kind == "text" for _, e in failures):
+            return as_text(), supp
+    sentinel = next((i for i in range(n) if state[i] == "value" and texts[i] in _SENTINELS), None)
+    if sentinel is not None:
+        raise _undeclared_code(ctx, texts[sentinel], int(lines[sentinel]), column)
+    if failures:
+        i, exc = failures[0]
+        if exc.kind == "text" and _code_like(texts[i] or ""):
+            raise _undeclared_code(ctx, texts[i], int(lines[i]), column)
+        hint = exc.hint or "Wert korrigieren oder als Code (missing/suppressed/zero) ins Mapping aufnehmen"
+        raise ctx.data_error(
+            f"Wert {texts[i]!r} ist keine Zahl ({typ})" if exc.kind == "text" else exc.message,
+            int(lines[i]),
+            column,
+            hint,
+            exc.key or "types",
         )
+    series = pd.Series(out, index=values.index, name=values.name)
+    if typ == "int":
+        bad = np.flatnonzero(series.notna().to_numpy() & (series != series.round()).to_numpy())
+        if len(bad):
+            i = int(bad[0])
+            raise ctx.data_error(
+                f"Wert {texts[i]!r} ist keine ganze Zahl",
+                int(lines[i]),
+                column,
+                "Wert prüfen (OCR-Fehler?) oder Typ float wählen",
+                f"types.{column}",
+            )
         series = series.astype("Int64")
     elif typ == "auto":
         ok = series.dropna()
-        if len(ok) and (ok == ok.round()).all() and not raw[~is_missing].str.contains(r"[.,%]").any():
+        textual = [texts[i] for i in range(n) if state[i] == "value" and isinstance(cells[i], str)]
+        floats = any(isinstance(cells[i], float) for i in range(n) if state[i] == "value")
+        if (
+            len(ok)
+            and (ok == ok.round()).all()
+            and not floats
+            and not any(numbers.decimal in t or "%" in t for t in textual)
+        ):
             series = series.astype("Int64")
-    return series, is_supp
+    return series, supp
 
 
-def _apply_id(df: pd.DataFrame, idspec: dict, file: Path, first_line: int) -> pd.DataFrame:
-    col = idspec.get("column")
+# --- names ------------------------------------------------------------------------------------------------------
+
+
+def normalise_name(name: str) -> str:
+    """A place name compared without case, ß/ss, umlaut spelling, hyphens/underscores and "St."/"Sankt".
+
+    >>> normalise_name("St.-Jürgen"), normalise_name("Sankt Juergen"), normalise_name("Weiche_Sandberg")
+    ('sankt juergen', 'sankt juergen', 'weiche sandberg')
+    """
+    s = unicodedata.normalize("NFC", str(name)).casefold()  # casefold: ß → ss
+    s = s.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
+    s = re.sub(r"\bst\.\s*|\bst\s+(?=\w)", "sankt ", s)
+    s = re.sub(r"[-‐‑–—_/]+", " ", s)
+    s = re.sub(r"[.,;:'’\"()]", "", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def _suggest(name: str, candidates: dict[str, str]) -> str | None:
+    close = difflib.get_close_matches(normalise_name(name), list(candidates), n=1, cutoff=0.6)
+    return candidates[close[0]] if close else None
+
+
+# --- rows: filter, aggregates -----------------------------------------------------------------------------------
+
+
+def _rule_column(ctx: Context, df: pd.DataFrame, rule: dict, where: str) -> str:
+    idspec = ctx.spec.get("id") or {}
+    col = rule.get("column", idspec.get("column"))
+    if col not in df.columns and col == idspec.get("name"):
+        col = idspec.get("column")
     if col not in df.columns:
-        raise ConfigError(
-            f"ID-Spalte {col!r} fehlt", path=file, where="id.column", hint=f"{list(df.columns)}"
+        raise ctx.config_error(
+            f"Spalte {col!r} fehlt in {ctx.file.name}",
+            f"{where}.column",
+            f"vorhanden: {', '.join(map(str, df.columns))}",
         )
-    ids = df[col].astype("string").str.strip()
+    return col
+
+
+def _rule_mask(ctx: Context, df: pd.DataFrame, rule: dict, where: str, kinds: tuple[str, ...]) -> pd.Series:
+    col = _rule_column(ctx, df, rule, where)
+    text = df[col].map(lambda v: "" if _blank(v) else text_code(v))
+    kind = next(k for k in kinds if k in rule)
+    if kind.endswith("match"):
+        rx = re.compile(rule[kind])
+        return text.map(lambda v: rx.fullmatch(v) is not None).astype(bool)
+    return text.isin([text_code(v) for v in rule[kind]]).astype(bool)
+
+
+def _filter(ctx: Context, df: pd.DataFrame, lines: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    keep = pd.Series(True, index=df.index)
+    for i, rule in enumerate(ctx.spec.get("filter") or []):
+        where = f"filter[{i}]"
+        mask = _rule_mask(ctx, df, rule, where, ("keep", "drop", "keep_match", "drop_match"))
+        keep &= mask if ("keep" in rule or "keep_match" in rule) else ~mask
+    if len(df) and not keep.any():
+        raise ctx.config_error(
+            f"filter entfernt alle {len(df)} Zeilen", "filter", "Werte/Muster der Regeln prüfen"
+        )
+    return df[keep.to_numpy()], lines[keep.to_numpy()]
+
+
+def _aggregates(ctx: Context, df: pd.DataFrame, warnings: list[str]) -> pd.Series:
+    """The level ("stadtbezirk"/"stadt") of each total row, None for area rows; first matching rule wins."""
+    level = pd.Series(None, index=df.index, dtype=object)
+    for i, rule in enumerate(ctx.spec.get("aggregates") or []):
+        where = f"aggregates[{i}]"
+        mask = _rule_mask(ctx, df, rule, where, ("match", "values")) & level.isna()
+        if not mask.any():
+            warnings.append(f"{where} ({rule['level']}) trifft keine Zeile")
+        level[mask] = rule["level"]
+    return level
+
+
+# --- ids ----------------------------------------------------------------------------------------------------------
+
+
+def _id_text(ctx: Context, df: pd.DataFrame, col: str, lines: np.ndarray) -> pd.Series:
+    """The id cells as text; an area row without id is refused."""
+    ids = df[col].map(lambda v: None if _blank(v) else text_code(v))
+    ids = ids.map(lambda v: v if v else None)
+    if ids.isna().any():
+        i = int(np.flatnonzero(ids.isna().to_numpy())[0])
+        raise ctx.data_error(
+            "Zeile ohne Gebietsschlüssel",
+            int(lines[i]),
+            col,
+            "Summenzeilen mit aggregates, andere Zeilen mit filter ausschließen",
+            "aggregates",
+        )
+    return ids.astype(object)
+
+
+def _crosswalk(ctx: Context) -> dict[str, list[str]]:
+    """{published area (id or name as in the file): [key area ids]} from the mapping or its CSV file."""
+    cw = ctx.spec.get("crosswalk")
+    if not cw:
+        return {}
+    width = (ctx.spec.get("id") or {}).get("width")
+    if "file" in cw:
+        sub = {
+            "file": str(_resolve(cw["file"], ctx.yaml_path, ctx.shared)),
+            "sep": cw.get("sep", ","),
+            "types": {cw["from"]: "str", cw["to"]: "str"},
+        }
+        if "encoding" in cw:
+            sub["encoding"] = cw["encoding"]
+        table = read_table_full(sub, ctx.shared).data
+        for key in ("from", "to"):
+            if cw[key] not in table.columns:
+                raise ctx.config_error(
+                    f"Spalte {cw[key]!r} fehlt in {Path(sub['file']).name}",
+                    f"crosswalk.{key}",
+                    f"vorhanden: {', '.join(table.columns)}",
+                )
+        pairs: dict[str, list[str]] = {}
+        for a, b in zip(table[cw["from"]], table[cw["to"]], strict=True):
+            if a and b:
+                pairs.setdefault(str(a), []).append(str(b))
+        single = [k for k, v in pairs.items() if len(v) < 2]
+        if single:
+            raise ctx.config_error(
+                f"crosswalk-Datei: {single[0]!r} hat nur einen Schlüssel",
+                "crosswalk.file",
+                "je Gebiet mindestens zwei Zeilen",
+            )
+    else:
+        pairs = {str(k): [text_code(x) for x in v] for k, v in cw.items()}
+    out = {}
+    for published, members in pairs.items():
+        members = [m.zfill(int(width)) if width else m for m in members]
+        if len(set(members)) != len(members):
+            raise ctx.config_error(
+                f"crosswalk: {published!r} nennt einen Schlüssel doppelt", f"crosswalk.{published}"
+            )
+        out[published] = members
+    seen: dict[str, str] = {}
+    for published, members in out.items():
+        for m in members:
+            if m in seen:
+                raise ctx.config_error(
+                    f"Schlüssel {m!r} steht in zwei zusammengefassten Gebieten ({seen[m]!r}, {published!r})",
+                    "crosswalk",
+                )
+            seen[m] = published
+    return out
+
+
+def _combined_id(members: list[str]) -> str:
+    return "+".join(sorted(members))
+
+
+def _match_crosswalk(ctx: Context, ids: pd.Series, crosswalk: dict[str, list[str]]) -> pd.Series:
+    """The combined id for rows whose published id/name is in the crosswalk, else None."""
+    split = bool((ctx.spec.get("id") or {}).get("split_name"))
+    by_norm = {normalise_name(k): _combined_id(v) for k, v in crosswalk.items()}
+    by_text = {k: _combined_id(v) for k, v in crosswalk.items()}
+
+    def find(text: str) -> str | None:
+        if text in by_text:
+            return by_text[text]
+        if normalise_name(text) in by_norm:
+            return by_norm[normalise_name(text)]
+        if split:
+            parts = text.split(None, 1)
+            if len(parts) == 2 and normalise_name(parts[1]) in by_norm:
+                return by_norm[normalise_name(parts[1])]
+        return None
+
+    return ids.map(find)
+
+
+def _apply_id(
+    ctx: Context, df: pd.DataFrame, lines: np.ndarray, ids: pd.Series, combined_ids: pd.Series
+) -> pd.DataFrame:
+    """Normalise the ids of the area rows (split, prefix, width); combined rows get their combined id."""
+    idspec = ctx.spec["id"]
+    col = idspec["column"]
+    plain = combined_ids.isna().to_numpy()
+    work = ids[plain].astype("string").str.strip()
     if idspec.get("split_name"):
-        parts = ids.str.extract(r"^\s*(\S+)\s+(.*\S)\s*$")
-        refuse_first(
-            parts[0].isna() & ids.notna(),
-            ids,
-            "{value!r} hat nicht die Form 'Nummer Name'",
-            path=file,
-            column=col,
-            row_offset=first_line,
-            place=_PLACE,
+        parts = work.str.extract(r"^\s*(\S+)\s+(.*\S)\s*$")
+        bad = parts[0].isna() & work.notna()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ctx.data_error(
+                f"{work.iloc[i]!r} hat nicht die Form 'Nummer Name'",
+                int(lines[plain][i]),
+                col,
+                "Summenzeilen mit aggregates ausschließen, zusammengefasste Gebiete per crosswalk zuordnen",
+                "id.split_name",
+            )
+        names = pd.Series(None, index=df.index, dtype=object)
+        names[plain] = parts[1].astype(object).to_numpy()
+        names[~plain] = (
+            ids[~plain].map(lambda t: t.split(None, 1)[1] if re.match(r"^\S*\d\S*\s+\S", t) else t).to_numpy()
         )
-        df[idspec["split_name"]] = parts[1].astype(object)
-        ids = parts[0]
+        df[idspec["split_name"]] = names
+        work = parts[0]
     prefix = idspec.get("strip_prefix")
     if prefix:
-        ids = ids.str.removeprefix(prefix)
+        work = work.str.removeprefix(prefix)
     width = idspec.get("width")
     if width:
-        ids = ids.str.zfill(int(width))
-    name = idspec.get("name", col)
-    df[col] = ids.astype(object)
-    if name != col:
-        df = df.rename(columns={col: name})
-    if idspec.get("unique", True) and df[name].duplicated().any():
-        dup = df[name][df[name].duplicated()].iloc[0]
-        i = int(np.flatnonzero((df[name] == dup).to_numpy())[-1])
-        raise DataValidationError(
-            f"ID {dup!r} kommt mehrfach vor", path=file, where=f"Zeile {first_line + i}, Spalte {col}"
-        )
+        work = work.str.zfill(int(width))
+    out = pd.Series(None, index=df.index, dtype=object)
+    out[plain] = work.astype(object).to_numpy()
+    out[~plain] = combined_ids[~plain].to_numpy()
+    df[col] = out
     return df
 
 
-def read_table_full(mapping: dict | str | Path, shared: str | Path | None = None) -> Table:
-    """Read a table as :class:`Table` (data + suppressed mask); see the module docstring for the mapping."""
-    spec, yaml_path = load_mapping(mapping)
-    _check_keys(spec, yaml_path)
-    file = resolve_file(spec, yaml_path, Path(shared) if shared else None)
-    geo = spec.get("format", "csv") == "geo" or file.suffix.lower() in (".shp", ".geojson", ".gpkg", ".json")
-    if geo:
-        df = _read_geo(spec, file)
-        first_line = 1
+def _key_table(ctx: Context) -> tuple[dict[str, str], dict[str, str]]:
+    """The key table of ``join_by: name``: ({normalised official name: id}, {id: official name})."""
+    kt = dict(ctx.spec["key_table"])
+    id_col, name_col = kt.pop("id"), kt.pop("name")
+    if "mapping" in kt:
+        table = read_table_full(_resolve(kt["mapping"], ctx.yaml_path, ctx.shared), ctx.shared).data
+        source = Path(str(kt["mapping"])).name
     else:
-        df, first_line = _read_raw(spec, file)
+        sub = dict(kt)
+        sub["file"] = str(_resolve(sub["file"], ctx.yaml_path, ctx.shared))
+        sub["types"] = {**(sub.get("types") or {}), id_col: "str", name_col: "str"}
+        table = read_table_full(sub, ctx.shared).data
+        source = Path(sub["file"]).name
+    for key, col in (("id", id_col), ("name", name_col)):
+        if col not in table.columns:
+            raise ctx.config_error(
+                f"Spalte {col!r} fehlt in der Schlüsseltabelle {source}",
+                f"key_table.{key}",
+                f"vorhanden: {', '.join(map(str, table.columns))}",
+            )
+    by_norm: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for key, name in zip(table[id_col].astype(str), table[name_col].astype(str), strict=True):
+        norm = normalise_name(name)
+        if norm in by_norm and by_norm[norm] != key:
+            raise ctx.config_error(
+                f"Schlüsseltabelle {source}: {name!r} ist nicht eindeutig ({by_norm[norm]} und {key})",
+                "key_table",
+            )
+        by_norm[norm] = key
+        names[key] = name
+    return by_norm, names
+
+
+def _join_names(
+    ctx: Context, df: pd.DataFrame, lines: np.ndarray, crosswalk: dict[str, list[str]]
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """``join_by: name``: the official id for each row's name; unmatched names are refused with suggestions."""
+    idspec = ctx.spec["id"]
+    col = idspec["column"]
+    by_norm, official = _key_table(ctx)
+    display = {normalise_name(n): n for n in official.values()}
+    aliases: dict[str, str] = {}
+    for published, target in (idspec.get("names") or {}).items():
+        if normalise_name(target) not in by_norm:
+            hint = _suggest(target, display)
+            raise ctx.config_error(
+                f"id.names: {target!r} steht nicht in der Schlüsseltabelle",
+                f"id.names.{published}",
+                f"meinten Sie „{hint}“?" if hint else "Namen wie in der Schlüsseltabelle schreiben",
+            )
+        aliases[normalise_name(str(published))] = normalise_name(target)
+    for published, members in crosswalk.items():
+        unknown = [m for m in members if m not in official]
+        if unknown:
+            raise ctx.config_error(
+                f"crosswalk: {unknown} nicht in der Schlüsseltabelle",
+                f"crosswalk.{published}",
+                "Schlüssel wie in key_table schreiben",
+            )
+    cw = {normalise_name(k): _combined_id(v) for k, v in crosswalk.items()}
+    names = _id_text(ctx, df, col, lines)
+    out, unmatched = [], []
+    for i, name in enumerate(names.tolist()):
+        norm = normalise_name(name)
+        norm = aliases.get(norm, norm)
+        if norm in by_norm:
+            out.append(by_norm[norm])
+        elif norm in cw:
+            out.append(cw[norm])
+        else:
+            out.append(None)
+            unmatched.append((int(lines[i]), name, _suggest(name, display)))
+    if unmatched:
+        listed = "; ".join(
+            f"„{name}“ (Zeile {line})" + (f" → „{s}“?" if s else " – kein ähnlicher Name")
+            for line, name, s in unmatched[:20]
+        )
+        example = next(
+            ((n, s) for _, n, s in unmatched if s), (unmatched[0][1], "Name in der Schlüsseltabelle")
+        )
+        raise ctx.data_error(
+            f"{len(unmatched)} Name(n) nicht in der Schlüsseltabelle: {listed}",
+            column=col,
+            hint=f"Schreibweise angleichen oder als Alias eintragen, z. B. id: {{names: {{{example[0]}: {example[1]}}}}}",
+            key="id.names",
+        )
+    target = idspec.get("name", "area_id")
+    if target == col:
+        df[col] = out
+    else:
+        if target in df.columns:
+            raise ctx.config_error(
+                f"id.name {target!r} gibt es schon als Spalte", "id.name", "anderen Namen wählen"
+            )
+        df.insert(0, target, out)
+    used = {c for c in out if c and "+" in c}
+    return df, {c: c.split("+") for c in sorted(used)}
+
+
+def _check_unique(
+    ctx: Context, df: pd.DataFrame, cols: list[str], lines: np.ndarray, key: str | None
+) -> None:
+    dup = df.duplicated(cols, keep=False).to_numpy()
+    if dup.any():
+        rows = np.flatnonzero(dup)
+        first = df.iloc[rows[0]][cols].tolist()
+        twins = [int(lines[r]) for r in rows if df.iloc[r][cols].tolist() == first][:2]
+        what = f"ID {first[0]!r}" if len(cols) == 1 else f"Kombination {dict(zip(cols, first, strict=True))}"
+        raise ctx.data_error(
+            f"{what} kommt mehrfach vor (Zeilen {', '.join(map(str, twins))})",
+            twins[-1],
+            cols[0] if len(cols) == 1 else None,
+            "doppelte Zeilen entfernen; Summen- oder Teilzeilen mit aggregates/filter ausschließen"
+            if key is None
+            else "doppelte Zeilen entfernen oder row_keys um die unterscheidende Spalte ergänzen",
+            key,
+        )
+
+
+def _ids(
+    ctx: Context, df: pd.DataFrame, supp: pd.DataFrame, lines: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[str]]]:
+    idspec = ctx.spec["id"]
+    col = idspec.get("column")
+    if col not in df.columns:
+        raise ctx.config_error(
+            f"ID-Spalte {col!r} fehlt in {ctx.file.name}",
+            "id.column",
+            f"vorhanden: {', '.join(map(str, df.columns))}",
+        )
+    crosswalk = _crosswalk(ctx)
+    if ctx.spec.get("join_by", "id") == "name":
+        df, combined = _join_names(ctx, df, lines, crosswalk)
+        final = idspec.get("name", "area_id")
+    else:
+        ids = _id_text(ctx, df, col, lines)
+        combined_ids = _match_crosswalk(ctx, ids, crosswalk)
+        df = _apply_id(ctx, df, lines, ids, combined_ids)
+        combined = {c: c.split("+") for c in sorted(set(combined_ids.dropna()))}
+        final = idspec.get("name", col)
+        if final != col:
+            if final in df.columns:
+                raise ctx.config_error(
+                    f"id.name {final!r} gibt es schon als Spalte", "id.name", "anderen Namen wählen"
+                )
+            df = df.rename(columns={col: final})
+            supp = supp.rename(columns={col: final})
+            ctx.letters[final] = ctx.letters.get(col, "")
+    unused = [k for k, v in crosswalk.items() if _combined_id(v) not in combined]
+    if unused:
+        ctx.warnings.append(f"crosswalk: {', '.join(unused)} kommt in der Tabelle nicht vor")
+    members = {m: c for c, ms in combined.items() for m in ms}
+    single = df[final].isin(list(members))
+    if single.any():
+        i = int(np.flatnonzero(single.to_numpy())[0])
+        m = df[final].iloc[i]
+        raise ctx.data_error(
+            f"Gebiet {m!r} kommt einzeln und im zusammengefassten Gebiet {members[m]!r} vor",
+            int(lines[i]),
+            col,
+            "crosswalk prüfen: ein Gebiet gehört entweder einzeln oder zusammengefasst in die Tabelle",
+            "crosswalk",
+        )
+    for extra in [c for c in df.columns if c not in supp.columns]:
+        supp[extra] = False
+    supp = supp[list(df.columns)]
+    unique = idspec.get("unique", ctx.spec.get("layout", "wide") == "wide")
+    if unique:
+        _check_unique(ctx, df, [final], lines, None)
+    return df, supp, combined
+
+
+# --- shape --------------------------------------------------------------------------------------------------------
+
+
+def _melt(
+    ctx: Context, df: pd.DataFrame, supp: pd.DataFrame, lines: np.ndarray, extra_ids: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Wide → long: columns matching ``melt.pattern`` become rows (id columns, year, value)."""
+    melt = ctx.spec["melt"]
+    rx = re.compile(melt["pattern"])
+    group = "year" if "year" in rx.groupindex else 1
+    value_cols, years = [], []
+    for c in df.columns:
+        m = rx.fullmatch(str(c))
+        if m:
+            value_cols.append(c)
+            year = m.group(group)
+            if not (year and year.isdigit()):
+                raise ctx.config_error(
+                    f"melt.pattern: aus {c!r} wird kein Jahr ({year!r})",
+                    "melt.pattern",
+                    "die Gruppe (…) muss die Jahreszahl treffen",
+                )
+            years.append(int(year))
+    if not value_cols:
+        raise ctx.config_error(
+            "melt.pattern trifft keine Spalte", "melt.pattern", f"Spalten: {', '.join(map(str, df.columns))}"
+        )
+    if len(set(years)) != len(years):
+        dup = next(y for y in years if years.count(y) > 1)
+        cols = [c for c, y in zip(value_cols, years, strict=True) if y == dup]
+        raise ctx.config_error(
+            f"melt: Jahr {dup} in mehreren Spalten {cols}", "melt.pattern", "Muster enger fassen"
+        )
+    ids = list(melt.get("id_columns") or [c for c in df.columns if c not in value_cols])
+    ids = [c for c in extra_ids if c not in ids] + ids
+    absent = [c for c in ids if c not in df.columns]
+    if absent:
+        raise ctx.config_error(
+            f"melt.id_columns fehlen: {absent}",
+            "melt.id_columns",
+            f"Spalten: {', '.join(map(str, df.columns))}",
+        )
+    year_col, value_col = melt.get("year", "year"), melt["value"]
+    ints = all(str(df[c].dtype) == "Int64" for c in value_cols)
+    parts, masks, line_parts = [], [], []
+    for c, year in zip(value_cols, years, strict=True):
+        part = df[ids].copy()
+        part[year_col] = year
+        part[value_col] = (
+            df[c].astype("Int64") if ints else pd.to_numeric(df[c], errors="coerce").astype("float64")
+        )
+        part["_pos"] = np.arange(len(df))
+        parts.append(part)
+        mask = pd.DataFrame(False, index=part.index, columns=[*ids, year_col, value_col])
+        mask[value_col] = supp[c].to_numpy()
+        masks.append(mask)
+        line_parts.append(lines)
+    if not all(pd.api.types.is_numeric_dtype(df[c]) for c in value_cols):
+        text = next(c for c in value_cols if not pd.api.types.is_numeric_dtype(df[c]))
+        raise ctx.config_error(
+            f"melt: Spalte {text!r} enthält keine Zahlen", "melt.pattern", f"types.{text} prüfen"
+        )
+    long = pd.concat(parts, ignore_index=True)
+    mask = pd.concat(masks, ignore_index=True)
+    all_lines = np.concatenate(line_parts)
+    order = np.lexsort((long[year_col].to_numpy(), long["_pos"].to_numpy()))
+    long = long.iloc[order].drop(columns="_pos").reset_index(drop=True)
+    mask = mask.iloc[order].reset_index(drop=True)
+    return long, mask, all_lines[order]
+
+
+def _select(
+    ctx: Context, df: pd.DataFrame, supp: pd.DataFrame, geo: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    keep = list(ctx.spec["columns"])
+    absent = [c for c in keep if c not in df.columns]
+    if absent:
+        raise ctx.config_error(
+            f"Spalten fehlen: {absent}", "columns", f"vorhanden: {', '.join(map(str, df.columns))}"
+        )
+    if geo and df.geometry.name not in keep:
+        keep.append(df.geometry.name)
+    return df[keep], supp.reindex(columns=keep, fill_value=False)
+
+
+# --- the reader ---------------------------------------------------------------------------------------------------
+
+
+def read_table_full(mapping: dict | str | Path, shared: str | Path | None = None) -> Table:
+    """Read a table as :class:`Table` (data, suppressed mask, totals); see the module docstring for the mapping."""
+    spec, yaml_path = load_mapping(mapping)
+    ctx = Context(spec, yaml_path, shared=Path(shared) if shared else None)
+    unknown = set(spec) - KNOWN_KEYS
+    if unknown:
+        raise ctx.config_error(
+            f"unbekannte Schlüssel {sorted(unknown)}", None, f"erlaubt: {', '.join(sorted(KNOWN_KEYS))}"
+        )
+    file = resolve_file(spec, yaml_path, ctx.shared)
+    ctx.file = file
+    ctx.fmt = detect_format(ctx, file)
+    check_spec(ctx)
+    geo = ctx.fmt == "geo"
+    if geo:
+        raw = read_geodata(ctx, file)
+    else:
+        codes, numbers = codes_of(ctx), numbers_of(ctx)
+        raw = read_delimited(ctx, file) if ctx.fmt == "csv" else read_workbook(ctx, file)
+    df, lines, warnings = raw.frame, raw.lines, list(raw.warnings)
     rename = spec.get("rename") or {}
     absent = [c for c in rename if c not in df.columns]
     if absent:
-        raise ConfigError(
-            f"Spalten zum Umbenennen fehlen: {absent}", path=file, where="rename", hint=f"{list(df.columns)}"
+        raise ctx.config_error(
+            f"Spalten zum Umbenennen fehlen in {file.name}: {absent}",
+            "rename",
+            f"vorhanden: {', '.join(map(str, df.columns))}",
         )
     df = df.rename(columns=rename)
+    ctx.letters = {rename.get(k, k): v for k, v in ctx.letters.items()}
+    df, lines = _filter(ctx, df, lines)
+    df = df.reset_index(drop=True)
+    level = (
+        _aggregates(ctx, df, warnings)
+        if "aggregates" in spec
+        else pd.Series(None, index=df.index, dtype=object)
+    )
     suppressed = pd.DataFrame(False, index=df.index, columns=df.columns)
-    types = spec.get("types") or {}
-    unknown = [c for c in types if c not in df.columns]
-    if unknown:
-        raise ConfigError(f"Spalten in types fehlen: {unknown}", path=file, where="types")
     idcol = (spec.get("id") or {}).get("column")
     if not geo:
-        for col in df.columns:
-            typ = types.get(col, "str" if col == idcol else "auto")
-            df[col], suppressed[col] = _convert(df[col], typ, spec, file, first_line)
-    if spec.get("id"):
-        df = _apply_id(df, spec["id"], file, first_line)
-        suppressed = suppressed.rename(columns={idcol: spec["id"].get("name", idcol)})
-        for extra in [c for c in df.columns if c not in suppressed.columns]:
-            suppressed[extra] = False
-    if spec.get("columns"):
-        keep = list(spec["columns"])
-        absent = [c for c in keep if c not in df.columns]
-        if absent:
-            raise ConfigError(
-                f"Spalten fehlen: {absent}", path=file, where="columns", hint=f"{list(df.columns)}"
+        types = spec.get("types") or {}
+        unknown_cols = [c for c in types if c not in df.columns]
+        if unknown_cols:
+            raise ctx.config_error(
+                f"Spalten in types fehlen: {unknown_cols}",
+                "types",
+                f"vorhanden: {', '.join(map(str, df.columns))}",
             )
-        if geo and df.geometry.name not in keep:
-            keep.append(df.geometry.name)
-        df = df[keep]
-        suppressed = suppressed.reindex(columns=keep, fill_value=False)
-    return Table(data=df, suppressed=suppressed.astype(bool), path=file)
+        for col in list(df.columns):
+            typ = types.get(col, "str" if col == idcol else "auto")
+            df[col], suppressed[col] = _convert(ctx, df[col], lines, typ, codes, numbers)
+    is_total = level.notna().to_numpy()
+    totals, totals_supp, total_lines = df[is_total].copy(), suppressed[is_total].copy(), lines[is_total]
+    df, suppressed, lines = (
+        df[~is_total].reset_index(drop=True),
+        suppressed[~is_total].reset_index(drop=True),
+        lines[~is_total],
+    )
+    combined: dict[str, list[str]] = {}
+    final = None
+    if spec.get("id"):
+        df, suppressed, combined = _ids(ctx, df, suppressed, lines)
+        final = spec["id"].get("name", "area_id" if spec.get("join_by") == "name" else idcol)
+        if final != idcol and spec.get("join_by", "id") == "id":
+            totals, totals_supp = (
+                totals.rename(columns={idcol: final}),
+                totals_supp.rename(columns={idcol: final}),
+            )
+        # totals keep their published id/name text; columns made only for area rows stay empty
+        totals = totals.reindex(columns=list(df.columns))
+        totals_supp = totals_supp.reindex(columns=list(df.columns), fill_value=False)
+    warnings += ctx.warnings
+    totals.insert(0, "level", level[is_total].to_numpy())
+    totals_supp.insert(0, "level", False)
+    totals, totals_supp = totals.reset_index(drop=True), totals_supp.reset_index(drop=True)
+    if "melt" in spec:
+        df, suppressed, lines = _melt(ctx, df, suppressed, lines, [])
+        if len(totals):
+            totals, totals_supp, total_lines = _melt(ctx, totals, totals_supp, total_lines, ["level"])
+    if spec.get("columns"):
+        df, suppressed = _select(ctx, df, suppressed, geo)
+        keep = ["level"] + [c for c in df.columns if c in totals.columns and c != "level"]
+        totals, totals_supp = totals[keep], totals_supp.reindex(columns=keep, fill_value=False)
+    row_keys = spec.get("row_keys")
+    if row_keys is None and "melt" in spec and final in df.columns:
+        row_keys = [final, spec["melt"].get("year", "year")]
+    if row_keys:
+        absent = [c for c in row_keys if c not in df.columns]
+        if absent:
+            raise ctx.config_error(
+                f"row_keys: Spalten fehlen {absent}",
+                "row_keys",
+                f"vorhanden: {', '.join(map(str, df.columns))}",
+            )
+        _check_unique(ctx, df, list(row_keys), lines, "row_keys")
+    return Table(
+        data=df,
+        suppressed=suppressed.astype(bool),
+        path=file,
+        warnings=warnings,
+        totals=totals,
+        totals_suppressed=totals_supp.astype(bool),
+        combined=combined,
+        lines=pd.Series(lines, index=df.index, name="line"),
+    )
 
 
 def read_table(mapping: dict | str | Path, shared: str | Path | None = None) -> pd.DataFrame:
     """Read a published table through a mapping (dict or YAML path) into a DataFrame (GeoDataFrame for geo).
 
     Suppressed cells are NaN like missing ones; which cells were suppressed is kept in
-    ``df.attrs["suppressed"]`` = {column: [row positions]} (use :func:`read_table_full` for the full mask).
+    ``df.attrs["suppressed"]`` = {column: [row positions]}; combined areas (``crosswalk``) in
+    ``df.attrs["combined"]``. Totals rows (``aggregates``) are only in :func:`read_table_full`'s result.
     """
     table = read_table_full(mapping, shared)
     df = table.data
@@ -324,23 +976,39 @@ def read_table(mapping: dict | str | Path, shared: str | Path | None = None) -> 
         if table.suppressed[c].any()
     }
     df.attrs["source"] = str(table.path)
+    if table.combined:
+        df.attrs["combined"] = {k: list(v) for k, v in table.combined.items()}
     return df
+
+
+# --- joins --------------------------------------------------------------------------------------------------------
 
 
 @dataclass
 class JoinReport:
-    """Outcome of :func:`join_report`: matched count and ids found on only one side (sorted)."""
+    """Outcome of :func:`join_report`: matched count and ids found on only one side (sorted).
+
+    ``only_combined`` maps each key area that the other side has only as part of a combined area
+    (``crosswalk``) to that combined id ("07" → "07+08"); such areas get no value of their own.
+    """
 
     matched: int
     left_only: list[str]
     right_only: list[str]
     left_duplicates: list[str] = field(default_factory=list)
     right_duplicates: list[str] = field(default_factory=list)
+    only_combined: dict[str, str] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
-        """True when every id matched on both sides and no id is duplicated."""
-        return not (self.left_only or self.right_only or self.left_duplicates or self.right_duplicates)
+        """True when every id matched on both sides, none only combined, and no id is duplicated."""
+        return not (
+            self.left_only
+            or self.right_only
+            or self.left_duplicates
+            or self.right_duplicates
+            or self.only_combined
+        )
 
     def __str__(self) -> str:
         text = f"{self.matched} Gebiete verknüpft"
@@ -348,12 +1016,19 @@ class JoinReport:
             text += f"; nur links ({len(self.left_only)}): {', '.join(self.left_only[:10])}"
         if self.right_only:
             text += f"; nur rechts ({len(self.right_only)}): {', '.join(self.right_only[:10])}"
+        if self.only_combined:
+            groups: dict[str, list[str]] = {}
+            for member, cid in sorted(self.only_combined.items()):
+                groups.setdefault(cid, []).append(member)
+            text += "; nur zusammengefasst verfügbar: " + ", ".join(
+                f"{', '.join(ms)} (als {cid})" for cid, ms in groups.items()
+            )
         if self.left_duplicates or self.right_duplicates:
             text += f"; doppelte IDs: {self.left_duplicates + self.right_duplicates}"
         return text
 
 
-def _ids(df: pd.DataFrame, col: str, side: str) -> pd.Series:
+def _side_ids(df: pd.DataFrame, col: str, side: str) -> pd.Series:
     if col in df.columns:
         return df[col].astype("string")
     if df.index.name == col:
@@ -362,23 +1037,43 @@ def _ids(df: pd.DataFrame, col: str, side: str) -> pd.Series:
 
 
 def join_report(
-    left: pd.DataFrame, right: pd.DataFrame, on: str | tuple[str, str], how: str = "inner"
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    on: str | tuple[str, str],
+    how: str = "inner",
+    combined: dict[str, list[str]] | None = None,
 ) -> tuple[pd.DataFrame, JoinReport]:
     """Join two tables on area ids (never on names) and report ids without partner on either side.
 
     ``on`` is a column (or index) name present in both, or a pair (left column, right column). Ids are
     compared as strings, so read them with leading zeros. ``how`` as in :func:`pandas.merge`; a GeoDataFrame
-    on the left stays one.
+    on the left stays one. Combined areas (``combined`` = {"07+08": ["07", "08"]}, default: the
+    ``attrs["combined"]`` of both tables) are reported as :attr:`JoinReport.only_combined` instead of as
+    unmatched; their rows keep the combined value, the key areas get none (a count or share is never split),
+    and the joined table gets a column ``combined_in`` naming the combined area of such key areas.
     """
     lcol, rcol = (on, on) if isinstance(on, str) else on
-    lids, rids = _ids(left, lcol, "links"), _ids(right, rcol, "rechts")
+    lids, rids = _side_ids(left, lcol, "links"), _side_ids(right, rcol, "rechts")
     lset, rset = set(lids.dropna()), set(rids.dropna())
+    groups: dict[str, list[str]] = {}
+    for frame in (left, right):
+        groups.update(frame.attrs.get("combined") or {})
+    groups.update(combined or {})
+    only_combined: dict[str, str] = {}
+    for cid, members in groups.items():
+        for here, there in ((lset, rset), (rset, lset)):
+            if cid in here and cid not in there:
+                for m in members:
+                    if m in there and m not in here:
+                        only_combined[m] = cid
+    used = set(only_combined.values())
     report = JoinReport(
         matched=len(lset & rset),
-        left_only=sorted(lset - rset),
-        right_only=sorted(rset - lset),
+        left_only=sorted(lset - rset - set(only_combined) - used),
+        right_only=sorted(rset - lset - set(only_combined) - used),
         left_duplicates=sorted(set(lids[lids.duplicated()].dropna())),
         right_duplicates=sorted(set(rids[rids.duplicated()].dropna())),
+        only_combined=dict(sorted(only_combined.items())),
     )
     lt = left.reset_index() if lcol not in left.columns else left.copy()
     rt = right.reset_index() if rcol not in right.columns else right.copy()
@@ -388,6 +1083,11 @@ def join_report(
     joined = lt.merge(rt, left_on=lcol, right_on=rcol, how=how, suffixes=suffixes)
     if rcol != lcol and rcol in joined.columns:
         joined = joined.drop(columns=rcol)
+    if only_combined:
+        key = joined[lcol].astype("string")
+        if rcol in joined.columns and rcol != lcol:
+            key = key.fillna(joined[rcol].astype("string"))
+        joined["combined_in"] = key.map(only_combined).astype(object)
     return joined, report
 
 
@@ -405,4 +1105,5 @@ def as_records(report: JoinReport) -> dict[str, Any]:
         "right_only": report.right_only,
         "left_duplicates": report.left_duplicates,
         "right_duplicates": report.right_duplicates,
+        "only_combined": report.only_combined,
     }

@@ -25,6 +25,12 @@ from workbench.vocabulary import SUPPRESSION_MARKERS
 
 _THOUSANDS_RE = re.compile(r"-?\d{1,3}(\.\d{3})+")
 _MOJIBAKE = ("Ã¤", "Ã¶", "Ã¼", "ÃŸ", "Ã„", "Ã–", "Ãœ")
+_MOJIBAKE_RE = re.compile(
+    "[\u00c3\u00c2][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026\u2030\u2039\u203a"
+    "\u20ac\u2122]|\u00e2[\u20ac\u0080]"
+)
+"""UTF-8 bytes read as Windows-1252 or Latin-1: "Ã¼" for "ü", "ÃŸ" for "ß", "Â°" for "°", "â€“" for "–"."""
 
 
 def sha256(path: Path) -> str:
@@ -77,6 +83,16 @@ def decode(path: Path, expected: str = "utf-8") -> tuple[str, str]:
                 hint="Datei aus der Quelle neu exportieren, ohne die Kodierung umzuwandeln.",
             )
     return text, used
+
+
+def find_mojibake(text: str) -> int | None:
+    """Position of the first sign of UTF-8 text decoded as Windows-1252/Latin-1 ("MÃ¼lheim"), else None.
+
+    >>> find_mojibake("Mülheim"), find_mojibake("MÃ¼lheim"), find_mojibake("GroÃŸ")
+    (None, 1, 3)
+    """
+    m = _MOJIBAKE_RE.search(text)
+    return m.start() if m else None
 
 
 def read_csv(

@@ -1,5 +1,7 @@
 # Sozialplanungs-Workbench — `make help` lists the targets.
 # Real file dependencies: an unchanged tree rebuilds nothing; editing one notebook rebuilds that chapter and the index.
+# Every step works on the folders of one report config (CONFIG, default config/report.yaml): several cities can be
+# built side by side (`make report CONFIG=config/meine_stadt.yaml`) without sharing any output.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -13,26 +15,59 @@ VENV     := .venv
 PY       := $(VENV)/bin/python
 SETUP    := $(VENV)/.installed
 CONFIG   ?= config/report.yaml
-RAW      := data/raw
-PROC     := data/processed
-REPORTS  := reports
+
+ifeq ($(wildcard $(CONFIG)),)
+$(error Berichtskonfiguration '$(CONFIG)' nicht gefunden – Pfad bei CONFIG=… prüfen (relativ zum Projektordner))
+endif
+
+# The report config's folders, read at parse time without any Python package (the venv may not exist yet): the
+# first top-level line "key: value" (quotes and a trailing comment removed), else the default of
+# settings.load_report_config. Relative paths are relative to the project root; all paths are normalised
+# (data/demo/raw, /abs/path), so each file has exactly one target name. The workbench command line compares these
+# folders with its own reading of the same config (WORKBENCH_MAKE_FOLDERS) and stops if they ever differ.
+HASH := \#
+config_value = $(strip $(shell sed -n 's/^$(1):[[:space:]]*\([^$(HASH)]*\).*/\1/p' '$(CONFIG)' | head -n 1 | tr -d "\"'"))
+config_folder = $(patsubst $(CURDIR)/%,%,$(abspath $(or $(call config_value,$(1)),$(2))))
+override RAW     := $(call config_folder,data_raw,data/raw)
+override PROC    := $(call config_folder,data_processed,data/processed)
+override REPORTS := $(call config_folder,reports,reports)
+ifneq ($(words $(RAW) $(PROC) $(REPORTS)),3)
+$(error $(CONFIG): Ordnernamen mit Leerzeichen kann make nicht verarbeiten – data_raw, data_processed und reports ohne Leerzeichen angeben)
+endif
+ifneq ($(words $(sort $(RAW) $(PROC) $(REPORTS))),3)
+$(error $(CONFIG): data_raw, data_processed und reports müssen drei verschiedene Ordner sein ($(RAW), $(PROC), $(REPORTS)))
+endif
 HTML     := $(REPORTS)/html
 EXECUTED := $(REPORTS)/executed
 WB       := $(PY) -m workbench.cli --config $(CONFIG)
 
 export WORKBENCH_ROOT := $(CURDIR)
+export WORKBENCH_MAKE_FOLDERS := $(abspath $(CONFIG))|$(abspath $(RAW))|$(abspath $(PROC))|$(abspath $(REPORTS))
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-CHAPTERS := $(shell $(PYTHON) -c "import yaml;print(' '.join(yaml.safe_load(open('$(CONFIG)'))['chapters']))" 2>/dev/null || sed -n 's/^  - //p' $(CONFIG))
+CHAPTERS := $(shell $(PYTHON) -c "import yaml;print(' '.join(yaml.safe_load(open('$(CONFIG)'))['chapters']))" 2>/dev/null || awk '/^chapters:/{f=1;next} f&&/^[^[:space:]$(HASH)-]/{f=0} f&&/^[[:space:]]*-[[:space:]]/{sub(/^[[:space:]]*-[[:space:]]*/,"");sub(/[[:space:]]*$(HASH).*/,"");print}' '$(CONFIG)')
+CHAPTERS := $(or $(CHAPTERS),bevoelkerung)
 CHAPTER_HTML := $(CHAPTERS:%=$(HTML)/%.html)
 SRC := $(shell find src -name '*.py' -o -name '*.yaml') $(wildcard config/*.yaml)
-RAW_FILES := $(filter-out $(RAW)/.gitkeep,$(wildcard $(RAW)/*))
 
-.PHONY: help setup data report profiles audit test lint format lab clean clean-all benchmarks example-berlin example-flensburg
+# Raw files of this config (subfolders and hidden files such as the demo marker are not data). The import also
+# reruns when a raw file disappeared: its recipe records the file list it read, and a different list now forces it.
+RAW_FILES := $(filter-out $(patsubst %/,%,$(wildcard $(RAW)/*/)),$(wildcard $(RAW)/*))
+RAW_LIST  := $(PROC)/.rohdateien
+ifneq ($(wildcard $(PROC)/manifest.json),)
+ifneq ($(sort $(notdir $(RAW_FILES))),$(sort $(file < $(RAW_LIST))))
+RAW_CHANGED := FORCE
+endif
+endif
 
-help: ## show this list of targets
-	@echo "Sozialplanungs-Workbench – make-Ziele:"
+.PHONY: help setup data report profiles audit check test lint format lab clean clean-all benchmarks \
+	example-berlin example-flensburg FORCE
+
+help: ## diese Liste der make-Ziele zeigen
+	@echo "Sozialplanungs-Workbench – make-Ziele (Berichtskonfiguration: CONFIG=$(CONFIG))"
+	@echo "  Rohdaten $(RAW) · aufbereitet $(PROC) · Berichte $(REPORTS)"
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
+	@echo "Eine andere Stadt: make report CONFIG=config/meine_stadt.yaml (eigene Ordner data_raw, data_processed, reports)"
 
 $(SETUP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,15 +76,15 @@ $(SETUP): pyproject.toml requirements.lock
 	$(PY) -m ipykernel install --sys-prefix --name workbench --display-name "Workbench (Python)" >/dev/null
 	@touch $@
 
-setup: $(SETUP) ## create .venv with pinned packages and the Jupyter kernel "workbench"
+setup: $(SETUP) ## .venv mit den gepinnten Paketen und dem Jupyter-Kernel „workbench“ einrichten
 
-$(RAW)/schluessel_gebiete.csv: | $(SETUP)
-	$(WB) demo
-
-$(PROC)/manifest.json: $(RAW)/schluessel_gebiete.csv $(RAW_FILES) $(wildcard src/workbench/io/*.py) | $(SETUP)
+# `workbench data` generates the demo city first when the config asks for it (key demo:) and the raw folder is
+# empty; a config without demo: and without raw data stops with "keine Rohdaten in <Ordner>".
+$(PROC)/manifest.json: $(CONFIG) $(RAW_FILES) $(wildcard src/workbench/io/*.py) $(RAW_CHANGED) | $(SETUP)
 	$(WB) data
+	@find $(RAW) -maxdepth 1 -type f ! -name '.*' -printf '%f\n' | sort > $(RAW_LIST)
 
-data: $(PROC)/manifest.json ## check data/raw and write tidy tables to data/processed (demo city if empty)
+data: $(PROC)/manifest.json ## Rohdaten (data_raw) prüfen und aufbereitet nach data_processed schreiben (Demo-Stadt nur mit demo: in der Konfiguration)
 
 $(HTML) $(EXECUTED):
 	mkdir -p $@
@@ -60,44 +95,55 @@ $(HTML)/%.html: notebooks/%.ipynb $(PROC)/manifest.json $(SRC) $(CONFIG) | $(SET
 $(REPORTS)/profiles/index.html: notebooks/profil.ipynb $(PROC)/manifest.json $(SRC) $(CONFIG) | $(SETUP)
 	$(WB) profiles
 
-profiles: $(REPORTS)/profiles/index.html ## build one HTML profile per Sozialraum and the overview page
+profiles: $(REPORTS)/profiles/index.html ## ein HTML-Profil je Sozialraum und eine Übersichtsseite bauen
 
+# a report whose audit finds a disclosive cell is not finished: its index page is removed again
 $(REPORTS)/index.html: $(CHAPTER_HTML) $(REPORTS)/profiles/index.html | $(SETUP)
 	$(WB) index
+	$(WB) audit $(REPORTS) || { rm -f $@; exit 1; }
+
+report: $(REPORTS)/index.html ## vollständiger Bericht (Übersicht reports/index.html der Konfiguration); richtet sich selbst ein
+
+audit: | $(SETUP) ## alle veröffentlichten HTML/XLSX-Dateien im Berichtsordner auf Geheimhaltungslücken prüfen
 	$(WB) audit $(REPORTS)
 
-report: $(REPORTS)/index.html ## build the full report (reports/index.html); sets itself up, demo city if no data
+check: $(PROC)/manifest.json | $(SETUP) ## prüfen, welche Kapitel und Indikatoren die Daten dieser Konfiguration erlauben (nach make data)
+	$(WB) check
 
-audit: | $(SETUP) ## check every published HTML/XLSX file in reports/ for disclosive cells
-	$(WB) audit $(REPORTS)
-
-test: $(SETUP) ## run all tests (includes one end-to-end build on a small demo city)
+test: $(SETUP) ## alle Tests (inkl. eines vollständigen Berichtsbaus einer kleinen Demo-Stadt)
 	$(PY) -m pytest -q
 
-lint: $(SETUP) ## ruff lint and format check
+lint: $(SETUP) ## ruff: Stil- und Formatprüfung
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
-format: $(SETUP) ## format the code with ruff
+format: $(SETUP) ## Code mit ruff formatieren
 	$(VENV)/bin/ruff format src tests benchmarks
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
-lab: $(SETUP) ## open JupyterLab on the project (kernel "workbench")
+lab: $(SETUP) ## JupyterLab im Projektordner öffnen (Kernel „workbench“)
 	$(VENV)/bin/jupyter lab --notebook-dir=.
 
-benchmarks: $(SETUP) ## run the speed benchmarks (indicators, profiles)
+benchmarks: $(SETUP) ## Geschwindigkeitsmessungen (Indikatoren, Profile)
 	$(PY) benchmarks/indicators.py
 	$(PY) benchmarks/profiles.py --areas 40
 
-example-berlin: | $(SETUP) ## Berlin MSS 2021 example report from ../shared/data (reports/examples/berlin.html)
+example-berlin: | $(SETUP) ## Beispielbericht Berlin MSS 2021 aus ../shared/data (reports/examples/berlin.html)
 	$(PY) -m workbench.examples.report berlin
 
-example-flensburg: | $(SETUP) ## Flensburg Sozialatlas 2022 example report from ../shared/data
+example-flensburg: | $(SETUP) ## Beispielbericht Flensburg Sozialatlas 2022 aus ../shared/data
 	$(PY) -m workbench.examples.report flensburg
 
-clean: ## delete generated reports and processed data (raw data and .venv stay)
-	rm -rf $(REPORTS)/html $(REPORTS)/executed $(REPORTS)/profiles $(REPORTS)/tabellen $(REPORTS)/examples $(REPORTS)/index.html $(PROC)/*.parquet $(PROC)/*.gpkg $(PROC)/manifest.json $(PROC)/cache
+clean: ## erzeugte Berichte und aufbereitete Daten dieser Konfiguration löschen (Rohdaten und .venv bleiben)
+	rm -rf $(REPORTS)/html $(REPORTS)/executed $(REPORTS)/profiles $(REPORTS)/tabellen $(REPORTS)/index.html \
+		$(PROC)/*.parquet $(PROC)/*.gpkg $(PROC)/manifest.json $(PROC)/cache $(RAW_LIST)$(if $(filter reports,$(REPORTS)), reports/examples)
 
-clean-all: clean ## also delete the generated demo data and .venv
-	find $(RAW) -mindepth 1 ! -name .gitkeep -delete
+# Only files listed in the demo marker (.workbench-demo) are deleted: a city's own raw data are never touched.
+clean-all: clean ## außerdem die erzeugte Demo-Stadt dieser Konfiguration und .venv löschen (eigene Rohdaten bleiben)
+	@if [ -f $(RAW)/.workbench-demo ]; then \
+		sed -n -e 's/^[0-9a-f]\{64\}  //p' -e 's/^-  //p' $(RAW)/.workbench-demo | (cd $(RAW) && xargs -r rm -f --); \
+		rm -f $(RAW)/.workbench-demo; rmdir $(RAW) 2>/dev/null || true; \
+		echo "Demo-Stadt in $(RAW) gelöscht"; \
+	else echo "$(RAW) enthält keine Demo-Stadt – Rohdaten bleiben unverändert"; fi
+	@rmdir $(PROC) 2>/dev/null || true
 	rm -rf $(VENV)

@@ -188,7 +188,12 @@ def test_imports_go_down_the_layers(modules):
 def test_computation_never_renders(modules):
     bad = []
     for src, dst, _name, line in import_edges(modules):
-        if src.count(".") and subpackage(src) in COMPUTATION and subpackage(dst) == "render" and dst != "workbench.render.fmt":
+        if (
+            src.count(".")
+            and subpackage(src) in COMPUTATION
+            and subpackage(dst) == "render"
+            and dst != "workbench.render.fmt"
+        ):
             bad.append(f"{modules[src].relative_to(PKG)}:{line} importiert {dst}")
     for mod, path in modules.items():
         if mod.count(".") and subpackage(mod) in COMPUTATION:

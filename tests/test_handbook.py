@@ -126,7 +126,10 @@ def test_source_references_name_existing_sections(headings):
         found = _REF.findall(content)
         assert len(found) == content.count("METHODEN.md"), f"{path}: Verweis ohne „Abschnitt …“"
         for group in found:
-            refs.extend((str(path.relative_to(ROOT)), name) for name in re.findall(r"„([^“]+)“", group))
+            refs.extend(
+                (str(path.relative_to(ROOT)), " ".join(name.split()))
+                for name in re.findall(r"„([^“]+)“", group)
+            )
     assert refs, "keine Verweise auf docs/METHODEN.md unter src/"
     bad = [f"{p}: „{name}“" for p, name in refs if name not in headings]
     assert not bad, "Verweise auf fehlende Abschnitte:\n" + "\n".join(bad)

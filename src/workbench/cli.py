@@ -7,42 +7,46 @@ exit with code 2; no traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from workbench.errors import WorkbenchError
+from workbench.errors import ConfigError, WorkbenchError
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from workbench import demo
-    from workbench.settings import load_report_config
+    from workbench.build.report import demo_options
+    from workbench.settings import load_report_config, relative_to_root
 
     cfg = load_report_config(args.config)
-    out = Path(args.out) if args.out else cfg.paths.raw
-    opts = cfg.extra.get("demo", {}) or {}
+    out = Path(args.out).resolve() if args.out else cfg.paths.raw
+    opts = demo_options(cfg) or {"n_areas": 40, "seed": 2024}
     files = demo.generate(
         out,
-        n_areas=args.areas or int(opts.get("areas", 40)),
-        seed=args.seed if args.seed is not None else int(opts.get("seed", 2024)),
-        overwrite=args.overwrite,
+        n_areas=args.areas or opts["n_areas"],
+        seed=args.seed if args.seed is not None else opts["seed"],
     )
-    print(f"Demo-Stadt geschrieben: {len(files)} Dateien in {out}")
+    print(f"Demo-Stadt geschrieben: {len(files)} Dateien in {relative_to_root(out)}")
     return 0
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
     from workbench.build.report import ensure_demo_data
     from workbench.io.importer import run_import
-    from workbench.settings import load_report_config
+    from workbench.settings import load_report_config, relative_to_root
 
     cfg = load_report_config(args.config)
     if ensure_demo_data(args.config):
-        print(f"Keine Rohdaten gefunden: Demo-Stadt in {cfg.paths.raw} erzeugt.")
-    result = run_import(cfg.paths.raw, cfg.paths.processed)
+        print(f"Demo-Stadt in {relative_to_root(cfg.paths.raw)} erzeugt (Eintrag demo: der Konfiguration).")
+    result = run_import(
+        cfg.paths.raw, cfg.paths.processed, reporting_year=cfg.reporting_year, config=cfg.source
+    )
     pop = result.tables["population"]
     print(
         f"Import fertig: {len(result.files)} Dateien, {pop['area_id'].nunique()} Sozialräume, "
-        f"Jahre {pop['year'].min()}–{pop['year'].max()} → {cfg.paths.processed}"
+        f"Jahre {pop['year'].min()}–{pop['year'].max()}, Berichtsjahr {cfg.reporting_year} "
+        f"→ {relative_to_root(cfg.paths.processed)}"
     )
     for w in result.warnings:
         print(f"Hinweis: {w}")
@@ -77,19 +81,57 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     return audit.main(argv)
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from workbench.build.availability import check
+
+    print(check(args.config), end="")
+    return 0
+
+
+def _check_make_folders(config: str | None) -> None:
+    """Under make: stop when the Makefile read other folders from the report config than the workbench does.
+
+    The Makefile reads data_raw, data_processed and reports with ``sed`` (the venv may not exist when it parses)
+    and exports ``WORKBENCH_MAKE_FOLDERS=config|raw|processed|reports``; a config written in a form that simple
+    reading misses would otherwise let make track other files than the ones the workbench writes. Only a call
+    with that same config is checked.
+    """
+    from workbench.settings import config_dir, load_report_config, relative_to_root
+
+    parts = os.environ.get("WORKBENCH_MAKE_FOLDERS", "").split("|")
+    path = Path(config) if config else config_dir() / "report.yaml"
+    if len(parts) != 4 or Path(parts[0]).resolve() != path.resolve():
+        return
+    cfg = load_report_config(path)
+    ours = {"data_raw": cfg.paths.raw, "data_processed": cfg.paths.processed, "reports": cfg.paths.reports}
+    for (key, folder), made in zip(ours.items(), parts[1:], strict=True):
+        if Path(made).resolve() != folder.resolve():
+            raise ConfigError(
+                f"make liest für '{key}' den Ordner {relative_to_root(Path(made))}, die Workbench "
+                f"{relative_to_root(folder)}",
+                path=relative_to_root(path),
+                where=key,
+                hint=f"'{key}' als einfache Zeile `{key}: <Ordner>` auf oberster Ebene schreiben "
+                "(ohne Zeilenumbruch, Anker oder '#' im Pfad).",
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="workbench", description="Sozialplanungs-Workbench")
     parser.add_argument("--config", default=None, help="Berichtskonfiguration (Standard: config/report.yaml)")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="Demo-Stadt Musterstadt nach data/raw schreiben")
+    p = sub.add_parser(
+        "demo",
+        help="Demo-Stadt Musterstadt in den Rohdatenordner schreiben (nur in einen leeren Ordner "
+        "oder den einer früheren Demo)",
+    )
     p.add_argument("--areas", type=int, default=None, help="Anzahl Sozialräume (Standard 40)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--out", default=None, help="Zielordner (Standard: data_raw der Konfiguration)")
-    p.add_argument("--overwrite", action="store_true", help="vorhandene Rohdaten überschreiben")
     p.set_defaults(func=_cmd_demo)
-    sub.add_parser("data", help="Rohdaten prüfen und nach data/processed aufbereiten").set_defaults(
-        func=_cmd_data
-    )
+    sub.add_parser(
+        "data", help="Rohdaten (data_raw) prüfen und aufbereitet nach data_processed schreiben"
+    ).set_defaults(func=_cmd_data)
     p = sub.add_parser("chapter", help="ein Kapitel ausführen und als HTML exportieren")
     p.add_argument("name")
     p.set_defaults(func=_cmd_chapter)
@@ -102,10 +144,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("path")
     p.add_argument("--threshold", type=int, default=None)
     p.set_defaults(func=_cmd_audit)
+    p = sub.add_parser("check", help="prüfen, welche Kapitel und Indikatoren die vorhandenen Daten erlauben")
+    p.add_argument("--config", default=argparse.SUPPRESS, help="Berichtskonfiguration (wie vor dem Befehl)")
+    p.set_defaults(func=_cmd_check)
     args = parser.parse_args(argv)
-    if args.config:
-        args.config = str(Path(args.config).resolve())
     try:
+        if args.config:  # a missing file is refused by settings.load_report_config
+            args.config = str(Path(args.config).resolve())
+        _check_make_folders(args.config)
         return int(args.func(args) or 0)
     except WorkbenchError as exc:
         print(f"Fehler: {exc}", file=sys.stderr)

@@ -1,5 +1,6 @@
-"""End-to-end: `make report` on a small demo city builds every chapter, the profiles and the index, passes the
-audit, and a second run does no work; a changed notebook rebuilds only its chapter, with identical bytes."""
+"""End-to-end: `make report CONFIG=<tmp config>` on a small demo city generates the demo into the config's raw folder,
+builds every chapter, the profiles and the index in the config's folders, passes the audit, and a second run does no
+work; a changed notebook rebuilds only its chapter, with identical bytes."""
 
 from __future__ import annotations
 
@@ -42,10 +43,11 @@ def built(tmp_path_factory):
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     (tmp / "raw").mkdir()
     env = dict(os.environ, PYTHON=sys.executable)
-    args = [f"CONFIG={path}", f"RAW={tmp / 'raw'}", f"PROC={tmp / 'processed'}", f"REPORTS={tmp / 'reports'}"]
+    # the folders come from the config alone (make reads data_raw, data_processed and reports from it)
+    args = [f"CONFIG={path}"]
     res = _make(["-j2", "report", *args], env)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    return {"cfg": cfg, "reports": tmp / "reports", "args": args, "env": env, "log": res.stdout}
+    return {"cfg": cfg, "tmp": tmp, "reports": tmp / "reports", "args": args, "env": env, "log": res.stdout}
 
 
 def test_all_chapters_and_profiles_published(built):
@@ -63,6 +65,13 @@ def test_all_chapters_and_profiles_published(built):
     profiles = sorted((reports / "profiles").glob("*.html"))
     assert len(profiles) == 12 + 1  # one per area + overview
     assert "Geheimhaltungsprüfung: keine Befunde" in built["log"]
+
+
+def test_demo_generated_into_the_configs_raw_folder(built):
+    raw = built["tmp"] / "raw"
+    assert (raw / ".workbench-demo").is_file() and (raw / "einwohner_2024.csv").is_file()
+    assert (built["tmp"] / "processed" / "manifest.json").is_file()
+    assert "Demo-Stadt in" in built["log"]
 
 
 def test_second_make_does_nothing(built):

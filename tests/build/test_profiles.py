@@ -229,7 +229,11 @@ def test_engine_profile_equals_fresh_papermill(built, setup, tmp_path):
     for a in ids:
         ref = tmp_path / f"{a}.html"
         res = engine.run_papermill(
-            notebooks_dir() / "profil.ipynb", {"config_file": str(setup), "area_id": a}, None, ref, cwd=project_root()
+            notebooks_dir() / "profil.ipynb",
+            {"config_file": str(setup), "area_id": a},
+            None,
+            ref,
+            cwd=project_root(),
         )
         assert res.ok, res.error
         assert ref.read_bytes() == (folder / f"{a}.html").read_bytes()

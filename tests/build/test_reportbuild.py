@@ -6,11 +6,12 @@ import nbformat
 import pytest
 import yaml
 
+from workbench import settings
 from workbench.build import report as reportbuild
 from workbench.errors import WorkbenchError
 
 
-def _config(tmp_path, processed):
+def _config(tmp_path, processed, chapters=("bevoelkerung",)):
     path = tmp_path / "report.yaml"
     path.write_text(
         yaml.safe_dump(
@@ -19,7 +20,7 @@ def _config(tmp_path, processed):
                 "reporting_year": 2024,
                 "data_processed": str(processed),
                 "reports": str(tmp_path / "reports"),
-                "chapters": ["kaputt"],
+                "chapters": list(chapters),
             }
         ),
         encoding="utf-8",
@@ -37,7 +38,8 @@ def test_failing_chapter_names_cell_and_keeps_last_html(tmp_path, monkeypatch, s
     nb.metadata["kernelspec"] = {"name": "workbench", "display_name": "Workbench", "language": "python"}
     nbformat.write(nb, nbdir / "kaputt.ipynb")
     monkeypatch.setattr(reportbuild, "notebooks_dir", lambda: nbdir)
-    cfg = _config(tmp_path, small_processed)
+    monkeypatch.setattr(settings, "notebooks_dir", lambda: nbdir)
+    cfg = _config(tmp_path, small_processed, chapters=["kaputt"])
     html = tmp_path / "reports" / "html" / "kaputt.html"
     html.parent.mkdir(parents=True)
     html.write_text("letzte gute Fassung", encoding="utf-8")

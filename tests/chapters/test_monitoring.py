@@ -233,3 +233,111 @@ def test_small_demo_city_suppressed_area_excluded(small_report):
     plt.close(fig)
     html = ranking_table(rep.index, rep.labels, table_id="t", caption="c", source="s")
     assert "nicht bewertet (Indikator geheimgehalten)" in html
+
+
+# ------------------------------------------------------------------------------------------- status only
+SPEC_ONE = {
+    "status": [{"id": "sgb2_quote", "label": "SGB-II-Quote"}],
+    "dynamic": [{"id": "sgb2_quote", "change_years": 2, "label": "Veränderung SGB-II-Quote"}],
+    "min_population": 300.0,
+    "exclude": [],
+}
+SIX = ["01", "02", "03", "04", "05", "06"]
+
+
+def _one_year_table() -> pd.DataFrame:
+    """Six areas, SGB-II-Quote 2024 only (no comparison year); intervals ± 0,5."""
+    values = [4.0, 6.0, 8.0, 10.0, 12.0, 30.0]
+    return pd.DataFrame(
+        {
+            "indicator": "sgb2_quote",
+            "level": "sozialraum",
+            "unit_id": SIX,
+            "year": 2024,
+            "status": "shown",
+            "pub_value": values,
+            "pub_lower95": [v - 0.5 for v in values],
+            "pub_upper95": [v + 0.5 for v in values],
+        }
+    )
+
+
+def test_status_only_index_with_one_year_hand_worked():
+    pop = pd.DataFrame({2024: [900, 900, 900, 900, 900, 250]}, index=pd.Index(SIX, name="area_id"))
+    res = monitoring.compute_index(_one_year_table(), pop, 2024, SPEC_ONE, robustness={"n_draws": 50})
+    # area 06 (250 inhabitants) stays out; over 01–05 the quote 4, 6, 8, 10, 12 has mean 8 and SD √8:
+    # z = −1,414214, −0,707107, 0, 0,707107, 1,414214 → classes 1, 2, 2, 2, 3 (1,41 ≤ 1,5)
+    assert res["status_index"].round(6).tolist()[:5] == [-1.414214, -0.707107, 0.0, 0.707107, 1.414214]
+    assert res["status_class"].tolist()[:5] == [1, 2, 2, 2, 3]
+    assert res["status_key"].tolist() == ["1", "2", "2", "2", "3", monitoring.NOT_ASSESSED]
+    assert res.loc["06", "reason"] == "weniger als 300 Einwohner"
+    # no dynamic part: no change column, nothing computed, keys say so in every area
+    assert "sgb2_quote_change2" not in res.columns
+    assert res["dynamic_index"].isna().all() and res["dynamic_class"].isna().all()
+    assert res["overall_class"].isna().all() and res["dynamic_share"].isna().all()
+    assert (res["dynamic_key"] == monitoring.NOT_COMPUTED).all()
+    assert (res["overlay_key"] == monitoring.NOT_COMPUTED).all()
+    assert (res["unstable"] == res["status_unstable"]).all() and not res["dynamic_unstable"].any()
+    assert monitoring.status_only(res) and res.attrs["dynamic"] == []
+    assert res.attrs["dynamic_missing"] == (
+        "Dynamik-Index und Gesamtindex (12 Gruppen) fehlen: Die Dynamik ist die Veränderung der Indikatoren "
+        "über 2 Jahre und braucht Daten zu zwei Zeitpunkten (2022 und 2024); für 2022 liegen keine Daten vor "
+        "(vorhanden: 2024). Gezeigt wird nur der Status-Index."
+    )
+    # a complete index has no such attribute
+    full = monitoring.compute_index(_hand_table(), _population(), 2024, SPEC, robustness={"n_draws": 20})
+    assert not monitoring.status_only(full) and "dynamic_missing" not in full.attrs
+
+
+def test_status_only_with_two_years_compares_status_classes():
+    # 2023 and 2024 only: both indices are status only; the class change compares the status classes alone
+    table = _one_year_table()
+    before = table.assign(year=2023, pub_value=[4.0, 6.0, 8.0, 10.0, 30.0, 12.0])
+    before = before.assign(pub_lower95=before.pub_value - 0.5, pub_upper95=before.pub_value + 0.5)
+    both = pd.concat([before, table], ignore_index=True)
+    pop = pd.DataFrame({2023: 900, 2024: 900}, index=pd.Index(SIX, name="area_id"))
+    cur = monitoring.compute_index(both, pop, 2024, SPEC_ONE, robustness={"n_draws": 20})
+    prev = monitoring.compute_index(both, pop, 2023, SPEC_ONE, robustness={"n_draws": 20})
+    assert "(vorhanden: 2023 und 2024)" in cur.attrs["dynamic_missing"]
+    ch = monitoring.class_changes(cur, prev)
+    # both years hold the values 4, 6, 8, 10, 12 (or 30), 30 (or 12): mean 11,67, SD 8,60, so 30 has
+    # z = 2,13 (class 4) and 4 has z = −0,89 (class 2): areas 05 (4 → 2) and 06 (2 → 4) change
+    assert cur["status_class"].tolist() == [2, 2, 2, 2, 2, 4] and prev["status_class"].tolist()[4:] == [4, 2]
+    assert ch.index.tolist() == ["05", "06"] and ch.attrs["n_compared"] == 6
+    assert ch.attrs["dynamic_compared"] is False and not ch["dynamic_changed"].any()
+    text = changes_text(ch, 2023, pd.Series({a: f"Gebiet {a}" for a in SIX}))
+    assert text == (
+        "Gegenüber dem Index 2023 haben 2 von 6 in beiden Jahren bewerteten Gebieten die Statusklasse gewechselt "
+        "(verglichen wird nur die Statusklasse, weil der Dynamik-Index nicht für beide Jahre berechnet werden "
+        "kann): Gebiet 05 und Gebiet 06."
+    )
+    from workbench.chapters.monitoring import changes_table
+
+    html = changes_table(ch, pd.Series({a: a for a in SIX}), 2023, 2024, table_id="w")
+    assert "Statusklasse 2023" in html and "Dynamik 2023" not in html and "Gruppe" not in html
+
+
+def test_small_demo_city_with_one_year_is_status_only(small_report):
+    ds, ind, spec, cfg = small_report
+    year = ds.years[-1]
+    rep = build_report(ind[ind["year"] == year], ds, year, spec, cfg)
+    assert rep.changes is None and rep.dynamic_missing.startswith("Dynamik-Index und Gesamtindex")
+    assert f"für {year - 2} liegen keine Daten vor (vorhanden: {year})" in rep.dynamic_missing
+    summary = rep.summary()
+    assert summary.startswith("Von 12 Sozialräumen") and rep.dynamic_missing in summary
+    assert "Dynamik:" not in summary and "Negative Dynamik" not in summary
+    assert (
+        rep.changes_text()
+        == f"Ein Vergleich mit dem Vorjahr ist nicht möglich: für {year - 1} liegen keine Daten vor."
+    )
+    html = rep.ranking()
+    assert "Dynamik-Index</th>" not in html and "Gesamtgruppe" not in html and "Statusklasse" in html
+    assert rep.dynamic_missing in html
+    fig = rep.map("status")
+    assert len(fig.area_colours) == 12
+    plt.close(fig)
+    for kind in ("dynamic", "overlay"):
+        fig = rep.map(kind)
+        assert not hasattr(fig, "area_colours")
+        assert rep.dynamic_missing.split(":")[0] in fig.texts[0].get_text()
+        plt.close(fig)

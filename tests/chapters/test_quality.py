@@ -98,3 +98,55 @@ def test_methods_texts():
         quality.index_text({"indices": {"x": {"method": "unbekannt"}}})
     assert "9,5495" in quality.statistics_text()
     assert "3 Basisjahre" in quality.projection_text(3, 5)
+
+
+def test_left_out_section_of_a_city_without_movements(small_processed, tmp_path):
+    """One year of population and counts, no events: the import notes are followed by what was left out."""
+    import shutil
+
+    import yaml
+
+    from workbench import settings
+    from workbench.chapters.context import Chapter
+
+    proc = tmp_path / "processed"
+    shutil.copytree(small_processed, proc, ignore=shutil.ignore_patterns("cache"))
+    (proc / "events.parquet").unlink()
+    for table in ("population", "counts"):
+        df = pd.read_parquet(proc / f"{table}.parquet")
+        df[df["year"] == 2024].to_parquet(proc / f"{table}.parquet", index=False)
+    cfg = tmp_path / "report.yaml"
+    chapters = ["bevoelkerung", "monitoring", "demografie", "datenqualitaet"]
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "city": "Kleinstadt",
+                "data_processed": str(proc),
+                "data_raw": str(tmp_path / "raw"),
+                "reports": str(tmp_path / "reports"),
+                "chapters": chapters,
+            }  # fmt: skip
+        ),
+        encoding="utf-8",
+    )
+    try:
+        m = quality.build(Chapter(cfg))
+    finally:
+        settings.activate(None)
+    text = m.warnings_text()
+    notes, section = text.split("\n\n", 1)
+    assert notes == quality.warnings_text(Dataset(proc).manifest)
+    assert section == m.left_out_text()
+    lines = section.splitlines()
+    assert lines[0] == "### Was die vorhandenen Daten nicht erlauben"
+    assert [line.split(":")[0] for line in lines if line.startswith("- ")] == [
+        "- Kapitel „Demografie und Bevölkerungsprognose“ nicht erstellt",
+        "- Bevölkerung ohne Veränderung der Einwohnerzahl",
+        "- Sozialraum-Monitoring ohne Dynamik-Index und Gesamtindex (12 Gruppen)",
+        "- Sozialraum-Monitoring ohne Klassenwechsel gegenüber dem Vorjahr",
+        "- Sozialraumprofile ohne Entwicklung der sozialen Lage",
+        "- Sozialraumprofile ohne Dynamikklasse im Sozialraum-Monitoring",
+    ]
+    assert "(data_raw)" in section and str(tmp_path) not in section  # no absolute path in the report
+    assert "einwohner_&lt;Jahr&gt;.csv für 2023" in section
+    assert quality.left_out_text(None) == ""

@@ -14,7 +14,7 @@ import pytest
 import shapely
 from openpyxl import load_workbook
 
-from workbench.demo import BA_COLUMNS, BA_FOOTER, generate
+from workbench.demo import BA_COLUMNS, BA_FOOTER, MARKER, generate, inspect_folder
 from workbench.demo._traits import BERLIN_MSS_2021, calibrated_share
 from workbench.errors import WorkbenchError
 
@@ -268,16 +268,66 @@ def test_deterministic_bytes(small, tmp_path):
     assert sha(other["einwohner_2024.csv"]) != sha(small["einwohner_2024.csv"])
 
 
-def test_existing_raw_files_need_overwrite(small, tmp_path):
+def test_foreign_folder_is_refused_and_left_untouched(tmp_path):
+    """Nothing of the planner's is touched: a folder with any other file gets no demo, whatever the file is."""
     out = tmp_path / "raw"
     out.mkdir()
-    (out / "haushalte.csv").write_text("x")
-    with pytest.raises(WorkbenchError, match="bereits Rohdaten"):
+    (out / "haushalte.csv").write_text("eigene Daten", encoding="utf-8")
+    (out / "notizen.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(WorkbenchError) as info:
         generate(out, n_areas=5)
-    (out / "einwohner_2030.csv").write_text("stale")
-    files = generate(out, n_areas=5, overwrite=True)
-    assert not (out / "einwohner_2030.csv").exists()
-    assert read(files["haushalte.csv"], "cp1252")["Sozialraum"].nunique() == 5
+    msg = str(info.value)
+    assert f"Ordner {out}" in msg and "nicht von der Demo-Stadt" in msg and "haushalte.csv" in msg
+    assert "Was tun" in msg and "leeren Ordner" in msg
+    assert sorted(p.name for p in out.iterdir()) == ["haushalte.csv", "notizen.txt"]
+    assert (out / "haushalte.csv").read_text(encoding="utf-8") == "eigene Daten"
+
+
+def test_own_folder_is_regenerated_with_marker(tmp_path):
+    out = tmp_path / "raw"
+    first = generate(out, n_areas=5, seed=1, first_year=2018, last_year=2024)
+    marker = (out / MARKER).read_text(encoding="utf-8")
+    assert "n_areas=5 seed=1 first_year=2018 last_year=2024" in marker
+    for name, path in first.items():
+        assert f"{sha(path)}  {name}" in marker
+    state = inspect_folder(out, verify=True)
+    assert state.is_demo and state.complete(n_areas=5, seed=1) and not state.complete(n_areas=6)
+    # a previous demo generation is replaced without asking; files it no longer writes go away
+    again = generate(out, n_areas=6, seed=1)
+    assert not (out / "einwohner_2018.csv").exists()
+    assert sorted(p.name for p in out.iterdir()) == sorted([*again, MARKER])
+    assert read(again["haushalte.csv"], "cp1252")["Sozialraum"].nunique() == 6
+
+
+def test_own_folder_with_a_changed_or_added_file_is_refused(tmp_path):
+    out = tmp_path / "raw"
+    files = generate(out, n_areas=5)
+    files["haushalte.csv"].write_text("von Hand geändert", encoding="cp1252")
+    with pytest.raises(WorkbenchError, match=r"haushalte\.csv \(seit der Demo-Erzeugung verändert\)"):
+        generate(out, n_areas=5)
+    assert files["haushalte.csv"].read_text(encoding="cp1252") == "von Hand geändert"
+    generate(out / "sub", n_areas=5)  # a subfolder is someone's too
+    with pytest.raises(WorkbenchError, match="sub"):
+        generate(out, n_areas=5)
+
+
+def test_interrupted_generation_is_still_recognised(tmp_path, monkeypatch):
+    """The marker is written before the first file: a crash leaves a folder the next run may complete."""
+    import workbench.demo._city as city
+
+    out = tmp_path / "raw"
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("abgebrochen")
+
+    monkeypatch.setattr(city, "_write_ba", boom)
+    with pytest.raises(RuntimeError):
+        generate(out, n_areas=5)
+    state = inspect_folder(out)
+    assert state.is_demo and not state.complete(n_areas=5) and (out / "einwohner_2024.csv").exists()
+    monkeypatch.undo()
+    files = generate(out, n_areas=5)
+    assert inspect_folder(out, verify=True).complete(n_areas=5, seed=2024) and len(files) == 17
 
 
 @pytest.mark.parametrize(

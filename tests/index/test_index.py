@@ -13,6 +13,7 @@ from workbench.index import (
     domain_index,
     dynamic_class,
     imd_transform,
+    index_years,
     load_index_config,
     mss_index,
     run_index_config,
@@ -75,6 +76,62 @@ def test_mss_hand_worked_example():
     assert r.loc["e", "overall_class"] == "3-"
     assert r.loc["e", "overall_label"] == "Status niedrig, Dynamik negativ"
     assert r.loc["a", "overall_class"] == "1+/-"
+
+
+def test_status_only_mss_hand_worked():
+    # six areas, one year of data: no change, so no dynamic indicator. F has 250 inhabitants and stays out.
+    # s1 over A–E: mean 6, SD √8 → z = ±1.414214, ±0.707107, 0; s2: mean 2, SD 2 → z = −0.5 (4×), 2.
+    # sums −1.914214, −1.207107, −0.5, 0.207107, 3.414214 (mean 0, SD 1.847759) → Status-Index below.
+    df = pd.DataFrame(
+        {"s1": [2.0, 4, 6, 8, 10, 40], "s2": [1.0, 1, 1, 1, 6, 0], "ew": [800, 800, 800, 800, 800, 250]},
+        index=list("ABCDEF"),
+    )
+    for dynamic in (None, []):
+        r = mss_index(df, ["s1", "s2"], dynamic, population="ew")
+        assert r["z_s1"].round(6).tolist()[:5] == [-1.414214, -0.707107, 0.0, 0.707107, 1.414214]
+        assert r["status_sum"].round(6).tolist()[:5] == [-1.914214, -1.207107, -0.5, 0.207107, 3.414214]
+        assert r["status_index"].round(6).tolist()[:5] == [
+            -1.035965,
+            -0.653281,
+            -0.270598,
+            0.112085,
+            1.847759,
+        ]
+        # −1.035965 < −1 → 1 hoch; 1.847759 > 1.5 → 4 sehr niedrig; F not valid
+        assert r["status_class"].tolist() == [1, 2, 2, 2, 4, pd.NA]
+        assert r["valid"].tolist() == [True] * 5 + [False]
+        # the dynamic index and the 12 groups are not computed: missing everywhere, not "nicht bewertet"
+        assert r["dynamic_sum"].isna().all() and r["dynamic_index"].isna().all()
+        assert r["dynamic_class"].isna().all() and str(r["dynamic_class"].dtype) == "Int64"
+        assert r["overall_class"].isna().all() and r["overall_label"].isna().all()
+        assert list(r.columns) == [
+            "z_s1", "z_s2", "status_sum", "status_index", "status_class", "dynamic_sum", "dynamic_index",
+            "dynamic_class", "overall_class", "overall_label", "valid",
+        ]  # fmt: skip
+    # the status part is the same as in the full index
+    full = mss_index(df.assign(d=[0.1, 0.0, -0.2, 0.3, 0.0, 0.0]), ["s1", "s2"], ["d"], population="ew")
+    pd.testing.assert_series_equal(r["status_index"], full["status_index"])
+    pd.testing.assert_series_equal(r["status_class"], full["status_class"])
+
+
+def test_status_only_class_stability_keeps_status_draws():
+    v = pd.DataFrame({"s": [2.0, 4, 6, 8, 10], "d": [0.5, 0, 0, 0, -0.5]}, index=list("ABCDE"))
+    half = pd.Series({"s": 2.0, "d": 0.0})
+    full = class_stability(v, v - half, v + half, ["s"], ["d"], n_draws=200, seed=1)
+    only = class_stability(v, v - half, v + half, ["s"], None, n_draws=200, seed=1)
+    # status draws come first from the generator, so the shares are the same
+    assert only["status_share"].tolist() == full["status_share"].tolist() == [0.945, 0.905, 1.0, 0.865, 0.605]
+    assert only["dynamic_share"].isna().all() and only["dynamic_class"].isna().all()
+    assert only["unstable"].tolist() == [False, False, False, False, True]
+
+
+def test_index_years():
+    spec = {
+        "status": [{"id": "s"}],
+        "dynamic": [{"id": "s", "change_years": 2}, {"id": "t", "change_years": 3}],
+    }
+    assert index_years(spec, 2024) == {"status": (2024,), "dynamic": (2021, 2022, 2024)}
+    assert index_years({"status": [{"id": "s"}], "dynamic": [{"column": "D1"}]}, 2024)["dynamic"] == (2024,)
 
 
 def test_class_boundaries():

@@ -517,7 +517,7 @@ def test_shipped_catalogue_has_standard_indicators():
 
 def test_shipped_catalogue_on_demo_data():
     """If the processed demo data exist beside the repo, every catalogue indicator computes on them."""
-    processed = Path(__file__).resolve().parents[2] / "data" / "processed"
+    processed = Path(__file__).resolve().parents[2] / "data" / "demo" / "processed"
     if not (processed / "counts.parquet").exists():
         pytest.skip("keine aufbereiteten Demodaten (make data)")
     cat = load_catalogue()

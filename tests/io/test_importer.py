@@ -228,3 +228,113 @@ def test_cli_reports_error_without_traceback(raw_copy, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("Fehler: ") and "fehlende Jahre 2020" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------------------------------ reporting year
+
+
+def test_missing_reporting_year_names_file_and_key(raw_copy, tmp_path):
+    """No silent report on an earlier year: reporting_year 2024 without einwohner_2024.csv stops the import."""
+    (raw_copy / "einwohner_2024.csv").unlink()
+    cfg = tmp_path / "report.yaml"
+    with pytest.raises(DataValidationError) as info:
+        run_import(raw_copy, tmp_path / "p", reporting_year=2024, config=cfg)
+    msg = str(info.value)
+    assert f"Datei {raw_copy / 'einwohner_2024.csv'}" in msg and "Berichtsjahr 2024" in msg
+    assert f"'reporting_year' in {cfg}" in msg and "2019–2023" in msg
+    assert "Was tun" in msg and f"einwohner_2024.csv nach {raw_copy}" in msg
+    assert not (tmp_path / "p").exists()
+    # an earlier reporting year with data is fine
+    assert (
+        run_import(raw_copy, tmp_path / "p", reporting_year=2023).tables["population"]["year"].max() == 2023
+    )
+
+
+def test_cli_data_refuses_missing_reporting_year(raw_copy, tmp_path, capsys):
+    cfg = tmp_path / "report.yaml"
+    cfg.write_text(
+        f"reporting_year: 2025\ndata_raw: {raw_copy}\ndata_processed: {tmp_path / 'p'}\n"
+        f"reports: {tmp_path / 'r'}\n",
+        encoding="utf-8",
+    )
+    assert cli_main(["--config", str(cfg), "data"]) == 2
+    err = capsys.readouterr().err
+    assert "einwohner_2025.csv" in err and "'reporting_year' in" in err and str(cfg) in err
+    assert "Traceback" not in err and not (tmp_path / "p").exists()
+
+
+# ------------------------------------------------------------------------------------------ BA city total
+
+
+def _set_ba_column(raw: Path, sheet: str, column: str, cells: list, total: int) -> None:
+    """Replace one column of one BA sheet: the area cells (ints or "*") and the "Stadt insgesamt" value."""
+    from openpyxl import load_workbook
+
+    path = raw / "ba_sgb2_arbeitslose.xlsx"
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    j = [c.value for c in ws[7]].index(column) + 1
+    rows = [r for r in range(8, ws.max_row + 1) if str(ws.cell(r, 1).value or "").isdigit()]
+    total_row = next(r for r in range(8, ws.max_row + 1) if ws.cell(r, 1).value == "Stadt insgesamt")
+    assert len(rows) == len(cells) == 12
+    for r, v in zip(rows, cells, strict=True):
+        ws.cell(r, j).value = v
+    ws.cell(total_row, j).value = total
+    wb.save(path)
+
+
+U25 = "Arbeitslose unter 25 Jahre"
+VISIBLE_1168 = [300, 250, 200, 180, 130, 108]  # six visible areas, 1.168 together
+
+
+def test_ba_stars_may_hide_more_than_two(raw_copy, tmp_path):
+    """City total 1.186, visible areas 1.168, six "*": rest 18 ≥ 6 – a valid delivery (a "*" hides any value ≥ 1,
+    the BA also suppresses values from which a 1 or 2 could be derived)."""
+    assert sum(VISIBLE_1168) == 1168
+    _set_ba_column(raw_copy, "Dez 2024", U25, VISIBLE_1168 + ["*"] * 6, 1186)
+    result = run_import(raw_copy, tmp_path / "p")
+    counts = result.tables["counts"]
+    u25 = counts[(counts["measure"] == "unemployed_u25") & (counts["year"] == 2024)]
+    assert int(u25["suppressed"].sum()) == 6 and u25["value"].sum() == 1168
+    totals = result.tables["city_totals"].set_index(["year", "measure"])["value"]
+    assert totals[(2024, "unemployed_u25")] == 1186
+
+
+def test_ba_rest_smaller_than_number_of_stars_is_refused(raw_copy, tmp_path):
+    _set_ba_column(raw_copy, "Dez 2024", U25, VISIBLE_1168 + ["*"] * 6, 1173)  # rest 5 < 6 stars
+    msg = _import_error(raw_copy, tmp_path)
+    assert "ba_sgb2_arbeitslose.xlsx" in msg and "Blatt 'Dez 2024'" in msg and f"Spalte '{U25}'" in msg
+    assert "widersprüchlich" in msg and "1.173" in msg and "1.168" in msg and "ergibt 5" in msg
+    assert "6 Feld(er) mit '*'" in msg and "mindestens 6" in msg and "Was tun" in msg
+    assert not (tmp_path / "processed").exists()
+
+
+def test_ba_rest_without_stars_is_refused(raw_copy, tmp_path):
+    _set_ba_column(raw_copy, "Dez 2024", U25, VISIBLE_1168 + [0] * 6, 1186)  # nothing hidden, 18 missing
+    msg = _import_error(raw_copy, tmp_path)
+    assert f"Blatt 'Dez 2024', Spalte '{U25}'" in msg
+    assert (
+        "'Stadt insgesamt' (1.186) ist nicht die Summe der Sozialräume (1.168)" in msg and "kein Feld" in msg
+    )
+
+
+def test_ba_check_boundaries():
+    """rest = number of stars (each hides exactly 1) is the smallest valid rest; no upper bound."""
+    from workbench.io._ba import check_city_total
+
+    long = pd.DataFrame(
+        {
+            "area_id": ["1", "2", "3", "4"],
+            "measure": "m",
+            "value": [10.0, np.nan, np.nan, 5.0],
+            "suppressed": [False, True, True, False],
+        }
+    )
+    for total in (17, 18, 1000):
+        check_city_total(
+            long, pd.DataFrame({"measure": ["m"], "value": [float(total)]}), {}, path=Path("x"), sheet="s"
+        )
+    with pytest.raises(DataValidationError, match="mindestens 2"):
+        check_city_total(
+            long, pd.DataFrame({"measure": ["m"], "value": [16.0]}), {}, path=Path("x"), sheet="s"
+        )

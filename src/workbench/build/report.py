@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import html
 import platform
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 
 import yaml
 
-from workbench.build import engine
-from workbench.errors import WorkbenchError
+from workbench.build import availability, engine
+from workbench.chapters import CHAPTERS
+from workbench.errors import ConfigError, DataValidationError, WorkbenchError
 from workbench.io import raw as rawio
 from workbench.io.dataset import Dataset
 from workbench.render import fmt
@@ -27,6 +29,7 @@ from workbench.settings import (
     load_report_config,
     notebooks_dir,
     project_root,
+    relative_to_root,
 )
 
 PACKAGES = [
@@ -93,6 +96,11 @@ def build_chapter(name: str, config_path: str | Path | None = None) -> Path:
     The executed notebook goes to ``reports/executed/`` (internal), the HTML to ``reports/html/``; both are
     replaced atomically, so a failing chapter leaves the last good HTML in place and raises a
     :class:`WorkbenchError` naming the failing cell.
+
+    A chapter the data do not allow (missing ``INPUTS`` or an essential part, see
+    :mod:`workbench.build.availability`) is not run: its HTML is a short German page in the report's look
+    saying what is missing and which raw file would enable it (written atomically), and the call returns
+    normally.
     """
     cfg = activate(load_report_config(config_path))
     nb = notebooks_dir() / f"{name}.ipynb"
@@ -101,6 +109,12 @@ def build_chapter(name: str, config_path: str | Path | None = None) -> Path:
             f"Kapitel '{name}' hat kein Notebook", path=nb, hint="Kapitelnamen in der Konfiguration prüfen."
         )
     html_path = cfg.paths.html / f"{name}.html"
+    if name in CHAPTERS:
+        status = availability.chapter_status(cfg, name, published=True)
+        if not status.ok:
+            rawio.atomic_write_text(html_path, availability.left_out_page(status, cfg, CSS))
+            (cfg.paths.executed / f"{name}.ipynb").unlink(missing_ok=True)  # results of earlier data
+            return html_path
     result = engine.run_papermill(
         nb, chapter_parameters(cfg), cfg.paths.executed / f"{name}.ipynb", html_path, cwd=project_root()
     )
@@ -128,16 +142,29 @@ def _indicator_workbook(cfg: ReportConfig) -> str | None:
 
 
 def build_index(config_path: str | Path | None = None) -> Path:
-    """Write ``reports/index.html``: chapters, profiles, provenance (hashes, parameters, versions)."""
+    """Write ``reports/index.html``: chapters, profiles, provenance (hashes, parameters, versions).
+
+    Chapters the data do not allow (:mod:`workbench.build.availability`) are listed as "nicht erstellt
+    (fehlende Daten)" with the reason and the raw file that would enable them.
+    """
     cfg = activate(load_report_config(config_path))
     titles = chapter_titles(cfg)
     ds = Dataset(cfg.paths.processed)
     manifest = ds.manifest
+    av = availability.assess_report(cfg, [n for n in cfg.chapters if n in CHAPTERS], published=True)
+    status = {c.key: c for c in av.chapters}
     items = []
     for name in cfg.chapters:
         target = cfg.paths.html / f"{name}.html"
         meta = titles.get(name, {"title": name, "description": ""})
-        if target.exists():
+        left_out = status.get(name)
+        if left_out is not None and not left_out.ok:
+            title = html.escape(meta["title"])
+            link = f'<a href="html/{name}.html">{title}</a>' if target.exists() else title
+            items.append(
+                f"<li>{link} – <em>nicht erstellt (fehlende Daten)</em><br>{html.escape(left_out.reason)}</li>"
+            )
+        elif target.exists():
             items.append(
                 f'<li><a href="html/{name}.html">{html.escape(meta["title"])}</a><br>'
                 f"{html.escape(meta.get('description', ''))}</li>"
@@ -146,7 +173,8 @@ def build_index(config_path: str | Path | None = None) -> Path:
             items.append(
                 f"<li>{html.escape(meta['title'])} – <em>nicht erstellt (Fehler beim Bau, siehe Konsole)</em></li>"
             )
-    workbook = _indicator_workbook(cfg)
+    # the appendix needs every catalogue indicator (counts with all measures, population of the report year)
+    workbook = _indicator_workbook(cfg) if ds.has("counts") and not av.left_out_indicators() else None
     if workbook:
         items.append(
             f'<li><a href="{workbook}">Tabellenanhang (Excel)</a><br>'
@@ -199,14 +227,66 @@ Datenstand {period}</p>
     return out
 
 
+def demo_options(cfg: ReportConfig) -> dict[str, int] | None:
+    """The demo city a report config asks for (key ``demo:``, e.g. ``{areas: 40, seed: 2024}``), else None.
+
+    Only a config with a ``demo:`` key ever gets the demo: a planner's config without it never does.
+    """
+    if "demo" not in cfg.extra or cfg.extra["demo"] is False:
+        return None
+    opts = cfg.extra["demo"] or {}
+    if not isinstance(opts, Mapping):
+        raise ConfigError(
+            "demo muss eine Zuordnung sein",
+            path=cfg.source,
+            where="demo",
+            hint="z. B. demo: {areas: 40, seed: 2024}, oder den Eintrag für eigene Daten entfernen.",
+        )
+    try:
+        return {"n_areas": int(opts.get("areas", 40)), "seed": int(opts.get("seed", 2024))}
+    except (TypeError, ValueError):
+        raise ConfigError(
+            "demo.areas und demo.seed müssen ganze Zahlen sein",
+            path=cfg.source,
+            where="demo",
+            hint="z. B. demo: {areas: 40, seed: 2024}",
+        ) from None
+
+
 def ensure_demo_data(config_path: str | Path | None = None) -> bool:
-    """Generate the demo city into the raw folder when it holds no data; True when it generated."""
+    """Make sure the report's raw folder holds data; True when it (re)generated the demo city there.
+
+    * The config asks for the demo (``demo:`` key): an empty raw folder gets the demo city; a folder with an
+      earlier demo generation is regenerated only when it is incomplete or was made with other ``demo:``
+      settings; a folder with anything else is refused (the demo never overwrites anyone's data).
+    * The config does not ask for the demo (a planner's config): nothing is ever generated; an empty or
+      missing raw folder stops with "keine Rohdaten in <Ordner>" and what to do.
+    """
+    # imported here: the generator pulls in geopandas and the simulation, which `workbench chapter` never needs
+    from workbench import demo
+
     cfg = load_report_config(config_path)
     raw = cfg.paths.raw
-    if raw.exists() and any(p for p in raw.iterdir() if not p.name.startswith(".")):
+    where = relative_to_root(raw)
+    config = relative_to_root(cfg.source) if cfg.source else "config/report.yaml"
+    wanted = demo_options(cfg)
+    state = demo.inspect_folder(raw)
+    if wanted is None:
+        if state.empty:
+            raise DataValidationError(
+                f"keine Rohdaten in {where} (Ordner fehlt oder ist leer)",
+                hint=f"Die eigenen Rohdaten nach {where} kopieren (Dateien und Formate: docs/DATA_CONTRACT.md) "
+                f"oder data_raw in {config} auf den Ordner mit den Rohdaten setzen. Die Demo-Stadt entsteht "
+                f"nur mit einem Eintrag demo: in der Berichtskonfiguration (wie in config/report.yaml).",
+            )
         return False
-    from workbench import demo  # imported here: the generator is needed only when the raw folder is empty
-
-    opts = cfg.extra.get("demo") or {}
-    demo.generate(raw, n_areas=int(opts.get("areas", 40)), seed=int(opts.get("seed", 2024)))
+    demo.refuse_foreign(
+        state,
+        hint=f"{config} verlangt die Demo-Stadt (Eintrag demo:), aber {where} enthält andere Dateien, die "
+        "nicht überschrieben werden. Für eigene Daten den Eintrag demo: aus der Berichtskonfiguration "
+        "entfernen; für die Demo-Stadt data_raw auf einen leeren Ordner setzen (z. B. data/demo/raw).",
+    )
+    if not state.empty and state.complete(**wanted):
+        return False
+    demo.generate(raw, **wanted)
     return True

@@ -3,6 +3,11 @@
 :func:`run` computes everything for a :class:`workbench.chapters.context.Chapter` once; the returned
 :class:`MonitoringReport` hands the notebook finished figures, HTML tables (via :func:`workbench.render.tables.html_table`)
 and German text.
+
+With one year of data (or fewer years than the dynamic indicators' ``change_years``) the index is status only
+(:func:`workbench.index.monitoring.compute_index`): the summary, the ranking and the method notes show the
+Status-Index alone, and the maps of the dynamic and overall class are replaced by a German sentence saying why
+the dynamic part is missing (:attr:`MonitoringReport.dynamic_missing`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from matplotlib.figure import Figure
 
 from workbench import settings
 from workbench.chapters.tables import unit_labels
-from workbench.index import DYNAMIC_LABELS, STATUS_LABELS, Typology, typology
+from workbench.index import DYNAMIC_LABELS, STATUS_LABELS, Typology, index_years, typology
 from workbench.index.monitoring import (
     NOT_ASSESSED,
     area_population,
@@ -25,6 +30,7 @@ from workbench.index.monitoring import (
     compute_index,
     deprivation_deciles,
     load_spec,
+    status_only,
     typology_frame,
 )
 from workbench.render import fmt, maps
@@ -32,6 +38,12 @@ from workbench.render.plots import load_colours, sequential_colours
 from workbench.render.tables import html_table
 
 UNSTABLE_MARK = "*"
+
+DYNAMIC_MISSING_DEFAULT = (
+    "Dynamik-Index und Gesamtindex (12 Gruppen) fehlen: Die Dynamik braucht Daten zu zwei Zeitpunkten. "
+    "Gezeigt wird nur der Status-Index."
+)
+"""Fallback sentence for a status-only index without ``attrs["dynamic_missing"]``."""
 
 INPUTS = ("keys", "areas", "population", "counts")
 """Processed tables the chapter needs (see :func:`workbench.chapters.missing_inputs`)."""
@@ -61,24 +73,31 @@ def summary_text(
         f"Von {fmt.count_word(total, one, many)} wurden {fmt.number(n)} bewertet. "
         f"Sozialer Status {year}: {', '.join(parts)}."
     ]
-    dyn = ok["dynamic_class"].value_counts()
-    lines.append(
-        "Dynamik: "
-        + ", ".join(f"{fmt.number(int(dyn.get(c, 0)))} {DYNAMIC_LABELS[c]}" for c in sorted(DYNAMIC_LABELS))
-        + "."
-    )
+    dynamic = not status_only(index)
+    if dynamic:
+        dyn = ok["dynamic_class"].value_counts()
+        lines.append(
+            "Dynamik: "
+            + ", ".join(
+                f"{fmt.number(int(dyn.get(c, 0)))} {DYNAMIC_LABELS[c]}" for c in sorted(DYNAMIC_LABELS)
+            )
+            + "."
+        )
+    else:
+        lines.append(index.attrs.get("dynamic_missing") or DYNAMIC_MISSING_DEFAULT)
     very_low = sorted(ok.index[ok["status_class"] == 4])
-    negative = sorted(ok.index[ok["dynamic_class"] == 3])
+    negative = sorted(ok.index[ok["dynamic_class"] == 3]) if dynamic else []
     lines.append(
         f"Sehr niedriger Status: {_names(very_low, names)}."
         if very_low
         else "Kein Gebiet hat einen sehr niedrigen Status."
     )
-    lines.append(
-        f"Negative Dynamik: {_names(negative, names)}."
-        if negative
-        else "Kein Gebiet hat eine negative Dynamik."
-    )
+    if dynamic:
+        lines.append(
+            f"Negative Dynamik: {_names(negative, names)}."
+            if negative
+            else "Kein Gebiet hat eine negative Dynamik."
+        )
     both = sorted(set(very_low) & set(negative))
     if both:
         lines.append(f"Sehr niedriger Status und negative Dynamik zugleich: {_names(both, names)}.")
@@ -102,8 +121,15 @@ def changes_text(changes: pd.DataFrame, previous_year: int, names: pd.Series) ->
     """German sentence on the class changes against the previous year's index."""
     n = int(changes.attrs.get("n_compared", 0))
     if not len(changes):
-        return f"Gegenüber dem Index {previous_year} hat keines der {fmt.number(n)} in beiden Jahren bewerteten Gebiete die Klasse gewechselt."
+        which = "Klasse" if changes.attrs.get("dynamic_compared", True) else "Statusklasse"
+        return f"Gegenüber dem Index {previous_year} hat keines der {fmt.number(n)} in beiden Jahren bewerteten Gebiete die {which} gewechselt."
     s, d = int(changes["status_changed"].sum()), int(changes["dynamic_changed"].sum())
+    if not changes.attrs.get("dynamic_compared", True):
+        return (
+            f"Gegenüber dem Index {previous_year} haben {fmt.number(len(changes))} von {fmt.number(n)} in beiden "
+            f"Jahren bewerteten Gebieten die Statusklasse gewechselt (verglichen wird nur die Statusklasse, weil "
+            f"der Dynamik-Index nicht für beide Jahre berechnet werden kann): {_names(sorted(changes.index), names)}."
+        )
     return (
         f"Gegenüber dem Index {previous_year} haben {fmt.number(len(changes))} von {fmt.number(n)} in beiden Jahren "
         f"bewerteten Gebieten die Klasse gewechselt (Statusklasse: {fmt.number(s)}, Dynamikklasse: {fmt.number(d)}): "
@@ -147,14 +173,31 @@ def placeholder(text: str) -> Figure:
     return fig
 
 
+def note_figure(text: str, width: int = 95) -> Figure:
+    """Like :func:`placeholder` for a longer German note, wrapped to ``width`` characters per line."""
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    lines = textwrap.wrap(text, width=width) or [""]
+    fig = plt.figure(figsize=(6.5, 0.25 + 0.2 * len(lines)))
+    fig.text(0.01, 0.5, "\n".join(lines), va="center", fontsize=8.5, color="#52606d", linespacing=1.4)
+    return fig
+
+
 def method_note(index: pd.DataFrame, source: str, stability: bool = True) -> str:
     """German chart note: method, comparator, robustness and source of the MSS-style index."""
     labels = index.attrs["labels"]
     rob = index.attrs["robustness"]
     status = ", ".join(labels[c] for c in index.attrs["status"])
+    dynamic = (
+        "Dynamik = Veränderung über zwei Jahre in Prozentpunkten"
+        if not status_only(index)
+        else "nur Status-Index, Dynamik mangels zweiten Zeitpunkts nicht berechnet"
+    )
     parts = [
-        f"Gestuftes z-Indexverfahren nach dem Berliner MSS ({status}; Dynamik = Veränderung über zwei Jahre in "
-        "Prozentpunkten); Vergleichsmaßstab: Mittelwert der bewerteten Gebiete (z = 0)",
+        f"Gestuftes z-Indexverfahren nach dem Berliner MSS ({status}; {dynamic}); Vergleichsmaßstab: Mittelwert "
+        "der bewerteten Gebiete (z = 0)",
     ]
     if stability:
         parts.append(
@@ -211,6 +254,42 @@ def ranking_table(index: pd.DataFrame, labels: pd.Series, *, table_id: str, capt
         text = class_label(kind, row[f"{kind}_class"] if row["assessed"] else None)
         return text + (UNSTABLE_MARK if row["assessed"] and row[f"{kind}_unstable"] else "")
 
+    rob = index.attrs["robustness"]
+    fmt2 = {"decimals": 2, "unit": ""}
+    names = pd.Index([labels.get(i, i) for i in df.index], name="Gebiet")
+    unstable_note = (
+        f"{UNSTABLE_MARK} Klasse unsicher: in weniger als {fmt.percent(100 * rob['threshold'], 0)} von "
+        f"{fmt.number(rob['n_draws'])} Simulationen innerhalb der 95-%-Konfidenzintervalle gleich."
+    )
+    if status_only(index):
+        out = pd.DataFrame(
+            {
+                "Rang": [str(i + 1) if a else "" for i, a in enumerate(df["assessed"])],
+                "Status-Index": df["status_index"].to_numpy(),
+                "Statusklasse": [
+                    cls("status", r) if r["assessed"] else f"{NOT_ASSESSED} ({r['reason']})"
+                    for _, r in df.iterrows()
+                ],
+            },
+            index=names,
+        )
+        notes = [
+            "Index = z-Wert (Mittelwert der bewerteten Gebiete 0, Standardabweichung 1); hoher Status-Index = hohe "
+            "soziale Belastung.",
+            index.attrs.get("dynamic_missing") or DYNAMIC_MISSING_DEFAULT,
+            unstable_note,
+            f"Quelle: {source}",
+        ]
+        kinds = {c: "text" for c in out.columns}
+        kinds["Status-Index"] = "rate"
+        return html_table(
+            out,
+            kinds,
+            table_id=table_id,
+            caption=caption,
+            footnotes=notes,
+            number_formats={"Status-Index": fmt2},
+        )
     out = pd.DataFrame(
         {
             "Rang": [str(i + 1) if a else "" for i, a in enumerate(df["assessed"])],
@@ -223,19 +302,16 @@ def ranking_table(index: pd.DataFrame, labels: pd.Series, *, table_id: str, capt
                 for k, a, r in zip(df["overlay_key"], df["assessed"], df["reason"], strict=True)
             ],
         },
-        index=pd.Index([labels.get(i, i) for i in df.index], name="Gebiet"),
+        index=names,
     )
     kinds = {c: "text" for c in out.columns}
     kinds.update({"Status-Index": "rate", "Dynamik-Index": "rate"})
-    rob = index.attrs["robustness"]
     notes = [
         "Index = z-Wert (Mittelwert der bewerteten Gebiete 0, Standardabweichung 1); hoher Status-Index = hohe "
         "soziale Belastung, hoher Dynamik-Index = Verschlechterung.",
-        f"{UNSTABLE_MARK} Klasse unsicher: in weniger als {fmt.percent(100 * rob['threshold'], 0)} von "
-        f"{fmt.number(rob['n_draws'])} Simulationen innerhalb der 95-%-Konfidenzintervalle gleich.",
+        unstable_note,
         f"Quelle: {source}",
     ]
-    fmt2 = {"decimals": 2, "unit": ""}
     return html_table(
         out,
         kinds,
@@ -261,6 +337,8 @@ def changes_table(
         },
         index=pd.Index([labels.get(i, i) for i in changes.index], name="Gebiet"),
     )
+    if not changes.attrs.get("dynamic_compared", True):  # status only: no dynamic class, no overall group
+        out = out[[f"Statusklasse {previous_year}", f"Statusklasse {year}"]]
     return html_table(
         out,
         {c: "text" for c in out.columns},
@@ -342,7 +420,18 @@ class MonitoringReport:
     def summary(self) -> str:
         return summary_text(self.index, self.names)
 
+    @property
+    def dynamic_missing(self) -> str:
+        """German sentence why the Dynamik-Index and the Gesamtindex are missing ("" when they exist)."""
+        if not status_only(self.index):
+            return ""
+        return self.index.attrs.get("dynamic_missing") or DYNAMIC_MISSING_DEFAULT
+
     def map(self, kind: str) -> Figure:
+        """Class map of ``kind`` ("status", "dynamic", "overlay"); for a status-only index the dynamic and
+        overall maps are a note saying why they are missing."""
+        if kind in ("dynamic", "overlay") and self.dynamic_missing:
+            return note_figure(self.dynamic_missing)
         titles = {
             "status": f"Status-Index {self.year}",
             "dynamic": f"Dynamik-Index {self.year - 2}–{self.year}",
@@ -367,7 +456,7 @@ class MonitoringReport:
 
     def changes_text(self) -> str:
         if self.changes is None:
-            return "Ein Vergleich mit dem Vorjahr ist nicht möglich: für den Index des Vorjahres fehlen Datenjahre."
+            return f"Ein Vergleich mit dem Vorjahr ist nicht möglich: für {self.year - 1} liegen keine Daten vor."
         return changes_text(self.changes, self.year - 1, self.names)
 
     def changes_table(self) -> str:
@@ -429,9 +518,9 @@ def build(ch: Any, index_config: str | None = None) -> MonitoringReport:
 
 
 def _has_years(indicators: pd.DataFrame, year: int, spec: dict) -> bool:
-    """True when the data hold every year the index of ``year`` needs (status year and comparison years)."""
-    need = {year} | {year - int(e.get("change_years", 0)) for e in spec["dynamic"]}
-    return need <= set(indicators["year"].astype(int))
+    """True when the data hold the year of an index of ``year`` (its status part; without the comparison years
+    the index is status only, see :func:`workbench.index.monitoring.compute_index`)."""
+    return set(index_years(spec, year)["status"]) <= set(indicators["year"].astype(int))
 
 
 def build_report(

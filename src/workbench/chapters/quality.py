@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from workbench.chapters import Availability, assess
 from workbench.chapters.model import view
 from workbench.confidentiality import Rules
 from workbench.errors import ConfigError
@@ -133,6 +134,55 @@ def warnings_text(manifest: Mapping[str, Any]) -> str:
     ]
     lines += [f"- {str(w)}" for w in warns]
     return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    """Plain text for Markdown: ``<`` and ``>`` as entities (``einwohner_<Jahr>.csv`` is no HTML tag)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def left_out_text(availability: Availability | None) -> str:
+    """German Markdown section on what the data do not allow: chapters, chapter parts, Sozialraumprofile and
+    indicators left out of the report, each with the reason and the raw file or column that would enable it.
+
+    "" when nothing is left out (the section then does not appear at all). The same assessment as
+    ``workbench check`` (:func:`workbench.chapters.assess`).
+    """
+    if availability is None or availability.complete:
+        return ""
+    av = availability
+    titles = {c.key: c.label for c in av.chapters}
+    titles["profil"] = "Sozialraumprofile"
+    lines = [
+        "### Was die vorhandenen Daten nicht erlauben",
+        "",
+        "Nicht jede Auswertung ist mit den gelieferten Dateien möglich. Folgendes fehlt in diesem Bericht, "
+        "jeweils mit dem Grund und der Datei, die es ermöglichen würde (dieselbe Prüfung wie `workbench check`):",
+        "",
+    ]
+    for c in av.left_out_chapters():
+        lines.append(f"- Kapitel „{_md(c.label)}“ nicht erstellt: {_md(c.reason)}.")
+    if not av.profile.ok:
+        lines.append(f"- Sozialraumprofile nicht erstellt: {_md(av.profile.reason)}.")
+    for part in av.left_out_parts():
+        lines.append(
+            f"- {_md(titles.get(part.chapter, part.chapter))} ohne {_md(part.label)}: {_md(part.reason)}."
+        )
+    for ind in av.left_out_indicators():
+        lines.append(f"- Indikator „{_md(ind.label)}“ nicht berechenbar: {_md(ind.reason)}.")
+    built = {c.key for c in av.chapters if c.ok} | ({"profil"} if av.profile.ok else set())
+    for part in av.parts:
+        if part.ok and part.note and part.chapter in built:
+            lines.append(
+                f"- {_md(titles.get(part.chapter, part.chapter))}, {_md(part.label)}: {_md(part.note)}."
+            )
+    return "\n".join(lines)
+
+
+def data_notes(manifest: Mapping[str, Any], availability: Availability | None = None) -> str:
+    """The import warnings (:func:`warnings_text`) followed by :func:`left_out_text` when something is left out."""
+    left = left_out_text(availability)
+    return warnings_text(manifest) + (f"\n\n{left}" if left else "")
 
 
 # --------------------------------------------------------------------------------------------- coverage
@@ -380,9 +430,11 @@ class QualityModel:
     rules: Rules
     index_config: Path
     kita: KitaSettings
+    availability: Availability | None = None
 
     files_table = view(files_table, "manifest")
-    warnings_text = view(warnings_text, "manifest")
+    warnings_text = view(data_notes, "manifest", "availability")
+    left_out_text = view(left_out_text, "availability")
     coverage_table = view(coverage_table, "coverage")
     suppression_text = view(suppression_text, "suppression")
     suppression_table = view(suppression_table, "suppression")
@@ -403,4 +455,5 @@ def build(ch: Any) -> QualityModel:
         ch.rules,
         ch.cfg.files.index,
         ch.cfg.kita,
+        assess(ch.cfg, ch.ds, published=True),
     )

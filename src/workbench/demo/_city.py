@@ -4,8 +4,9 @@ runs the parts (geometry, traits, population, registers) and writes them reprodu
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
-import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,6 +24,7 @@ from workbench.errors import WorkbenchError
 from workbench.io.importer import BA_COLUMNS as _BA_SOURCE
 from workbench.io.importer import EVENT_COLUMNS, HOUSEHOLD_COLUMNS
 from workbench.io.raw import deterministic_xlsx
+from workbench.settings import relative_to_root
 
 FIXED_TIME = "2024-12-31T00:00:00Z"
 """Timestamp written into GeoPackage metadata and XLSX properties (keeps the bytes reproducible)."""
@@ -46,13 +48,20 @@ BA_COLUMNS = ["Sozialraum", "Name", *_BA_SOURCE]
 BA_FOOTER = "Quelle: Statistik der Bundesagentur für Arbeit"
 BA_TOTAL_LABEL = "Stadt insgesamt"
 """First cell of the last data row of each BA sheet: unsuppressed totals of the whole city."""
-_YEARLY = re.compile(r"(einwohner|befragung)_\d{4}\.csv")
 MAX_AREAS = 5000
+MARKER = ".workbench-demo"
+"""Marker file of a demo folder: the generation's parameters and every generated file with its SHA-256. The
+generator writes only into an empty folder or one whose entries are all listed here (unchanged)."""
+IGNORED = frozenset({MARKER, f"{MARKER}.tmp", ".gitkeep", ".DS_Store", "Thumbs.db", "desktop.ini"})
+"""Entries of a target folder that are neither demo files nor the planner's data."""
+_MARKER_HEAD = (
+    "# Demo-Stadt Musterstadt, erzeugt von `workbench demo` – bitte nicht von Hand ändern.\n"
+    "# Die unten aufgeführten Dateien gehören der Demo-Stadt und werden bei einer neuen Erzeugung ersetzt.\n"
+    "# Liegt in diesem Ordner eine andere (oder veränderte) Datei, schreibt die Workbench hier keine Demo mehr.\n"
+)
 
 
-def _check_args(
-    out_dir: Path, n_areas: int, seed: int, first_year: int, last_year: int, overwrite: bool
-) -> None:
+def _check_args(out_dir: Path, n_areas: int, seed: int, first_year: int, last_year: int) -> None:
     for name, value in (
         ("n_areas", n_areas),
         ("seed", seed),
@@ -77,16 +86,123 @@ def _check_args(
         )
     if out_dir.exists() and not out_dir.is_dir():
         raise WorkbenchError("ist kein Ordner", path=out_dir, hint="Einen Ordner als Ziel angeben.")
-    if out_dir.is_dir() and not overwrite:
-        present = sorted(
-            p.name for p in out_dir.iterdir() if p.name in STATIC_FILES or _YEARLY.fullmatch(p.name)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class DemoFolder:
+    """What a folder holds, seen by the demo generator (:func:`inspect_folder`).
+
+    ``parameters`` and ``files`` (name → SHA-256, ``None`` for a file of an interrupted generation) come from
+    the marker file (empty without one); ``foreign`` names every entry that is not a demo file – the planner's
+    data, subfolders and, with ``verify``, demo files changed since they were generated.
+    """
+
+    path: Path
+    parameters: dict[str, int] = field(default_factory=dict)
+    files: dict[str, str | None] = field(default_factory=dict)
+    foreign: tuple[str, ...] = ()
+    entries: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """No entry besides ignorable ones (``.gitkeep`` …) – the folder may also not exist."""
+        return not self.entries
+
+    @property
+    def is_demo(self) -> bool:
+        """The folder holds a demo generation (marker present) and nothing else."""
+        return bool(self.files) and not self.foreign
+
+    def complete(self, **parameters: int) -> bool:
+        """A finished generation made with these parameters (e.g. ``n_areas=40, seed=2024``) whose files are
+        all present."""
+        return (
+            self.is_demo
+            and all(self.parameters.get(k) == v for k, v in parameters.items())
+            and all(h is not None for h in self.files.values())
+            and all((self.path / name).is_file() for name in self.files)
         )
-        if present:
-            raise WorkbenchError(
-                f"Ordner enthält bereits Rohdaten ({', '.join(present[:4])}{' …' if len(present) > 4 else ''})",
-                path=out_dir,
-                hint="Anderen Ordner wählen oder bewusst überschreiben (workbench demo --overwrite / overwrite=True).",
-            )
+
+
+def _read_marker(path: Path) -> tuple[dict[str, int], dict[str, str | None]]:
+    parameters: dict[str, int] = {}
+    files: dict[str, str | None] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return parameters, files
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("parameters:"):
+            for item in line.removeprefix("parameters:").split():
+                key, _, value = item.partition("=")
+                if value.lstrip("-").isdigit():
+                    parameters[key] = int(value)
+            continue
+        digest, _, name = line.partition("  ")
+        if name and "/" not in name and "\\" not in name:
+            files[name] = None if digest == "-" else digest
+    return parameters, files
+
+
+def _write_marker(out_dir: Path, parameters: dict[str, int], files: dict[str, str | None]) -> None:
+    lines = [_MARKER_HEAD, "parameters: " + " ".join(f"{k}={v}" for k, v in parameters.items()) + "\n"]
+    lines += [f"{files[name] or '-'}  {name}\n" for name in sorted(files)]
+    tmp = out_dir / f"{MARKER}.tmp"
+    tmp.write_text("".join(lines), encoding="utf-8")
+    tmp.replace(out_dir / MARKER)
+
+
+def inspect_folder(folder: Path, *, verify: bool = False) -> DemoFolder:
+    """Look at a (raw data) folder: empty, a demo generation (marker :data:`MARKER`) or someone's data.
+
+    With ``verify`` the demo files are compared with the SHA-256 in the marker; a changed file counts as foreign.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return DemoFolder(folder)
+    entries = tuple(sorted(p.name for p in folder.iterdir() if p.name not in IGNORED))
+    parameters, files = _read_marker(folder / MARKER) if (folder / MARKER).is_file() else ({}, {})
+    foreign = []
+    for name in entries:
+        path = folder / name
+        if name not in files or not path.is_file():
+            foreign.append(name)
+        elif verify and files[name] is not None and _sha256(path) != files[name]:
+            foreign.append(f"{name} (seit der Demo-Erzeugung verändert)")
+    return DemoFolder(folder, parameters, files, tuple(foreign), entries)
+
+
+def refuse_foreign(state: DemoFolder, hint: str | None = None) -> None:
+    """Raise the German refusal for a folder with files that are not the demo's (no-op when there are none)."""
+    if not state.foreign:
+        return
+    shown = ", ".join(state.foreign[:4]) + (" …" if len(state.foreign) > 4 else "")
+    raise WorkbenchError(
+        f"Ordner {relative_to_root(state.path)} enthält Dateien, die nicht von der Demo-Stadt stammen "
+        f"({shown}); die Demo-Stadt wird dort nicht geschrieben",
+        hint=hint
+        or "Die Demo-Stadt wird nur in einen leeren Ordner oder in den Ordner einer früheren Demo-Erzeugung "
+        f"(Markierungsdatei {MARKER}) geschrieben, damit keine eigenen Daten überschrieben werden. Einen "
+        "anderen Ordner wählen: `workbench demo --out <Ordner>` oder data_raw in der Berichtskonfiguration "
+        "(z. B. data/demo/raw).",
+    )
+
+
+def expected_files(first_year: int, last_year: int) -> list[str]:
+    """Names of the raw files :func:`generate` writes for these years."""
+    yearly = [f"einwohner_{y}.csv" for y in range(first_year, last_year + 1)] + [f"befragung_{last_year}.csv"]
+    return sorted([*STATIC_FILES, *yearly])
 
 
 def _write_csv(df: pd.DataFrame, path: Path, encoding: str = "utf-8", crlf: bool = False) -> None:
@@ -222,23 +338,35 @@ def generate(
     seed: int = 2024,
     first_year: int = 2019,
     last_year: int = 2024,
-    *,
-    overwrite: bool = False,
 ) -> dict[str, Path]:
     """Write the raw files of the demo city "Musterstadt" into out_dir and return {file name: path}.
 
     n_areas Sozialräume (≈ n_areas/7 Stadtbezirke, 2–4 statistische Bezirke each), population for every
     31.12. of first_year … last_year with the events of each year (the first year's events lead from the unwritten
-    year first_year − 1). Raises ``WorkbenchError`` for invalid arguments or when out_dir already holds raw
-    files and overwrite is False. Deterministic: same arguments → byte-identical files.
+    year first_year − 1). Deterministic: same arguments → byte-identical files.
+
+    Nothing of anyone else's is touched: out_dir must be empty (or not exist) or hold a previous demo generation
+    (marker file :data:`MARKER`, written first and completed last, listing every generated file with its
+    SHA-256). The files of that generation are replaced; a folder with any other entry, or with a demo file
+    changed since it was generated, is refused with a ``WorkbenchError`` naming the folder, as are invalid
+    arguments.
     """
     out_dir = Path(out_dir)
-    _check_args(out_dir, n_areas, seed, first_year, last_year, overwrite)
+    _check_args(out_dir, n_areas, seed, first_year, last_year)
+    previous = inspect_folder(out_dir, verify=True)
+    refuse_foreign(previous)
+    parameters = {
+        "n_areas": int(n_areas),
+        "seed": int(seed),
+        "first_year": first_year,
+        "last_year": last_year,
+    }
+    names = expected_files(first_year, last_year)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if overwrite:  # stale population files of other years would mix with the new city
-        for p in out_dir.iterdir():
-            if _YEARLY.fullmatch(p.name):
-                p.unlink()
+    # the marker covers old and new files before anything is written: an interrupted run stays recognisable
+    _write_marker(out_dir, parameters, {name: None for name in {*previous.files, *names}})
+    for name in set(previous.files) - set(names):  # e.g. population files of other years
+        (out_dir / name).unlink(missing_ok=True)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
     city = build_city(streams[0], n_areas)
     centre = np.array(city.outline.centroid.coords[0])
@@ -299,4 +427,6 @@ def generate(
     reg, kpis = measures(streams[5], city, traits, first_year, last_year)
     put("massnahmen.csv", reg)
     put("massnahmen_kennzahlen.csv", kpis)
+    assert sorted(written) == names, "expected_files() must name exactly the files generate() writes"
+    _write_marker(out_dir, parameters, {name: _sha256(path) for name, path in written.items()})
     return written

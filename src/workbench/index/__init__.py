@@ -5,6 +5,9 @@ Methods (docs/METHODEN.md, Abschnitt „Sozialindex“):
 * :func:`mss_index` — Berlin *Monitoring Soziale Stadtentwicklung* "gestuftes Indexverfahren": z-standardise
   each status/dynamic indicator over the valid areas (population standard deviation, ddof = 0), sum,
   z-standardise the sums again, cut into 4 status and 3 dynamic classes and overlay them (12 groups).
+  Without dynamic indicators (one year of data: a change needs two points in time) it is the status-only
+  index — Status-Index and 4 status classes, no Dynamik-Index and no Gesamtindex; :func:`index_years` says
+  which years each part needs.
 * :func:`domain_index` — England's Index of Multiple Deprivation style: rank each domain, exponential
   transformation, weighted sum, rank again, deciles.
 * :func:`class_stability` — Monte-Carlo robustness of the MSS classes given 95 % intervals of the indicators.
@@ -17,8 +20,8 @@ a rising share gives a positive change, i.e. a "negative" dynamic).
 
 See Also
 --------
-mss_index, valid_areas, status_class, dynamic_class, class_stability : The MSS "gestuftes Indexverfahren"
-    (:data:`STATUS_LABELS`, :data:`DYNAMIC_LABELS`, :data:`BERLIN_DYNAMIC_CODES`).
+mss_index, valid_areas, status_class, dynamic_class, class_stability, index_years : The MSS "gestuftes
+    Indexverfahren" (:data:`STATUS_LABELS`, :data:`DYNAMIC_LABELS`, :data:`BERLIN_DYNAMIC_CODES`).
 domain_index, imd_transform : The IMD-style domain index.
 typology, Typology : Area types by k-means.
 load_index_config, validate_index_config, run_index_config : The indices as YAML data.
@@ -49,7 +52,16 @@ inhabitants and stays out. Over the five valid areas S1 has z = −1.41, −0.71
 ['1-', '2+/-', '2+/-', '2+/-', '3+', <NA>]
 >>> {code: index.DYNAMIC_LABELS[c] for code, c in index.BERLIN_DYNAMIC_CODES.items()}
 {1: 'positiv', 3: 'stabil', 5: 'negativ'}
+
+With one year of data there is no change D1: the status-only index keeps the status classes and has no
+overall group:
+
+>>> s = index.mss_index(df, status=["S1"], population="EW")
+>>> s["status_class"].tolist(), bool(s["overall_class"].isna().all())
+([1, 2, 2, 2, 3, <NA>], True)
 """
+
+from inspect import isfunction as _isfunction
 
 from workbench.index._config import load_index_config, run_index_config, validate_index_config
 from workbench.index._mss import (
@@ -60,6 +72,7 @@ from workbench.index._mss import (
     domain_index,
     dynamic_class,
     imd_transform,
+    index_years,
     mss_index,
     status_class,
     valid_areas,
@@ -75,6 +88,7 @@ __all__ = [
     "domain_index",
     "dynamic_class",
     "imd_transform",
+    "index_years",
     "load_index_config",
     "mss_index",
     "run_index_config",
@@ -83,3 +97,10 @@ __all__ = [
     "valid_areas",
     "validate_index_config",
 ]
+
+
+for _name in __all__:  # document public functions under the public module (help(), tracebacks)
+    _obj = globals()[_name]
+    if _isfunction(_obj) and _obj.__module__.startswith(__name__ + "._"):
+        _obj.__module__ = __name__
+del _name, _obj

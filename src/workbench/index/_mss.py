@@ -107,10 +107,16 @@ def dynamic_class(x: np.ndarray | pd.Series | float) -> np.ndarray:
     return np.select([x < -1, x <= 1], [1, 2], 3)
 
 
-def _mss_core(status_values: np.ndarray, dynamic_values: np.ndarray) -> dict[str, np.ndarray]:
-    """The stepwise index on arrays shaped (..., areas, indicators); leading axes are independent replicates."""
+def _mss_core(status_values: np.ndarray, dynamic_values: np.ndarray | None) -> dict[str, np.ndarray]:
+    """The stepwise index on arrays shaped (..., areas, indicators); leading axes are independent replicates.
+
+    ``dynamic_values`` None: status only (no ``dynamic_*`` entries).
+    """
     out: dict[str, np.ndarray] = {}
-    for part, values in (("status", status_values), ("dynamic", dynamic_values)):
+    parts = [("status", status_values)]
+    if dynamic_values is not None:
+        parts.append(("dynamic", dynamic_values))
+    for part, values in parts:
         z = _zscore(values, axis=-2)
         total = z.sum(axis=-1)
         index = _zscore(total, axis=-1)
@@ -118,14 +124,21 @@ def _mss_core(status_values: np.ndarray, dynamic_values: np.ndarray) -> dict[str
         out[f"{part}_sum"] = total
         out[f"{part}_index"] = index
     out["status_class"] = status_class(out["status_index"])
-    out["dynamic_class"] = dynamic_class(out["dynamic_index"])
+    if dynamic_values is not None:
+        out["dynamic_class"] = dynamic_class(out["dynamic_index"])
     return out
 
 
-def _check_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> list[str]:
+def _check_columns(
+    df: pd.DataFrame, columns: Sequence[str] | None, what: str, optional: bool = False
+) -> list[str]:
+    if columns is None:
+        columns = []
     if isinstance(columns, str):
         columns = [columns]
     columns = list(columns)
+    if not columns and optional:
+        return columns
     if not columns:
         raise ConfigError(
             f"keine {what}-Indikatoren angegeben", where=what, hint="mindestens einen Indikator nennen"
@@ -138,6 +151,46 @@ def _check_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> list[
             hint=f"vorhandene Spalten: {', '.join(map(str, df.columns))}",
         )
     return columns
+
+
+def index_years(spec: Mapping, year: int) -> dict[str, tuple[int, ...]]:
+    """The data years an MSS index of ``year`` needs: its status part and its dynamic part.
+
+    Parameters
+    ----------
+    spec : mapping
+        An MSS index spec of the index configuration (``status`` and ``dynamic`` entries as normalised by
+        :func:`validate_index_config`; an entry is ``{"id": …}`` with an optional ``change_years`` k).
+    year : int
+        Reporting year of the index.
+
+    Returns
+    -------
+    dict
+        ``{"status": (year,), "dynamic": (…, year)}``: the sorted years of each part. A dynamic entry with
+        ``change_years`` k is the change between two points in time, year − k and year; an entry without
+        ``change_years`` is a ready-made value of ``year``.
+
+    Raises
+    ------
+    KeyError, TypeError, ValueError
+        For a spec without ``dynamic`` list or a ``change_years`` that is not a whole number.
+
+    Notes
+    -----
+    The Dynamik-Index (and so the 12-group Gesamtindex) exists only when every dynamic year is in the data;
+    otherwise the index is status only (:func:`mss_index` without ``dynamic``; docs/METHODEN.md, Abschnitt
+    „Gestuftes Indexverfahren (Berliner MSS)“).
+
+    Examples
+    --------
+    >>> from workbench.index import index_years
+    >>> spec = {"status": [{"id": "sgb2_quote"}], "dynamic": [{"id": "sgb2_quote", "change_years": 2}]}
+    >>> index_years(spec, 2024)
+    {'status': (2024,), 'dynamic': (2022, 2024)}
+    """
+    dynamic = {int(year)} | {int(year) - int(e.get("change_years", 0)) for e in spec["dynamic"]}
+    return {"status": (int(year),), "dynamic": tuple(sorted(dynamic))}
 
 
 def valid_areas(
@@ -201,12 +254,15 @@ def valid_areas(
 def mss_index(
     df: pd.DataFrame,
     status: Sequence[str],
-    dynamic: Sequence[str],
+    dynamic: Sequence[str] | None = None,
     population: str | pd.Series | None = None,
     min_population: float = 300,
     exclude: Iterable | None = None,
 ) -> pd.DataFrame:
     """Berlin MSS stepwise z-index: Status-Index, Dynamik-Index and the 12-group Gesamtindex.
+
+    Without dynamic indicators (``dynamic`` None or empty, e.g. with only one year of data) the result is the
+    **status-only index**: Status-Index and the 4 status classes as usual, no Dynamik-Index and no Gesamtindex.
 
     Parameters
     ----------
@@ -215,8 +271,9 @@ def mss_index(
         ``dynamic``. All indicators are "higher = worse".
     status : sequence of str
         Status indicators (shares in %, e.g. SGB II share of residents).
-    dynamic : sequence of str
-        Dynamic indicators (their changes, in percentage points, e.g. over two years).
+    dynamic : sequence of str, optional
+        Dynamic indicators (their changes, in percentage points, e.g. over two years). None or empty: status
+        only — a change needs two points in time, so a city with one year of data has no dynamic indicators.
     population : str or pandas.Series, optional
         Inhabitants per area for the validity rule (see :func:`valid_areas`).
     min_population : float, default 300
@@ -231,12 +288,14 @@ def mss_index(
         ``status_class`` (Int64, 1 … 4), ``dynamic_sum``, ``dynamic_index``, ``dynamic_class`` (Int64, 1 … 3),
         ``overall_class`` (official Berlin notation: status digit + ``"+"`` positiv, ``"+/-"`` stabil or ``"-"``
         negativ, e.g. ``"2-"``), ``overall_label`` (e.g. ``"Status mittel, Dynamik negativ"``) and ``valid``
-        (bool). Invalid areas have NaN / <NA>; all statistics use only the valid areas.
+        (bool). Invalid areas have NaN / <NA>; all statistics use only the valid areas. Status only: the
+        same columns, with ``dynamic_sum`` and ``dynamic_index`` NaN and ``dynamic_class``, ``overall_class``
+        and ``overall_label`` <NA> in every area (not computed, not "nicht bewertet").
 
     Raises
     ------
     ConfigError
-        When no status or dynamic indicator is given or a named column is missing.
+        When no status indicator is given or a named column is missing.
     DataValidationError
         For duplicate area ids, fewer than 3 valid areas, a missing indicator value in a valid area, or an
         indicator that is the same in all valid areas (z-scores undefined).
@@ -251,7 +310,8 @@ def mss_index(
     z = (x − mean) / SD with the *population* SD (ddof = 0) per indicator over the valid areas;
     ``status_sum`` = Σ z; ``status_index`` = z of the sum; :func:`status_class` and :func:`dynamic_class` cut the
     indices (Senatsverwaltung für Stadtentwicklung Berlin, *Monitoring Soziale Stadtentwicklung 2021*;
-    docs/METHODEN.md, Abschnitt „Gestuftes Indexverfahren (Berliner MSS)“).
+    docs/METHODEN.md, Abschnitt „Gestuftes Indexverfahren (Berliner MSS)“). The status part does not depend on
+    the dynamic part: the status-only index equals the status columns of the full index.
 
     Examples
     --------
@@ -275,9 +335,18 @@ def mss_index(
     ['1-', '2+/-', '2+/-', '2+/-', '4+']
     >>> r.loc["E", "overall_label"]
     'Status sehr niedrig, Dynamik positiv'
+
+    Status only (one year of data): the same Status-Index and classes (−1.035965 < −1 → class 1, 1.847759 > 1.5
+    → class 4), no dynamics and no overall group:
+
+    >>> s = mss_index(df, status=["s1", "s2"])
+    >>> s["status_index"].round(6).tolist(), s["status_class"].tolist()
+    ([-1.035965, -0.653281, -0.270598, 0.112085, 1.847759], [1, 2, 2, 2, 4])
+    >>> [bool(s[c].isna().all()) for c in ("dynamic_index", "dynamic_class", "overall_class")]
+    [True, True, True]
     """
     status = _check_columns(df, status, "status")
-    dynamic = _check_columns(df, dynamic, "dynamic")
+    dynamic = _check_columns(df, dynamic, "dynamic", optional=True)
     if df.index.has_duplicates:
         dups = df.index[df.index.duplicated()].unique().tolist()[:5]
         raise DataValidationError(f"Gebiets-IDs doppelt: {dups}", hint="je Gebiet genau eine Zeile übergeben")
@@ -307,7 +376,7 @@ def mss_index(
             where=f"Spalte {col}",
             hint="Indikator aus dem Index nehmen",
         )
-    core = _mss_core(values[status].to_numpy(float), values[dynamic].to_numpy(float))
+    core = _mss_core(values[status].to_numpy(float), values[dynamic].to_numpy(float) if dynamic else None)
     out = pd.DataFrame(index=df.index)
     for j, col in enumerate(status):
         out[f"z_{col}"] = pd.Series(core["status_z"][:, j], index=values.index)
@@ -315,6 +384,11 @@ def mss_index(
         if f"z_{col}" not in out:
             out[f"z_{col}"] = pd.Series(core["dynamic_z"][:, j], index=values.index)
     for part in ("status", "dynamic"):
+        if f"{part}_index" not in core:  # status only: the dynamic part is not computed
+            out[f"{part}_sum"] = np.nan
+            out[f"{part}_index"] = np.nan
+            out[f"{part}_class"] = pd.Series(pd.NA, index=df.index, dtype="Int64")
+            continue
         out[f"{part}_sum"] = pd.Series(core[f"{part}_sum"], index=values.index)
         out[f"{part}_index"] = pd.Series(core[f"{part}_index"], index=values.index)
         out[f"{part}_class"] = pd.Series(core[f"{part}_class"], index=values.index).astype("Int64")
@@ -326,7 +400,7 @@ def mss_index(
     sc, dc = out["status_class"], out["dynamic_class"]
     overall = pd.Series(pd.NA, index=df.index, dtype="object")
     label = pd.Series(pd.NA, index=df.index, dtype="object")
-    idx = valid[valid].index
+    idx = valid[valid].index if dynamic else valid.index[:0]
     overall[idx] = [f"{s}{DYNAMIC_SIGNS[d]}" for s, d in zip(sc[idx], dc[idx], strict=True)]
     label[idx] = [
         f"Status {STATUS_LABELS[s]}, Dynamik {DYNAMIC_LABELS[d]}"
@@ -343,7 +417,7 @@ def class_stability(
     lower: pd.DataFrame,
     upper: pd.DataFrame,
     status: Sequence[str],
-    dynamic: Sequence[str],
+    dynamic: Sequence[str] | None,
     n_draws: int = 500,
     seed: int = 0,
     threshold: float = 0.8,
@@ -362,7 +436,7 @@ def class_stability(
         95 % interval limits of the indicators, same index and indicator columns as ``values`` (upper ≥ lower;
         width 0 for exact values).
     status, dynamic : sequence of str
-        Status and dynamic indicator columns.
+        Status and dynamic indicator columns; ``dynamic`` None or empty: status only (as in :func:`mss_index`).
     n_draws : int, default 500
         Number of Monte-Carlo draws, ≥ 10.
     seed : int, default 0
@@ -377,7 +451,8 @@ def class_stability(
     pandas.DataFrame
         Indexed like ``values``: ``status_class``, ``dynamic_class`` (point estimate), ``status_share`` and
         ``dynamic_share`` (share 0 … 1 of the draws that keep that class) and ``unstable`` (boolean: either share
-        < ``threshold``). Invalid areas get NaN / <NA>.
+        < ``threshold``). Invalid areas get NaN / <NA>. Status only: ``dynamic_class`` <NA> and ``dynamic_share``
+        NaN everywhere; ``unstable`` is the status share < ``threshold``.
 
     Raises
     ------
@@ -411,16 +486,24 @@ def class_stability(
     >>> r = class_stability(v, v - half, v + half, ["s"], ["d"], n_draws=200, seed=1)
     >>> r["status_share"].tolist(), r["unstable"].tolist()
     ([0.945, 0.905, 1.0, 0.865, 0.605], [False, False, False, False, True])
+
+    The status classes are drawn first, so the status-only index gives the same status shares:
+
+    >>> s = class_stability(v, v - half, v + half, ["s"], None, n_draws=200, seed=1)
+    >>> s["status_share"].tolist(), bool(s["dynamic_share"].isna().all())
+    ([0.945, 0.905, 1.0, 0.865, 0.605], True)
     """
     if n_draws < 10:
         raise ConfigError("n_draws muss mindestens 10 sein", where="n_draws")
     base = mss_index(values, status, dynamic, **mss_kwargs)
     valid = base["valid"]
     status = list(status) if not isinstance(status, str) else [status]
-    dynamic = list(dynamic) if not isinstance(dynamic, str) else [dynamic]
+    dynamic = [] if dynamic is None else list(dynamic) if not isinstance(dynamic, str) else [dynamic]
     idx = valid[valid].index
     sds = {}
     for part, cols in (("status", status), ("dynamic", dynamic)):
+        if not cols:
+            continue
         missing = [c for c in cols if c not in lower.columns or c not in upper.columns]
         if missing:
             raise ConfigError(
@@ -441,17 +524,22 @@ def class_stability(
         sds[part] = (hi.to_numpy(float) - lo.to_numpy(float)) / (2 * Z95)
     rng = np.random.default_rng(seed)
     point_s = values.loc[idx, status].to_numpy(float)
-    point_d = values.loc[idx, dynamic].to_numpy(float)
     draw_s = point_s + rng.standard_normal((n_draws, *point_s.shape)) * sds["status"]
-    draw_d = point_d + rng.standard_normal((n_draws, *point_d.shape)) * sds["dynamic"]
+    draw_d = None
+    if dynamic:
+        point_d = values.loc[idx, dynamic].to_numpy(float)
+        draw_d = point_d + rng.standard_normal((n_draws, *point_d.shape)) * sds["dynamic"]
     core = _mss_core(draw_s, draw_d)
     base_s = base.loc[idx, "status_class"].to_numpy(int)
-    base_d = base.loc[idx, "dynamic_class"].to_numpy(int)
     out = pd.DataFrame(index=values.index)
     out["status_class"] = base["status_class"]
     out["dynamic_class"] = base["dynamic_class"]
     out["status_share"] = pd.Series((core["status_class"] == base_s).mean(axis=0), index=idx)
-    out["dynamic_share"] = pd.Series((core["dynamic_class"] == base_d).mean(axis=0), index=idx)
+    if dynamic:
+        base_d = base.loc[idx, "dynamic_class"].to_numpy(int)
+        out["dynamic_share"] = pd.Series((core["dynamic_class"] == base_d).mean(axis=0), index=idx)
+    else:
+        out["dynamic_share"] = np.nan
     unstable = (out["status_share"] < threshold) | (out["dynamic_share"] < threshold)
     out["unstable"] = unstable.astype("boolean").where(valid, pd.NA)
     return out

@@ -1,4 +1,5 @@
-"""Chapter "Sozialraum-Monitoring": MSS-style status/dynamic index, class changes, domain index, typology, robustness.
+"""Monitoring computations shared by the chapter "Sozialraum-Monitoring" and the profiles: MSS-style status/dynamic
+index, class changes, domain index, typology, robustness.
 
 Everything the chapter notebook shows is computed here from the *published* indicator values
 (``pub_value``, ``pub_lower95``, ``pub_upper95`` of :attr:`workbench.chapters.context.Chapter.indicators`):
@@ -9,6 +10,11 @@ Everything the chapter notebook shows is computed here from the *published* indi
   inhabitants (31.12. of the year), is not listed under ``exclude`` and **all** its input values are published
   (indicator status "shown" in both years). Areas with a suppressed input are "nicht bewertet": a z-value built
   on a suppressed rate would let the rate be recovered from the index.
+* **Status only**: a change needs two points in time. When the data lack a comparison year (one year of data,
+  or fewer years than ``change_years``), the index is the status-only index of :func:`workbench.index.mss_index`:
+  Status-Index and status classes as usual, no Dynamik-Index, no dynamic class and no 12-group Gesamtindex
+  (``dynamic_index`` NaN, ``dynamic_class`` / ``overall_class`` <NA>, keys :data:`NOT_COMPUTED`); the German
+  sentence why is ``attrs["dynamic_missing"]`` (:func:`dynamic_missing_text`).
 * **Robustness** (:func:`workbench.index.class_stability`): the indicators are redrawn from normal distributions
   with the width of their 95 % intervals; for a change x_t − x_(t−k) the interval half-width is the two years'
   half-widths combined in quadrature, h = √(h_t² + h_(t−k)²) (independent years; Wilson intervals are treated as
@@ -32,11 +38,21 @@ import pandas as pd
 from workbench import settings
 from workbench.errors import ConfigError, DataValidationError
 from workbench.index._config import load_index_config
-from workbench.index._mss import DYNAMIC_LABELS, STATUS_LABELS, class_stability, domain_index, mss_index
+from workbench.index._mss import (
+    DYNAMIC_LABELS,
+    STATUS_LABELS,
+    class_stability,
+    domain_index,
+    index_years,
+    mss_index,
+)
 from workbench.render import fmt
 
 NOT_ASSESSED = "nicht bewertet"
 """Label (and category key) of areas outside the index."""
+
+NOT_COMPUTED = "nicht berechnet"
+"""Dynamic and overall key of every area when the index is status only (no comparison year in the data)."""
 
 DYNAMIC_KEYS = {1: "+", 2: "±", 3: "−"}
 """Dynamic class → sign used by :func:`workbench.render.maps.mss_categories` ("+", "±", "−")."""
@@ -131,13 +147,57 @@ class IndexInputs:
     dynamic: list[str]
     labels: dict[str, str] = field(default_factory=dict)
     suppressed: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
+    dynamic_missing: str = ""
+    """German sentence why the dynamic part is missing ("" when it is there; then ``dynamic`` is empty)."""
+
+
+def years_text(years) -> str:
+    """German list of years (no thousands separator): three or more consecutive years as a range.
+
+    >>> years_text([2024]), years_text([2023, 2024]), years_text([2019, 2020, 2021]), years_text([2020, 2022, 2024])
+    ('2024', '2023 und 2024', '2019–2021', '2020, 2022 und 2024')
+    >>> years_text([])
+    'keine'
+    """
+    years = sorted(int(y) for y in years)
+    if not years:
+        return "keine"
+    if len(years) > 2 and years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}–{years[-1]}"
+    text = [str(y) for y in years]
+    return text[0] if len(text) == 1 else ", ".join(text[:-1]) + " und " + text[-1]
+
+
+def dynamic_missing_text(spec: dict, year: int, available: list[int]) -> str:
+    """German sentence why the Dynamik-Index of ``year`` cannot be computed ("" when it can).
+
+    >>> spec = {"status": [{"id": "s"}], "dynamic": [{"id": "s", "change_years": 2}]}
+    >>> dynamic_missing_text(spec, 2024, [2024])
+    'Dynamik-Index und Gesamtindex (12 Gruppen) fehlen: Die Dynamik ist die Veränderung der Indikatoren über 2 Jahre und braucht Daten zu zwei Zeitpunkten (2022 und 2024); für 2022 liegen keine Daten vor (vorhanden: 2024). Gezeigt wird nur der Status-Index.'
+    >>> dynamic_missing_text(spec, 2024, [2022, 2023, 2024])
+    ''
+    """
+    need = list(index_years(spec, year)["dynamic"])
+    missing = sorted(set(need) - {int(y) for y in available})
+    if not missing:
+        return ""
+    spans = sorted({int(e["change_years"]) for e in spec["dynamic"] if e.get("change_years")})
+    span = " bzw. ".join(str(k) for k in spans)
+    unit = "Jahr" if spans == [1] else "Jahre"
+    return (
+        "Dynamik-Index und Gesamtindex (12 Gruppen) fehlen: Die Dynamik ist die Veränderung der Indikatoren "
+        f"über {span} {unit} und braucht Daten zu zwei Zeitpunkten ({years_text(need)}); für "
+        f"{years_text(missing)} liegen keine Daten vor (vorhanden: {years_text(available)}). "
+        "Gezeigt wird nur der Status-Index."
+    )
 
 
 def index_inputs(indicators: pd.DataFrame, spec: dict, year: int, level: str = "sozialraum") -> IndexInputs:
     """Status values of ``year`` and dynamic changes over ``change_years`` with their 95 % intervals.
 
     Only published columns are used. ``suppressed`` is True for an area when any input (either year) is not
-    shown; its values are then NaN.
+    shown; its values are then NaN. When a comparison year of the dynamic part is not in the data, the inputs
+    are status only: ``dynamic`` is empty and ``dynamic_missing`` says why (:func:`dynamic_missing_text`).
     """
     need = {"indicator", "level", "unit_id", "year", "status", "pub_value", "pub_lower95", "pub_upper95"}
     missing = need - set(indicators.columns)
@@ -154,13 +214,17 @@ def index_inputs(indicators: pd.DataFrame, spec: dict, year: int, level: str = "
             where="config/index.yaml",
             hint="IDs aus config/indicators.yaml verwenden",
         )
-    years = {year} | {year - int(e.get("change_years", 0)) for e in spec["dynamic"]}
+    years = set(index_years(spec, year)["dynamic"])
     available = set(indicators.loc[indicators["level"] == level, "year"].astype(int))
-    if not years <= available:
+    if year not in available:
         raise DataValidationError(
             f"für den Index fehlen die Jahre {sorted(years - available)}",
             hint=f"vorhandene Jahre: {sorted(available)}; Berichtsjahr oder change_years anpassen",
         )
+    dynamic_missing = dynamic_missing_text(spec, year, sorted(available))
+    dynamic_spec = [] if dynamic_missing else spec["dynamic"]
+    if dynamic_missing:
+        years = {year}
     frames = {
         y: {
             c: _wide(indicators, ids, y, level, c)
@@ -184,7 +248,7 @@ def index_inputs(indicators: pd.DataFrame, spec: dict, year: int, level: str = "
         status_cols.append(col)
         labels[col] = e.get("label", col)
         used.append((year, col))
-    for e in spec["dynamic"]:
+    for e in dynamic_spec:
         col, k = e.get("column", e.get("id")), int(e.get("change_years", 0))
         old = {key: v.reindex(units) for key, v in frames[year - k].items()}
         name = f"{col}_change{k}" if k else col
@@ -211,7 +275,7 @@ def index_inputs(indicators: pd.DataFrame, spec: dict, year: int, level: str = "
         hidden |= frames[y]["pub_value"].reindex(units)[col].isna() & st.notna()
     cols = list(values.columns)
     values.loc[hidden, cols] = np.nan
-    return IndexInputs(values, lower, upper, status_cols, dynamic_cols, labels, hidden)
+    return IndexInputs(values, lower, upper, status_cols, dynamic_cols, labels, hidden, dynamic_missing)
 
 
 def compute_index(
@@ -231,6 +295,11 @@ def compute_index(
     notation "2-"), ``status_key``, ``dynamic_key``, ``overlay_key`` (map keys, "nicht bewertet" when left out),
     ``status_share``, ``dynamic_share`` (share of the simulations keeping the class) and ``unstable``.
     ``robustness``: ``n_draws`` (500), ``seed`` (0), ``threshold`` (0.8).
+
+    When the data lack a comparison year of the dynamic part, the index is **status only**: no change columns,
+    ``dynamic_index`` / ``dynamic_share`` NaN, ``dynamic_class`` / ``overall_class`` <NA>, ``dynamic_key`` and
+    ``overlay_key`` :data:`NOT_COMPUTED` in every area, ``unstable`` = ``status_unstable``; ``attrs["dynamic"]``
+    is empty and ``attrs["dynamic_missing"]`` holds the German reason ("" when the index is complete).
     """
     rob = {"n_draws": 500, "seed": 0, "threshold": 0.8, **(robustness or {})}
     inp = index_inputs(indicators, spec, year, level)
@@ -268,8 +337,14 @@ def compute_index(
         out[col] = res[col]
     ok = out["assessed"]
     out["status_key"] = out["status_class"].astype("string").where(ok, NOT_ASSESSED).astype(object)
-    out["dynamic_key"] = out["dynamic_class"].map(DYNAMIC_KEYS, na_action="ignore").where(ok, NOT_ASSESSED)
-    out["overlay_key"] = out["overall_class"].map(overlay_key, na_action="ignore").where(ok, NOT_ASSESSED)
+    if inp.dynamic:
+        out["dynamic_key"] = (
+            out["dynamic_class"].map(DYNAMIC_KEYS, na_action="ignore").where(ok, NOT_ASSESSED)
+        )
+        out["overlay_key"] = out["overall_class"].map(overlay_key, na_action="ignore").where(ok, NOT_ASSESSED)
+    else:  # status only: no area has a dynamic class or an overall group
+        out["dynamic_key"] = NOT_COMPUTED
+        out["overlay_key"] = NOT_COMPUTED
     out["status_share"] = stab["status_share"]
     out["dynamic_share"] = stab["dynamic_share"]
     thr = float(rob["threshold"])
@@ -278,7 +353,14 @@ def compute_index(
     out["unstable"] = out["status_unstable"] | out["dynamic_unstable"]
     out.index.name = "area_id"
     out.attrs.update(year=year, status=inp.status, dynamic=inp.dynamic, labels=inp.labels, robustness=rob)
+    if inp.dynamic_missing:
+        out.attrs["dynamic_missing"] = inp.dynamic_missing
     return out
+
+
+def status_only(index: pd.DataFrame) -> bool:
+    """True when ``index`` (from :func:`compute_index`) has no dynamic part (no comparison year in the data)."""
+    return not index.attrs.get("dynamic")
 
 
 def class_label(kind: str, cls: Any) -> str:
@@ -295,11 +377,17 @@ def class_changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame
 
     Columns: ``status_before``, ``status_now``, ``dynamic_before``, ``dynamic_now`` (German labels),
     ``overall_before``, ``overall_now`` (map notation "2−"), ``status_changed``, ``dynamic_changed``.
+    When either index is status only (no dynamic classes), only the status classes are compared
+    (``dynamic_changed`` False); ``attrs["dynamic_compared"]`` says whether the dynamic classes were compared.
     """
     both = current.index[current["assessed"]].intersection(previous.index[previous["assessed"]])
     cur, prev = current.loc[both], previous.loc[both]
     s_ch = (cur["status_class"] != prev["status_class"]).astype(bool)
-    d_ch = (cur["dynamic_class"] != prev["dynamic_class"]).astype(bool)
+    dynamic = bool(cur["dynamic_class"].notna().all() and prev["dynamic_class"].notna().all())
+    if dynamic:
+        d_ch = (cur["dynamic_class"] != prev["dynamic_class"]).astype(bool)
+    else:
+        d_ch = pd.Series(False, index=both)
     changed = both[(s_ch | d_ch).to_numpy()]
     out = pd.DataFrame(index=changed)
     out["status_before"] = [class_label("status", v) for v in prev.loc[changed, "status_class"]]
@@ -311,6 +399,7 @@ def class_changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame
     out["status_changed"] = s_ch[changed]
     out["dynamic_changed"] = d_ch[changed]
     out.attrs["n_compared"] = len(both)
+    out.attrs["dynamic_compared"] = dynamic
     return out
 
 

@@ -1,5 +1,14 @@
 """Import of the Bundesagentur XLSX delivery (``ba_sgb2_arbeitslose.xlsx``): one sheet per December, "*" kept as
 suppressed, SGB II + SGB III = total and the official "Stadt insgesamt" row checked. Re-exported by ``importer``.
+
+What a "*" can hide: the Bundesagentur suppresses counts of 1 and 2 *and* every further value from which such a
+count could be derived (secondary suppression), so a "*" stands for any value ≥ 1 – not only 1 or 2. The only
+consistency rules between the areas of a sheet and its row "Stadt insgesamt" are therefore, per column:
+
+* no "*" in the column: the areas add up to the total exactly (rest = total − Σ visible = 0);
+* k cells "*": the rest is at least k (each "*" hides at least 1); there is no upper bound.
+
+Example: total 1.186, visible areas 1.168, six "*" → rest 18 ≥ 6, valid (the six cells hide 18 together).
 """
 
 from __future__ import annotations
@@ -23,11 +32,52 @@ from workbench.io._schema import (
 )
 
 
+def _de(value: float) -> str:
+    """A count in German notation (1.186); io sits below render, so no ``render.fmt`` here."""
+    return f"{value:,.0f}".replace(",", ".") if float(value).is_integer() else f"{value:g}".replace(".", ",")
+
+
+def check_city_total(
+    long: pd.DataFrame, totals: pd.DataFrame, labels: dict[str, str], *, path: Path, sheet: str
+) -> None:
+    """Refuse a "Stadt insgesamt" value that contradicts the areas of its sheet (rules in the module docstring).
+
+    ``long``: area_id, measure, value, suppressed of one sheet; ``totals``: year, measure, value of that sheet;
+    ``labels``: measure → source column name (for the message). Raises :class:`DataValidationError` naming the
+    file, the sheet and the column.
+    """
+    for t in totals.itertuples(index=False):
+        part = long[long["measure"] == t.measure]
+        visible = float(part["value"].sum(min_count=0))
+        stars = int(part["suppressed"].sum())
+        rest = float(t.value) - visible
+        where = f"Blatt '{sheet}', Spalte '{labels.get(t.measure, t.measure)}'"
+        if stars == 0 and abs(rest) > 0.5:
+            raise DataValidationError(
+                f"'Stadt insgesamt' ({_de(t.value)}) ist nicht die Summe der Sozialräume ({_de(visible)}), "
+                "obwohl kein Feld mit '*' geheimgehalten ist",
+                path=path,
+                where=where,
+                hint="Lieferung der Bundesagentur prüfen: Gebietsstand und Summenzeile müssen übereinstimmen.",
+            )
+        if stars > 0 and rest < stars - 0.5:
+            raise DataValidationError(
+                f"Lieferung widersprüchlich: 'Stadt insgesamt' ({_de(t.value)}) minus sichtbare Sozialräume "
+                f"({_de(visible)}) ergibt {_de(rest)}; die {stars} Feld(er) mit '*' verbergen aber je mindestens 1, "
+                f"zusammen also mindestens {_de(stars)}",
+                path=path,
+                where=where,
+                hint="Summenzeile und Gebietsstand der Lieferung prüfen oder die Lieferung neu anfordern "
+                "(ein '*' steht für einen Wert ab 1; die Bundesagentur sperrt auch größere Werte, aus denen "
+                "sich 1 oder 2 errechnen ließen).",
+            )
+
+
 def read_ba(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataFrame:
     """Bundesagentur XLSX, one sheet per December; "*" stays suppressed; SGB II + SGB III = total is checked.
 
     An optional row "Stadt insgesamt" gives the unsuppressed city totals; they are checked against the areas
-    (:func:`workbench.io.city_totals.check_against_areas`) and left in ``result.tables["city_totals"]``
+    (:func:`check_city_total`) and left in ``result.tables["city_totals"]``
     (year, measure, value; empty when no sheet has the row).
     """
     path = raw / "ba_sgb2_arbeitslose.xlsx"
@@ -103,7 +153,7 @@ def read_ba(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataFrame
             )
         labels = {v: k for k, v in BA_COLUMNS.items()}
         _check_le(long, "sgb2_u15", "sgb2_rlb", path, labels)
-        city_totals.check_against_areas(long, totals, labels, path=path, sheet=name)
+        check_city_total(long, totals, labels, path=path, sheet=name)
         frames.append(long)
         total_frames.append(totals)
     if not frames:

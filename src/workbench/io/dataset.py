@@ -58,7 +58,7 @@ class Dataset:
             raise DataValidationError(
                 "aufbereitete Tabelle fehlt",
                 path=path,
-                hint="`make data` ausführen (liest data/raw neu ein).",
+                hint="`make data` ausführen (liest den Rohdatenordner der Berichtskonfiguration, data_raw, neu ein).",
             )
         return path
 

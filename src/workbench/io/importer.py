@@ -41,6 +41,7 @@ from workbench.io._schema import (
     _require_areas,
     _strip_ids,
 )
+from workbench.settings import relative_to_root
 
 __all__ = [
     "BA_COLUMNS",
@@ -61,6 +62,7 @@ __all__ = [
     "read_measures",
     "read_population",
     "read_survey",
+    "check_reporting_year",
     "run_import",
     "write_processed",
     "pyogrio_deterministic",
@@ -368,8 +370,35 @@ def _facilities_to_counts(fac: gpd.GeoDataFrame, year: int) -> pd.DataFrame:
     return long
 
 
-def run_import(raw: Path, processed: Path | None = None, *, write: bool = True) -> ImportResult:
-    """Read and validate every raw file; if all pass and ``write``, replace the processed tables atomically."""
+def check_reporting_year(years: list[int], reporting_year: int, raw: Path, config: object = None) -> None:
+    """Refuse a reporting year without population data (``einwohner_<year>.csv``) instead of silently
+    reporting on another year; ``config`` (the report config file) is named in the message when given."""
+    if int(reporting_year) in {int(y) for y in years}:
+        return
+    present = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+    key = f"'reporting_year' in {relative_to_root(Path(config))}" if config else "'reporting_year'"
+    raise DataValidationError(
+        f"fehlt – keine Einwohnerdaten für das Berichtsjahr {reporting_year} ({key}); "
+        f"eingelesen wurden die Jahre {present}",
+        path=relative_to_root(Path(raw) / f"einwohner_{reporting_year}.csv"),
+        hint=f"Den Melderegisterauszug einwohner_{reporting_year}.csv nach {relative_to_root(Path(raw))} "
+        f"kopieren oder {key} auf ein vorhandenes Jahr setzen (zuletzt {years[-1]}).",
+    )
+
+
+def run_import(
+    raw: Path,
+    processed: Path | None = None,
+    *,
+    write: bool = True,
+    reporting_year: int | None = None,
+    config: object = None,
+) -> ImportResult:
+    """Read and validate every raw file; if all pass and ``write``, replace the processed tables atomically.
+
+    With ``reporting_year`` (the report config's ``reporting_year``) the import also refuses raw data without
+    population for that year (:func:`check_reporting_year`; ``config`` names the report config in the message).
+    """
     raw = Path(raw)
     if not raw.is_dir() or not any(raw.iterdir()):
         raise DataValidationError(
@@ -383,6 +412,8 @@ def run_import(raw: Path, processed: Path | None = None, *, write: bool = True) 
     areas = read_areas(raw, keys, result)
     pop = read_population(raw, area_ids, result)
     years = sorted(pop["year"].unique())
+    if reporting_year is not None:
+        check_reporting_year(years, reporting_year, raw, config)
     counts = [read_households(raw, area_ids, result), read_ba(raw, area_ids, result)]
     counts.append(
         _simple_counts(

@@ -101,7 +101,9 @@ def read_csv(
     """Read a delimited file with every column as text; check that the required columns are present."""
     if not path.exists():
         raise DataValidationError(
-            "Datei fehlt", path=path, hint="Datei nach data/raw kopieren oder `make data` prüfen."
+            "Datei fehlt",
+            path=path,
+            hint="Datei in den Rohdatenordner (data_raw der Berichtskonfiguration) kopieren oder `make data` prüfen.",
         )
     text, _ = decode(path, encoding)
     try:

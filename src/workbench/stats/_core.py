@@ -443,8 +443,9 @@ def byar_ci(x: Any, confidence: float = 0.95) -> tuple[Any, Any]:
 
     Examples
     --------
-    x = 65 at 95 % (docs/METHODEN.md: 50.163188 … 82.849139); for x = 12 the approximation is already close to
-    the exact limits 6.2006 … 20.9616 of :func:`exact_poisson_ci`:
+    x = 65 at 95 % gives 50.163188 … 82.849139
+    (docs/METHODEN.md, Abschnitt „Fallzahlen: exaktes Poisson-Intervall und Byar-Näherung“);
+    for x = 12 the approximation is already close to the exact limits 6.2006 … 20.9616 of :func:`exact_poisson_ci`:
 
     >>> from workbench.stats import byar_ci
     >>> lo, up = byar_ci(65)

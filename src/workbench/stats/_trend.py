@@ -219,7 +219,7 @@ def trend_marker(
     n : array_like or pandas.DataFrame
         Denominators or exposure, broadcast against ``x``.
     confidence : float, default 0.998
-        Significance level of the test as a confidence level (99.8 % as in docs/METHODEN.md).
+        Significance level of the test as a confidence level (99.8 % as in docs/METHODEN.md, Abschnitt „Trend“).
     min_points : int, default 5
         Number of most recent time points used, ≥ 2.
     kind : {"proportion", "rate"}, default "proportion"

@@ -18,7 +18,7 @@ from workbench.confidentiality import _secondary as eng
 from workbench.confidentiality._rules import MEASURE_RELATIONS, Rules, _initial_status
 from workbench.errors import DataValidationError
 from workbench.io import city_totals as official_totals
-from workbench.io.city_totals import SUPPRESSED_RANGE
+from workbench.io.city_totals import SUPPRESSED_MINIMUM, SUPPRESSED_RANGE
 from workbench.vocabulary import CITY_ID, LEVELS
 
 _COUNT_COLS = ("area_id", "year", "measure", "value", "suppressed")
@@ -51,7 +51,8 @@ def _measure_groups(measures: Sequence[str]) -> list[tuple[list[str], list[tuple
 def _interval_disclosed(
     a: sp.csr_matrix, values: np.ndarray, status: np.ndarray, delivered: np.ndarray, focus: np.ndarray
 ) -> np.ndarray:
-    """Unpublished cells an outsider can pin to a single integer, knowing each delivered "*" is 1 or 2.
+    """Unpublished cells an outsider can pin to a single integer, knowing each delivered "*" is 1 or 2 (or, when
+    the delivery shows secondary "*" above 2, at least 1).
 
     The exact check of :func:`confidentiality_secondary.determined_unknowns` only uses non-negativity. Once an
     official city total is published, the range of delivered suppressed cells (``delivered``, BA rule:
@@ -90,6 +91,12 @@ def _interval_disclosed(
             cost = np.zeros(cols.size)
             cost[i] = sign
             res = linprog(cost, A_eq=sub, b_eq=b, bounds=bounds, method="highs")
+            if res.status == 2 and hi is not None:
+                # the delivery holds secondary "*" above 2 (allowed by the BA rule): an outsider knows only
+                # that each "*" is at least 1, so test again with that range
+                hi = None
+                bounds = [(SUPPRESSED_MINIMUM, None) if delivered[unk[j]] else (0, None) for j in cols]
+                res = linprog(cost, A_eq=sub, b_eq=b, bounds=bounds, method="highs")
             if res.status == 2:  # infeasible: the published cells contradict the known ranges
                 out[tested[protect]] = True
                 return out

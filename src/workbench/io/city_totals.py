@@ -6,8 +6,10 @@ sum of a measure unknown. This module reads that row, checks it against the area
 table ``city_totals.parquet`` (year, measure, value; docs/DATA_CONTRACT.md) before :mod:`workbench.indicators`
 and :mod:`workbench.confidentiality` use it.
 
-Consistency rule per sheet (year) and column (measure): with no "*" in the column the areas must add up to the
-total exactly; with k cells "*" (each 1 or 2) the rest ``total − Σ visible`` must lie in ``k × 1 … k × 2``.
+Consistency rule per sheet (year) and column (measure), applied by :mod:`workbench.io.importer`: with no "*" in
+the column the areas must add up to the total exactly; with k cells "*" the rest ``total − Σ visible`` must be at
+least k. The Bundesagentur suppresses counts of 1 and 2 **and any value from which such a count could be
+derived**, so a "*" can hide any value from 1 up.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from workbench.io import raw as rawio
 TOTAL_LABELS = frozenset({"stadt insgesamt", "insgesamt", "stadt gesamt", "gesamt"})
 """First-cell texts (lower case) that mark the city total row of a delivery."""
 SUPPRESSED_RANGE = (1, 2)
-"""Values a suppressed BA cell ("*") can hold: counts of 1 and 2 are withheld."""
+"""Values of a primary BA suppression ("*" for a count of 1 or 2). A "*" may also be a secondary suppression of
+any larger value: :data:`SUPPRESSED_MINIMUM` is all that is known of a "*" in general."""
+SUPPRESSED_MINIMUM = 1
+"""Smallest value a suppressed BA cell ("*") can hold."""
 COLUMNS = ["year", "measure", "value"]
 
 
@@ -63,39 +68,6 @@ def read_row(
             continue
         frames.append((int(year), measure, float(values.iloc[0])))
     return pd.DataFrame(frames, columns=COLUMNS).astype({"year": "int64", "value": "float64"})
-
-
-def check_against_areas(
-    long: pd.DataFrame, totals: pd.DataFrame, labels: dict[str, str], *, path: Path, sheet: str
-) -> None:
-    """Refuse a total that contradicts the areas of its sheet (rule in the module docstring).
-
-    ``long``: area_id, measure, value, suppressed of one sheet; ``totals``: year, measure, value of that
-    sheet; ``labels``: measure → source column name (for the message).
-    """
-    lo, hi = SUPPRESSED_RANGE
-    for t in totals.itertuples(index=False):
-        part = long[long["measure"] == t.measure]
-        visible = float(part["value"].sum(min_count=0))
-        k = int(part["suppressed"].sum())
-        rest = t.value - visible
-        col = labels.get(t.measure, t.measure)
-        if k == 0 and abs(rest) > 0.5:
-            raise DataValidationError(
-                f"'Stadt insgesamt' ({t.value:g}) ist nicht die Summe der Sozialräume ({visible:g})",
-                path=path,
-                where=f"Blatt '{sheet}', Spalte '{col}'",
-                hint="Lieferung der Bundesagentur prüfen: Gebietsstand und Summenzeile müssen übereinstimmen.",
-            )
-        if k > 0 and not (k * lo - 0.5 <= rest <= k * hi + 0.5):
-            raise DataValidationError(
-                f"Lieferung widersprüchlich: 'Stadt insgesamt' ({t.value:g}) minus sichtbare Sozialräume "
-                f"({visible:g}) ergibt {rest:g}, bei {k} Feld(ern) '*' (je 1 oder 2) möglich sind "
-                f"{k * lo} bis {k * hi}",
-                path=path,
-                where=f"Blatt '{sheet}', Spalte '{col}'",
-                hint="Lieferung der Bundesagentur prüfen oder neu anfordern.",
-            )
 
 
 def validate(city_totals: pd.DataFrame | None, where: str = "city_totals") -> pd.DataFrame | None:

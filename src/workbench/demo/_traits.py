@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-Z95 = 1.6448536269514722
-"""Standard normal 95th percentile."""
+Z_P95 = 1.6448536269514722
+"""Standard normal 95th percentile (one-sided; the 5th/95th percentiles of the calibration)."""
 
 # (p5, p50, p95) as fractions, Berlin MSS 2021 over 536 Planungsräume
 BERLIN_MSS_2021 = {
@@ -37,8 +37,8 @@ def calibrated_share(z: np.ndarray, quantiles: tuple[float, float, float]) -> np
     """Share for z-scores so that z = −1.645 / 0 / +1.645 give the 5th / 50th / 95th percentile (logit-linear)."""
     p5, p50, p95 = quantiles
     mid = _logit(p50)
-    up = (_logit(p95) - mid) / Z95
-    down = (mid - _logit(p5)) / Z95
+    up = (_logit(p95) - mid) / Z_P95
+    down = (mid - _logit(p5)) / Z_P95
     x = mid + np.where(z > 0, up, down) * z
     return 1.0 / (1.0 + np.exp(-x))
 

@@ -21,9 +21,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from workbench import settings
-from workbench.errors import ConfigError, DataValidationError, WorkbenchError, require_table
+from workbench.errors import ConfigError, DataValidationError, require_table
 from workbench.render import fmt
 from workbench.settings import read_yaml
+from workbench.stats import normalise_polarity
 
 NOTE_FONTSIZE = 7
 
@@ -42,15 +43,6 @@ _REQUIRED_KEYS = (
 
 
 _CACHE: dict[tuple[str, float], dict[str, Any]] = {}
-
-
-POLARITY_ALIASES = {
-    "hoch = schlecht": "hoch = schlecht",
-    "high_bad": "hoch = schlecht",
-    "hoch = gut": "hoch = gut",
-    "high_good": "hoch = gut",
-    "neutral": "neutral",
-}
 
 
 SIGNIFICANCE_ORDER = {
@@ -129,17 +121,6 @@ def load_colours(path: str | Path | None = None) -> dict[str, Any]:
         _check_colours(data, path)
         _CACHE[key] = data
     return copy.deepcopy(_CACHE[key])
-
-
-def normalise_polarity(polarity: str) -> str:
-    """``"hoch = schlecht"`` / ``"hoch = gut"`` / ``"neutral"`` (English aliases high_bad/high_good accepted)."""
-    key = str(polarity).strip().lower()
-    if key not in POLARITY_ALIASES:
-        raise WorkbenchError(
-            f"unbekannte Polarität '{polarity}'",
-            hint='"hoch = schlecht", "hoch = gut" oder "neutral" angeben',
-        )
-    return POLARITY_ALIASES[key]
 
 
 def significance_palette(polarity: str, colours: dict[str, Any] | None = None) -> dict[str, str]:

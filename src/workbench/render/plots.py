@@ -37,7 +37,6 @@ from workbench.render._profile_charts import (
 )
 from workbench.render._style import (
     NOTE_FONTSIZE,
-    POLARITY_ALIASES,
     SIGNIFICANCE_ORDER,
     _finish_axes,
     _legend_right,
@@ -58,7 +57,6 @@ from workbench.render._style import (
 
 __all__ = [
     "NOTE_FONTSIZE",
-    "POLARITY_ALIASES",
     "SIGNIFICANCE_ORDER",
     "add_note",
     "bar_chart",

@@ -86,7 +86,7 @@ def normalise_polarity(polarity: str) -> str:
         if key in _POLARITY_ALIASES:
             return _POLARITY_ALIASES[key]
     raise StatisticsInputError(
-        f"Argument 'polarity': {polarity!r} ist unbekannt.",
+        f"unbekannte Polarität {polarity!r} (Argument 'polarity')",
         hint="Erlaubt sind 'hoch = schlecht', 'hoch = gut' und 'neutral' (oder high_bad, high_good, neutral).",
     )
 

@@ -299,7 +299,7 @@ KNOWN_KEYS = {
 }
 """Keys with a field of their own in :class:`ReportConfig`."""
 
-FURTHER_KEYS = {"config_files", "kita", "demo", "index_config", "projection_config"}
+FURTHER_KEYS = {"config_files", "kita", "demo", "index_config", "projection_config", "sources"}
 """Further keys a report config may hold (kept in :attr:`ReportConfig.extra`)."""
 
 DEFAULT_CONFIDENTIALITY = {"threshold": 3, "show_zero": True, "min_base": 20, "suppress_on_denominator": True}

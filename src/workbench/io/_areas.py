@@ -65,20 +65,34 @@ def _read_layer(path: Path, layer: str, id_col: str) -> gpd.GeoDataFrame:
         ) from exc
     if id_col not in gdf.columns:
         raise DataValidationError(f"Spalte '{id_col}' fehlt in Ebene '{layer}'", path=path)
+    return check_geometries(gdf, id_col, path=path, what=f"Ebene '{layer}'")
+
+
+def check_geometries(
+    gdf: gpd.GeoDataFrame,
+    id_col: str,
+    *,
+    path: Path,
+    what: str,
+    objects: list[int] | None = None,
+    crs_hint: str = "CRS im GIS setzen, z. B. EPSG:25832 (ETRS89 / UTM 32N), und neu exportieren.",
+) -> gpd.GeoDataFrame:
+    """Ids stripped, CRS present, every geometry non-empty and valid; reprojected to EPSG:25832.
+
+    ``what`` names the layer in messages ("Ebene 'sozialraeume'"); ``objects`` the object number of each row
+    (default 1, 2, …).
+    """
     if gdf.crs is None:
-        raise DataValidationError(
-            f"Ebene '{layer}' hat kein Koordinatenbezugssystem (CRS)",
-            path=path,
-            hint="CRS im GIS setzen, z. B. EPSG:25832 (ETRS89 / UTM 32N), und neu exportieren.",
-        )
+        raise DataValidationError(f"{what} hat kein Koordinatenbezugssystem (CRS)", path=path, hint=crs_hint)
     gdf[id_col] = _strip_ids(gdf[id_col])
     for i, geom in enumerate(gdf.geometry):
         ident = gdf[id_col].iloc[i]
+        obj = objects[i] if objects is not None else i + 1
         if geom is None or geom.is_empty:
             raise DataValidationError(
                 f"leere Geometrie für '{ident}'",
                 path=path,
-                where=f"Ebene '{layer}', Objekt {i + 1}",
+                where=f"{what}, Objekt {obj}",
                 hint="Fläche im GIS nachdigitalisieren oder das Objekt entfernen.",
             )
         if not geom.is_valid:
@@ -87,12 +101,30 @@ def _read_layer(path: Path, layer: str, id_col: str) -> gpd.GeoDataFrame:
             raise DataValidationError(
                 f"ungültige Geometrie für '{ident}' ({explain_validity(geom)})",
                 path=path,
-                where=f"Ebene '{layer}', Objekt {i + 1}",
+                where=f"{what}, Objekt {obj}",
                 hint="Geometrie im GIS reparieren (z. B. QGIS 'Geometrien reparieren').",
             )
     if gdf.crs.to_epsg() != 25832:
         gdf = gdf.to_crs(25832)
     return gdf
+
+
+def area_layers(ids, geometry, crs, keys: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """Layers ``sozialraum`` (names and district from the key table) and ``stadtbezirk`` (dissolved)."""
+    ids = pd.Series(ids)
+    names = keys.drop_duplicates("area_id").set_index("area_id")
+    sr = gpd.GeoDataFrame(
+        {
+            "area_id": ids.to_numpy(),
+            "area_name": names.loc[ids, "area_name"].to_numpy(),
+            "district_id": names.loc[ids, "district_id"].to_numpy(),
+            "district_name": names.loc[ids, "district_name"].to_numpy(),
+        },
+        geometry=geometry,
+        crs=crs,
+    ).sort_values("area_id", ignore_index=True)
+    districts = sr.dissolve("district_id", as_index=False)[["district_id", "district_name", "geometry"]]
+    return {"sozialraum": sr, "stadtbezirk": districts.sort_values("district_id", ignore_index=True)}
 
 
 def read_areas(raw: Path, keys: pd.DataFrame, result: ImportResult) -> dict[str, gpd.GeoDataFrame]:
@@ -112,19 +144,8 @@ def read_areas(raw: Path, keys: pd.DataFrame, result: ImportResult) -> dict[str,
         where="Ebene 'sozialraeume'",
         hint="Für jeden Sozialraum der Schlüsseltabelle eine Fläche liefern.",
     )
-    names = keys.drop_duplicates("area_id").set_index("area_id")
-    sr = gpd.GeoDataFrame(
-        {
-            "area_id": areas["sozialraum_id"].to_numpy(),
-            "area_name": names.loc[areas["sozialraum_id"], "area_name"].to_numpy(),
-            "district_id": names.loc[areas["sozialraum_id"], "district_id"].to_numpy(),
-            "district_name": names.loc[areas["sozialraum_id"], "district_name"].to_numpy(),
-        },
-        geometry=areas.geometry.to_numpy(),
-        crs=areas.crs,
-    ).sort_values("area_id", ignore_index=True)
-    districts = sr.dissolve("district_id", as_index=False)[["district_id", "district_name", "geometry"]]
-    out = {"sozialraum": sr, "stadtbezirk": districts.sort_values("district_id", ignore_index=True)}
+    out = area_layers(areas["sozialraum_id"], areas.geometry.to_numpy(), areas.crs, keys)
+    sr = out["sozialraum"]
     layers = pyogrio.list_layers(path)[:, 0].tolist()
     if "statistische_bezirke" in layers:
         blocks = _read_layer(path, "statistische_bezirke", "stat_bezirk_id")

@@ -64,6 +64,27 @@ FACILITY_COLUMNS = [
 ]
 MAX_AGE = 100
 
+ALL = "insgesamt"
+"""``sex`` / ``nationality`` of ``population.parquet`` when the source has no breakdown by it (all persons)."""
+AGE_ALL = -1
+"""``age`` of ``population.parquet`` when the source has no single years of age: the row counts all ages (the
+age groups, if any, are in ``population_age_groups.parquet``)."""
+POPULATION_DETAILS = ("total", "age_groups", "single_years")
+"""Age detail of the population per year, coarsest first (manifest key ``population_detail``)."""
+
+OPTIONAL_INPUTS: dict[str, dict] = {
+    "households": {"file": "haushalte.csv", "label": "Haushalte und Registerzahlen"},
+    "ba": {"file": "ba_sgb2_arbeitslose.xlsx", "label": "BA-Sonderauswertung (SGB II, Arbeitslose)"},
+    "sgb12": {"file": "sgb12_grundsicherung_65plus.csv", "label": "Grundsicherung im Alter (SGB XII)"},
+    "hze": {"file": "hze_faelle.csv", "label": "Hilfen zur Erziehung"},
+    "events": {"file": "bewegungen.csv", "label": "Bevölkerungsbewegungen", "tables": ["events"]},
+    "facilities": {"file": "einrichtungen.csv", "label": "Einrichtungen", "tables": ["facilities"]},
+    "survey": {"file": "befragung_<Jahr>.csv", "label": "Befragung", "tables": ["survey"]},
+    "measures": {"file": "massnahmen.csv", "label": "Maßnahmen", "tables": ["measures", "kpis"]},
+}
+"""The optional inputs of the raw folder (everything but key table, geometries and population), in import order.
+An absent one is listed in the manifest (``missing``) with the measures and tables it would have given."""
+
 
 # Declarative schemas of the processed tables (the contract every chapter relies on).
 POPULATION_SCHEMA = pa.DataFrameSchema(
@@ -91,6 +112,37 @@ COUNTS_SCHEMA = pa.DataFrameSchema(
 )
 
 
+POPULATION_SOURCES_SCHEMA = pa.DataFrameSchema(
+    {
+        "area_id": pa.Column(str),
+        "year": pa.Column("int64", pa.Check.in_range(1900, 2200)),
+        "sex": pa.Column(str, pa.Check.isin(["m", "w", ALL])),
+        "age": pa.Column("int64", pa.Check.in_range(AGE_ALL, MAX_AGE)),
+        "nationality": pa.Column(str, pa.Check.isin(["deutsch", "nichtdeutsch", ALL])),
+        "count": pa.Column("int64", pa.Check.ge(0)),
+    },
+    strict=True,
+)
+"""``population.parquet`` imported through ``sources:`` (mappings): like :data:`POPULATION_SCHEMA`, but a source
+without a breakdown by sex, nationality or single years of age has ``insgesamt`` / ``age = -1`` rows."""
+
+
+AGE_GROUPS_SCHEMA = pa.DataFrameSchema(
+    {
+        "area_id": pa.Column(str),
+        "year": pa.Column("int64", pa.Check.in_range(1900, 2200)),
+        "sex": pa.Column(str, pa.Check.isin(["m", "w", ALL])),
+        "nationality": pa.Column(str, pa.Check.isin(["deutsch", "nichtdeutsch", ALL])),
+        "age_from": pa.Column("int64", pa.Check.in_range(0, MAX_AGE)),
+        "age_to": pa.Column("int64", pa.Check.in_range(0, MAX_AGE)),
+        "count": pa.Column("int64", pa.Check.ge(0)),
+    },
+    strict=True,
+)
+"""``population_age_groups.parquet``: the age groups of years without single years of age (bounds inclusive,
+``age_to`` 100 = open group "… und älter")."""
+
+
 CITY_TOTALS_SCHEMA = pa.DataFrameSchema(
     {
         "year": pa.Column("int64"),
@@ -108,6 +160,11 @@ class ImportResult:
     tables: dict[str, object] = field(default_factory=dict)
     files: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    missing: list[dict] = field(default_factory=list)
+    """Optional inputs that were not delivered: input, file, measures, tables (manifest key ``missing``)."""
+    population: dict = field(default_factory=dict)
+    """Detail of the population when it is less than single years by sex and nationality (manifest keys
+    ``population_detail``, ``population_detail_by_year``, ``population_by``); empty for a full register."""
 
 
 def _record(result: ImportResult, path: Path, rows: int, **extra) -> None:

@@ -20,11 +20,13 @@ import pandas as pd
 import pyogrio
 
 from workbench.errors import DataValidationError
-from workbench.io import city_totals
+from workbench.io import _sources, city_totals
 from workbench.io import raw as rawio
 from workbench.io._areas import read_areas, read_keys
 from workbench.io._ba import read_ba
 from workbench.io._schema import (
+    AGE_ALL,
+    ALL,
     BA_COLUMNS,
     CITY_TOTALS_SCHEMA,
     COUNTS_SCHEMA,
@@ -32,6 +34,7 @@ from workbench.io._schema import (
     FACILITY_COLUMNS,
     HOUSEHOLD_COLUMNS,
     MAX_AGE,
+    OPTIONAL_INPUTS,
     POPULATION_COLUMNS,
     POPULATION_SCHEMA,
     ImportResult,
@@ -41,15 +44,19 @@ from workbench.io._schema import (
     _require_areas,
     _strip_ids,
 )
+from workbench.io._sources import parse_sources
 from workbench.settings import relative_to_root
 
 __all__ = [
+    "AGE_ALL",
+    "ALL",
     "BA_COLUMNS",
     "CITY_TOTALS_SCHEMA",
     "COUNTS_SCHEMA",
     "EVENT_COLUMNS",
     "HOUSEHOLD_COLUMNS",
     "MAX_AGE",
+    "OPTIONAL_INPUTS",
     "POPULATION_COLUMNS",
     "POPULATION_SCHEMA",
     "ImportResult",
@@ -63,7 +70,12 @@ __all__ = [
     "read_population",
     "read_survey",
     "check_reporting_year",
+    "import_notes",
+    "import_report",
+    "missing_measures",
+    "parse_sources",
     "run_import",
+    "source_files",
     "write_processed",
     "pyogrio_deterministic",
 ]
@@ -386,6 +398,27 @@ def check_reporting_year(years: list[int], reporting_year: int, raw: Path, confi
     )
 
 
+def missing_measures() -> dict[str, list[str]]:
+    """Optional input (key of :data:`OPTIONAL_INPUTS`) → the measures of ``counts.parquet`` it gives."""
+    return {
+        "households": list(HOUSEHOLD_COLUMNS.values()),
+        "ba": list(BA_COLUMNS.values()),
+        "sgb12": ["grusi_65"],
+        "hze": ["hze_cases"],
+        "events": list(EVENT_COLUMNS.values()),
+        "facilities": ["kita_places_u3", "kita_places_ue3"],
+        "survey": [],
+        "measures": [],
+    }
+
+
+def _present(raw: Path, name: str) -> bool:
+    """Whether the raw folder holds optional input ``name`` (key of :data:`OPTIONAL_INPUTS`)."""
+    if name == "survey":
+        return raw.is_dir() and any(raw.glob("befragung_*.csv"))
+    return (raw / OPTIONAL_INPUTS[name]["file"]).exists()
+
+
 def run_import(
     raw: Path,
     processed: Path | None = None,
@@ -393,59 +426,124 @@ def run_import(
     write: bool = True,
     reporting_year: int | None = None,
     config: object = None,
+    sources: object = None,
+    base: Path | str | None = None,
 ) -> ImportResult:
-    """Read and validate every raw file; if all pass and ``write``, replace the processed tables atomically.
+    """Read and validate every input; if all pass and ``write``, replace the processed tables atomically.
 
-    With ``reporting_year`` (the report config's ``reporting_year``) the import also refuses raw data without
-    population for that year (:func:`check_reporting_year`; ``config`` names the report config in the message).
+    Only the key table, the geometries and the population are required. Every other input of the raw folder
+    (:data:`OPTIONAL_INPUTS`: BA XLSX, SGB XII, HzE, households, movements, facilities, survey, measures) is
+    optional: an absent one is listed in ``result.missing`` (manifest key ``missing``, German notes from
+    :func:`import_notes`) and its processed tables are not written; ``counts.parquet`` holds the measures that
+    exist (none: not written). A present but broken file is still an error.
+
+    ``sources`` (the report config's ``sources:``, see :mod:`workbench.io._sources` and docs/DATA_CONTRACT.md)
+    names mapping YAMLs for the key table, the geometries, the population and any number of count tables
+    instead of the raw-folder files; relative paths are relative to ``base`` (default: the project root). With
+    ``reporting_year`` (the report config's ``reporting_year``) the import also refuses population data without
+    that year (:func:`check_reporting_year`; ``config`` names the report config in messages).
     """
     raw = Path(raw)
-    if not raw.is_dir() or not any(raw.iterdir()):
+    src = parse_sources(sources, base=base, config=config)
+    if not (src and src.base_complete) and (not raw.is_dir() or not any(raw.iterdir())):
         raise DataValidationError(
             "Rohdatenordner ist leer",
             path=raw,
-            hint="`workbench demo` erzeugt die Demo-Stadt, oder eigene Dateien ablegen.",
+            hint="`workbench demo` erzeugt die Demo-Stadt, oder eigene Dateien ablegen"
+            + (
+                "."
+                if src is None
+                else " oder unter sources: Zuordnungen für keys, areas und population angeben."
+            ),
         )
     result = ImportResult()
-    keys = read_keys(raw, result)
+    keys = _sources.read_keys(src.keys, result) if src and src.keys else read_keys(raw, result)
     area_ids = set(keys["area_id"])
-    areas = read_areas(raw, keys, result)
-    pop = read_population(raw, area_ids, result)
+    areas = (
+        _sources.read_areas(src.areas, keys, result) if src and src.areas else read_areas(raw, keys, result)
+    )
+    age_groups = None
+    if src and src.population:
+        pop, age_groups, result.population = _sources.read_population(src.population, area_ids, result)
+    else:
+        pop = read_population(raw, area_ids, result)
     years = sorted(pop["year"].unique())
     if reporting_year is not None:
-        check_reporting_year(years, reporting_year, raw, config)
-    counts = [read_households(raw, area_ids, result), read_ba(raw, area_ids, result)]
-    counts.append(
-        _simple_counts(
-            raw, "sgb12_grundsicherung_65plus.csv", "Empfaenger_65plus", "grusi_65", area_ids, result
+        if src and src.population:
+            _sources.check_reporting_year(years, reporting_year, src)
+        else:
+            check_reporting_year(years, reporting_year, raw, config)
+    present = {name: _present(raw, name) for name in OPTIONAL_INPUTS}
+    counts = []
+    if present["households"]:
+        counts.append(read_households(raw, area_ids, result))
+    if present["ba"]:
+        counts.append(read_ba(raw, area_ids, result))
+    if present["sgb12"]:
+        counts.append(
+            _simple_counts(
+                raw, "sgb12_grundsicherung_65plus.csv", "Empfaenger_65plus", "grusi_65", area_ids, result
+            )
         )
-    )
-    counts.append(
-        _simple_counts(raw, "hze_faelle.csv", "Faelle", "hze_cases", area_ids, result, group="Hilfeart")
-    )
-    events = read_events(raw, area_ids, result)
-    counts.append(_events_to_counts(events))
-    fac = read_facilities(raw, area_ids, result)
-    counts.append(_facilities_to_counts(fac, int(years[-1])))
-    counts_df = pd.concat(counts, ignore_index=True)
-    counts_df["year"] = counts_df["year"].astype("int64")
-    counts_df["suppressed"] = counts_df["suppressed"].astype(bool)
-    counts_df = counts_df[counts_df["year"].isin(years)]
-    rawio.check_duplicates(counts_df, ["area_id", "year", "measure"], path=raw)
-    counts_df = COUNTS_SCHEMA.validate(
-        counts_df.sort_values(["measure", "area_id", "year"], ignore_index=True)
-    )
-    _check_population_parts(pop, counts_df, raw, result)
-    survey = read_survey(raw, area_ids, result)
-    measures = read_measures(raw, result)
+    if present["hze"]:
+        counts.append(
+            _simple_counts(raw, "hze_faelle.csv", "Faelle", "hze_cases", area_ids, result, group="Hilfeart")
+        )
+    events = read_events(raw, area_ids, result) if present["events"] else None
+    if events is not None:
+        counts.append(_events_to_counts(events))
+    fac = read_facilities(raw, area_ids, result) if present["facilities"] else None
+    if fac is not None:
+        counts.append(_facilities_to_counts(fac, int(years[-1])))
+    source_totals = []
+    for entry in src.counts if src else ():
+        long, totals = _sources.read_counts(entry, area_ids, result)
+        _refuse_overlap(counts, long, entry)
+        counts.append(long)
+        source_totals.append(totals)
+    counts_df = None
+    if counts:
+        counts_df = pd.concat(counts, ignore_index=True)
+        counts_df["year"] = counts_df["year"].astype("int64")
+        counts_df["suppressed"] = counts_df["suppressed"].astype(bool)
+        outside = counts_df[~counts_df["year"].isin(years)]
+        for measure, ys in outside.groupby("measure")["year"]:
+            result.warnings.append(
+                f"Maß {measure}: Jahr(e) {', '.join(map(str, sorted(set(ys))))} ohne Einwohnerdaten nicht übernommen"
+            )
+        counts_df = counts_df[counts_df["year"].isin(years)]
+        rawio.check_duplicates(counts_df, ["area_id", "year", "measure"], path=raw)
+        counts_df = COUNTS_SCHEMA.validate(
+            counts_df.sort_values(["measure", "area_id", "year"], ignore_index=True)
+        )
+        _check_population_parts(pop, counts_df, raw, result)
+    survey = read_survey(raw, area_ids, result) if present["survey"] else None
+    measures = read_measures(raw, result) if present["measures"] else None
+    provided = set(counts_df["measure"]) if counts_df is not None else set()
+    for name, spec in OPTIONAL_INPUTS.items():
+        if present[name]:
+            continue
+        lacking = [m for m in missing_measures()[name] if m not in provided]
+        if lacking or spec.get("tables"):
+            result.missing.append(
+                {
+                    "input": name,
+                    "file": spec["file"],
+                    "measures": lacking,
+                    "tables": list(spec.get("tables", [])),
+                }
+            )
     latest = pop[pop["year"] == years[-1]].groupby("area_id")["count"].sum()
     areas["sozialraum"]["population"] = areas["sozialraum"]["area_id"].map(latest).astype("int64")
     totals = result.tables.get("city_totals", city_totals.empty())
+    if source_totals:
+        totals = _merge_totals(totals, source_totals)
     result.tables = {
         "city_totals": totals[totals["year"].isin(years)].reset_index(drop=True),
         "keys": keys,
         "areas": areas,
         "population": pop,
+        "population_age_groups": age_groups,
         "counts": counts_df,
         "events": events,
         "facilities": fac,
@@ -457,10 +555,116 @@ def run_import(
     return result
 
 
+def import_report(cfg, *, write: bool = True) -> ImportResult:
+    """:func:`run_import` for a report config (:class:`workbench.settings.ReportConfig`): its folders,
+    ``reporting_year`` and ``sources:`` (relative mapping paths from the project root) — the call of
+    ``workbench data``."""
+    return run_import(
+        cfg.paths.raw,
+        cfg.paths.processed,
+        write=write,
+        reporting_year=cfg.reporting_year,
+        config=cfg.source,
+        sources=cfg.extra.get("sources"),
+    )
+
+
+def source_files(sources: object, *, base: Path | str | None = None, config: object = None) -> list[Path]:
+    """The mapping YAMLs named in ``sources:`` and the data files they read (empty without ``sources:``).
+
+    For build tools: a changed mapping or source file must trigger a new import (like a changed raw file).
+    """
+    src = parse_sources(sources, base=base, config=config)
+    return src.files() if src else []
+
+
+def _refuse_overlap(counts: list[pd.DataFrame], long: pd.DataFrame, entry) -> None:
+    """A measure of a mapped count table must not repeat an area × year × measure of an earlier input."""
+    if not counts:
+        return
+    before = pd.concat([c[["area_id", "year", "measure"]] for c in counts], ignore_index=True)
+    before["year"] = before["year"].astype("int64")
+    both = long[["area_id", "year", "measure"]].merge(before, how="inner")
+    if len(both):
+        hit = both.iloc[0]
+        raise DataValidationError(
+            f"Maß {hit['measure']} für Sozialraum {hit['area_id']}, Jahr {hit['year']} kommt aus zwei Quellen",
+            path=entry.written,
+            where=entry.key,
+            hint="jedes Maß eines Jahres nur aus einer Quelle liefern: in measures: des Eintrags streichen, in "
+            "der Zuordnung mit filter/melt auf andere Jahre beschränken oder die Datei aus dem Rohdatenordner "
+            "entfernen",
+        )
+
+
+def _merge_totals(totals: pd.DataFrame, extra: list[pd.DataFrame]) -> pd.DataFrame:
+    """BA city totals plus the ``stadt`` rows of mapped count tables (one value per year and measure)."""
+    out = pd.concat([totals, *extra], ignore_index=True)
+    dup = out.duplicated(["year", "measure"])
+    if dup.any():
+        d = out[dup].iloc[0]
+        raise DataValidationError(
+            f"zwei amtliche Stadtsummen für {d['measure']}, Jahr {d['year']}",
+            where="sources.counts",
+            hint="das Maß nur aus einer Quelle liefern",
+        )
+    return CITY_TOTALS_SCHEMA.validate(out.sort_values(["measure", "year"], ignore_index=True))
+
+
+def import_notes(result: ImportResult) -> list[str]:
+    """German notes on what the import did not get: absent optional inputs and a coarse population.
+
+    For ``workbench data`` (print each as "Hinweis: …"); the chapters and indicators they affect are listed by
+    ``workbench check``.
+    """
+    notes = []
+    for m in result.missing:
+        spec = OPTIONAL_INPUTS[m["input"]]
+        what = []
+        if m["measures"]:
+            what.append("Maße " + ", ".join(m["measures"]))
+        if m["tables"]:
+            what.append(
+                "Tabellen "
+                + ", ".join(f"{t}.parquet" if t != "facilities" else "facilities.gpkg" for t in m["tables"])
+            )
+        notes.append(
+            f"{spec['label']} nicht geliefert ({m['file']} fehlt) – ohne {' und '.join(what)}; Kapitel und "
+            "Indikatoren, die sie brauchen, werden ausgelassen (`workbench check`)"
+        )
+    detail = result.population
+    if detail:
+        words = {
+            "total": "nur als Gesamtzahl",
+            "age_groups": "nach Altersgruppen",
+            "single_years": "nach Einzelaltern",
+        }
+        by_year = detail["population_detail_by_year"]
+        groups: dict[str, list[str]] = {}
+        for year, kind in by_year.items():
+            groups.setdefault(kind, []).append(year)
+        parts = [f"{words[k]} ({', '.join(ys)})" for k, ys in groups.items()]
+        by = detail["population_by"]
+        without = [
+            w for d, w in (("sex", "Geschlecht"), ("nationality", "Staatsangehörigkeit")) if d not in by
+        ]
+        text = "Einwohner liegen " + "; ".join(parts) + " vor"
+        if without:
+            text += f", ohne Aufteilung nach {' und '.join(without)}"
+        notes.append(
+            text + " – Alterspyramide, Prognose und Indikatoren mit Altersgrenzen brauchen Einzelalter "
+            "(`workbench check`)"
+        )
+    return notes
+
+
 def _check_population_parts(pop: pd.DataFrame, counts: pd.DataFrame, raw: Path, result: ImportResult) -> None:
     """Counts that are subsets of the population must not exceed it (e.g. RLB u15 ≤ children < 15)."""
     tot = pop.groupby(["area_id", "year"])["count"].sum()
-    u15 = pop[pop["age"] < 15].groupby(["area_id", "year"])["count"].sum()
+    u15 = pop[pop["age"].between(0, 14)].groupby(["area_id", "year"])["count"].sum()
+    coarse = pop.loc[pop["age"] == AGE_ALL, ["area_id", "year"]].drop_duplicates()
+    if len(coarse):  # no single years of age: the number of children is unknown
+        u15 = u15.drop(pd.MultiIndex.from_frame(coarse), errors="ignore")
     checks = {
         "sgb2_u15": (u15, "Kinder unter 15"),
         "migration_background": (tot, "Einwohner"),
@@ -486,9 +690,6 @@ def write_processed(result: ImportResult, processed: Path, years) -> None:
     processed.mkdir(parents=True, exist_ok=True)
     t = result.tables
 
-    def parquet(name: str, df: pd.DataFrame) -> None:
-        rawio.atomic_write(processed / f"{name}.parquet", lambda p: df.to_parquet(p, index=False))
-
     def gpkg(name: str, layers: dict[str, gpd.GeoDataFrame]) -> None:
         def writer(p: Path) -> None:
             with pyogrio_deterministic():
@@ -497,27 +698,58 @@ def write_processed(result: ImportResult, processed: Path, years) -> None:
 
         rawio.atomic_write(processed / f"{name}.gpkg", writer)
 
+    written: set[str] = set()
+
+    def parquet(name: str, df: pd.DataFrame) -> None:
+        rawio.atomic_write(processed / f"{name}.parquet", lambda p: df.to_parquet(p, index=False))
+        written.add(f"{name}.parquet")
+
     parquet("keys", t["keys"])
     gpkg("areas", t["areas"])
     parquet("population", t["population"])
-    parquet("counts", t["counts"])
+    if t.get("population_age_groups") is not None:
+        parquet("population_age_groups", t["population_age_groups"])
+    if t.get("counts") is not None:
+        parquet("counts", t["counts"])
     parquet("city_totals", t.get("city_totals", city_totals.empty()))
-    parquet("events", t["events"])
-    gpkg("facilities", {"facilities": t["facilities"]})
-    if t["survey"] is not None:
+    if t.get("events") is not None:
+        parquet("events", t["events"])
+    if t.get("facilities") is not None:
+        gpkg("facilities", {"facilities": t["facilities"]})
+        written.add("facilities.gpkg")
+    if t.get("survey") is not None:
         parquet("survey", t["survey"])
-    if t["measures"] is not None:
+    if t.get("measures") is not None:
         parquet("measures", t["measures"][0])
         parquet("kpis", t["measures"][1])
+    # tables of inputs that are no longer delivered must not survive from an earlier import
+    for name in OPTIONAL_OUTPUTS:
+        if name not in written and (processed / name).exists():
+            (processed / name).unlink()
     manifest = {
         "years": [int(y) for y in years],
         "areas": int(t["keys"]["area_id"].nunique()),
         "files": sorted(result.files, key=lambda f: f["file"]),
         "warnings": result.warnings,
     }
+    if result.missing:
+        manifest["missing"] = result.missing
+    manifest.update(result.population)
     rawio.atomic_write_text(
         processed / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1) + "\n"
     )
+
+
+OPTIONAL_OUTPUTS = (
+    "population_age_groups.parquet",
+    "counts.parquet",
+    "events.parquet",
+    "facilities.gpkg",
+    "survey.parquet",
+    "measures.parquet",
+    "kpis.parquet",
+)
+"""Processed files that exist only when their input was delivered; removed when a new import has no such input."""
 
 
 class pyogrio_deterministic:

@@ -33,22 +33,21 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_data(args: argparse.Namespace) -> int:
     from workbench.build.report import ensure_demo_data
-    from workbench.io.importer import run_import
+    from workbench.io.importer import import_notes, import_report, parse_sources
     from workbench.settings import load_report_config, relative_to_root
 
     cfg = load_report_config(args.config)
-    if ensure_demo_data(args.config):
+    sources = parse_sources(cfg.extra.get("sources"), config=cfg.source)
+    if not (sources and sources.base_complete) and ensure_demo_data(args.config):
         print(f"Demo-Stadt in {relative_to_root(cfg.paths.raw)} erzeugt (Eintrag demo: der Konfiguration).")
-    result = run_import(
-        cfg.paths.raw, cfg.paths.processed, reporting_year=cfg.reporting_year, config=cfg.source
-    )
+    result = import_report(cfg)
     pop = result.tables["population"]
     print(
         f"Import fertig: {len(result.files)} Dateien, {pop['area_id'].nunique()} Sozialräume, "
         f"Jahre {pop['year'].min()}–{pop['year'].max()}, Berichtsjahr {cfg.reporting_year} "
         f"→ {relative_to_root(cfg.paths.processed)}"
     )
-    for w in result.warnings:
+    for w in [*result.warnings, *import_notes(result)]:
         print(f"Hinweis: {w}")
     return 0
 

@@ -431,9 +431,8 @@ Kapitel, die ausgelassen werden (6 von 7):
     sgb12_grundsicherung_65plus.csv oder hze_faelle.csv im Rohdatenordner (raw) ergänzen
 
 Sozialraumprofile werden nicht erstellt: es fehlen Fallzahlen (SGB II, Arbeitslose, Haushalte …;
-  counts.parquet) und Einrichtungen (facilities.gpkg) – mindestens eine der Dateien
-  ba_sgb2_arbeitslose.xlsx, haushalte.csv, sgb12_grundsicherung_65plus.csv oder hze_faelle.csv und
-  Datei einrichtungen.csv im Rohdatenordner (raw) ergänzen
+  counts.parquet) – mindestens eine der Dateien ba_sgb2_arbeitslose.xlsx, haushalte.csv,
+  sgb12_grundsicherung_65plus.csv oder hze_faelle.csv im Rohdatenordner (raw) ergänzen
 
 Indikatoren 2024: 4 von 23 berechenbar
   berechenbar: Ausländeranteil (auslaender), Jugendquotient (jugendquotient), Altenquotient

@@ -241,13 +241,57 @@ def test_engine_profile_equals_fresh_papermill(built, setup, tmp_path):
 
 @pytest.mark.slow
 def test_failing_profile_is_reported_and_others_build(setup, ch, monkeypatch, tmp_path, capsys):
-    """A profile that fails in a cell (here: missing facility file) gives exit code 1 and a summary."""
+    """A profile that fails in a cell (here: its area is missing from the area geometries) gives exit code 1
+    and a summary."""
+    import geopandas as gpd
+
     ids = sorted(ch.ds.area_keys["area_id"])[:1]
-    (ch.cfg.paths.processed / "facilities.gpkg").rename(tmp_path / "facilities.gpkg")
+    areas = ch.cfg.paths.processed / "areas.gpkg"
+    areas.rename(tmp_path / "areas.gpkg")
     try:
+        for layer in gpd.list_layers(tmp_path / "areas.gpkg")["name"]:
+            gdf = gpd.read_file(tmp_path / "areas.gpkg", layer=layer)
+            if "area_id" in gdf:
+                gdf = gdf[gdf["area_id"].astype(str) != ids[0]]
+            gdf.to_file(areas, layer=layer, driver="GPKG")
         code = profiles.build_profiles(setup, workers=1, areas=ids)
     finally:
-        (tmp_path / "facilities.gpkg").rename(ch.cfg.paths.processed / "facilities.gpkg")
+        areas.unlink(missing_ok=True)
+        (tmp_path / "areas.gpkg").rename(areas)
     out = capsys.readouterr().out
     assert code == 1
     assert re.search(rf"0 Profile erstellt, 1 fehlgeschlagen: {ids[0]} \(Zelle \d+: ", out)
+
+
+def test_profiles_the_data_do_not_allow_get_a_page(small_processed, tmp_path, capsys):
+    """Without counts no profile is run: the overview page says what is missing, stale pages go (exit 0)."""
+    processed = tmp_path / "processed"
+    shutil.copytree(small_processed, processed, ignore=shutil.ignore_patterns("cache"))
+    (processed / "counts.parquet").unlink()
+    cfg = tmp_path / "report.yaml"
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "city": "Kleinstadt",
+                "reporting_year": 2024,
+                "data_raw": str(tmp_path / "raw"),
+                "data_processed": str(processed),
+                "reports": str(tmp_path / "reports"),
+            }
+        ),
+        encoding="utf-8",
+    )
+    folder = tmp_path / "reports" / "profiles"
+    folder.mkdir(parents=True)
+    (folder / "0101.html").write_text("<html>altes Profil</html>", encoding="utf-8")  # earlier, fuller data
+    assert profiles.build_profiles(cfg, workers=1) == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["index.html"]
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert page.startswith('<!DOCTYPE html>\n<html lang="de">') and 'href="../index.html"' in page
+    assert (
+        "Die Sozialraumprofile konnten nicht erstellt werden: es fehlen Fallzahlen (SGB II, Arbeitslose, "
+        "Haushalte …; counts.parquet) – mindestens eine der Dateien"
+    ) in page
+    assert "Rohdatenordner (data_raw)" in page and str(tmp_path) not in page
+    assert audit_path(folder) == []
+    assert "Sozialraumprofile nicht erstellt: es fehlen Fallzahlen" in capsys.readouterr().out

@@ -410,6 +410,16 @@ def test_unknown_measure_names_indicator_and_field():
     assert "tippfehler" in text and "denominator.measure" in text and "m9x" in text and "m1, m2" in text
 
 
+def test_no_indicator_gives_the_empty_table(table):
+    """A city whose data allow no indicator: the empty table with the columns and dtypes of a full one."""
+    empty = compute(CAT, _population(), _counts(), _keys(), indicators=[])
+    assert empty.empty and list(empty.columns) == COLUMNS
+    assert dict(empty.dtypes) == dict(table.dtypes)
+    assert list(compute(CAT, _population(), _counts(), _keys(), confidence_levels=(0.9,), indicators=[])) == [
+        c for c in COLUMNS if not c.endswith("998")
+    ][:9] + ["lower90", "upper90"] + [c for c in COLUMNS[13:] if not c.endswith("998")]
+
+
 def test_share_above_100_percent_is_an_error():
     cat = parse_catalogue(
         {"indicators": [_entry("zu_viel", {"measure": "m1"}, {"population": {"age": [70, 70]}})]}

@@ -11,6 +11,11 @@ MSS index with class stability, age bands — see :mod:`workbench.chapters.profi
 
 A failing profile does not stop the others; the German summary names each failure with its cell, and the exit
 code is 1. Output is deterministic (same data and configuration → same bytes).
+
+What the data allow decides (:func:`workbench.build.availability.chapter_status` of ``profil``): profiles are
+built when their inputs are there and leave out the parts the data do not allow (see
+:mod:`workbench.chapters.profile`); without their inputs no profile is run and the overview page says in German
+what is missing and which raw file would enable the profiles (exit code 0).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench.build import engine
+from workbench.build import availability, engine
 from workbench.chapters import profile as profile_content
 from workbench.chapters.context import Chapter
 from workbench.errors import ConfigError
@@ -168,6 +173,24 @@ src="data:image/png;base64,{png}">
 """
 
 
+def left_out_html(cfg: ReportConfig, reason: str) -> str:
+    """The overview page when the data do not allow the profiles: what is missing and what would enable it."""
+    city = html.escape(cfg.city)
+    year = cfg.reporting_year
+    return f"""<!DOCTYPE html>
+<html lang="de"><head><meta charset="utf-8"><title>Sozialraumprofile {city} {year}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>
+<body>
+<nav><a href="../index.html">← zurück zum Sozialbericht</a></nav>
+<h1>Sozialraumprofile {city} {year}</h1>
+<p class="sub">Profile nicht erstellt (fehlende Daten)</p>
+<p>Die Sozialraumprofile konnten nicht erstellt werden: {html.escape(reason)}.</p>
+<p>Danach „workbench data“ ausführen und den Bericht neu bauen. Was die vorhandenen Daten erlauben, zeigt
+„workbench check“.</p>
+</body></html>
+"""
+
+
 def build_profiles(
     config_path: str | Path | None = None,
     workers: int | None = None,
@@ -189,6 +212,17 @@ def build_profiles(
             "Profil-Vorlage fehlt", path=notebook, hint="Notebook aus dem Repository wiederherstellen"
         )
     param = config_parameter(cfg)
+    status = availability.chapter_status(cfg, "profil", published=True)
+    if not status.ok:
+        out = cfg.paths.profiles / "index.html"
+        atomic_write_text(out, left_out_html(cfg, status.reason))
+        for page in cfg.paths.profiles.glob("*.html"):  # profiles of earlier, fuller data
+            if page != out:
+                page.unlink()
+        print(f"Sozialraumprofile nicht erstellt: {status.reason}")
+        print(f"Übersicht → {out}")
+        sys.stdout.flush()
+        return 0
     ch = warm_caches(param)
     ids = parse_areas(areas, ch.ds.area_keys["area_id"].astype(str).tolist())
     engine.ensure_kernel(engine.DEFAULT_KERNEL)
@@ -210,4 +244,11 @@ def build_profiles(
     return 0 if all(r.ok for r in results) else 1
 
 
-__all__ = ["build_profiles", "failure_summary", "overview_html", "parse_areas", "warm_caches"]
+__all__ = [
+    "build_profiles",
+    "failure_summary",
+    "left_out_html",
+    "overview_html",
+    "parse_areas",
+    "warm_caches",
+]

@@ -423,14 +423,19 @@ def _indicator_gaps(ind, facts: _Facts, years, raw: str, sources) -> list[Gap]:
     return gaps
 
 
+def _raw_label(cfg: ReportConfig, published: bool) -> str:
+    """The raw folder as named in the texts: relative to the project; ``data_raw`` in published texts when it
+    lies outside (never an absolute path in a published page)."""
+    raw = relative_to_root(cfg.paths.raw)
+    return "data_raw" if published and Path(raw).is_absolute() else raw
+
+
 class _Context:
     """Report-specific inputs of the rules: catalogue, MSS index spec, projection config, raw folder label."""
 
     def __init__(self, cfg, facts: _Facts, published: bool = False):
         self.facts = facts
-        self.raw = relative_to_root(cfg.paths.raw)
-        if published and Path(self.raw).is_absolute():
-            self.raw = "data_raw"
+        self.raw = _raw_label(cfg, published)
         self.catalogue = load_catalogue(cfg.files.indicators)
         self.sources = _measure_sources()
         # a broken or missing index / projection configuration leaves out only the parts that use it
@@ -682,3 +687,26 @@ def assess(
         indicators=indicators,
         profile=chapter_item("profil"),
     )
+
+
+def measure_item(
+    cfg: ReportConfig,
+    key: str,
+    label: str,
+    measures: tuple[str, ...] | list[str],
+    dataset=None,
+    *,
+    published: bool = False,
+) -> Item:
+    """Availability of a chapter part ``key`` (German ``label``) that needs count ``measures`` in the reporting
+    year — like an indicator's numerator and denominator in :func:`assess`: the German reason and the raw file
+    and column that would enable each missing measure. For parts outside :data:`PARTS`, e.g. the household
+    size of the chapter „Wohnen“ (measure ``households``, which no catalogue indicator uses)."""
+    ds = dataset if dataset is not None else Dataset(cfg.paths.processed)
+    facts = _read_facts(ds, int(cfg.reporting_year))
+    raw = _raw_label(cfg, published)
+    if "counts" not in facts.tables:
+        gaps = [_table_gap(["counts"], raw)]
+    else:
+        gaps = _measure_gaps(measures, facts, [facts.year], raw, _measure_sources())
+    return Item("part", key, label, key.partition(".")[0], tuple(gaps))

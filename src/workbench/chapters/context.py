@@ -10,7 +10,13 @@ render the views (German Markdown, machine-readable HTML tables, figures). A cha
     ch.figure(m.change_map())
 
 ``ch.figure(fig)``, ``ch.table(html)``, ``ch.text(markdown)`` display the views: figures as deterministic PNG
-(no timestamps), tables as the machine-readable HTML of :mod:`workbench.render.tables`.
+(no timestamps), tables as the machine-readable HTML of :mod:`workbench.render.tables`. A view the data do not
+allow returns a :class:`workbench.chapters.notes.Note` (what is missing and which raw file would enable it, as
+in ``workbench check``); all three display it as text, an empty note not at all.
+
+The context knows what the data allow (:attr:`Chapter.availability`, :func:`workbench.chapters.assess`):
+:attr:`Chapter.indicators` holds only the catalogue indicators whose numerator and denominator the data have,
+and :meth:`Chapter.left_out` gives the German sentence for a part or indicator that is left out.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from workbench import settings
+from workbench.chapters import Availability, Item, assess, measure_item
+from workbench.chapters.notes import Note, hint_note, left_out_note, sentence
 from workbench.chapters.tables import protect_indicators
 from workbench.confidentiality import Rules, protect_counts
 from workbench.errors import ConfigError
@@ -81,8 +89,20 @@ class Chapter:
         )
 
     @cached_property
+    def availability(self) -> Availability:
+        """What the data allow (:func:`workbench.chapters.assess` of the report's chapters, texts for published
+        pages: the raw folder is never named by an absolute path)."""
+        return assess(self.cfg, self.ds, published=True)
+
+    def computable_indicators(self) -> list[str]:
+        """Ids of the catalogue indicators whose numerator and denominator the data hold (catalogue order)."""
+        return [item.key for item in self.availability.indicators if item.ok]
+
+    @cached_property
     def indicators(self) -> pd.DataFrame:
-        """All catalogue indicators at all levels and years, with rates on suppressed counts suppressed."""
+        """The computable catalogue indicators (:meth:`computable_indicators`) at all levels and years, with
+        rates on suppressed counts suppressed. An indicator the data do not allow is absent from the table;
+        :meth:`left_out` says why."""
 
         def build() -> pd.DataFrame:
             table = compute(
@@ -90,13 +110,43 @@ class Chapter:
                 self.ds.population,
                 self.ds.counts,
                 self.ds.keys,
+                indicators=self.computable_indicators(),
                 city_totals=self.ds.city_totals,
             )
             return protect_indicators(table, self.catalogue, self.protected_counts, self.rules)
 
-        return self._cached("indicators", build)
+        # which indicators are computable depends on the measures of the reporting year
+        return self._cached("indicators", build, f"reporting_year={self.year}")
 
-    def _cached(self, name: str, build) -> pd.DataFrame:
+    def item(self, key: str) -> Item:
+        """The availability item of a chapter part (``"soziale_lage.trends"``) or a catalogue indicator (id)."""
+        av = self.availability
+        for item in (*av.parts, *av.indicators):
+            if item.key == key:
+                return item
+        raise KeyError(f"unbekannter Teil oder Indikator {key!r}")
+
+    def left_out(self, key: str) -> Note:
+        """German sentence (Markdown) for a chapter part or an indicator the data do not allow (:meth:`item`):
+        what is missing and which raw file would enable it, as in ``workbench check``; empty when allowed."""
+        return left_out_note(self.item(key))
+
+    def left_out_sentence(self, key: str) -> str:
+        """:meth:`left_out` as plain text, for HTML tables and SVG (which escape it themselves)."""
+        return sentence(self.item(key))
+
+    def measures_left_out_sentence(self, key: str, label: str, measures) -> str:
+        """German sentence (plain text) for a chapter part outside the availability rules that needs count
+        ``measures`` of the reporting year (:func:`workbench.chapters.measure_item`); "" when the data hold
+        them."""
+        return sentence(measure_item(self.cfg, key, label, measures, self.ds, published=True))
+
+    def hint(self, key: str) -> Note:
+        """German remark on a part built with less than the full data (e.g. too few years for the trend test);
+        empty when there is none."""
+        return hint_note(self.item(key))
+
+    def _cached(self, name: str, build, key: str = "") -> pd.DataFrame:
         """Internal cache in ``data/processed/cache`` keyed by the data manifest, catalogue and rules.
 
         Profiles run the same computation once per area; the cache makes that once per build, and the
@@ -107,6 +157,7 @@ class Chapter:
             self.catalogue.path.read_text(encoding="utf-8") if self.catalogue.path else "",
             json.dumps(dict(self.cfg.confidentiality), sort_keys=True, default=str),
             _code_version(),
+            key,
         ]
         digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
         path = self.cfg.paths.processed / "cache" / f"{name}-{digest}.parquet"
@@ -122,22 +173,32 @@ class Chapter:
     # ------------------------------------------------------------------ display
     @staticmethod
     def figure(fig, dpi: int = 110) -> None:
-        """Show a matplotlib figure as a deterministic PNG and close it."""
+        """Show a matplotlib figure as a deterministic PNG and close it (a :class:`Note` as text)."""
         from IPython.display import Image, display
 
+        if isinstance(fig, Note):
+            Chapter.text(fig)
+            return
         display(Image(data=figure_to_png_bytes(fig, dpi=dpi)))
         plt.close(fig)
 
     @staticmethod
     def table(html: str) -> None:
+        """Show an HTML table (a :class:`Note` as text)."""
         from IPython.display import HTML, display
 
+        if isinstance(html, Note):
+            Chapter.text(html)
+            return
         display(HTML(html))
 
     @staticmethod
     def text(markdown: str) -> None:
+        """Show German Markdown; an empty :class:`Note` shows nothing."""
         from IPython.display import Markdown, display
 
+        if isinstance(markdown, Note) and not markdown:
+            return
         display(Markdown(markdown))
 
 

@@ -44,6 +44,7 @@ from workbench.chapters.demography_projection import (
 )
 from workbench.chapters.indicator_views import IndicatorViews
 from workbench.chapters.model import ViewsModel, view
+from workbench.chapters.notes import NOTHING, Note
 from workbench.chapters.tables import unit_labels
 from workbench.confidentiality import CITY_ID, Rules
 from workbench.errors import DataValidationError
@@ -344,11 +345,18 @@ class DemographyModel(ViewsModel):
     # age structure
     age_indicators = AGE_INDICATORS
 
-    def age_indicator_map(self, indicator: str) -> Figure:
+    def age_indicator_map(self, indicator: str) -> Figure | Note:
+        """Choropleth of an age-structure indicator; nothing when the data do not allow it (the text says why)."""
         v = self.views
+        if v.missing(v.catalogue[indicator]):
+            return NOTHING
         return age_indicator_map(v.table, v.areas, indicator, self.year, v.catalogue, v.districts)
 
     def age_indicator_text(self, indicator: str) -> str:
+        """German sentences on the indicator's significant differences (why not, when not computable)."""
+        missing = self.views.missing(self.views.catalogue[indicator])
+        if missing:
+            return missing
         return significance_summary(self.views.table, indicator, self.year, catalogue=self.views.catalogue)
 
     # projection

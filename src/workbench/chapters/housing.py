@@ -11,11 +11,16 @@ Sources and methods:
   count is withheld or the base is below ``rules.min_base``;
 * Wohndauer > 5 Jahre, Umzugsvolumen (in + out moves per 1,000 residents), Wanderungssaldo (in − out per
   1,000): catalogue indicators from ``Chapter.indicators`` — only the published ``pub_value`` is used.
+
+On partial data a part whose counts or indicator the data lack (no ``households`` of the reporting year, an
+indicator not computable) is left out: its map is the German sentence why (as in ``workbench check``), its
+columns are dropped from the table, whose footnotes then carry the sentences.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,6 +28,7 @@ import pandas as pd
 
 from workbench.chapters.indicator_views import IndicatorViews
 from workbench.chapters.model import ViewsModel, view
+from workbench.chapters.notes import NOTHING, Note, markdown
 from workbench.chapters.tables import unit_labels
 from workbench.confidentiality import Rules
 from workbench.render import fmt, maps
@@ -32,6 +38,19 @@ CITY_LABEL = "Stadt insgesamt"
 INDICATORS = ("wohndauer", "umzugsvolumen", "wanderungssaldo")
 """Catalogue indicators of the chapter (config/indicators.yaml)."""
 _HIDDEN = ("primary", "secondary", "input")
+COLUMNS = {
+    "households": ("Haushalte", "Personen je Haushalt", "Anteil Haushalte mit Kindern"),
+    "households_children": ("Haushalte mit Kindern", "Anteil Haushalte mit Kindern"),
+    "wohndauer": ("Wohndauer über 5 Jahre",),
+    "umzugsvolumen": ("Umzugsvolumen je 1.000",),
+    "wanderungssaldo": ("Wanderungssaldo je 1.000",),
+}
+"""Measure or indicator → the columns of :func:`housing_table` that need it."""
+HOUSEHOLD_PARTS = {
+    "households": "Haushalte und Haushaltsgröße",
+    "households_children": "Haushalte mit Kindern",
+}
+"""Count measures of the chapter that no catalogue indicator uses → German name of the part they carry."""
 
 
 def _cube(protected_counts: pd.DataFrame, measure: str, year: int) -> pd.DataFrame:
@@ -89,9 +108,18 @@ def _indicator_values(indicators: pd.DataFrame, year: int, units: list[str]) -> 
     return out
 
 
-def housing_table(frame: pd.DataFrame, indicators: pd.DataFrame, keys: pd.DataFrame, year: int) -> str:
+def housing_table(
+    frame: pd.DataFrame,
+    indicators: pd.DataFrame,
+    keys: pd.DataFrame,
+    year: int,
+    left_out: Mapping[str, str] | None = None,
+) -> str:
     """German HTML table per Sozialraum and city: residents, households, household size, households with
-    children, Wohndauer > 5 Jahre, Umzugsvolumen and Wanderungssaldo (published values only)."""
+    children, Wohndauer > 5 Jahre, Umzugsvolumen and Wanderungssaldo (published values only).
+
+    ``left_out``: measure or indicator (keys of :data:`COLUMNS`) → German sentence why the data do not allow
+    it; its columns are dropped and the sentence becomes a footnote."""
     labels = pd.concat([unit_labels(keys), unit_labels(keys, "stadt")])
     units = frame["unit_id"].astype(str).tolist()
     idx = pd.Index([CITY_LABEL if u == "stadt" else labels[u] for u in units], name="Sozialraum")
@@ -134,6 +162,11 @@ def housing_table(frame: pd.DataFrame, indicators: pd.DataFrame, keys: pd.DataFr
         "Wanderungssaldo je 1.000": "rate",
     }
     parts = [r for r in idx if r != CITY_LABEL]
+    left_out = dict(left_out or {})
+    drop = {c for key in left_out for c in COLUMNS.get(key, ())}
+    keep = [c for c in df.columns if c not in drop]
+    df, sup, ckeys = df[keep], sup[keep], ckeys[keep]
+    kinds = {c: k for c, k in kinds.items() if c in keep}
     return html_table(
         df,
         kinds,
@@ -143,9 +176,13 @@ def housing_table(frame: pd.DataFrame, indicators: pd.DataFrame, keys: pd.DataFr
         suppressed=sup,
         cell_keys=ckeys,
         number_formats={
-            "Personen je Haushalt": {"decimals": 2, "unit": ""},
-            "Umzugsvolumen je 1.000": {"decimals": 1, "unit": ""},
-            "Wanderungssaldo je 1.000": {"decimals": 1, "unit": ""},
+            c: f
+            for c, f in (
+                ("Personen je Haushalt", {"decimals": 2, "unit": ""}),
+                ("Umzugsvolumen je 1.000", {"decimals": 1, "unit": ""}),
+                ("Wanderungssaldo je 1.000", {"decimals": 1, "unit": ""}),
+            )
+            if c in keep
         },
         footnotes=[
             f"Einwohner und Haushalte am {fmt.reference_date(year)} (Hauptwohnsitz, Haushaltegenerierung). "
@@ -154,6 +191,7 @@ def housing_table(frame: pd.DataFrame, indicators: pd.DataFrame, keys: pd.DataFr
             "Umzugsvolumen: Zu- und Fortzüge (über die Stadtgrenze und zwischen Sozialräumen) je 1.000 Einwohner; "
             "Wanderungssaldo: Zuzüge minus Fortzüge je 1.000 Einwohner, jeweils im Kalenderjahr.",
             "Quelle: Einwohnermelderegister (Bestand und Bewegungsdaten).",
+            *left_out.values(),
         ],
     )
 
@@ -270,18 +308,29 @@ class HousingModel(ViewsModel):
 
     frame: pd.DataFrame
     map_frame: Any
+    left_out: Mapping[str, str] = field(default_factory=dict)
+    """Measure or indicator the data do not allow (keys of :data:`COLUMNS`) → German sentence (plain text)."""
 
     def _ind(self, ind_id: str):
         return self.views.catalogue[ind_id]
 
     summary = view(housing_summary, "frame", "views.table", "views.keys", "year")
-    household_size_map = view(household_size_map, "map_frame", "year", districts="views.districts")
+
+    def household_size_map(self):
+        """Choropleth of the persons per household (the sentence why not without households)."""
+        if "households" in self.left_out:
+            return Note(markdown(self.left_out["households"]))
+        return household_size_map(self.map_frame, self.year, districts=self.views.districts)
 
     def residence_summary(self) -> str:
         return self.views.summary(self._ind("wohndauer"))
 
     def indicator_map(self, ind_id: str, palette: str, **kw):
-        """Class map of one of the chapter's indicators (:data:`INDICATORS`)."""
+        """Class map of one of the chapter's indicators (:data:`INDICATORS`); the sentence why not when the
+        data do not allow the indicator."""
+        missing = self.views.missing(self._ind(ind_id))
+        if missing:
+            return missing if ind_id != "wohndauer" else NOTHING  # Wohndauer: residence_summary says why
         return value_map(
             self.map_frame,
             ind_id,
@@ -298,11 +347,20 @@ class HousingModel(ViewsModel):
     def mobility_trend_chart(self):
         return self.views.trend_chart(self._ind("umzugsvolumen"))
 
-    table = view(housing_table, "frame", "views.table", "views.keys", "year")
+    table = view(housing_table, "frame", "views.table", "views.keys", "year", "left_out")
 
 
 def build(ch: Any) -> HousingModel:
     """The chapter model from a :class:`~workbench.chapters.context.Chapter`."""
     frame = household_frame(ch.ds, ch.protected_counts, ch.year, ch.rules)
     gdf = housing_map_frame(ch.ds.areas, frame, ch.indicators, ch.year)
-    return HousingModel(IndicatorViews.of(ch), frame, gdf)
+    views = IndicatorViews.of(ch)
+    pc = ch.protected_counts
+    present = set(pc.loc[pc["year"] == ch.year, "measure"].astype(str).unique())
+    left_out = {
+        m: ch.measures_left_out_sentence(f"wohnen.{m}", label, (m,))
+        for m, label in HOUSEHOLD_PARTS.items()
+        if m not in present
+    }
+    left_out.update({i: ch.left_out_sentence(i) for i in INDICATORS if i in views.left_out})
+    return HousingModel(views, frame, gdf, {k: v for k, v in left_out.items() if v})

@@ -3,19 +3,29 @@
 All functions take the protected indicator table (``Chapter.indicators``) and use only published values:
 rows whose ``status`` is not "shown" appear as suppressed (hatched, "•") and are never compared or cited.
 Used by the thematic chapters (Soziale Lage, Kinder/Jugend, Wohnen, …) and the profiles.
+
+On partial data (:class:`IndicatorViews`): an indicator the data do not allow is absent from the table; its
+text views (:meth:`~IndicatorViews.heading`, :meth:`~IndicatorViews.summary`) give the German sentence why
+(:meth:`workbench.chapters.context.Chapter.left_out`), its figure and table views show nothing. With fewer than
+:data:`workbench.chapters.TREND_MIN_YEARS` years the trend chart is that sentence for the time series; with
+fewer than :data:`workbench.indicators.TREND_POINTS` the trend text says the trend test lacks years.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from workbench import settings
+from workbench.chapters.notes import NOTHING, Note
 from workbench.chapters.tables import unit_labels
 from workbench.errors import ConfigError
+from workbench.indicators import TREND_POINTS
 from workbench.render import fmt, maps, plots
 from workbench.render.findings import significance_summary
 from workbench.render.tables import html_table
@@ -219,7 +229,12 @@ def overview(table: pd.DataFrame, indicators, year: int, catalogue) -> str:
         f"| Indikator | Stadt {year} | ungünstiger als die Stadt | günstiger als die Stadt | Trend Stadt |",
         "|---|---|---|---|---|",
     ]
+    computed = set(table["indicator"].unique())
     for ind in indicators:
+        if ind.id not in computed:  # the data do not allow it: the indicator's section says why
+            dash = fmt.MISSING_SIGN
+            lines.append(f"| {ind.label} | nicht berechenbar | {dash} | {dash} | {dash} |")
+            continue
         rows = _rows(table, ind.id, year)
         city = table[(table["indicator"] == ind.id) & (table["year"] == year) & (table["level"] == "stadt")]
         value = city["pub_value"].iloc[0] if len(city) else np.nan
@@ -260,7 +275,11 @@ class IndicatorViews:
     """The published views of catalogue indicators for one report year, bound to the chapter's data.
 
     ``table`` is the protected indicator table (:attr:`workbench.chapters.context.Chapter.indicators`); every
-    method takes one :class:`~workbench.indicators.catalogue.Indicator` and returns Markdown, HTML or a figure.
+    method takes one :class:`~workbench.indicators.catalogue.Indicator` and returns Markdown, HTML or a figure
+    — or a :class:`~workbench.chapters.notes.Note` where the data do not allow the view: ``left_out`` maps the
+    ids of indicators absent from the table to the German sentence why (shown by the text views, the figure
+    and table views are empty notes); ``trends_left_out`` replaces the trend chart when there are too few
+    years for time series, ``trend_hint`` the trend text when the trend test lacks years.
     """
 
     table: pd.DataFrame
@@ -269,14 +288,38 @@ class IndicatorViews:
     areas: Any
     districts: Any
     keys: pd.DataFrame
+    left_out: Mapping[str, str] = field(default_factory=dict)
+    trends_left_out: str = ""
+    trend_hint: str = ""
 
     @classmethod
     def of(cls, ch: Any) -> IndicatorViews:
-        """The views of a :class:`~workbench.chapters.context.Chapter` (its protected indicators)."""
-        return cls(ch.indicators, ch.catalogue, ch.year, ch.ds.areas, ch.ds.districts, ch.ds.keys)
+        """The views of a :class:`~workbench.chapters.context.Chapter` (its protected indicators); what the data
+        do not allow is asked of the chapter's availability only when something is missing."""
+        table = ch.indicators
+        computed = set(table["indicator"].unique())
+        absent = [ind.id for ind in ch.catalogue.indicators if ind.id not in computed]
+        left_out = {i: ch.left_out(i) for i in absent}
+        trends = hint = ""
+        if table.loc[table["year"] <= ch.year, "year"].nunique() < TREND_POINTS:
+            trends, hint = ch.left_out("soziale_lage.trends"), ch.hint("soziale_lage.trends")
+        return cls(
+            table, ch.catalogue, ch.year, ch.ds.areas, ch.ds.districts, ch.ds.keys, left_out, trends, hint
+        )
+
+    @cached_property
+    def computed(self) -> frozenset[str]:
+        """Ids of the indicators in the table."""
+        return frozenset(self.table["indicator"].unique())
+
+    def missing(self, ind) -> Note | None:
+        """The German sentence why indicator ``ind`` is not in the table (None when it is)."""
+        if ind.id in self.computed:
+            return None
+        return Note(self.left_out.get(ind.id) or f"Indikator „{ind.label}“ ist nicht berechnet.")
 
     def summary(self, ind) -> str:
-        return summary(self.table, ind, self.year, self.catalogue)
+        return self.missing(ind) or summary(self.table, ind, self.year, self.catalogue)
 
     def heading(self, ind) -> str:
         """Markdown section: indicator name, definition and the summary sentences."""
@@ -286,16 +329,30 @@ class IndicatorViews:
         return overview(self.table, indicators, self.year, self.catalogue)
 
     def significance_map(self, ind):
+        if self.missing(ind):
+            return NOTHING
         return significance_map(self.table, ind, self.year, self.areas, self.districts)
 
     def dot_chart(self, ind):
+        if self.missing(ind):
+            return NOTHING
         return dot_chart(self.table, ind, self.year, self.keys)
 
     def trend_chart(self, ind):
+        if self.missing(ind):
+            return NOTHING
+        if self.trends_left_out:
+            return Note(self.trends_left_out)
         return trend_chart(self.table, ind, self.year, self.keys)
 
     def trend_text(self, ind) -> str:
+        if self.missing(ind) or self.trends_left_out:  # the trend chart's place says why
+            return NOTHING
+        if self.trend_hint:
+            return Note(self.trend_hint)
         return trend_text(self.table, ind, self.year)
 
     def indicator_table(self, ind) -> str:
+        if self.missing(ind):
+            return NOTHING
         return indicator_table(self.table, ind, self.year, self.keys)

@@ -7,7 +7,8 @@ and German text.
 With one year of data (or fewer years than the dynamic indicators' ``change_years``) the index is status only
 (:func:`workbench.index.monitoring.compute_index`): the summary, the ranking and the method notes show the
 Status-Index alone, and the maps of the dynamic and overall class are replaced by a German sentence saying why
-the dynamic part is missing (:attr:`MonitoringReport.dynamic_missing`).
+the dynamic part is missing and which files would enable it (:attr:`MonitoringReport.dynamic_note`, the words
+of ``workbench check``); without the previous year the class changes are that sentence, too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from workbench import settings
+from workbench.chapters.notes import Note, markdown
 from workbench.chapters.tables import unit_labels
 from workbench.index import DYNAMIC_LABELS, STATUS_LABELS, Typology, index_years, typology
 from workbench.index.monitoring import (
@@ -170,18 +172,6 @@ def placeholder(text: str) -> Figure:
 
     fig = plt.figure(figsize=(6.0, 0.6))
     fig.text(0.01, 0.5, text, va="center", fontsize=9, color="#52606d")
-    return fig
-
-
-def note_figure(text: str, width: int = 95) -> Figure:
-    """Like :func:`placeholder` for a longer German note, wrapped to ``width`` characters per line."""
-    import textwrap
-
-    import matplotlib.pyplot as plt
-
-    lines = textwrap.wrap(text, width=width) or [""]
-    fig = plt.figure(figsize=(6.5, 0.25 + 0.2 * len(lines)))
-    fig.text(0.01, 0.5, "\n".join(lines), va="center", fontsize=8.5, color="#52606d", linespacing=1.4)
     return fig
 
 
@@ -405,6 +395,10 @@ class MonitoringReport:
     year: int
     source: str
     config: dict
+    dynamic_left_out: str = ""
+    """German sentence (``workbench check``) why the Dynamik-Index is missing ("" = use the index's own)."""
+    changes_left_out: str = ""
+    """German sentence (``workbench check``) why there is no comparison with the previous year."""
 
     def _gdf(self, extra: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
         cols = ["status_key", "dynamic_key", "overlay_key", "status_unstable", "dynamic_unstable", "unstable"]
@@ -427,11 +421,21 @@ class MonitoringReport:
             return ""
         return self.index.attrs.get("dynamic_missing") or DYNAMIC_MISSING_DEFAULT
 
-    def map(self, kind: str) -> Figure:
+    @property
+    def dynamic_note(self) -> Note | None:
+        """The sentence in place of the dynamic and overall maps of a status-only index (None when complete):
+        what is missing and which files would enable it."""
+        if not self.dynamic_missing:
+            return None
+        if self.dynamic_left_out:
+            return Note(f"{self.dynamic_left_out} Gezeigt wird nur der Status-Index.")
+        return Note(markdown(self.dynamic_missing))
+
+    def map(self, kind: str) -> Figure | Note:
         """Class map of ``kind`` ("status", "dynamic", "overlay"); for a status-only index the dynamic and
-        overall maps are a note saying why they are missing."""
-        if kind in ("dynamic", "overlay") and self.dynamic_missing:
-            return note_figure(self.dynamic_missing)
+        overall maps are the sentence why they are missing (:attr:`dynamic_note`)."""
+        if kind in ("dynamic", "overlay") and self.dynamic_note:
+            return self.dynamic_note
         titles = {
             "status": f"Status-Index {self.year}",
             "dynamic": f"Dynamik-Index {self.year - 2}–{self.year}",
@@ -456,6 +460,8 @@ class MonitoringReport:
 
     def changes_text(self) -> str:
         if self.changes is None:
+            if self.changes_left_out:
+                return Note(self.changes_left_out)
             return f"Ein Vergleich mit dem Vorjahr ist nicht möglich: für {self.year - 1} liegen keine Daten vor."
         return changes_text(self.changes, self.year - 1, self.names)
 
@@ -514,7 +520,12 @@ def build(ch: Any, index_config: str | None = None) -> MonitoringReport:
     index config is ``index_config`` if given, else the report's (``config_files: index:``)."""
     path = settings.resolve_path(index_config) if index_config else ch.cfg.files.index
     spec, cfg = load_spec(path)
-    return build_report(ch.indicators, ch.ds, ch.year, spec, cfg, unit_labels(ch.ds.keys))
+    report = build_report(ch.indicators, ch.ds, ch.year, spec, cfg, unit_labels(ch.ds.keys))
+    if report.dynamic_missing:
+        report.dynamic_left_out = ch.left_out("monitoring.dynamik")
+    if report.changes is None:
+        report.changes_left_out = ch.left_out("monitoring.wechsel")
+    return report
 
 
 def _has_years(indicators: pd.DataFrame, year: int, spec: dict) -> bool:

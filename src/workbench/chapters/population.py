@@ -3,6 +3,9 @@
 Model: :func:`build` computes the change tables (:func:`workbench.indicators.population.change_table`) and
 the area to portray in the pyramid; views render the German text, the change map, the protected overview and
 age-group tables (secondary suppression with row and column totals) and the pyramid.
+
+With population data of the reporting year only there is no change: the text and the tables leave it out and
+the change map is the German sentence of ``workbench check`` (part „Veränderung der Einwohnerzahl“).
 """
 
 from __future__ import annotations
@@ -10,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from workbench.chapters.model import view
+from workbench.chapters.notes import Note
 from workbench.chapters.tables import LEVEL_LABELS, protected_share, unit_labels
 from workbench.confidentiality import Rules, with_margins
 from workbench.indicators.population import (
@@ -40,6 +43,12 @@ def summary_text(
     up = int((areas["change_span_pct"] > 0).sum())
     top, low = grow.iloc[0], grow.iloc[-1]
     direction = "gewachsen" if city["change_span"] > 0 else "geschrumpft"
+    if first >= year:  # one year of data: no change to describe
+        return (
+            f"Zum {fmt.reference_date(year)} lebten in {city_name} **{fmt.number(city['population'])}** "
+            f"Menschen mit Hauptwohnsitz. {fmt.percent(city['under_18_pct'])} der Einwohner sind jünger als "
+            f"18 Jahre, {fmt.percent(city['over_65_pct'])} sind 65 Jahre oder älter."
+        )
     return (
         f"Zum {fmt.reference_date(year)} lebten in {city_name} **{fmt.number(city['population'])}** Menschen "
         f"mit Hauptwohnsitz. Seit {fmt.reference_date(first)} ist die Stadt um "
@@ -53,12 +62,13 @@ def summary_text(
 
 
 def population_overview(ds, year: int, first: int, rules: Rules, level: str = "sozialraum") -> str:
-    """Population at ``first`` and ``year`` with change (%) and structure shares per unit, plus the city."""
-    tab = change_table(ds.population, ds.keys, year, level=level)
-    city = change_table(ds.population, ds.keys, year, level="stadt")
+    """Population at ``first`` and ``year`` with change (%) and structure shares per unit, plus the city
+    (population of ``year`` and the shares alone when ``first`` is ``year``)."""
+    span = year - first  # the change since the first year of data
+    tab = change_table(ds.population, ds.keys, year, level=level, span=max(span, 1))
+    city = change_table(ds.population, ds.keys, year, level="stadt", span=max(span, 1))
     labels = unit_labels(ds.keys, level)
     tot = pd.concat([tab, city], ignore_index=True)
-    span = year - first
     before = totals(ds.population[ds.population["year"] == first], ds.keys, level)
     before_city = totals(ds.population[ds.population["year"] == first], ds.keys, "stadt")
     before = pd.concat([before, before_city]).set_index("unit_id")["count"]
@@ -75,7 +85,8 @@ def population_overview(ds, year: int, first: int, rules: Rules, level: str = "s
     df = pd.DataFrame(index=pd.Index(all_labels.loc[tot["unit_id"]].to_numpy(), name=LEVEL_LABELS[level]))
     df[f"Einwohner {first}"] = before.reindex(tot["unit_id"]).to_numpy()
     df[f"Einwohner {year}"] = tot["population"].to_numpy()
-    df[f"Veränderung {first}–{year}"] = tot["change_span_pct"].to_numpy() if span else np.nan
+    if span:
+        df[f"Veränderung {first}–{year}"] = tot["change_span_pct"].to_numpy()
     suppressed = pd.DataFrame(False, index=df.index, columns=[])
     denominator = pd.Series(tot["population"].to_numpy(), index=df.index)
     for col, label in (
@@ -96,15 +107,21 @@ def population_overview(ds, year: int, first: int, rules: Rules, level: str = "s
     keys[f"Einwohner {first}"] = [
         count_key("population", lv, u, first) for lv, u in zip(lvl, units, strict=True)
     ]
-    kinds = {c: "count" for c in df.columns[:2]}
-    kinds.update({c: "rate" for c in df.columns[2:3]})
-    kinds.update({c: "share" for c in df.columns[3:]})
+    n_counts = 2 if span else 1
+    kinds = {c: "count" for c in df.columns[:n_counts]}
+    kinds.update({c: "rate" for c in df.columns[n_counts : n_counts + (1 if span else 0)]})
+    kinds.update({c: "share" for c in df.columns[n_counts + (1 if span else 0) :]})
+    caption = (
+        f"Einwohner je {LEVEL_LABELS[level]} am {fmt.reference_date(first)} und {fmt.reference_date(year)}, "
+        "Veränderung und Anteile in %"
+        if span
+        else f"Einwohner je {LEVEL_LABELS[level]} am {fmt.reference_date(year)} und Anteile in %"
+    )
     return html_table(
         df,
         kinds,
         table_id=f"bevoelkerung-{level}-{year}",
-        caption=f"Einwohner je {LEVEL_LABELS[level]} am {fmt.reference_date(first)} und {fmt.reference_date(year)}, "
-        "Veränderung und Anteile in %",
+        caption=caption,
         suppressed=suppressed,
         cell_keys=keys,
         footnotes=[
@@ -158,10 +175,15 @@ class PopulationModel:
     areas: pd.DataFrame
     youngest_id: str
     youngest_name: str
+    change_left_out: str = ""
+    """German sentence in place of the change map when the data hold one year only ("" = the map is drawn)."""
 
     summary = view(summary_text, "city", "areas", "ds.area_keys", "year", "first", "city_name")
 
-    def change_map(self) -> Figure:
+    def change_map(self) -> Figure | Note:
+        """Choropleth of the change since the first year; the sentence why not with one year of data."""
+        if self.change_left_out:
+            return Note(self.change_left_out)
         gdf = self.ds.areas.merge(self.areas, left_on="area_id", right_on="unit_id")
         return maps.choropleth(
             gdf,
@@ -197,8 +219,14 @@ def build(ch: Any) -> PopulationModel:
     """The chapter model from a :class:`~workbench.chapters.context.Chapter`."""
     ds, year = ch.ds, ch.year
     first = ds.years[0]
-    city = change_table(ds.population, ds.keys, year, level="stadt").iloc[0]
-    areas = change_table(ds.population, ds.keys, year)
+    span = max(year - first, 1)  # the change since the first year of data (none with one year)
+    city = change_table(ds.population, ds.keys, year, level="stadt", span=span).iloc[0]
+    areas = change_table(ds.population, ds.keys, year, span=span)
     young = areas.sort_values("under_18_pct", ascending=False).iloc[0]
     name = ds.area_keys.set_index("area_id").loc[young["unit_id"], "area_name"]
-    return PopulationModel(ds, ch.rules, ch.city, year, first, city, areas, young["unit_id"], name)
+    no_change = ""
+    if first >= year:  # population of the reporting year only (the rule may also lack count years)
+        no_change = ch.left_out("bevoelkerung.veraenderung") or (
+            f"Ohne Veränderung der Einwohnerzahl: Einwohnerdaten liegen nur für {year} vor."
+        )
+    return PopulationModel(ds, ch.rules, ch.city, year, first, city, areas, young["unit_id"], name, no_change)

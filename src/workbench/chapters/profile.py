@@ -6,6 +6,13 @@ count could leak), population bands with counts 1 … threshold−1 withheld. Ev
 (indicators, the MSS index of :mod:`workbench.index.monitoring` with its class stability, age bands of every area)
 is computed once per build and cached on disk (``ch._cached``), so one profile only selects rows and draws (well under a second).
 
+On partial data the profile shows what the data allow (the parts of ``profil`` in
+:data:`workbench.chapters.PARTS`): indicators the data do not allow are left out of the Steckbrief with a
+footnote, a status-only index (one year) shows the status class and why the dynamic class is missing, and
+without facilities, single ages or enough years the facility, pyramid and trend parts are the German sentence
+of ``workbench check`` (:meth:`workbench.chapters.context.Chapter.left_out`). These checks are cheap, so a
+profile of complete data never asks for the availability.
+
 This module holds data and tables; the figures (inline SVG) are in :mod:`workbench.chapters.profile_figures`.
 Usage in the notebook::
 
@@ -24,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbench.chapters import SINGLE_AGES, TREND_MIN_YEARS
+from workbench.chapters.notes import NOTHING, Note
 from workbench.confidentiality import primary_mask
 from workbench.errors import ConfigError
 from workbench.index import DYNAMIC_LABELS, STATUS_LABELS
@@ -88,6 +97,17 @@ def pyramid_bands(population: pd.DataFrame, year: int, threshold: int = 3) -> pd
     return out
 
 
+def index_computable(ch) -> bool:
+    """True when the report's MSS index can be computed from ``ch.indicators``: an index config with an MSS
+    index whose indicators are all in the table (cheap; :func:`workbench.chapters.assess` says why not)."""
+    try:
+        spec, _ = load_spec(ch.cfg.files.index)
+    except ConfigError:
+        return False
+    ids = {e.get("column", e.get("id")) for e in spec["status"] + spec["dynamic"]}
+    return ids <= set(ch.indicators["indicator"].unique())
+
+
 def mss_classes(ch) -> pd.DataFrame:
     """The monitoring chapter's MSS index of the report year per area, cached for all profiles.
 
@@ -137,7 +157,8 @@ def age_bands(ch) -> pd.DataFrame:
 def warm_caches(ch) -> None:
     """Compute and store every all-area result a profile reads (call once before running profiles)."""
     age_bands(ch)
-    mss_classes(ch)
+    if index_computable(ch):
+        mss_classes(ch)
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -187,8 +208,9 @@ def trend_class(trend: str, polarity: str) -> str | None:
 
 
 # ------------------------------------------------------------------------------------------- profile
-INPUTS = ("keys", "areas", "population", "counts", "facilities")
-"""Processed tables the profile needs (see :func:`workbench.chapters.missing_inputs`)."""
+INPUTS = ("keys", "areas", "population", "counts")
+"""Processed tables the profile needs (see :func:`workbench.chapters.missing_inputs`); without facilities
+(``facilities.gpkg``) the facility part is left out (part ``profil.einrichtungen``)."""
 
 
 def build(ch, area_id: str) -> Profile:
@@ -218,7 +240,10 @@ class Profile:
         self.district_id = str(row["district_id"])
         self.district_name = str(row["district_name"])
         self.meta = {ind.id: ind for ind in ch.catalogue.indicators}
-        self.order = [ind.id for ind in ch.catalogue.indicators]
+        computed = set(ch.indicators["indicator"].unique())
+        # the indicators shown: the catalogue's without those the data do not allow (left out with a footnote)
+        self.order = [ind.id for ind in ch.catalogue.indicators if ind.id in computed]
+        self.left_out = [ind.id for ind in ch.catalogue.indicators if ind.id not in computed]
 
     # ---------------------------------------------------------------- data
     @cached_property
@@ -244,6 +269,38 @@ class Profile:
         value = float(areas.loc[areas["area_id"].astype(str) == self.area_id, "population"].iloc[0])
         hidden = bool(primary_mask(np.array([value]), self.ch.rules)[0])
         return np.nan if hidden else value
+
+    def part_left_out(self, key: str, fallback: str, *, plain: bool = False) -> str:
+        """German sentence why part ``profil.<key>`` is left out, from the chapter's availability (``fallback``
+        when the rules allow the part although this profile cannot show it); Markdown unless ``plain``."""
+        text = self.ch.left_out_sentence(f"profil.{key}") if plain else self.ch.left_out(f"profil.{key}")
+        return text or fallback
+
+    @cached_property
+    def years(self) -> list[int]:
+        """Years up to the report year with indicator values."""
+        t = self.ch.indicators
+        return sorted(int(y) for y in t.loc[t["year"] <= self.year, "year"].unique())
+
+    def trends_left_out(self) -> Note | None:
+        """The sentence in place of the trend charts when there are fewer than ``TREND_MIN_YEARS`` years."""
+        if len(self.years) >= TREND_MIN_YEARS:
+            return None
+        fallback = f"Ohne Entwicklung der sozialen Lage: Werte liegen nur für {len(self.years)} Jahr(e) vor."
+        return Note(self.part_left_out("trends", fallback))
+
+    def pyramid_left_out(self) -> Note | None:
+        """The sentence in place of the age pyramid when the population is not by single year of age."""
+        lo, hi = SINGLE_AGES
+        if set(range(lo, hi + 1)) <= set(int(a) for a in self.ch.ds.population["age"].unique()):
+            return None
+        return Note(self.part_left_out("pyramide", "Ohne Altersaufbau: keine Einwohner nach Einzelaltern."))
+
+    def facilities_left_out(self) -> Note | None:
+        """The sentence in place of the facility map and table when there is no facility register."""
+        if self.ch.ds.has("facilities"):
+            return None
+        return Note(self.part_left_out("einrichtungen", "Ohne Einrichtungen: kein Einrichtungsverzeichnis."))
 
     # ---------------------------------------------------------------- title, sentences
     def title_markdown(self) -> str:
@@ -330,6 +387,8 @@ class Profile:
     def steckbrief_html(self) -> str:
         """The Steckbrief as machine-readable HTML (workbench.render.tables) with comparison colours (CSS classes)."""
         df, sup, classes = self.steckbrief()
+        left_out = [self.ch.left_out_sentence(i) or f"Indikator „{self.meta[i].label}“ nicht berechenbar."
+                    for i in self.left_out]  # fmt: skip
         table = html_table(
             df,
             {
@@ -357,6 +416,7 @@ class Profile:
                 "95-%-Intervalls liegt. Trend: χ²-Trendtest über die letzten 5 Jahre, 99,8 %.",
                 "Quellen: Einwohnermelderegister (31.12.), Statistik der Bundesagentur für Arbeit, "
                 "Sozial- und Jugendamt.",
+                *left_out,
             ],
         )
         return comparison_css() + add_cell_classes(table, classes)
@@ -388,13 +448,21 @@ class Profile:
 
     # ---------------------------------------------------------------- monitoring
     def monitoring(self) -> pd.Series | None:
-        """This area's row of the cached MSS classes (see :func:`mss_classes`); None when not in the data."""
+        """This area's row of the cached MSS classes (see :func:`mss_classes`); None when not in the data or
+        when the index cannot be computed (:func:`index_computable`)."""
+        if not index_computable(self.ch):
+            return None
         classes = mss_classes(self.ch)
         row = classes[classes["area_id"] == self.area_id]
         return None if row.empty else row.iloc[0]
 
     def monitoring_html(self) -> str:
-        """Status, dynamics and overall class of the MSS index with the share of stable simulations."""
+        """Status, dynamics and overall class of the MSS index with the share of stable simulations.
+
+        A status-only index (one year of data) shows the status class and the sentence why the dynamic class
+        is missing; without an index, the sentence why (part ``profil.monitoring``)."""
+        if not index_computable(self.ch):
+            return Note(self.part_left_out("monitoring", "Ohne Einstufung im Sozialraum-Monitoring."))
         r = self.monitoring()
         if r is None or not bool(r["assessed"]):
             reason = str(r["reason"]) if r is not None and r["reason"] else "keine Daten"
@@ -402,6 +470,8 @@ class Profile:
                 f"<p>{html.escape(self.name)} wird im Index Soziale Ungleichheit nicht bewertet "
                 f"({html.escape(reason)}).</p>"
             )
+        if pd.isna(r["dynamic_class"]):
+            return self._status_only_html(r)
         s, d = int(r["status_class"]), int(r["dynamic_class"])
         df = pd.DataFrame(
             {
@@ -436,6 +506,37 @@ class Profile:
             ],
         )
 
+    def _status_only_html(self, r: pd.Series) -> str:
+        """The Status-Index row of a status-only index, with the sentence why the dynamic class is missing."""
+        s = int(r["status_class"])
+        df = pd.DataFrame(
+            {
+                "Indexwert": [fmt.number(r["status_index"], 2)],
+                "Klasse": [f"{s} ({STATUS_LABELS[s]})"],
+                "Klasse stabil in % der Simulationen": [100 * float(r["status_share"])],
+            },
+            index=pd.Index(["Status-Index"], name="Index"),
+        )
+        verdict = "unsicher" if bool(r["unstable"]) else "robust"
+        why = self.part_left_out(
+            "dynamik", "Ohne Dynamikklasse: es fehlen Daten zu einem zweiten Zeitpunkt.", plain=True
+        )
+        return html_table(
+            df,
+            {"Indexwert": "text", "Klasse": "text", "Klasse stabil in % der Simulationen": "share"},
+            table_id=f"monitoring-{self.area_id}-{self.year}",
+            caption=f"Index Soziale Ungleichheit (gestuftes Verfahren nach dem Berliner MSS), {self.year}: "
+            f"Statusklasse {verdict}",
+            number_formats={"Klasse stabil in % der Simulationen": {"decimals": 0, "unit": "%"}},
+            footnotes=[
+                "Status: z-standardisierte Anteile laut Index-Konfiguration im Berichtsjahr. Klassen wie im "
+                "Berliner MSS. Robustheit: Simulationen innerhalb der 95-%-Konfidenzintervalle; „unsicher“, "
+                "wenn die Statusklasse in weniger als 80 % der Simulationen gleich bleibt. Nur veröffentlichte "
+                "Werte. Details im Kapitel Sozialraum-Monitoring.",
+                why,
+            ],
+        )
+
     # ---------------------------------------------------------------- facilities
     @cached_property
     def facilities(self):
@@ -453,8 +554,11 @@ class Profile:
         """Facilities by type, in the area and nearby.
 
         The numbers are counts of *facilities* from the public facility register (not of persons), so
-        they are not subject to statistical confidentiality; they are published as text cells.
+        they are not subject to statistical confidentiality; they are published as text cells. Without a
+        facility register nothing (the facility map, :func:`profile_figures.facility`, says why).
         """
+        if self.facilities_left_out():
+            return NOTHING
         sel = self.facilities
         types = sorted(self.ch.ds.facilities["type"].astype(str).unique())
         tab = pd.crosstab(sel["type"].astype(str), sel["where"]).reindex(

@@ -4,7 +4,9 @@
 Only published values are drawn (``pub_*`` columns, protected age bands), exactly the content of the former
 matplotlib figures: spine chart, trends of the main social indicators (small multiples), age pyramid,
 locator map and facility map. SVG text is written directly, so a profile's five figures take milliseconds
-instead of seconds. Usage in the notebook::
+instead of seconds. A figure the data do not allow (too few years for the trends, no single ages for the
+pyramid, no facility register) is the German sentence why (a :class:`workbench.chapters.notes.Note`), which
+:func:`show` displays as text. Usage in the notebook::
 
     from workbench import profile_figures as pf
     pf.show(pf.spine(p))
@@ -16,6 +18,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import box
 
+from workbench.chapters.notes import Note
 from workbench.chapters.profile import (
     LOCATOR_MAX_AREAS,
     MAIN_TRENDS,
@@ -30,9 +33,14 @@ SOURCES_SOCIAL = "Quellen: Bundesagentur für Arbeit, Sozialamt, Einwohnermelder
 
 
 def show(svg_text: str) -> None:
-    """Display an SVG inline in the notebook (as HTML, so nbconvert embeds the markup, not a base64 image)."""
-    from IPython.display import HTML, display
+    """Display an SVG inline in the notebook (as HTML, so nbconvert embeds the markup, not a base64 image);
+    a :class:`~workbench.chapters.notes.Note` as text (an empty one not at all)."""
+    from IPython.display import HTML, Markdown, display
 
+    if isinstance(svg_text, Note):
+        if svg_text:
+            display(Markdown(svg_text))
+        return
     display(HTML(f'<figure class="wb-figure" style="margin:0">{svg_text}</figure>'))
 
 
@@ -50,8 +58,12 @@ def spine(p: Profile) -> str:
 
 
 def trends(p: Profile, indicators: tuple[str, ...] = MAIN_TRENDS) -> str:
-    """Small multiples of the main social indicators over all years: area (band = 95 % CI) and city."""
-    ids = [i for i in indicators if i in p.meta]
+    """Small multiples of the main social indicators over all years: area (band = 95 % CI) and city (the
+    sentence why not with fewer than ``TREND_MIN_YEARS`` years; indicators the data do not allow are skipped)."""
+    note = p.trends_left_out()
+    if note:
+        return note
+    ids = [i for i in indicators if i in p.order]
     t = p.ch.indicators
     hist = t[t["indicator"].isin(ids)]
     area = hist[(hist["level"] == "sozialraum") & (hist["unit_id"] == p.area_id)]
@@ -88,7 +100,11 @@ def trends(p: Profile, indicators: tuple[str, ...] = MAIN_TRENDS) -> str:
 
 
 def pyramid(p: Profile) -> str:
-    """Age pyramid of the area (bars) against the city (line); bands with 1–2 persons not drawn."""
+    """Age pyramid of the area (bars) against the city (line); bands with 1–2 persons not drawn (the sentence
+    why not when the population is not by single year of age)."""
+    note = p.pyramid_left_out()
+    if note:
+        return note
     ch = p.ch
     bands = age_bands(ch)
     area = bands[bands["unit_id"].astype(str) == p.area_id]
@@ -133,7 +149,11 @@ def areas_around(p: Profile) -> pd.DataFrame:
 
 
 def facility(p: Profile) -> str:
-    """Facilities in and around the area; the legend counts those inside."""
+    """Facilities in and around the area; the legend counts those inside (the sentence why not without a
+    facility register)."""
+    note = p.facilities_left_out()
+    if note:
+        return note
     return svg.facility_map_svg(
         areas_around(p),
         p.facilities,

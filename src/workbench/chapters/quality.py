@@ -16,6 +16,7 @@ import pandas as pd
 
 from workbench.chapters import Availability, assess
 from workbench.chapters.model import view
+from workbench.chapters.notes import markdown
 from workbench.confidentiality import Rules
 from workbench.errors import ConfigError
 from workbench.index import load_index_config, validate_index_config
@@ -136,9 +137,7 @@ def warnings_text(manifest: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _md(text: str) -> str:
-    """Plain text for Markdown: ``<`` and ``>`` as entities (``einwohner_<Jahr>.csv`` is no HTML tag)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+_md = markdown
 
 
 def left_out_text(availability: Availability | None) -> str:
@@ -193,8 +192,10 @@ def coverage_frame(indicators: pd.DataFrame, catalogue, level: str = "sozialraum
 
     A cell is one unit × year. published: status "shown" with a value; suppressed: withheld by the
     confidentiality rules (status numerator/denominator/min_base); missing: no value (no data, or not
-    computable). ``share_published`` = published / cells × 100 (%).
+    computable). ``share_published`` = published / cells × 100 (%). ``computed``: False for an indicator the
+    data do not allow (absent from the table; the chapter's left-out section says why).
     """
+    computed = set(indicators["indicator"].unique())
     sel = indicators[indicators["level"] == level]
     rows = []
     for ind in catalogue:
@@ -216,13 +217,19 @@ def coverage_frame(indicators: pd.DataFrame, catalogue, level: str = "sozialraum
                 "missing": missing,
                 "share_published": 100.0 * shown / n if n else float("nan"),
                 "years": f"{years[0]}–{years[-1]}" if len(years) > 1 else (str(years[0]) if years else ""),
+                "computed": ind.id in computed,
             }
         )
     return pd.DataFrame(rows)
 
 
 def coverage_table(frame: pd.DataFrame, level_label: str = "Sozialräume") -> str:
-    """HTML table of :func:`coverage_frame` (cell counts as text, the share as a share)."""
+    """HTML table of :func:`coverage_frame` (cell counts as text, the share as a share); indicators the data
+    do not allow are left out with a footnote naming them."""
+    absent = []
+    if "computed" in frame:
+        absent = frame.loc[~frame["computed"].astype(bool), "label"].tolist()
+        frame = frame[frame["computed"].astype(bool)]
     df = pd.DataFrame(
         {
             "Zellen": frame["cells"].map(_text).to_numpy(),
@@ -245,6 +252,14 @@ def coverage_table(frame: pd.DataFrame, level_label: str = "Sozialräume") -> st
             CELL_NOTE,
             "gesperrt: Wert aus Gründen der Geheimhaltung nicht veröffentlicht (kleiner Zähler, gesperrter Nenner "
             "oder Nenner unter der Mindestbasis); fehlend: keine Daten geliefert oder nicht berechenbar.",
+            *(
+                [
+                    f"Nicht berechenbar und daher nicht aufgeführt: {', '.join(absent)} (Grund und fehlende "
+                    "Datei unter „Was die vorhandenen Daten nicht erlauben“)."
+                ]
+                if absent
+                else []
+            ),
         ],
     )
 

@@ -23,7 +23,8 @@ HzE density, single parents and child poverty come from the report's protected i
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ import pandas as pd
 from workbench import projection
 from workbench.chapters.indicator_views import IndicatorViews
 from workbench.chapters.model import ViewsModel, view
+from workbench.chapters.notes import NOTHING, Note, markdown
 from workbench.chapters.tables import unit_labels
 from workbench.chapters.youth_family import (
     CITY_LABEL,
@@ -81,6 +83,10 @@ GROUPS: dict[str, dict[str, Any]] = {
     },
 }
 """Kita age groups: inclusive age bounds, German labels, facility column with the places."""
+QUADRANT_INDICATORS = ("alleinerziehende", "kinderarmut")
+"""The two indicators of the quadrant chart (catalogue ids)."""
+FAMILY_INDICATORS = (*QUADRANT_INDICATORS, "hze_dichte")
+"""The catalogue indicators of the family part."""
 KITA_TYPE = "Kita"
 YOUTH_TYPES = ("Kita", "Familienzentrum", "Jugendzentrum")
 
@@ -454,6 +460,8 @@ class YouthModel(ViewsModel):
     kita: dict[str, KitaProtected]
     family: pd.DataFrame
     facilities: Any
+    left_out: Mapping[str, str] = field(default_factory=dict)
+    """Family indicators the data do not allow (id → German sentence, plain text)."""
 
     def kita_summary(self) -> str:
         return kita_summary(self.kita["u3"], self.kita["ue3"], self.settings)
@@ -469,9 +477,19 @@ class YouthModel(ViewsModel):
         """The catalogue indicator HzE-Dichte."""
         return self.views.catalogue["hze_dichte"]
 
-    quadrant_text = view(quadrant_text, "family")
-    quadrant_chart = view(quadrant_chart, "family", "year")
-    family_table = view(family_table, "family", "year", "views.keys", "views.table")
+    def _quadrant_left_out(self) -> Note | None:
+        """The sentence(s) why there are no quadrants (single parents or child poverty not computable)."""
+        why = [self.left_out[i] for i in QUADRANT_INDICATORS if i in self.left_out]
+        return Note(markdown(" ".join(why))) if why else None
+
+    def quadrant_text(self) -> str:
+        return self._quadrant_left_out() or quadrant_text(self.family)
+
+    def quadrant_chart(self):
+        """Quadrant chart; nothing when the data do not allow it (:meth:`quadrant_text` says why)."""
+        return NOTHING if self._quadrant_left_out() else quadrant_chart(self.family, self.year)
+
+    family_table = view(family_table, "family", "year", "views.keys", "views.table", "left_out")
     facility_map = view(facility_overview_map, "views.areas", "facilities", "views.districts")
 
 
@@ -481,4 +499,6 @@ def build(ch: Any) -> YouthModel:
     supply = kita_supply(ds, year, settings)
     kita = {g: protect_kita(supply, g, ds.keys, ch.rules, ch.protected_counts) for g in ("u3", "ue3")}
     family = family_frame(ch.indicators, year, ds.area_keys["area_id"].tolist())
-    return YouthModel(IndicatorViews.of(ch), settings, kita, family, ds.facilities)
+    views = IndicatorViews.of(ch)
+    left_out = {i: ch.left_out_sentence(i) for i in FAMILY_INDICATORS if i in views.left_out}
+    return YouthModel(views, settings, kita, family, ds.facilities, {k: v for k, v in left_out.items() if v})

@@ -1,7 +1,9 @@
 """Chapter "Kinder, Jugend und Familie", family part: child poverty and single parents per Sozialraum against the
 city value (quadrant chart, table and text), from the protected indicator table (``pub_*`` values only).
 
-Re-exported by ``workbench.chapters.youth``.
+Re-exported by ``workbench.chapters.youth``. An indicator the data do not allow (absent from the table) is left
+out: :func:`family_table` drops its columns (the reason as footnote); without single parents or child poverty
+there are no quadrants, and the chapter model shows the German sentence why instead of the chart and text.
 """
 
 from __future__ import annotations
@@ -123,8 +125,18 @@ def quadrant_chart(frame: pd.DataFrame, year: int, title: str | None = None):
     return fig
 
 
-def family_table(frame: pd.DataFrame, year: int, keys: pd.DataFrame, indicators: pd.DataFrame) -> str:
-    """Jugendhilfeplanung overview per Sozialraum: single parents, child poverty, HzE density, comparisons."""
+def family_table(
+    frame: pd.DataFrame,
+    year: int,
+    keys: pd.DataFrame,
+    indicators: pd.DataFrame,
+    left_out: dict[str, str] | None = None,
+) -> str:
+    """Jugendhilfeplanung overview per Sozialraum: single parents, child poverty, HzE density, comparisons.
+
+    ``left_out``: indicator id → German sentence why the data do not allow it; its columns (and, for single
+    parents or child poverty, the quadrant) are dropped and the sentence becomes a footnote."""
+    left_out = dict(left_out or {})
     labels = unit_labels(keys)
     idx = pd.Index(labels.reindex(frame.index).to_numpy(), name="Sozialraum")
     df = pd.DataFrame(index=idx)
@@ -136,33 +148,42 @@ def family_table(frame: pd.DataFrame, year: int, keys: pd.DataFrame, indicators:
     )
     city_row = {}
     for ind, col in spec:
+        if ind in left_out:
+            continue
         df[col] = frame[ind].to_numpy()
         df[f"Vergleich {col.split(' (')[0].split(' je')[0]}"] = frame[f"{ind}_cmp"].to_numpy()
         sup[col] = ~frame[f"{ind}_status"].isin(["shown", "missing"]).to_numpy()
         c = _pub(indicators, ind, year, "stadt")
         city_row[col] = float(c["pub_value"].iloc[0]) if len(c) else np.nan
-    df["Lage (Alleinerz./Kinderarmut)"] = frame["quadrant"].fillna("–").to_numpy()
+    if not {"alleinerziehende", "kinderarmut"} & set(left_out):
+        df["Lage (Alleinerz./Kinderarmut)"] = frame["quadrant"].fillna("–").to_numpy()
     city = pd.Series({c: city_row.get(c, "") for c in df.columns}, name=CITY_LABEL)
     df = pd.concat([df, city.to_frame().T])
     df.index.name = "Sozialraum"
     sup = sup.reindex(index=df.index, columns=df.columns, fill_value=False)
     kinds = {c: "text" for c in df.columns}
-    kinds["Alleinerziehende (%)"] = "share"
-    kinds["Kinderarmut (%)"] = "share"
-    kinds["HzE je 1.000 unter 21"] = "rate"
+    for col, kind in (
+        ("Alleinerziehende (%)", "share"),
+        ("Kinderarmut (%)", "share"),
+        ("HzE je 1.000 unter 21", "rate"),
+    ):
+        if col in df.columns:
+            kinds[col] = kind
+    hze = "HzE je 1.000 unter 21"
     return html_table(
         df,
         kinds,
         table_id=f"familie-{year}",
         caption=f"Alleinerziehende, Kinderarmut und Hilfen zur Erziehung je Sozialraum {year}",
         suppressed=sup,
-        number_formats={"HzE je 1.000 unter 21": {"decimals": 1, "unit": ""}},
+        number_formats={hze: {"decimals": 1, "unit": ""}} if hze in df.columns else {},
         footnotes=[
             "Vergleich mit der Stadt: „ähnlich“, wenn der Stadtwert im 95-%-Konfidenzintervall des Sozialraums "
             "liegt (Wilson für Anteile, exaktes Poisson/Byar für die HzE-Dichte); sonst besser/schlechter.",
             "Lage: Einordnung beider Werte über/unter dem Stadtwert ohne Signifikanztest.",
             "Quellen: Einwohnermelderegister (Haushaltegenerierung), Statistik der Bundesagentur für Arbeit, "
             "Jugendamt (HzE-Fälle §§ 27–35a SGB VIII).",
+            *left_out.values(),
         ],
     )
 

@@ -324,6 +324,8 @@ def compute(
             for name, arr in part.items():
                 columns.setdefault(name, []).append(arr)
 
+    if not selected:  # no indicator (e.g. none of them computable from a city's data): the empty table
+        return _empty_table(tags)
     # one DataFrame at the end: building many small frames and concatenating costs more than the statistics
     table = pd.DataFrame({name: np.concatenate(arrs) for name, arrs in columns.items()})
     table["indicator"] = pd.array([ind.id for ind in selected], dtype="str").take(
@@ -333,6 +335,18 @@ def compute(
     table["quintile"] = table["quintile"].astype("Int64")
     table["numerator_suppressed"] = table["numerator_suppressed"].astype(bool)
     return table
+
+
+def _empty_table(tags: list[str]) -> pd.DataFrame:
+    """The table of :func:`compute` without rows: its columns and dtypes for the confidence tags ``tags``."""
+    names = ["indicator", "level", "unit_id", "unit_name", "parent_id", "year", "numerator", "denominator"]
+    names += ["value", *(f"{b}{t}" for t in tags for b in ("lower", "upper"))]
+    names += ["numerator_suppressed", "city_value", "parent_value", "cmp_city", "cmp_parent"]
+    names += [f"cmp_city_{t}" for t in tags[1:]] + ["trend", "quintile"]
+    text = ("indicator", "level", "unit_id", "unit_name", "parent_id", "trend")
+    dtypes = {c: "str" for c in (*text, *(c for c in names if c.startswith("cmp_")))}
+    dtypes.update({"year": "int64", "numerator_suppressed": bool, "quintile": "Int64"})
+    return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, "float64")) for c in names})
 
 
 def series(

@@ -60,6 +60,16 @@ RAW_CHANGED := FORCE
 endif
 endif
 
+# Mapping YAMLs of the config's `sources:` and the data files they read (io.importer.source_files): a changed
+# mapping or source file reruns the import like a changed raw file. Only configs with `sources:` ask Python
+# (and only once the venv exists); a data file that does not exist yet is left out.
+ifneq ($(shell grep -qs '^sources:' '$(CONFIG)' && echo y),)
+SOURCE_FILES := $(patsubst $(CURDIR)/%,%,$(shell test -x $(PY) && WORKBENCH_ROOT='$(CURDIR)' $(PY) -c "import sys; \
+	from workbench.settings import load_report_config; from workbench.io.importer import source_files; \
+	c = load_report_config(sys.argv[1]); print(' '.join(map(str, source_files(c.extra.get('sources'), config=c.source))))" \
+	'$(CONFIG)' 2>/dev/null))
+endif
+
 .PHONY: help setup data report profiles audit check test lint format lab clean clean-all benchmarks \
 	example-berlin example-flensburg FORCE
 
@@ -80,7 +90,7 @@ setup: $(SETUP) ## .venv mit den gepinnten Paketen und dem Jupyter-Kernel „wor
 
 # `workbench data` generates the demo city first when the config asks for it (key demo:) and the raw folder is
 # empty; a config without demo: and without raw data stops with "keine Rohdaten in <Ordner>".
-$(PROC)/manifest.json: $(CONFIG) $(RAW_FILES) $(wildcard src/workbench/io/*.py) $(RAW_CHANGED) | $(SETUP)
+$(PROC)/manifest.json: $(CONFIG) $(RAW_FILES) $(SOURCE_FILES) $(wildcard src/workbench/io/*.py) $(RAW_CHANGED) | $(SETUP)
 	$(WB) data
 	@find $(RAW) -maxdepth 1 -type f ! -name '.*' -printf '%f\n' | sort > $(RAW_LIST)
 

@@ -87,6 +87,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from workbench.build.init import create_city
+
+    print(create_city(args.name, args.dir, year=args.year).next_steps())
+    return 0
+
+
 def _check_make_folders(config: str | None) -> None:
     """Under make: stop when the Makefile read other folders from the report config than the workbench does.
 
@@ -146,6 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("check", help="prüfen, welche Kapitel und Indikatoren die vorhandenen Daten erlauben")
     p.add_argument("--config", default=argparse.SUPPRESS, help="Berichtskonfiguration (wie vor dem Befehl)")
     p.set_defaults(func=_cmd_check)
+    p = sub.add_parser(
+        "init", help="neuen Stadtordner mit Berichtskonfiguration und Vorlagen der Zuordnungen anlegen"
+    )
+    p.add_argument("name", help='Name der Stadt, z. B. "Bad Oldesloe"')
+    p.add_argument("--dir", default=None, help="Ordner (Standard: staedte/<name>, relativ zum Projektordner)")
+    p.add_argument("--year", type=int, default=None, help="Berichtsjahr (Standard: Vorjahr)")
+    p.set_defaults(func=_cmd_init)
     args = parser.parse_args(argv)
     try:
         if args.config:  # a missing file is refused by settings.load_report_config

@@ -96,8 +96,6 @@ __all__ = [
 ]
 
 
-for _name in __all__:  # document public functions under the public module (help(), tracebacks)
-    _obj = globals()[_name]
-    if _isfunction(_obj) and _obj.__module__.startswith(__name__ + "._"):
-        _obj.__module__ = __name__
-del _name, _obj
+for _obj in filter(_isfunction, (globals()[_n] for _n in __all__)):  # help() and tracebacks name the façade
+    _obj.__module__ = __name__
+del _obj

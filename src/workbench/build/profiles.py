@@ -134,6 +134,17 @@ def overview_map_png(ds) -> bytes:
     return figure_to_png_bytes(fig, dpi=110)
 
 
+def _page_head(city: str, year: int) -> str:
+    """Start of the profiles' overview page up to its heading (``city`` already HTML-escaped)."""
+    return f"""<!DOCTYPE html>
+<html lang="de"><head><meta charset="utf-8"><title>Sozialraumprofile {city} {year}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>
+<body>
+<nav><a href="../index.html">← zurück zum Sozialbericht</a></nav>
+<h1>Sozialraumprofile {city} {year}</h1>
+"""
+
+
 def overview_html(cfg: ReportConfig, ds, year: int) -> str:
     """The overview page: map (embedded PNG) and all profiles grouped by Stadtbezirk (links if built)."""
     keys = ds.area_keys.sort_values(["district_id", "area_id"])
@@ -155,13 +166,9 @@ def overview_html(cfg: ReportConfig, ds, year: int) -> str:
         )
     city = html.escape(cfg.city)
     total = len(keys)
-    return f"""<!DOCTYPE html>
-<html lang="de"><head><meta charset="utf-8"><title>Sozialraumprofile {city} {year}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>
-<body>
-<nav><a href="../index.html">← zurück zum Sozialbericht</a></nav>
-<h1>Sozialraumprofile {city} {year}</h1>
-<p class="sub">{fmt.number(built)} von {fmt.count_word(total, "Sozialraum", "Sozialräumen")} ·
+    return (
+        _page_head(city, year)
+        + f"""<p class="sub">{fmt.number(built)} von {fmt.count_word(total, "Sozialraum", "Sozialräumen")} ·
 Stichtag {fmt.reference_date(year)}</p>
 <p>Jedes Profil zeigt den Steckbrief aller Indikatoren mit Vergleich zu Stadt und Stadtbezirk, die Entwicklung
 der sozialen Lage, den Altersaufbau, die Einstufung im Sozialraum-Monitoring und die Einrichtungen im und um den
@@ -171,24 +178,22 @@ src="data:image/png;base64,{png}">
 {chr(10).join(groups)}
 </body></html>
 """
+    )
 
 
 def left_out_html(cfg: ReportConfig, reason: str) -> str:
     """The overview page when the data do not allow the profiles: what is missing and what would enable it."""
     city = html.escape(cfg.city)
     year = cfg.reporting_year
-    return f"""<!DOCTYPE html>
-<html lang="de"><head><meta charset="utf-8"><title>Sozialraumprofile {city} {year}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>
-<body>
-<nav><a href="../index.html">← zurück zum Sozialbericht</a></nav>
-<h1>Sozialraumprofile {city} {year}</h1>
-<p class="sub">Profile nicht erstellt (fehlende Daten)</p>
+    return (
+        _page_head(city, year)
+        + f"""<p class="sub">Profile nicht erstellt (fehlende Daten)</p>
 <p>Die Sozialraumprofile konnten nicht erstellt werden: {html.escape(reason)}.</p>
 <p>Danach „workbench data“ ausführen und den Bericht neu bauen. Was die vorhandenen Daten erlauben, zeigt
 „workbench check“.</p>
 </body></html>
 """
+    )
 
 
 def build_profiles(

@@ -270,45 +270,36 @@ def ranking_table(index: pd.DataFrame, labels: pd.Series, *, table_id: str, capt
             unstable_note,
             f"Quelle: {source}",
         ]
-        kinds = {c: "text" for c in out.columns}
-        kinds["Status-Index"] = "rate"
-        return html_table(
-            out,
-            kinds,
-            table_id=table_id,
-            caption=caption,
-            footnotes=notes,
-            number_formats={"Status-Index": fmt2},
+    else:
+        out = pd.DataFrame(
+            {
+                "Rang": [str(i + 1) if a else "" for i, a in enumerate(df["assessed"])],
+                "Status-Index": df["status_index"].to_numpy(),
+                "Statusklasse": [cls("status", r) for _, r in df.iterrows()],
+                "Dynamik-Index": df["dynamic_index"].to_numpy(),
+                "Dynamikklasse": [cls("dynamic", r) for _, r in df.iterrows()],
+                "Gesamtgruppe": [
+                    str(k) if a else f"{NOT_ASSESSED} ({r})"
+                    for k, a, r in zip(df["overlay_key"], df["assessed"], df["reason"], strict=True)
+                ],
+            },
+            index=names,
         )
-    out = pd.DataFrame(
-        {
-            "Rang": [str(i + 1) if a else "" for i, a in enumerate(df["assessed"])],
-            "Status-Index": df["status_index"].to_numpy(),
-            "Statusklasse": [cls("status", r) for _, r in df.iterrows()],
-            "Dynamik-Index": df["dynamic_index"].to_numpy(),
-            "Dynamikklasse": [cls("dynamic", r) for _, r in df.iterrows()],
-            "Gesamtgruppe": [
-                str(k) if a else f"{NOT_ASSESSED} ({r})"
-                for k, a, r in zip(df["overlay_key"], df["assessed"], df["reason"], strict=True)
-            ],
-        },
-        index=names,
-    )
-    kinds = {c: "text" for c in out.columns}
-    kinds.update({"Status-Index": "rate", "Dynamik-Index": "rate"})
-    notes = [
-        "Index = z-Wert (Mittelwert der bewerteten Gebiete 0, Standardabweichung 1); hoher Status-Index = hohe "
-        "soziale Belastung, hoher Dynamik-Index = Verschlechterung.",
-        unstable_note,
-        f"Quelle: {source}",
-    ]
+        notes = [
+            "Index = z-Wert (Mittelwert der bewerteten Gebiete 0, Standardabweichung 1); hoher Status-Index = hohe "
+            "soziale Belastung, hoher Dynamik-Index = Verschlechterung.",
+            unstable_note,
+            f"Quelle: {source}",
+        ]
+    indices = [c for c in ("Status-Index", "Dynamik-Index") if c in out.columns]
+    kinds = {c: "rate" if c in indices else "text" for c in out.columns}
     return html_table(
         out,
         kinds,
         table_id=table_id,
         caption=caption,
         footnotes=notes,
-        number_formats={"Status-Index": fmt2, "Dynamik-Index": fmt2},
+        number_formats=dict.fromkeys(indices, fmt2),
     )
 
 

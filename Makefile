@@ -70,6 +70,22 @@ SOURCE_FILES := $(patsubst $(CURDIR)/%,%,$(shell test -x $(PY) && WORKBENCH_ROOT
 	'$(CONFIG)' 2>/dev/null))
 endif
 
+# The configuration files a config names itself (config_files:, or the older index_config: / projection_config:);
+# the defaults in config/ are part of SRC. Read by Python only for configs that name such files.
+ifneq ($(shell grep -qsE '^(config_files|index_config|projection_config):' '$(CONFIG)' && echo y),)
+CONFIG_FILES := $(wildcard $(patsubst $(CURDIR)/%,%,$(shell test -x $(PY) && WORKBENCH_ROOT='$(CURDIR)' $(PY) -c \
+	"import sys; from workbench.settings import load_report_config; f = load_report_config(sys.argv[1]).files; \
+	print(' '.join(str(p) for p in (f.indicators, f.colours, f.chapters, f.index, f.projection)))" \
+	'$(CONFIG)' 2>/dev/null)))
+endif
+
+# `workbench check --quiet` before the first chapter: a configuration that does not fit the data (an area id of a
+# projection scenario or of the index's exclude list that the data do not have, an indicator id that is not in the
+# catalogue, …) stops make report here with one German line per problem (file, key, hint) instead of minutes
+# later inside a chapter. The stamp (a hidden file of the processed folder) is an order-only prerequisite of
+# chapters and profiles: checking again never rebuilds them.
+CHECKED := $(PROC)/.konfiguration-geprueft
+
 .PHONY: help setup data report profiles audit check test lint format lab clean clean-all benchmarks \
 	example-berlin example-flensburg FORCE
 
@@ -99,10 +115,14 @@ data: $(PROC)/manifest.json ## Rohdaten (data_raw) prüfen und aufbereitet nach 
 $(HTML) $(EXECUTED):
 	mkdir -p $@
 
-$(HTML)/%.html: notebooks/%.ipynb $(PROC)/manifest.json $(SRC) $(CONFIG) | $(SETUP) $(HTML) $(EXECUTED)
+$(CHECKED): $(PROC)/manifest.json $(CONFIG) $(SRC) $(CONFIG_FILES) | $(SETUP)
+	$(WB) check --quiet
+	@touch $@
+
+$(HTML)/%.html: notebooks/%.ipynb $(PROC)/manifest.json $(SRC) $(CONFIG) | $(SETUP) $(HTML) $(EXECUTED) $(CHECKED)
 	$(WB) chapter $*
 
-$(REPORTS)/profiles/index.html: notebooks/profil.ipynb $(PROC)/manifest.json $(SRC) $(CONFIG) | $(SETUP)
+$(REPORTS)/profiles/index.html: notebooks/profil.ipynb $(PROC)/manifest.json $(SRC) $(CONFIG) | $(SETUP) $(CHECKED)
 	$(WB) profiles
 
 profiles: $(REPORTS)/profiles/index.html ## ein HTML-Profil je Sozialraum und eine Übersichtsseite bauen
@@ -117,7 +137,7 @@ report: $(REPORTS)/index.html ## vollständiger Bericht (Übersicht reports/inde
 audit: | $(SETUP) ## alle veröffentlichten HTML/XLSX-Dateien im Berichtsordner auf Geheimhaltungslücken prüfen
 	$(WB) audit $(REPORTS)
 
-check: $(PROC)/manifest.json | $(SETUP) ## prüfen, welche Kapitel und Indikatoren die Daten dieser Konfiguration erlauben (nach make data)
+check: $(PROC)/manifest.json | $(SETUP) ## Konfiguration gegen die Daten prüfen (Fehler mit Datei und Schlüssel) und zeigen, welche Kapitel und Indikatoren die Daten erlauben
 	$(WB) check
 
 test: $(SETUP) ## alle Tests (inkl. eines vollständigen Berichtsbaus einer kleinen Demo-Stadt)
@@ -138,15 +158,15 @@ benchmarks: $(SETUP) ## Geschwindigkeitsmessungen (Indikatoren, Profile)
 	$(PY) benchmarks/indicators.py
 	$(PY) benchmarks/profiles.py --areas 40
 
-example-berlin: | $(SETUP) ## Beispielbericht Berlin MSS 2021 aus ../shared/data (reports/examples/berlin.html)
-	$(PY) -m workbench.examples.report berlin
+example-berlin: ## Bericht Berlin (MSS 2021, 542 Planungsräume) aus ../shared/data = make report CONFIG=examples/berlin/report.yaml
+	$(MAKE) report CONFIG=examples/berlin/report.yaml
 
-example-flensburg: | $(SETUP) ## Beispielbericht Flensburg Sozialatlas 2022 aus ../shared/data
-	$(PY) -m workbench.examples.report flensburg
+example-flensburg: ## Bericht Flensburg (Sozialatlas 2022, 13 Stadtteile) aus ../shared/data = make report CONFIG=examples/flensburg/report.yaml
+	$(MAKE) report CONFIG=examples/flensburg/report.yaml
 
 clean: ## erzeugte Berichte und aufbereitete Daten dieser Konfiguration löschen (Rohdaten und .venv bleiben)
 	rm -rf $(REPORTS)/html $(REPORTS)/executed $(REPORTS)/profiles $(REPORTS)/tabellen $(REPORTS)/index.html \
-		$(PROC)/*.parquet $(PROC)/*.gpkg $(PROC)/manifest.json $(PROC)/cache $(RAW_LIST)$(if $(filter reports,$(REPORTS)), reports/examples)
+		$(PROC)/*.parquet $(PROC)/*.gpkg $(PROC)/manifest.json $(PROC)/cache $(RAW_LIST) $(CHECKED)
 
 # Only files listed in the demo marker (.workbench-demo) are deleted: a city's own raw data are never touched.
 clean-all: clean ## außerdem die erzeugte Demo-Stadt dieser Konfiguration und .venv löschen (eigene Rohdaten bleiben)

@@ -38,7 +38,8 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
     cfg = load_report_config(args.config)
     sources = parse_sources(cfg.extra.get("sources"), config=cfg.source)
-    if not (sources and sources.base_complete) and ensure_demo_data(args.config):
+    wants_demo = "demo" in cfg.extra and cfg.extra["demo"] is not False  # also a demo read through sources:
+    if (wants_demo or not (sources and sources.base_complete)) and ensure_demo_data(args.config):
         print(f"Demo-Stadt in {relative_to_root(cfg.paths.raw)} erzeugt (Eintrag demo: der Konfiguration).")
     result = import_report(cfg)
     pop = result.tables["population"]
@@ -81,9 +82,27 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from workbench.build.availability import check
+    from workbench.build.availability import check, config_problems
+    from workbench.settings import load_report_config, relative_to_root
 
-    print(check(args.config), end="")
+    cfg = load_report_config(args.config)
+    problems = config_problems(cfg)
+    errors = [p for p in problems if p.error]
+    if not args.quiet:
+        print(check(cfg, problems), end="")
+    else:  # make report: one line per problem, nothing else unless all is well
+        for p in problems:
+            print(p.line(), file=sys.stderr if p.error else sys.stdout)
+        if not errors:
+            print(f"Konfiguration passt zu den Daten in {relative_to_root(cfg.paths.processed)}")
+    if errors:
+        config = relative_to_root(cfg.source) if cfg.source else "config/report.yaml"
+        print(
+            f"Abbruch: {len(errors)} Konfigurationsfehler (siehe oben) – die genannten Schlüssel ändern, dann "
+            f"make report CONFIG={config} erneut ausführen",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -150,8 +169,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("path")
     p.add_argument("--threshold", type=int, default=None)
     p.set_defaults(func=_cmd_audit)
-    p = sub.add_parser("check", help="prüfen, welche Kapitel und Indikatoren die vorhandenen Daten erlauben")
+    p = sub.add_parser(
+        "check",
+        help="Konfiguration gegen die Daten prüfen und zeigen, welche Kapitel und Indikatoren die vorhandenen "
+        "Daten erlauben (Rückgabewert 1 bei Konfigurationsfehlern)",
+    )
     p.add_argument("--config", default=argparse.SUPPRESS, help="Berichtskonfiguration (wie vor dem Befehl)")
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="nur Konfigurationsfehler und Hinweise ausgeben, je eine Zeile (make report prüft so vor dem Bau)",
+    )
     p.set_defaults(func=_cmd_check)
     p = sub.add_parser(
         "init", help="neuen Stadtordner mit Berichtskonfiguration und Vorlagen der Zuordnungen anlegen"

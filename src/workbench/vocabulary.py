@@ -20,6 +20,13 @@ NATIONALITIES: tuple[str, ...] = ("deutsch", "nichtdeutsch")
 MAX_AGE = 100
 """Highest single year of age; 100 is the open age group "100 und älter"."""
 
+ALL = "insgesamt"
+"""``sex`` / ``nationality`` of a population row without that breakdown (all persons; population by mapping)."""
+
+AGE_ALL = -1
+"""``age`` of a population row that counts all ages (a year without single years of age; its age groups, if
+any, are in ``population_age_groups.parquet``)."""
+
 SUPPRESSED_SIGN = "•"
 """Sign shown in published output for a suppressed cell (explained in a German footnote)."""
 

@@ -3,12 +3,14 @@ chapters the data do not allow get a German page instead of failing, and the ind
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 import yaml
@@ -387,7 +389,13 @@ Vorhanden: Schlüsseltabelle der Gebiete (keys.parquet), Gebietsgeometrien (area
   nach Alter und Geschlecht (population.parquet)
 Fehlen: Fallzahlen (SGB II, Arbeitslose, Haushalte …; counts.parquet), Bevölkerungsbewegungen
   (events.parquet), Einrichtungen (facilities.gpkg), Befragung (survey.parquet), Maßnahmen
-  (measures.parquet)
+  (measures.parquet), veröffentlichte Anteile ohne Fallzahlen (shares.parquet)
+
+Konfiguration: keine Fehler, 1 Hinweis:
+  Hinweis: config/projection.yaml, Schlüssel scenarios → neubau → demo_only: Szenario „Neubau“
+      gehört zur Demo-Stadt (demo_only: true) und wird für diesen Bericht nicht gerechnet – eigene
+      Szenarien mit den Sozialraum-Schlüsseln der Stadt in einer eigenen Prognose-Konfiguration
+      anlegen (config_files: projection: in der Berichtskonfiguration)
 
 Kapitel, die erstellt werden (1 von 7):
   Bevölkerung (bevoelkerung)
@@ -455,6 +463,246 @@ bauen; ausgelassene Kapitel erscheinen im Bericht mit diesem Hinweis.
 """
 
 
+# ------------------------------------------------------------------------- configuration against the data
+def _broken_configs(tmp_path: Path, cfg: Path) -> Path:
+    """Copies of the shipped index, chapters, catalogue and projection configs, each with ids the 12-area demo
+    city does not have; the report config points at them."""
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    index = yaml.safe_load((ROOT / "config" / "index.yaml").read_text(encoding="utf-8"))
+    index["indices"]["mss"]["exclude"] = ["0105", "999", 102]
+    index["indices"]["mss"]["status"][1]["id"] = "kinderarmutt"
+    index["indices"]["deprivation"]["domains"]["alo_sgb3"] = 0.1
+    chapters = yaml.safe_load((ROOT / "config" / "chapters.yaml").read_text(encoding="utf-8"))
+    chapters["soziale_lage"]["indicators"][0] = "sgb2_qoute"
+    del chapters["wohnen"]
+    catalogue = (ROOT / "config" / "indicators.yaml").read_text(encoding="utf-8")
+    assert catalogue.count("numerator: {measure: hze_cases}") == 1
+    catalogue = catalogue.replace("numerator: {measure: hze_cases}", "numerator: {measure: hze_faelle}")
+    projection = yaml.safe_load((ROOT / "config" / "projection.yaml").read_text(encoding="utf-8"))
+    projection["scenarios"].append(
+        {"name": "hafen", "label_de": "Hafenquartier", "extra_in_migrants": {"0105": 80, "0301": 40, "7": 10}}
+    )
+    for name, data in (("index", index), ("chapters", chapters), ("projection", projection)):
+        (conf / f"{name}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    (conf / "indicators.yaml").write_text(catalogue, encoding="utf-8")
+    data = yaml.safe_load(cfg.read_text(encoding="utf-8"))
+    data["config_files"] = {
+        n: str(conf / f"{n}.yaml") for n in ("index", "chapters", "projection", "indicators")
+    }
+    data["chapters"] = [*ALL, "wohnen"]
+    cfg.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return conf
+
+
+def test_config_problems_name_file_key_and_hint(tmp_path, small_processed):
+    cfg = _city(tmp_path, small_processed)
+    conf = _broken_configs(tmp_path, cfg)
+    lines = [p.line() for p in availability.config_problems(cfg)]
+    assert lines == [
+        f"Fehler: {cfg}, Schlüssel chapters: Kapitel wohnen steht 2-mal in der Liste – nur einmal aufführen",
+        f"Hinweis: {conf}/chapters.yaml, Schlüssel wohnen: Kapitel wohnen hat keinen Eintrag (Titel und "
+        "Beschreibung) – Eintrag „wohnen: {title: …, description: …}“ ergänzen; bis dahin heißt das Kapitel im "
+        "Bericht „wohnen“",
+        f"Fehler: {conf}/chapters.yaml, Schlüssel soziale_lage → indicators: Indikator sgb2_qoute (ähnlich: "
+        f"sgb2_quote) steht nicht im Indikatorenkatalog ({conf}/indicators.yaml) – ids aus dem "
+        "Indikatorenkatalog eintragen (Schreibweise prüfen) oder löschen",
+        f"Fehler: {conf}/indicators.yaml, Schlüssel indicators → hze_dichte → numerator: Maß hze_faelle steht "
+        "nicht in counts.parquet, und keine Eingabe liefert es – Schreibweise prüfen oder die Quelle des Maßes "
+        "unter sources: counts: der Berichtskonfiguration ergänzen (Maße des Datenvertrags: "
+        "docs/DATA_CONTRACT.md)",
+        # the copy is written with sorted keys: deprivation before mss
+        f"Fehler: {conf}/index.yaml, Schlüssel indices.deprivation.domains.alo_sgb3: Indikator 'alo_sgb3' "
+        "(ähnlich: alo_sgb2) steht nicht im Indikatorenkatalog – eine id aus dem Indikatorenkatalog eintragen "
+        "(Schreibweise prüfen) oder den Eintrag löschen",
+        f"Fehler: {conf}/index.yaml, Schlüssel indices.mss.status[1].id: Indikator 'kinderarmutt' (ähnlich: "
+        "kinderarmut) steht nicht im Indikatorenkatalog – eine id aus dem Indikatorenkatalog eintragen "
+        "(Schreibweise prüfen) oder den Eintrag löschen",
+        f"Fehler: {conf}/index.yaml, Schlüssel indices.mss.exclude: Sozialräume 999, 102 (gemeint: 0102?) gibt "
+        "es in den Daten nicht – Schlüssel wie in der Schlüsseltabelle schreiben (mit führenden Nullen, in "
+        "Anführungszeichen) oder aus der Liste löschen",
+        f"Hinweis: {conf}/projection.yaml, Schlüssel scenarios → neubau → demo_only: Szenario „Neubau“ gehört "
+        "zur Demo-Stadt (demo_only: true) und wird für diesen Bericht nicht gerechnet – eigene Szenarien mit "
+        "den Sozialraum-Schlüsseln der Stadt in einer eigenen Prognose-Konfiguration anlegen (config_files: "
+        "projection: in der Berichtskonfiguration)",
+        f"Fehler: {conf}/projection.yaml, Schlüssel scenarios → hafen → extra_in_migrants: unbekannte "
+        "Sozialräume 0301, 7 – die Daten haben 12 Sozialräume (0101, 0102, 0103 und 9 weitere) – "
+        "Sozialraum-Schlüssel der Stadt eintragen (wie in der Schlüsseltabelle, mit führenden Nullen, in "
+        "Anführungszeichen) oder das Szenario löschen",
+    ]
+    text = availability.check(cfg)
+    assert "\nKonfiguration: 7 Fehler, 2 Hinweise – vor dem Bau des Berichts zu beheben:\n  Fehler: " in text
+    # workbench check exits with 1 on errors; --quiet (make report) prints one line per problem
+    env = {**os.environ}
+    env.pop("WORKBENCH_MAKE_FOLDERS", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "check", "--quiet", "--config", str(cfg)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 1
+    errors = [line for line in lines if line.startswith("Fehler")]
+    assert run.stderr.splitlines() == [
+        *errors,
+        "Abbruch: 7 Konfigurationsfehler (siehe oben) – die genannten Schlüssel ändern, dann make report "
+        f"CONFIG={cfg} erneut ausführen",
+    ]
+    assert run.stdout.splitlines() == [line for line in lines if line.startswith("Hinweis")]
+
+
+def test_demo_config_computes_the_demo_scenario_only_where_its_areas_exist(tmp_path, small_processed):
+    cfg = _city(tmp_path, small_processed)
+    data = yaml.safe_load(cfg.read_text(encoding="utf-8"))
+    cfg.write_text(yaml.safe_dump({**data, "demo": {"areas": 12, "seed": 7}}), encoding="utf-8")
+    # the 12-area demo has 0203 but not 0405 and 0604 of the standard demo: left out with a remark, no error
+    assert [p.line() for p in availability.config_problems(cfg)] == [
+        "Hinweis: config/projection.yaml, Schlüssel scenarios → neubau → extra_in_migrants: Szenario „Neubau“ "
+        "der Demo-Stadt nennt Sozialräume, die diese Demo-Stadt (12 Sozialräume) nicht hat (0405, 0604); es "
+        "wird ausgelassen – die Schlüssel passen zur Standard-Demo (demo: {areas: 40, seed: 2024}); für diese "
+        "Demo-Stadt eigene Schlüssel eintragen, sonst nichts zu tun"
+    ]
+    assert main(["check", "--quiet", "--config", str(cfg)]) == 0
+
+
+def test_check_of_a_city_folder_with_only_areas_and_population(tmp_path, monkeypatch):
+    """A planner's folder with two hand-made files — Sozialräume as GeoJSON, inhabitants by sex and single year
+    of age as CSV — read through mappings: `workbench data` imports them, `workbench check` lists in German
+    what each chapter and indicator lacks and which file or column would enable it."""
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    city = tmp_path / "stadt"
+    city.mkdir()
+    squares = [(0, 0), (1000, 0), (0, 1000)]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"Nr": nr, "Name": name},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[x, y], [x + 1000, y], [x + 1000, y + 1000], [x, y + 1000], [x, y]]],
+            },
+        }
+        for nr, name, (x, y) in zip((1, 2, 3), ("Altstadt", "Neustadt", "Hafen"), squares, strict=True)
+    ]
+    (city / "gebiete.geojson").write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25832"}},
+                "features": features,
+            }
+        ),
+        encoding="utf-8",
+    )
+    rows = ["Gebiet;Geschlecht;Alter;Anzahl"]
+    for area, n in (("1", 30), ("2", 50), ("3", 20)):
+        rows += [f"{area};{sex};{age};{n + age % 7}" for sex in ("m", "w") for age in range(91)]
+    (city / "einwohner_2024.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (city / "gebiete.yaml").write_text(
+        "file: gebiete.geojson\nformat: geo\nid: {column: Nr, width: 2, name: area_id}\n"
+        "rename: {Name: area_name}\ncolumns: [area_id, area_name]\n",
+        encoding="utf-8",
+    )
+    (city / "einwohner.yaml").write_text(
+        'file: einwohner_2024.csv\nsep: ";"\nlayout: long\n'
+        "rename: {Gebiet: area_id, Geschlecht: sex, Alter: age, Anzahl: count}\n"
+        "id: {column: area_id, width: 2}\ntypes: {age: int, count: int}\nrow_keys: [area_id, sex, age]\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "stadt.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "city": "Kleinstadt",
+                "reporting_year": 2024,
+                "data_raw": "stadt/rohdaten",
+                "data_processed": "stadt/aufbereitet",
+                "reports": "stadt/bericht",
+                "chapters": ALL,
+                "sources": {
+                    "keys": "stadt/gebiete.yaml",
+                    "areas": "stadt/gebiete.yaml",
+                    "population": {"mapping": "stadt/einwohner.yaml", "year": 2024},
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    env = {**os.environ, "WORKBENCH_ROOT": str(tmp_path)}
+    env.pop("WORKBENCH_MAKE_FOLDERS", None)
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "workbench.cli", "--config", "stadt.yaml", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+
+    data = cli("data")
+    assert data.returncode == 0, data.stderr
+    assert data.stdout.startswith("Import fertig: 2 Dateien, 3 Sozialräume, Jahre 2024–2024")
+    run = cli("check")
+    assert run.returncode == 0, run.stderr
+    text = run.stdout
+    assert "Aufbereitete Daten: stadt/aufbereitet – 3 Sozialräume, Einwohner 2024\n" in text
+    assert "\nKonfiguration: keine Fehler, 1 Hinweis:\n" in text  # the demo's Neubau scenario is not theirs
+    assert "Kapitel, die erstellt werden (1 von 7):\n  Bevölkerung (bevoelkerung)\n" in text
+    assert "Kapitel, die ausgelassen werden (6 von 7):\n" in text
+    chapters = text.split("Kapitel, die ausgelassen werden")[1].split("Sozialraumprofile")[0]
+    flat = " ".join(chapters.split())
+    for chapter, files in (
+        ("Soziale Lage (soziale_lage)", ["ba_sgb2_arbeitslose.xlsx", "haushalte.csv"]),
+        ("Sozialraum-Monitoring (monitoring)", ["sgb12_grundsicherung_65plus.csv"]),
+        (
+            "Demografie und Bevölkerungsprognose (demografie)",
+            ["Datei bewegungen.csv", "einwohner_<Jahr>.csv"],
+        ),
+        ("Kinder, Jugend und Familie (kinder_jugend)", ["Datei einrichtungen.csv"]),
+        ("Wohnen (wohnen)", ["hze_faelle.csv"]),
+        ("Datenqualität und Methoden (datenqualitaet)", ["counts.parquet"]),
+    ):
+        part = flat.split(chapter)[1][:900]
+        assert all(f in part for f in files), (chapter, part)
+    assert "Sozialraumprofile werden nicht erstellt: es fehlen Fallzahlen" in text
+    assert "Indikatoren 2024: 3 von 23 berechenbar\n" in text
+    assert (
+        "  berechenbar: Jugendquotient (jugendquotient), Altenquotient (altenquotient), Anteil Hochbetagter\n"
+        in text
+    )
+    flat_text = " ".join(text.split())
+    assert "Ausländeranteil (auslaender): " in flat_text and "Staatsangehörigkeit" in flat_text
+    # the same through the function, and the processed folder holds only what the two files give
+    monkeypatch.setenv("WORKBENCH_ROOT", str(tmp_path))
+    assert availability.buildable_chapters("stadt.yaml") == ["bevoelkerung"]
+    assert sorted(p.name for p in (tmp_path / "stadt" / "aufbereitet").glob("*.parquet")) == [
+        "city_totals.parquet",
+        "keys.parquet",
+        "population.parquet",
+    ]
+    # a scenario and an exclude list with areas this city does not have: check exits with 1, naming the keys
+    projection = tmp_path / "config" / "projection.yaml"
+    text = projection.read_text(encoding="utf-8")
+    projection.write_text(
+        text + '  - {name: hafen, label_de: Hafen, extra_in_migrants: {"04": 100}}\n', encoding="utf-8"
+    )
+    index = tmp_path / "config" / "index.yaml"
+    index.write_text(
+        index.read_text(encoding="utf-8").replace("exclude: []", "exclude: ['3']"), encoding="utf-8"
+    )
+    bad = cli("check", "--quiet")
+    assert bad.returncode == 1
+    assert bad.stderr.splitlines()[:2] == [
+        "Fehler: config/index.yaml, Schlüssel indices.mss.exclude: Sozialraum 3 (gemeint: 03?) gibt es in den "
+        "Daten nicht – Schlüssel wie in der Schlüsseltabelle schreiben (mit führenden Nullen, in "
+        "Anführungszeichen) oder aus der Liste löschen",
+        "Fehler: config/projection.yaml, Schlüssel scenarios → hafen → extra_in_migrants: unbekannte "
+        "Sozialräume 04 – die Daten haben 3 Sozialräume (01, 02, 03) – Sozialraum-Schlüssel der Stadt "
+        "eintragen (wie in der Schlüsseltabelle, mit führenden Nullen, in Anführungszeichen) oder das Szenario "
+        "löschen",
+    ]
+
+
 # --------------------------------------------------------------------------------- build what the data allow
 def test_left_out_chapter_gets_a_page_and_the_index_names_it(partial):
     cfg, _ = partial
@@ -487,9 +735,35 @@ def test_left_out_chapter_gets_a_page_and_the_index_names_it(partial):
     )
     # chapters the data allow but that were not built are still reported as build errors
     assert "<li>Wohnen – <em>nicht erstellt (Fehler beim Bau, siehe Konsole)</em></li>" in index
-    assert "Tabellenanhang" not in index  # the appendix needs every indicator
+    # the appendix holds the 18 computable indicators; the sheet „Hinweise“ names the 5 others and why
+    assert (
+        '<a href="tabellen/indikatoren_2024.xlsx">Tabellenanhang (Excel)</a><br>Berechenbare Indikatoren (18 '
+        "von 23) je Sozialraum, Stadtbezirk und Stadt im Berichtsjahr, mit Definitionen; die übrigen mit Grund "
+        "im Blatt „Hinweise“."
+    ) in index
+    book = openpyxl.load_workbook(reports / "tabellen" / "indikatoren_2024.xlsx")
+    assert book.sheetnames == ["Indikatoren 2024", "Definitionen", "Hinweise", "_wb_meta"]
+    values = book["Indikatoren 2024"]
+    header = [c.value for c in values[3]]
+    assert len(header) == 1 + 18 and header[0] == "Gebiet"
+    assert "Anteil Alleinerziehender (%)" not in header and "SGB-II-Quote (%)" in header
+    assert values.max_row - 3 >= 12 + 1  # 12 Sozialräume, their Stadtbezirke and the city
+    notes = [[c.value for c in row] for row in book["Hinweise"].iter_rows(min_row=3)]
+    assert notes[0] == ["id", "Indikator", "Nicht enthalten, weil"]
+    assert [r[0] for r in notes[1:6]] == [
+        "alleinerziehende",
+        "wanderungssaldo",
+        "wanderungssaldo_aussen",
+        "fruchtbarkeit",
+        "umzugsvolumen",
+    ]
+    assert notes[1][1:] == [
+        "Anteil Alleinerziehender",
+        "Maß single_parent_hh fehlt in counts.parquet – Spalte „Alleinerziehende“ der Datei haushalte.csv im "
+        "Rohdatenordner (data_raw) ergänzen",
+    ]
     assert str(Path(cfg).parent) not in index
-    assert one.exists() and audit_path(reports) == []
+    assert one.exists() and audit_path(reports) == []  # HTML pages and the workbook with its notes
     # the page is rewritten (atomically) with the same bytes
     first = out.read_bytes()
     reportbuild.build_chapter("demografie", cfg)

@@ -168,7 +168,11 @@ def test_dry_run_uses_the_configs_folders_for_every_step(tmp_path):
     wb = [c for c in commands if "workbench.cli" in c]
     steps = [c.split(f"--config {config} ", 1)[1].split()[0] for c in wb if f"--config {config} " in c]
     assert len(steps) == len(wb), f"a workbench step without this config: {wb}"
-    assert sorted(steps) == ["audit", "chapter", "chapter", "data", "index", "profiles"]
+    assert sorted(steps) == ["audit", "chapter", "chapter", "check", "data", "index", "profiles"]
+    # the configuration is checked against the data after the import and before the first chapter or profile
+    assert steps.index("data") < steps.index("check") < min(steps.index("chapter"), steps.index("profiles"))
+    assert f"--config {config} check --quiet" in wb[steps.index("check")]
+    assert str(folders["processed"] / ".konfiguration-geprueft") in targets
     audit = next(c for c in wb if " audit " in c)
     assert re.search(rf" audit {re.escape(str(folders['reports']))}( |$)", audit)
     for command in commands:

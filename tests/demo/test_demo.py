@@ -261,6 +261,27 @@ def test_forty_areas_six_districts(city40):
     assert keys["stadtbezirk_name"].nunique() == 6
 
 
+def test_shipped_demo_scenario_fits_the_standard_demo_only(city40, small):
+    """config/projection.yaml's Neubau scenario names three Sozialräume of the standard demo (40 areas, seed
+    2024) by id and name; it is marked demo_only, so a demo of another size leaves it out instead of failing."""
+    from workbench.projection.runs import load_projection_config, scenario_checks
+
+    cfg = load_projection_config(Path(__file__).resolve().parents[2] / "config" / "projection.yaml")
+    neubau = next(s for s in cfg.scenarios if s.name == "neubau")
+    assert neubau.demo_only and sorted(neubau.extra_in_migrants) == ["0203", "0405", "0604"]
+    keys = read(city40["schluessel_gebiete.csv"], "utf-8-sig").drop_duplicates("sozialraum_id")
+    names = dict(zip(keys["sozialraum_id"], keys["sozialraum_name"], strict=True))
+    assert [names[a] for a in ("0203", "0405", "0604")] == ["Bruchfeld", "Berggarten", "Klostergarten"]
+    assert all(name in neubau.description_de for name in ("Bruchfeld", "Berggarten", "Klostergarten"))
+    checks = {c.name: c for c in scenario_checks(cfg, keys["sozialraum_id"], demo=True)}
+    assert checks["neubau"].use and not checks["neubau"].error
+    # the 12-area demo has 0203 but neither 0405 nor 0604: the scenario is left out, not an error
+    ids12 = read(small["schluessel_gebiete.csv"], "utf-8-sig")["sozialraum_id"]
+    small_check = {c.name: c for c in scenario_checks(cfg, ids12, demo=True)}["neubau"]
+    assert not small_check.use and not small_check.error
+    assert "diese Demo-Stadt (12 Sozialräume) nicht hat (0405, 0604)" in small_check.problem
+
+
 def test_deterministic_bytes(small, tmp_path):
     again = generate(tmp_path / "again", n_areas=12, seed=7)
     assert {k: sha(p) for k, p in again.items()} == {k: sha(p) for k, p in small.items()}

@@ -15,18 +15,46 @@ pytestmark = [
 EPS = 1e-5  # the input shares are published with 5 decimals; their rounding moves z by ~1e-6
 
 
+MAPPINGS = Path(__file__).resolve().parents[2] / "examples" / "berlin"
+TABLES = {
+    "indikatoren": "index_indikatoren",
+    "indizes": "indizes",
+    "zwerte": "zwerte",
+    "hierarchie": "lor_2021_hierarchie",
+    "einwohner": "einwohner_2022_06",
+    "plr": "planungsraeume_geo",
+    "bzr": "bezirksregionen_geo",
+}
+
+
 @pytest.fixture(scope="module")
 def tables():
-    from workbench.examples.data import load_berlin_mss
+    from workbench.io.mapped import read_table
 
-    return load_berlin_mss(SHARED)
+    return {key: read_table(MAPPINGS / f"{stem}.yaml", SHARED) for key, stem in TABLES.items()}
 
 
 @pytest.fixture(scope="module")
 def result(tables):
-    from workbench.examples.data import berlin_mss_recompute
+    """The MSS 2021 index recomputed with mss_index on the published S1, S3, S4 / D1, D3, D4 (≥ 300 inhabitants,
+    the outlier marked "Ausreißer" excluded) beside the official classes (dynamic codes 1/3/5 → 1/2/3)."""
+    from workbench.index import BERLIN_DYNAMIC_CODES, mss_index
 
-    return berlin_mss_recompute(tables)
+    ind = tables["indikatoren"].set_index("area_id")
+    outliers = ind.index[ind["validity"].astype(str).str.contains("Ausreißer", regex=False)]
+    res = mss_index(
+        ind,
+        ["S1", "S3", "S4"],
+        ["D1", "D3", "D4"],
+        population="population",
+        min_population=300,
+        exclude=outliers,
+    )
+    off = tables["indizes"].set_index("area_id").reindex(res.index)
+    res["official_status_class"] = off["SI_N"].astype("Int64")
+    res["official_dynamic_class"] = off["DI_N"].map(BERLIN_DYNAMIC_CODES).astype("Int64")
+    res["official_overall_class"] = off["SDI"]
+    return res
 
 
 def test_tables_shape_and_ids(tables):

@@ -45,7 +45,7 @@ def test_config_loads_with_its_own_folders(cfg):
     assert cfg.paths.reports == ROOT / "berichte" / "flensburg"
     for p in (cfg.paths.processed, cfg.paths.reports):  # outputs never in a tracked folder
         assert p.relative_to(ROOT).parts[0] == "berichte"
-    assert set(cfg.extra["sources"]) == {"keys", "areas", "population", "counts"}
+    assert set(cfg.extra["sources"]) == {"keys", "areas", "population", "counts", "shares"}
 
 
 @needs_data
@@ -81,3 +81,92 @@ def test_import_by_sources(cfg, tmp_path):
     assert counts[("births", "03", 2021)] == 124
     assert not t["counts"]["suppressed"].any()
     assert (tmp_path / "processed" / "manifest.json").is_file()
+
+
+@pytest.fixture(scope="module")
+def flensburg_chapter(tmp_path_factory):
+    """The Flensburg config with its processed data and reports in a temporary folder, imported; the chapter
+    context (population: totals per Stadtteil only)."""
+    import os
+
+    import yaml
+
+    from workbench import settings
+    from workbench.chapters import context
+    from workbench.io.importer import import_report
+
+    old = os.environ.get("WORKBENCH_ROOT")
+    os.environ["WORKBENCH_ROOT"] = str(ROOT)
+    tmp = tmp_path_factory.mktemp("flensburg")
+    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    config.update(data_processed=str(tmp / "daten"), reports=str(tmp / "bericht"))
+    path = tmp / "report.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    import_report(load_report_config(path))
+    yield context.Chapter(path)
+    settings.activate(None)
+    if old is None:
+        os.environ.pop("WORKBENCH_ROOT", None)
+    else:
+        os.environ["WORKBENCH_ROOT"] = old
+
+
+@needs_data
+def test_chapters_build_on_flensburg_totals(flensburg_chapter, tmp_path):
+    """Totals per Stadtteil only: Bevölkerung, Soziale Lage, Wohnen and Datenqualität build, with the German
+    reason for every left-out part; the profiles build without pyramid; nothing computed from a wrong base."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from workbench.chapters import housing, population, profile, quality, social
+    from workbench.chapters import profile_figures as pf
+    from workbench.confidentiality.audit import audit_path
+
+    ch = flensburg_chapter
+    av = ch.availability
+    assert av.population.summary() == (
+        "Die Einwohner liegen nur als Gesamtzahl (2011 und 2017–2021) vor, ohne Aufteilung nach Geschlecht und "
+        "Staatsangehörigkeit"
+    )
+    assert av.buildable_chapters() == ["bevoelkerung", "soziale_lage", "wohnen", "datenqualitaet"]
+    # the only one on the whole population, and the SGB-II share as published in Tab. 18 (without counts)
+    assert {i.key for i in av.indicators if i.ok} == {"migration", "sgb2_anteil_sozialatlas"}
+    sgb2 = next(i for i in av.indicators if i.key == "sgb2_quote")
+    assert sgb2.reason.startswith("Einwohner 0–64 Jahre nicht bestimmbar: die Einwohner liegen 2021 nur als")
+    assert "sources.population: examples/flensburg/einwohner_tab1.yaml" in sgb2.reason
+
+    # Anteil mit Migrationshintergrund 2021 (Tab. 9 / Tab. 1): Altstadt 1.374 / 3.866 = 35,5 %
+    ind = ch.indicators
+    row = ind[(ind["indicator"] == "migration") & (ind["unit_id"] == "01") & (ind["year"] == 2021)].iloc[0]
+    assert row["numerator"] == 1374 and row["denominator"] == 3866
+    assert row["value"] == pytest.approx(100 * 1374 / 3866)
+
+    m = population.build(ch)
+    assert "Zum 31.12.2021 lebten in Flensburg **97.877** Menschen" in m.summary()
+    assert "Seit 31.12.2011 ist die Stadt um 8.429 Personen" in m.summary()
+    assert str(m.pyramid()).startswith(
+        "Ohne Alterspyramide: die Einwohner liegen 2021 nur als Gesamtzahl vor"
+    )
+    overview = m.overview_table()
+    assert 'data-wb-col="Einwohner 2021"' in overview and 'data-wb-col="unter 18 Jahre"' not in overview
+    fig = m.change_map()
+    assert isinstance(fig, Figure)
+    plt.close(fig)
+    s = social.build(ch)
+    assert "Einwohner 0–64 Jahre nicht bestimmbar" in s.views.heading(s.views.catalogue["sgb2_quote"])
+    h = housing.build(ch)
+    q = quality.build(ch)
+    assert "- Die Einwohner liegen nur als Gesamtzahl (2011 und 2017–2021) vor" in q.warnings_text()
+
+    profile.warm_caches(ch)
+    p = profile.build(ch, "08")
+    assert p.title_markdown().startswith("# Sozialraumprofil 08 Sandberg")
+    assert str(pf.pyramid(p)).startswith("Ohne Altersaufbau: die Einwohner liegen 2021 nur als Gesamtzahl")
+    steckbrief = p.steckbrief_html()
+    assert "Anteil mit Migrationshintergrund" in steckbrief
+    page = tmp_path / "seite.html"
+    page.write_text(
+        '<html lang="de"><body>' + overview + h.table() + q.coverage_table() + steckbrief + "</body></html>",
+        encoding="utf-8",
+    )
+    assert audit_path(tmp_path) == []

@@ -240,7 +240,7 @@ def test_population_totals_and_age_groups_of_one_year_must_agree(tmp_path, city)
     with pytest.raises(DataValidationError) as info:
         _run(tmp_path, _sources(city, population=population))
     msg = str(info.value)
-    assert "baender.csv" in msg and "Zeile 3, Spalte 'count'" in msg and "2.155" in msg and "2.515" in msg
+    assert "baender.csv" in msg and "Zeile 3, Spalte 'gesamt'" in msg and "2.155" in msg and "2.515" in msg
     assert "sources.population[1]" in msg
     # bands alone: their sum must equal the other source of the year
     _write(city / "baender.csv", "Nr;u18;18-64;65+\n01;200;800;200\n02;300;1555;300\n03;100;600;113\n")
@@ -416,8 +416,9 @@ def test_measure_from_two_sources_is_refused(tmp_path, city, sgb2):
 
 def test_sources_config_errors_name_the_key(tmp_path, city):
     with pytest.raises(ConfigError) as info:
-        parse_sources({"keys": "stadt/schluessel.yaml", "events": "x.yaml"}, base=tmp_path)
-    assert "unbekannte Eingabe(n) events" in str(info.value) and "sources" in str(info.value)
+        parse_sources({"keys": "stadt/schluessel.yaml", "bewegungen": "x.yaml"}, base=tmp_path)
+    assert "unbekannte Eingabe(n) bewegungen" in str(info.value) and "sources" in str(info.value)
+    assert "events" in str(info.value)  # the allowed inputs are listed
     with pytest.raises(ConfigError) as info:
         parse_sources({"counts": ["stadt/gibtsnicht.yaml"]}, base=tmp_path, config=tmp_path / "r.yaml")
     msg = str(info.value)

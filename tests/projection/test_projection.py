@@ -587,3 +587,63 @@ def test_load_scenarios_extra_in_migrants_forms() -> None:
         load_scenarios({"scenarios": [{"name": "liste", "extra_in_migrants": [100]}]})
     with pytest.raises(ConfigError, match="extra_in_migrants\\['0101'\\]"):
         load_scenarios({"scenarios": [{"name": "neg", "extra_in_migrants": {"0101": -3}}]})
+
+
+def _scenario_config():
+    from workbench.projection.runs import load_projection_config
+
+    return load_projection_config(
+        {
+            "scenarios": [
+                {
+                    "name": "demo_neubau",
+                    "label_de": "Neubau",
+                    "extra_in_migrants": {"0203": 150},
+                    "demo_only": True,
+                },
+                {"name": "hafen", "label_de": "Hafen", "extra_in_migrants": {"01": 80, "7": 20, "9": 5}},
+                {"name": "zuzug", "label_de": "Zuzug", "in_migration_factor": 1.2},
+            ]
+        }
+    )
+
+
+def test_scenarios_checked_against_the_areas_of_the_data() -> None:
+    from workbench.projection.runs import for_report, scenario_checks
+
+    cfg = _scenario_config()
+    # a city's own data (no demo): the demo scenario is left out, the unknown areas 7 and 9 are an error
+    own = {c.name: c for c in scenario_checks(cfg, ["01", "02", "03"], demo=False)}
+    assert list(own) == ["demo_neubau", "hafen", "zuzug"]
+    assert (own["demo_neubau"].use, own["demo_neubau"].error) == (False, False)
+    assert own["demo_neubau"].key == "scenarios → demo_neubau → demo_only"
+    assert own["demo_neubau"].problem == (
+        "Szenario „Neubau“ gehört zur Demo-Stadt (demo_only: true) und wird für diesen Bericht nicht gerechnet"
+    )
+    assert (own["hafen"].use, own["hafen"].error) == (False, True)
+    assert own["hafen"].key == "scenarios → hafen → extra_in_migrants"
+    assert own["hafen"].problem == "unbekannte Sozialräume 7, 9 – die Daten haben 3 Sozialräume (01, 02, 03)"
+    assert (own["zuzug"].use, own["zuzug"].error, own["zuzug"].problem) == (True, False, "")
+    # the projection of such a city leaves out only the demo scenario; the error stays for the model to refuse
+    assert [s.name for s in for_report(cfg, ["01", "02", "03"], demo=False).scenarios] == [
+        "status_quo", "hafen", "zuzug",
+    ]  # fmt: skip
+    # a demo city whose areas include 0203 computes the demo scenario; one without it leaves it out
+    ids = [f"{d:02d}{a:02d}" for d in range(1, 7) for a in range(1, 8)] + ["01", "7", "9"]
+    demo = {c.name: c for c in scenario_checks(cfg, ids, demo=True)}
+    assert demo["demo_neubau"].use and demo["hafen"].use
+    big = [f"{d:03d}{a:02d}" for d in range(1, 144) for a in range(1, 8)][:1000]
+    left = {c.name: c for c in scenario_checks(cfg, big, demo=True)}["demo_neubau"]
+    assert (left.use, left.error) == (False, False)
+    assert left.problem == (
+        "Szenario „Neubau“ der Demo-Stadt nennt Sozialräume, die diese Demo-Stadt (1.000 Sozialräume) nicht hat "
+        "(0203); es wird ausgelassen"
+    )
+    assert [s.name for s in for_report(cfg, big, demo=True).scenarios] == ["status_quo", "hafen", "zuzug"]
+    assert for_report(cfg, ids, demo=True) is cfg  # nothing left out: the same config
+
+
+def test_demo_only_must_be_a_boolean() -> None:
+    with pytest.raises(ConfigError, match="demo_only muss true oder false sein, gefunden 'ja'"):
+        load_scenarios({"scenarios": [{"name": "x", "demo_only": "ja"}]})
+    assert load_scenarios({"scenarios": [{"name": "x"}]})[1].demo_only is False

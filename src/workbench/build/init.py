@@ -4,7 +4,7 @@ The folder (default ``staedte/<name>`` in the project) gets
 
 * ``report.yaml`` – report config (German comments): ``city``, ``reporting_year``, the three folders inside the
   city folder (``rohdaten``, ``aufbereitet``, ``bericht``), chapters, confidentiality rules and ``sources:``
-  naming the four mapping templates below;
+  naming the four mapping templates below, with every further input of ``sources:`` listed as a comment;
 * ``schluessel.yaml``, ``gebiete_geo.yaml``, ``einwohner.yaml``, ``sgb2.yaml`` – mapping templates (format:
   docs/ZUORDNUNGEN.md) for the key table, the geometries, the population and one count table, each describing
   the file it expects in ``rohdaten/``;
@@ -104,6 +104,20 @@ sources:
     - {{mapping: {counts}, measures: {{rlb: sgb2_rlb}}}}
     # - {{mapping: {folder}/arbeitslose.yaml, measures: {{arbeitslose: unemployed}}}}
     # - {{mapping: {folder}/hze.yaml, year: {year}, measures: {{faelle: hze_cases}}}}
+  # Weitere Eingaben, jeweils eine Zuordnung (oder eine Liste); Zeichen # am Zeilenanfang entfernen, wenn es die
+  # Tabelle gibt. Spalten und Einstellungen: docs/ZUORDNUNGEN.md, Abschnitt „Eingaben der Berichtskonfiguration“.
+  # ${{RAW}} in einer Zuordnung steht für data_raw, {{year}} im Datei- oder Blattnamen für das Jahr
+  # (file: ${{RAW}}/einwohner_{{year}}.csv liest eine Datei je Jahr).
+  # blocks: {folder}/stat_bezirke_geo.yaml        # Flächen der statistischen Bezirke (block_id)
+  # households: {folder}/haushalte.yaml           # Haushalte, Alleinerziehende, Migrationshintergrund …
+  # ba: {folder}/ba.yaml                          # Sonderauswertung der Bundesagentur (sheet: "Dez {{year}}")
+  # sgb12: {{mapping: {folder}/grusi.yaml, measures: {{empfaenger: grusi_65}}}}   # Grundsicherung im Alter
+  # hze: {{mapping: {folder}/hze.yaml, sum_over: [Hilfeart]}}   # Hilfen zur Erziehung, Hilfearten addiert
+  # events: {folder}/bewegungen.yaml              # Geburten, Sterbefälle, Zu-/Fortzüge, Umzüge (Einzelalter)
+  # facilities: {{mapping: {folder}/einrichtungen.yaml, crs: 25832}}   # Kitas, Schulen … mit Koordinaten
+  # survey: {folder}/befragung.yaml               # Bewohnerbefragung (Mikrodaten, Antworten 1–5)
+  # measures: {folder}/massnahmen.yaml            # Maßnahmenregister
+  # kpis: {folder}/kennzahlen.yaml                # Kennzahlen der Maßnahmen (nur mit measures)
 """
 
 KEYS_TEMPLATE = """\

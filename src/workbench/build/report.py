@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from workbench.build import availability, engine
@@ -127,17 +128,36 @@ def build_chapter(name: str, config_path: str | Path | None = None) -> Path:
     return html_path
 
 
-def _indicator_workbook(cfg: ReportConfig) -> str | None:
-    """Write the Excel appendix of published indicator values; its path relative to the reports folder."""
+def left_out_notes(av: availability.Availability) -> pd.DataFrame:
+    """The sheet „Hinweise“ of the Excel appendix: one row per catalogue indicator the data do not allow, with
+    the German reason and the raw file or column that would enable it (as in ``workbench check``)."""
+    left = av.left_out_indicators()
+    return pd.DataFrame(
+        {
+            "Indikator": [i.label for i in left],
+            "Nicht enthalten, weil": [i.reason for i in left],
+        },
+        index=pd.Index([i.key for i in left], name="id"),
+    )
+
+
+def _indicator_workbook(cfg: ReportConfig, av: availability.Availability) -> str | None:
+    """Write the Excel appendix of published indicator values; its path relative to the reports folder.
+
+    It holds every indicator the data allow (``av``, texts for published pages); the ones left out are listed
+    with the reason in the sheet „Hinweise“ (:func:`left_out_notes`). None when no indicator is computable.
+    """
     # imported here: chapters pull in matplotlib and geopandas (2–3 s), which `workbench chapter` never needs
     from workbench.chapters.context import Chapter
     from workbench.chapters.tables import indicator_workbook
 
-    if cfg.source is None:
+    if cfg.source is None or not any(i.ok for i in av.indicators):
         return None
     ch = Chapter(cfg.source)
     name = f"tabellen/indikatoren_{ch.year}.xlsx"
-    indicator_workbook(ch.indicators, ch.catalogue, ch.ds.keys, ch.year, cfg.paths.reports / name)
+    path = cfg.paths.reports / name
+    notes = left_out_notes(av)
+    indicator_workbook(ch.indicators, ch.catalogue, ch.ds.keys, ch.year, path, notes=notes)
     return name
 
 
@@ -173,12 +193,21 @@ def build_index(config_path: str | Path | None = None) -> Path:
             items.append(
                 f"<li>{html.escape(meta['title'])} – <em>nicht erstellt (Fehler beim Bau, siehe Konsole)</em></li>"
             )
-    # the appendix needs every catalogue indicator (counts with all measures, population of the report year)
-    workbook = _indicator_workbook(cfg) if ds.has("counts") and not av.left_out_indicators() else None
+    # the appendix holds every indicator the data allow; the sheet „Hinweise“ names the others and why (the
+    # indicator table needs counts or published shares)
+    workbook = _indicator_workbook(cfg, av) if ds.has(Dataset.INDICATOR_INPUTS) else None
     if workbook:
+        n_left = len(av.left_out_indicators())
+        scope = (
+            "Alle Indikatoren"
+            if not n_left
+            else f"Berechenbare Indikatoren ({fmt.number(len(av.indicators) - n_left)} von "
+            f"{fmt.number(len(av.indicators))})"
+        )
+        rest = "" if not n_left else "; die übrigen mit Grund im Blatt „Hinweise“"
         items.append(
             f'<li><a href="{workbook}">Tabellenanhang (Excel)</a><br>'
-            "Alle Indikatoren je Sozialraum, Stadtbezirk und Stadt im Berichtsjahr, mit Definitionen.</li>"
+            f"{scope} je Sozialraum, Stadtbezirk und Stadt im Berichtsjahr, mit Definitionen{rest}.</li>"
         )
     if (cfg.paths.profiles / "index.html").exists():
         items.append(

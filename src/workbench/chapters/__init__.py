@@ -21,7 +21,7 @@ view of it (``workbench check``, pages of left-out chapters) is :mod:`workbench.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -29,10 +29,12 @@ from typing import Any
 import pandas as pd
 import pyogrio
 
+from workbench.chapters._population_detail import PopulationDetail, read_detail, source_label
 from workbench.errors import ConfigError
 from workbench.index import index_years
 from workbench.index.monitoring import load_spec, years_text
 from workbench.indicators import TREND_POINTS, load_catalogue
+from workbench.indicators.population import STRUCTURE
 from workbench.io.dataset import Dataset
 from workbench.projection.runs import load_projection_config
 from workbench.settings import ReportConfig, chapter_titles, relative_to_root
@@ -58,6 +60,7 @@ TABLE_LABELS: dict[str, str] = {
     "facilities": "Einrichtungen",
     "survey": "Befragung",
     "measures": "Maßnahmen",
+    "shares": "veröffentlichte Anteile ohne Fallzahlen",
 }
 """German names of the processed tables a chapter may need (for messages)."""
 
@@ -76,7 +79,7 @@ def required_inputs(name: str) -> tuple[str, ...]:
 
 def missing_inputs(name: str, dataset) -> list[str]:
     """The inputs of chapter ``name`` that ``dataset`` (:class:`workbench.io.dataset.Dataset`) does not hold."""
-    return [t for t in required_inputs(name) if not dataset.has(t)]
+    return [t.split("|")[0] for t in required_inputs(name) if not dataset.has(t)]
 
 
 # ------------------------------------------------------------------------------------------ what the data allow
@@ -120,7 +123,10 @@ class Need:
     """One requirement of a chapter part beyond its chapter's ``INPUTS``.
 
     ``kind``: ``table`` (``value`` = processed table), ``years`` (at least ``value`` years with population and
-    counts up to the reporting year), ``previous_year`` (the year before the reporting year), ``single_ages``,
+    counts up to the reporting year), ``previous_year`` (the year before the reporting year), ``single_ages``
+    (single years of age by sex in the reporting year), ``age_detail`` (age groups or single years in the
+    reporting year, not totals only), ``population`` (``value`` = a population filter, a catalogue
+    :class:`~workbench.indicators.Term`, computable in the reporting year),
     ``projection`` (single ages and ≥ :data:`PROJECTION_MIN_EVENT_YEARS` years of movements, each with the
     previous year's population), ``backtest`` (population and movements up to reporting year − ``backtest_span``
     of the projection config), ``index_status`` / ``index_dynamic`` (measures and years of the MSS index of
@@ -145,6 +151,18 @@ class Part:
 
 PARTS: tuple[Part, ...] = (
     Part("bevoelkerung", "veraenderung", "Veränderung der Einwohnerzahl", (Need("years", 2),)),
+    Part(
+        "bevoelkerung", "anteil_u18", "Anteil unter 18 Jahren", (Need("population", STRUCTURE["under_18"]),)
+    ),
+    Part("bevoelkerung", "anteil_65", "Anteil ab 65 Jahren", (Need("population", STRUCTURE["over_65"]),)),
+    Part(
+        "bevoelkerung",
+        "anteil_nichtdeutsch",
+        "Anteil nichtdeutscher Einwohner",
+        (Need("population", STRUCTURE["foreign"]),),
+    ),
+    Part("bevoelkerung", "pyramide", "Alterspyramide", (Need("single_ages"),)),
+    Part("bevoelkerung", "altersgruppen", "Einwohner nach Altersgruppen", (Need("age_detail"),)),
     Part("soziale_lage", "trends", "Zeitreihen und Trends", (Need("years", TREND_MIN_YEARS),)),
     Part("monitoring", "status", "Status-Index", (Need("index_status"),), essential=True),
     Part("monitoring", "dynamik", "Dynamik-Index und Gesamtindex (12 Gruppen)", (Need("index_dynamic"),)),
@@ -218,6 +236,9 @@ class Availability:
     parts: tuple[Item, ...]
     indicators: tuple[Item, ...]
     profile: Item
+    population: PopulationDetail = field(default_factory=PopulationDetail)
+    """Age detail and breakdowns of the population per year; :meth:`PopulationDetail.summary` is the German
+    sentence on a population coarser than single years by sex and nationality ("" otherwise)."""
 
     def chapter(self, name: str) -> Item:
         for item in (*self.chapters, self.profile):
@@ -266,6 +287,10 @@ class _Facts:
     event_years: tuple[int, ...]
     kita_places: bool
     n_areas: int
+    shares: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """Published indicator (``shares.parquet``) → years with at least one value."""
+    population: PopulationDetail = field(default_factory=PopulationDetail)
+    """Age detail and breakdowns of the population per year (single years, age groups or totals)."""
 
 
 def _and(items) -> str:
@@ -273,8 +298,11 @@ def _and(items) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " und " + items[-1]
 
 
-def _read_facts(ds, reporting_year: int) -> _Facts:
+def _read_facts(ds, reporting_year: int, *, source: str = "", raw: str = "") -> _Facts:
+    """The facts of dataset ``ds``; ``source`` (the population mappings, "" = raw folder) and ``raw`` (the raw
+    folder as named in texts) go into the remedies of the population detail."""
     tables = frozenset(t for t in ds.FILES if ds.has(t))
+    detail = PopulationDetail(source=source, raw=raw)
     pop_years: tuple[int, ...] = ()
     ages: frozenset[int] = frozenset()
     sexes: frozenset[str] = frozenset()
@@ -287,6 +315,7 @@ def _read_facts(ds, reporting_year: int) -> _Facts:
         ages = frozenset(int(a) for a in pop["age"].unique())
         sexes = frozenset(str(s) for s in pop["sex"].unique())
         nats = frozenset(str(n) for n in pop["nationality"].unique())
+        detail = read_detail(pop, ds.age_groups, ds.population_detail, source=source, raw=raw)
     year = int(reporting_year)
     measures: dict[str, tuple[int, ...]] = {}
     if "counts" in tables:
@@ -295,6 +324,14 @@ def _read_facts(ds, reporting_year: int) -> _Facts:
             measures[str(m)] = tuple(sorted(int(y) for y in ys.unique()))
     count_years = set().union(*measures.values()) if measures else set()
     data_years = tuple(y for y in pop_years if y <= year and (not measures or y in count_years))
+    shares: dict[str, tuple[int, ...]] = {}
+    if "shares" in tables:
+        sh = pd.read_parquet(ds.processed / ds.FILES["shares"], columns=["indicator", "year", "value"])
+        for ind, ys in sh.loc[sh["value"].notna()].groupby("indicator")["year"]:
+            shares[str(ind)] = tuple(sorted(int(y) for y in ys.unique()))
+        if not measures:  # years with published values count as data years like count years
+            share_years = {y for ys in shares.values() for y in ys}
+            data_years = tuple(y for y in pop_years if y <= year and y in share_years) or data_years
     event_years: tuple[int, ...] = ()
     if "events" in tables:
         ev = pd.read_parquet(ds.processed / ds.FILES["events"], columns=["year"])
@@ -314,7 +351,19 @@ def _read_facts(ds, reporting_year: int) -> _Facts:
     elif "areas" in tables:
         n_areas = int(pyogrio.read_info(ds.processed / ds.FILES["areas"], layer="sozialraum")["features"])
     return _Facts(
-        tables, year, pop_years, data_years, ages, sexes, nats, measures, event_years, kita, n_areas
+        tables,
+        year,
+        pop_years,
+        data_years,
+        ages,
+        sexes,
+        nats,
+        measures,
+        event_years,
+        kita,
+        n_areas,
+        shares,
+        detail,
     )
 
 
@@ -387,10 +436,20 @@ def _measure_gaps(measures, facts: _Facts, years, raw: str, sources) -> list[Gap
     return gaps
 
 
-def _population_gaps(term, facts: _Facts, raw: str) -> list[Gap]:
+def _population_gaps(term, facts: _Facts, raw: str, years=None) -> list[Gap]:
+    """Why population filter ``term`` cannot be computed in ``years`` (default: the reporting year): the
+    population lacks the age detail (totals only, age groups that do not add up to the range) or the breakdown
+    by sex / nationality."""
     if "population" not in facts.tables:
         return [_table_gap(["population"], raw)]
-    gaps = []
+    gaps = [
+        Gap(what, remedy)
+        for year in (years or [facts.year])
+        if year in facts.population.kinds
+        for what, remedy in facts.population.term_gaps(term, year)
+    ]
+    if gaps:
+        return gaps
     if term.sex and term.sex not in facts.sexes:
         gaps.append(
             Gap(
@@ -409,9 +468,27 @@ def _population_gaps(term, facts: _Facts, raw: str) -> list[Gap]:
     return gaps
 
 
+def _published_gaps(ind, facts: _Facts, years, raw: str) -> list[Gap]:
+    """Why a published indicator (``method: published``) has no value in ``years``: no shares at all, or none
+    of this indicator and year."""
+    remedy = (
+        f"die Tabelle mit den veröffentlichten Werten unter sources: shares: der Berichtskonfiguration angeben "
+        f"(Spalte → {ind.id} unter indicators:) und make data ausführen"
+    )
+    if "shares" not in facts.tables:
+        return [Gap("es fehlen veröffentlichte Werte (shares.parquet)", remedy)]
+    have = facts.shares.get(ind.id, ())
+    lacking = [y for y in years if y not in have]
+    if lacking:
+        return [Gap(f"für {years_text(lacking)} gibt es keinen veröffentlichten Wert von {ind.id}", remedy)]
+    return []
+
+
 def _indicator_gaps(ind, facts: _Facts, years, raw: str, sources) -> list[Gap]:
     """Why catalogue indicator ``ind`` cannot be computed for ``years`` (numerator and denominator)."""
     gaps: list[Gap] = []
+    if ind.published:
+        return _published_gaps(ind, facts, years, raw)
     measures = [m for t in (ind.numerator, ind.denominator) for m in (*t.measures, *t.minus)]
     if measures and "counts" not in facts.tables:
         gaps.append(_table_gap(["counts"], raw))
@@ -462,6 +539,17 @@ class _Context:
         ids = [e.get("column", e.get("id")) for e in self.spec[part]]
         return [m for i in ids if i in self.catalogue for m in self.catalogue[i].measures]
 
+    def index_population_gaps(self, part: str, years) -> list[Gap]:
+        """Population filters of the index indicators of ``part`` the population's detail does not determine
+        in ``years`` (e.g. children under 15 from totals only)."""
+        gaps: list[Gap] = []
+        ids = [e.get("column", e.get("id")) for e in self.spec[part]]
+        for ind in (self.catalogue[i] for i in dict.fromkeys(ids) if i in self.catalogue):
+            for term in (ind.numerator, ind.denominator):
+                if term.kind == "population":
+                    gaps += [g for g in _population_gaps(term, self.facts, self.raw, years) if g not in gaps]
+        return gaps
+
     def check(self, need: Need) -> tuple[list[Gap], str]:
         """(gaps, note) of one requirement."""
         f, raw = self.facts, self.raw
@@ -496,13 +584,26 @@ class _Context:
             return [], note
         if need.kind == "single_ages":
             return self._single_ages(), ""
+        if need.kind == "population":
+            return _population_gaps(need.value, f, raw), ""
+        if need.kind == "age_detail":
+            if "population" not in f.tables:
+                return [_table_gap(["population"], raw)], ""
+            if f.population.kind(f.year) == "total":
+                return [
+                    Gap(
+                        f"die Einwohner liegen {f.year} nur als Gesamtzahl vor (ohne Alter)",
+                        f.population.age_remedy(f.year, any_groups=True),
+                    )
+                ], ""
+            return [], ""
         if need.kind == "projection":
             return self._projection(), ""
         if need.kind == "backtest":
             return self._backtest(), ""
         if need.kind in ("index_status", "index_dynamic"):
             part = "status" if need.kind == "index_status" else "dynamic"
-            if "counts" not in f.tables:
+            if "counts" not in f.tables and self.index_measures(part):
                 return [_table_gap(["counts"], raw)], ""
             if self.spec is None:
                 return [self.config_gaps["index"]], ""
@@ -515,7 +616,8 @@ class _Context:
                     f"Einwohner- und Fallzahldateien für {years_text(lacking)} im Rohdatenordner ({raw}) ergänzen",
                 )
                 return [gap], ""
-            return _measure_gaps(self.index_measures(part), f, years, raw, self.sources), ""
+            gaps = _measure_gaps(self.index_measures(part), f, years, raw, self.sources)
+            return gaps + self.index_population_gaps(part, years), ""
         if need.kind == "kita_places":
             if "facilities" not in f.tables:
                 return [_table_gap(["facilities"], raw)], ""
@@ -552,7 +654,17 @@ class _Context:
             )
         # the rates relate each year's movements to the population at the end of the previous year
         before = sorted({y - 1 for y in ev}) if ev else [f.year - 1]
-        if not set(before) & set(f.population_years):
+        single = [y for y in f.population_years if f.population.single_years_by_sex(y)]
+        if set(before) & set(f.population_years) and not set(before) & set(single):
+            gaps.append(
+                Gap(
+                    f"Einwohnerbestand nach Einzelaltern und Geschlecht vor den Bewegungsjahren "
+                    f"({years_text(before)}) nötig, nach Einzelaltern und Geschlecht vorhanden: "
+                    f"{years_text(single) if single else 'kein Jahr'}",
+                    f.population.age_remedy(before[-1]),
+                )
+            )
+        elif not set(before) & set(f.population_years):
             gaps.append(
                 Gap(
                     f"Einwohnerbestand vor den Bewegungsjahren ({years_text(before)}) nötig, vorhanden: "
@@ -580,6 +692,16 @@ class _Context:
             )
         need = [base - 1, base]
         lacking = [y for y in need if y not in f.population_years]
+        coarse = [y for y in need if y in f.population_years and not f.population.single_years_by_sex(y)]
+        if coarse:
+            gaps.append(
+                Gap(
+                    f"sie braucht Einwohner nach Einzelaltern und Geschlecht für {years_text(need)}, vorhanden "
+                    f"für {years_text(coarse)}: "
+                    + " bzw. ".join(dict.fromkeys(f.population.words(y) for y in coarse)),
+                    f.population.age_remedy(coarse[0]),
+                )
+            )
         if lacking:
             gaps.append(
                 Gap(
@@ -594,11 +716,16 @@ class _Context:
         lo, hi = SINGLE_AGES
         if "population" not in self.facts.tables:
             return [_table_gap(["population"], self.raw)]
+        coarse = self.facts.population.single_years_gap(self.facts.year)
+        if coarse:  # totals, age groups or no breakdown by sex in the reporting year
+            return [Gap(*coarse)]
         if not set(range(lo, hi + 1)) <= self.facts.ages:
             return [
                 Gap(
                     f"die Einwohner liegen nicht nach Einzelaltern vor (nicht jedes Alter von {lo} bis {hi})",
-                    f"Spalte „Alter“ der Dateien einwohner_<Jahr>.csv in Einzeljahren liefern ({self.raw})",
+                    self.facts.population.age_remedy(self.facts.year)
+                    if self.facts.population.source
+                    else f"Spalte „Alter“ der Dateien einwohner_<Jahr>.csv in Einzeljahren liefern ({self.raw})",
                 )
             ]
         return []
@@ -623,7 +750,9 @@ def assess(
     """
 
     ds = dataset if dataset is not None else Dataset(cfg.paths.processed)
-    facts = _read_facts(ds, int(cfg.reporting_year))
+    source = source_label(cfg.extra.get("sources"))
+    raw = _raw_label(cfg, published)
+    facts = _read_facts(ds, int(cfg.reporting_year), source=source, raw=raw)
     ctx = _Context(cfg, facts, published)
     titles = chapter_titles(cfg)
     year_gap = Gap(
@@ -686,6 +815,7 @@ def assess(
         parts=tuple(parts),
         indicators=indicators,
         profile=chapter_item("profil"),
+        population=facts.population,
     )
 
 

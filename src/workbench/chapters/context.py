@@ -112,6 +112,8 @@ class Chapter:
                 self.ds.keys,
                 indicators=self.computable_indicators(),
                 city_totals=self.ds.city_totals,
+                shares=self.ds.shares,
+                age_groups=self.ds.age_groups,
             )
             return protect_indicators(table, self.catalogue, self.protected_counts, self.rules)
 
@@ -154,7 +156,7 @@ class Chapter:
         """
         parts = [
             json.dumps(self.ds.manifest, sort_keys=True),
-            self.catalogue.path.read_text(encoding="utf-8") if self.catalogue.path else "",
+            repr(self.catalogue.indicators),  # the parsed catalogue, included catalogues too
             json.dumps(dict(self.cfg.confidentiality), sort_keys=True, default=str),
             _code_version(),
             key,

@@ -48,6 +48,7 @@ from workbench.chapters.notes import NOTHING, Note
 from workbench.chapters.tables import unit_labels
 from workbench.confidentiality import CITY_ID, Rules
 from workbench.errors import DataValidationError
+from workbench.indicators.population import single_years
 from workbench.projection.runs import (
     BacktestResult,
     ProjectionConfig,
@@ -380,6 +381,7 @@ def build(ch: Any) -> DemographyModel:
     """The chapter model from a :class:`~workbench.chapters.context.Chapter` (runs projection and back-test)."""
     ds, year = ch.ds, ch.year
     cfg = config_for(ch)
-    run = run_projection(ds.population, ds.events, year, cfg)
-    bt = run_backtest(ds.population, ds.events, year, cfg)
+    population = single_years(ds.population)  # years with totals or age groups only cannot be projected
+    run = run_projection(population, ds.events, year, cfg)
+    bt = run_backtest(population, ds.events, year, cfg)
     return DemographyModel(IndicatorViews.of(ch), ch.protected_counts, ch.rules, ch.city, cfg, run, bt)

@@ -32,6 +32,7 @@ from workbench.projection.runs import (  # noqa: F401  (re-exported for the chap
     ProjectionRun,
     available_base_years,
     city_totals,
+    for_report,
     group_changes,
     interpolate_control,
     load_projection_config,
@@ -46,8 +47,10 @@ SOURCE = "Quelle: Einwohnermelderegister (Bestand 31.12., Bewegungen); eigene Pr
 
 
 def config_for(ch: Any) -> ProjectionConfig:
-    """The projection config of a chapter run (``config_files: projection:`` of the report config)."""
-    return load_projection_config(ch.cfg.files.projection)
+    """The projection config of a chapter run (``config_files: projection:`` of the report config), without
+    the demo-city scenarios this report leaves out (:func:`workbench.projection.runs.for_report`)."""
+    demo = ch.cfg.extra.get("demo", False) is not False
+    return for_report(load_projection_config(ch.cfg.files.projection), ch.ds.keys["area_id"], demo=demo)
 
 
 # --------------------------------------------------------------------------------------------- runs

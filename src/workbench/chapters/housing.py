@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.chapters.indicator_views import IndicatorViews
+from workbench.chapters.indicator_views import IndicatorViews, chapter_indicators
 from workbench.chapters.model import ViewsModel, view
 from workbench.chapters.notes import NOTHING, Note, markdown
 from workbench.chapters.tables import unit_labels
@@ -191,7 +191,7 @@ def housing_table(
             "Umzugsvolumen: Zu- und Fortzüge (über die Stadtgrenze und zwischen Sozialräumen) je 1.000 Einwohner; "
             "Wanderungssaldo: Zuzüge minus Fortzüge je 1.000 Einwohner, jeweils im Kalenderjahr.",
             "Quelle: Einwohnermelderegister (Bestand und Bewegungsdaten).",
-            *left_out.values(),
+            *(v for v in left_out.values() if v),
         ],
     )
 
@@ -298,7 +298,7 @@ def housing_summary(frame: pd.DataFrame, indicators: pd.DataFrame, keys: pd.Data
     return " ".join(parts)
 
 
-INPUTS = ("keys", "areas", "population", "counts")
+INPUTS = ("keys", "areas", "population", "counts|shares")
 """Processed tables the chapter needs (see :func:`workbench.chapters.missing_inputs`)."""
 
 
@@ -311,8 +311,13 @@ class HousingModel(ViewsModel):
     left_out: Mapping[str, str] = field(default_factory=dict)
     """Measure or indicator the data do not allow (keys of :data:`COLUMNS`) → German sentence (plain text)."""
 
+    further_indicators: tuple = ()
+    """The chapter's other indicators (chapter file or catalogue topic ``wohnen``, e.g. a city's published
+    shares), shown one by one like the indicators of Soziale Lage."""
+
     def _ind(self, ind_id: str):
-        return self.views.catalogue[ind_id]
+        """The catalogue indicator, or None when the report's catalogue does not define it."""
+        return self.views.catalogue[ind_id] if ind_id in self.views.catalogue else None
 
     summary = view(housing_summary, "frame", "views.table", "views.keys", "year")
 
@@ -322,12 +327,29 @@ class HousingModel(ViewsModel):
             return Note(markdown(self.left_out["households"]))
         return household_size_map(self.map_frame, self.year, districts=self.views.districts)
 
+    def section(self, part: str) -> str:
+        """German heading (and explanation) of a part of the chapter: ``wohndauer`` or ``mobilitaet``; nothing
+        when the report's catalogue has none of its indicators (a city with its own housing indicators)."""
+        ids = {"wohndauer": ("wohndauer",), "mobilitaet": ("umzugsvolumen", "wanderungssaldo")}[part]
+        if not any(self._ind(i) for i in ids):
+            return NOTHING
+        if part == "wohndauer":
+            return "## Wohndauer über fünf Jahre"
+        return (
+            "## Umzugsvolumen und Wanderungssaldo\n\nDas Umzugsvolumen zählt alle Zu- und Fortzüge eines Jahres "
+            "je 1.000 Einwohner, der Wanderungssaldo die Differenz aus Zuzügen und Fortzügen. Beide enthalten die "
+            "Umzüge zwischen den Sozialräumen der Stadt."
+        )
+
     def residence_summary(self) -> str:
-        return self.views.summary(self._ind("wohndauer"))
+        ind = self._ind("wohndauer")
+        return self.views.summary(ind) if ind else NOTHING
 
     def indicator_map(self, ind_id: str, palette: str, **kw):
         """Class map of one of the chapter's indicators (:data:`INDICATORS`); the sentence why not when the
-        data do not allow the indicator."""
+        data do not allow the indicator (nothing when the catalogue does not define it)."""
+        if self._ind(ind_id) is None:
+            return NOTHING
         missing = self.views.missing(self._ind(ind_id))
         if missing:
             return missing if ind_id != "wohndauer" else NOTHING  # Wohndauer: residence_summary says why
@@ -342,10 +364,12 @@ class HousingModel(ViewsModel):
         )
 
     def residence_dot_chart(self):
-        return self.views.dot_chart(self._ind("wohndauer"))
+        ind = self._ind("wohndauer")
+        return self.views.dot_chart(ind) if ind else NOTHING
 
     def mobility_trend_chart(self):
-        return self.views.trend_chart(self._ind("umzugsvolumen"))
+        ind = self._ind("umzugsvolumen")
+        return self.views.trend_chart(ind) if ind else NOTHING
 
     table = view(housing_table, "frame", "views.table", "views.keys", "year", "left_out")
 
@@ -363,4 +387,8 @@ def build(ch: Any) -> HousingModel:
         if m not in present
     }
     left_out.update({i: ch.left_out_sentence(i) for i in INDICATORS if i in views.left_out})
-    return HousingModel(views, frame, gdf, {k: v for k, v in left_out.items() if v})
+    left_out = {k: v for k, v in left_out.items() if v}
+    # indicators a city's catalogue does not define: their columns go, without a note (nothing is missing)
+    left_out.update({i: "" for i in INDICATORS if i not in ch.catalogue})
+    further = tuple(ind for ind in chapter_indicators(ch.catalogue, "wohnen") if ind.id not in INDICATORS)
+    return HousingModel(views, frame, gdf, left_out, further)

@@ -34,7 +34,10 @@ METHOD_TEXT = {
     "wilson": "Wilson-Intervall",
     "poisson": "exaktes Poisson-Intervall (x < 10) bzw. Byar",
     "none": "ohne Intervall",
+    "published": "veröffentlichter Wert ohne Fallzahlen, daher ohne Intervall und ohne Signifikanzvergleich",
 }
+NO_INTERVAL = "ohne Intervall"
+"""Interval cell of a value published without counts (``method: published``)."""
 
 
 def published_view(table: pd.DataFrame) -> pd.DataFrame:
@@ -73,13 +76,63 @@ def _rows(table: pd.DataFrame, indicator: str, year: int, level: str = "sozialra
 
 
 def summary(table: pd.DataFrame, ind, year: int, catalogue) -> str:
-    """German sentence on how many areas differ significantly from the city (published values only)."""
+    """German sentence on how many areas differ significantly from the city (published values only); for a
+    value published without counts its range and the areas with the highest values instead."""
+    if ind.published:
+        return published_summary(table, ind, year)
     return significance_summary(published_view(table), ind.id, year, catalogue=catalogue)
 
 
-def significance_map(table: pd.DataFrame, ind, year: int, areas, districts=None):
-    """Map of the areas coloured by their 95 % comparison with the city; suppressed areas hatched."""
+def published_summary(table: pd.DataFrame, ind, year: int) -> str:
+    """German sentences for a value published without counts: range, city value, the highest areas, and why
+    there is no significance comparison."""
     rows = _rows(table, ind.id, year)
+    rows = rows[rows["status"] == "shown"]
+    d = ind.decimals
+    unit = f" {ind.unit}"
+    if rows.empty:
+        return f"Für {year} gibt es keinen veröffentlichten Wert je Sozialraum."
+    top = rows.sort_values(["pub_value", "unit_id"], ascending=[False, True]).head(3)
+    city = table[(table["indicator"] == ind.id) & (table["year"] == year) & (table["level"] == "stadt")]
+    city_value = city["pub_value"].iloc[0] if len(city) else np.nan
+    text = (
+        f"{ind.label} reicht {year} von {fmt.number(rows['pub_value'].min(), d)}{unit} bis "
+        f"{fmt.number(rows['pub_value'].max(), d)}{unit} ({fmt.number(len(rows))} Sozialräume mit Wert)"
+    )
+    text += f"; der Wert der Stadt ist {fmt.number(city_value, d)}{unit}." if pd.notna(city_value) else "."
+    text += " Die höchsten Werte: " + ", ".join(
+        f"{n} ({fmt.number(v, d)}{unit})" for n, v in zip(top["unit_name"], top["pub_value"], strict=True)
+    )
+    return (
+        text
+        + ". Der Wert ist ohne Fallzahlen veröffentlicht: ohne Konfidenzintervall lässt sich nicht prüfen, "
+        "ob ein Sozialraum signifikant von der Stadt abweicht; die Karte zeigt deshalb Wertklassen (Quintile)."
+    )
+
+
+def significance_map(table: pd.DataFrame, ind, year: int, areas, districts=None):
+    """Map of the areas coloured by their 95 % comparison with the city; suppressed areas hatched. A value
+    published without counts has no interval: its map shows value classes (quintiles) instead."""
+    rows = _rows(table, ind.id, year)
+    if ind.published:
+        gdf = areas.merge(
+            rows[["unit_id", "pub_value", "status"]], left_on="area_id", right_on="unit_id", how="left"
+        )
+        gdf["suppressed"] = gdf["status"].ne("shown") & gdf["status"].notna()
+        return maps.choropleth(
+            gdf,
+            "pub_value",
+            scheme="quantiles",
+            k=5,
+            palette="sequential_red" if ind.polarity == "hoch = schlecht" else "sequential_blue",
+            legend_title=ind.unit,
+            value_format="percent" if ind.unit == "%" else "number",
+            decimals=ind.decimals,
+            suppressed="suppressed",
+            districts=districts,
+            title=f"{ind.label} {year}",
+            note=note(ind, comparator="keiner (ohne Intervall)"),
+        )
     gdf = areas.merge(
         rows[["unit_id", "cmp_city", "status"]], left_on="area_id", right_on="unit_id", how="left"
     )
@@ -113,8 +166,8 @@ def dot_chart(table: pd.DataFrame, ind, year: int, keys: pd.DataFrame):
     return plots.dot_chart(
         df,
         value="value",
-        lower="lower" if ind.method != "none" else None,
-        upper="upper" if ind.method != "none" else None,
+        lower="lower" if ind.method not in ("none", "published") else None,
+        upper="upper" if ind.method not in ("none", "published") else None,
         label="label",
         comparison="cmp",
         benchmark=None if pd.isna(bench) else float(bench),
@@ -168,6 +221,8 @@ def indicator_table(
     d = ind.decimals
 
     def interval(lo, up):
+        if ind.published:
+            return NO_INTERVAL
         if ind.method == "none" or pd.isna(lo) or pd.isna(up):
             return fmt.MISSING_SIGN
         return f"{fmt.number(lo, d)} – {fmt.number(up, d)}"
@@ -238,7 +293,12 @@ def overview(table: pd.DataFrame, indicators, year: int, catalogue) -> str:
         rows = _rows(table, ind.id, year)
         city = table[(table["indicator"] == ind.id) & (table["year"] == year) & (table["level"] == "stadt")]
         value = city["pub_value"].iloc[0] if len(city) else np.nan
-        shown = f"{fmt.number(value, ind.decimals)} {ind.unit}".replace("%", "%") if pd.notna(value) else "•"
+        shown = f"{fmt.number(value, ind.decimals)} {ind.unit}" if pd.notna(value) else "•"
+        if ind.published:
+            shown = shown if pd.notna(value) else "nicht veröffentlicht"
+            dash = "nicht verglichen (ohne Intervall)"
+            lines.append(f"| {ind.label} | {shown} | {dash} | {dash} | nicht berechenbar |")
+            continue
         worse = int(rows["cmp_city"].isin(["schlechter", "höher"]).sum())
         better = int(rows["cmp_city"].isin(["besser", "niedriger"]).sum())
         trend = city["trend"].iloc[0] if len(city) else "nicht berechenbar"

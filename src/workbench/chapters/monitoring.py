@@ -13,7 +13,7 @@ of ``workbench check``); without the previous year the class changes are that se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -47,7 +47,7 @@ DYNAMIC_MISSING_DEFAULT = (
 )
 """Fallback sentence for a status-only index without ``attrs["dynamic_missing"]``."""
 
-INPUTS = ("keys", "areas", "population", "counts")
+INPUTS = ("keys", "areas", "population", "counts|shares")
 """Processed tables the chapter needs (see :func:`workbench.chapters.missing_inputs`)."""
 
 
@@ -105,10 +105,14 @@ def summary_text(
         lines.append(f"Sehr niedriger Status und negative Dynamik zugleich: {_names(both, names)}.")
     n_unstable = int(ok["unstable"].sum())
     thr = fmt.percent(100 * index.attrs.get("robustness", {}).get("threshold", 0.8), 0)
-    lines.append(
-        f"Bei {fmt.count_word(n_unstable, 'Gebiet', 'Gebieten')} ist die Klasse statistisch unsicher "
-        f"(in weniger als {thr} der Simulationen gleich; auf den Karten schraffiert, in der Tabelle mit * markiert)."
-    )
+    if robustness_computed(index):
+        lines.append(
+            f"Bei {fmt.count_word(n_unstable, 'Gebiet', 'Gebieten')} ist die Klasse statistisch unsicher "
+            f"(in weniger als {thr} der Simulationen gleich; auf den Karten schraffiert, in der Tabelle mit * "
+            "markiert)."
+        )
+    else:
+        lines.append(robustness_missing_text(index))
     left = index[~index["assessed"]]
     if len(left):
         groups = left.groupby("reason").groups
@@ -175,6 +179,24 @@ def placeholder(text: str) -> Figure:
     return fig
 
 
+def robustness_computed(index: pd.DataFrame) -> bool:
+    """Whether the class robustness was simulated (not for published values without intervals)."""
+    return bool(index.attrs.get("robustness", {}).get("computed", True))
+
+
+def robustness_missing_text(index: pd.DataFrame) -> str:
+    """German sentence why the robustness of the classes is not shown ("" when it is)."""
+    if robustness_computed(index):
+        return ""
+    missing = index.attrs["robustness"].get("missing", [])
+    return (
+        "Die Robustheit der Klassen ist nicht bestimmbar: "
+        + (", ".join(missing) + " " if missing else "")
+        + ("liegt" if len(missing) == 1 else "liegen")
+        + " nur als veröffentlichter Wert ohne Fallzahlen und daher ohne Konfidenzintervall vor."
+    )
+
+
 def method_note(index: pd.DataFrame, source: str, stability: bool = True) -> str:
     """German chart note: method, comparator, robustness and source of the MSS-style index."""
     labels = index.attrs["labels"]
@@ -189,7 +211,7 @@ def method_note(index: pd.DataFrame, source: str, stability: bool = True) -> str
         f"Gestuftes z-Indexverfahren nach dem Berliner MSS ({status}; {dynamic}); Vergleichsmaßstab: Mittelwert "
         "der bewerteten Gebiete (z = 0)",
     ]
-    if stability:
+    if stability and robustness_computed(index):
         parts.append(
             f"schraffiert: Klasse unsicher (95-%-Konfidenzintervalle, {fmt.number(rob['n_draws'])} Simulationen, "
             f"in weniger als {fmt.percent(100 * rob['threshold'], 0)} gleiche Klasse)"
@@ -250,6 +272,8 @@ def ranking_table(index: pd.DataFrame, labels: pd.Series, *, table_id: str, capt
     unstable_note = (
         f"{UNSTABLE_MARK} Klasse unsicher: in weniger als {fmt.percent(100 * rob['threshold'], 0)} von "
         f"{fmt.number(rob['n_draws'])} Simulationen innerhalb der 95-%-Konfidenzintervalle gleich."
+        if robustness_computed(index)
+        else robustness_missing_text(index)
     )
     if status_only(index):
         out = pd.DataFrame(
@@ -390,6 +414,45 @@ class MonitoringReport:
     """German sentence (``workbench check``) why the Dynamik-Index is missing ("" = use the index's own)."""
     changes_left_out: str = ""
     """German sentence (``workbench check``) why there is no comparison with the previous year."""
+    spec: dict = field(default_factory=dict)
+    """The MSS index spec (index config) the chapter shows."""
+
+    def intro(self) -> str:
+        """German paragraph: which indicators the index combines, from the index config (not fixed texts)."""
+        labels = self.index.attrs["labels"]
+        status = [labels[c] for c in self.index.attrs["status"]]
+        names = status[0] if len(status) == 1 else ", ".join(status[:-1]) + " und " + status[-1]
+        minimum = fmt.number(float(self.spec.get("min_population", 300)))
+        text = (
+            f"Das Monitoring fasst {fmt.count_word(len(status), 'Indikator', 'Indikatoren')} der sozialen Lage – "
+            f"{names} – in einem gestuften Index nach dem Vorbild des Berliner Monitorings Soziale "
+            "Stadtentwicklung zusammen: den **Status-Index** (Stand im Berichtsjahr) und den **Dynamik-Index** "
+            f"(Veränderung über zwei Jahre). Bewertet werden Sozialräume mit mindestens {minimum} Einwohnern, "
+            "deren Indikatoren veröffentlicht werden dürfen; geheimgehaltene Werte gehen nicht in den Index ein."
+        )
+        excluded = [str(x) for x in self.spec.get("exclude", [])]
+        if excluded:
+            text += (
+                " Ausgeschlossen sind außerdem laut Index-Konfiguration: "
+                + ", ".join(f"{a} {self.names.get(a, '')}".strip() for a in excluded)
+                + "."
+            )
+        return text
+
+    def robustness_text(self) -> str:
+        """German paragraph on the class robustness: the simulation, or why it cannot be made."""
+        if not robustness_computed(self.index):
+            return robustness_missing_text(self.index)
+        rob = self.index.attrs["robustness"]
+        return (
+            "Die Indikatoren sind Quoten aus Fallzahlen und haben eine zufällige Schwankung. Für jeden Sozialraum "
+            f"wurden die Indikatoren {fmt.number(rob['n_draws'])}-mal innerhalb ihrer 95-%-Konfidenzintervalle "
+            "(Wilson) neu gezogen und der Index jeweils neu berechnet. Für die Veränderungen über zwei Jahre "
+            "werden die halben Intervallbreiten beider Jahre quadratisch addiert (unabhängige Jahre). Bleibt "
+            f"eine Klasse in weniger als {fmt.percent(100 * rob['threshold'], 0)} der Ziehungen gleich, gilt "
+            "sie als unsicher: schraffiert auf den Karten, mit * in der Tabelle. Klassen nahe einer Grenze "
+            "sollten nicht allein Grundlage einer Entscheidung sein."
+        )
 
     def _gdf(self, extra: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
         cols = ["status_key", "dynamic_key", "overlay_key", "status_unstable", "dynamic_unstable", "unstable"]
@@ -512,6 +575,10 @@ def build(ch: Any, index_config: str | None = None) -> MonitoringReport:
     path = settings.resolve_path(index_config) if index_config else ch.cfg.files.index
     spec, cfg = load_spec(path)
     report = build_report(ch.indicators, ch.ds, ch.year, spec, cfg, unit_labels(ch.ds.keys))
+    ids = [e.get("column", e.get("id")) for e in spec["status"] + spec["dynamic"]]
+    sources = list(dict.fromkeys(ch.catalogue[i].source for i in ids if i in ch.catalogue))
+    if sources:
+        report.source = f"{'; '.join(sources)}, Stichtag {fmt.reference_date(ch.year)}"
     if report.dynamic_missing:
         report.dynamic_left_out = ch.left_out("monitoring.dynamik")
     if report.changes is None:
@@ -569,6 +636,7 @@ def build_report(
         year=year,
         source=f"Statistik der Bundesagentur für Arbeit; Einwohnermelderegister, Stichtag {fmt.reference_date(year)}",
         config=extra,
+        spec=dict(spec),
     )
 
 

@@ -6,6 +6,12 @@ age-group tables (secondary suppression with row and column totals) and the pyra
 
 With population data of the reporting year only there is no change: the text and the tables leave it out and
 the change map is the German sentence of ``workbench check`` (part „Veränderung der Einwohnerzahl“).
+
+A population coarser than single years by sex and nationality (totals or age groups, docs/DATA_CONTRACT.md):
+with age groups the pyramid becomes a bar chart of the age groups' shares and the age-group table shows the
+data's own groups; with totals only both are the German sentence of ``workbench check`` (parts „Alterspyramide“,
+„Einwohner nach Altersgruppen“). Shares (under 18, 65 and older, nichtdeutsch) the detail does not determine
+are left out of the text and the overview table, with the sentence as footnote.
 """
 
 from __future__ import annotations
@@ -13,18 +19,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from workbench.chapters.model import view
-from workbench.chapters.notes import Note
+from workbench.chapters.notes import Note, markdown
 from workbench.chapters.tables import LEVEL_LABELS, protected_share, unit_labels
 from workbench.confidentiality import Rules, with_margins
 from workbench.indicators.population import (
-    AGE_GROUPS,
-    age_group_labels,
+    age_group_counts,
     change_table,
     pyramid_frame,
+    structure_counts,
     totals,
 )
 from workbench.render import fmt, maps, plots
@@ -32,6 +39,22 @@ from workbench.render.tables import count_key, html_table, margin_totals
 
 INPUTS = ("keys", "areas", "population")
 """Processed tables the chapter needs (see :func:`workbench.chapters.missing_inputs`)."""
+
+
+def _structure_sentence(city: pd.Series) -> str:
+    """„… der Einwohner sind jünger als 18 Jahre, … sind 65 Jahre oder älter.“ with the shares the population's
+    detail determines ("" with totals only)."""
+    young, old = city["under_18_pct"], city["over_65_pct"]
+    if np.isfinite(young) and np.isfinite(old):
+        return (
+            f" {fmt.percent(young)} der Einwohner sind jünger als 18 Jahre, {fmt.percent(old)} sind 65 Jahre "
+            "oder älter."
+        )
+    if np.isfinite(young):
+        return f" {fmt.percent(young)} der Einwohner sind jünger als 18 Jahre."
+    if np.isfinite(old):
+        return f" {fmt.percent(old)} der Einwohner sind 65 Jahre oder älter."
+    return ""
 
 
 def summary_text(
@@ -46,8 +69,7 @@ def summary_text(
     if first >= year:  # one year of data: no change to describe
         return (
             f"Zum {fmt.reference_date(year)} lebten in {city_name} **{fmt.number(city['population'])}** "
-            f"Menschen mit Hauptwohnsitz. {fmt.percent(city['under_18_pct'])} der Einwohner sind jünger als "
-            f"18 Jahre, {fmt.percent(city['over_65_pct'])} sind 65 Jahre oder älter."
+            f"Menschen mit Hauptwohnsitz.{_structure_sentence(city)}"
         )
     return (
         f"Zum {fmt.reference_date(year)} lebten in {city_name} **{fmt.number(city['population'])}** Menschen "
@@ -55,33 +77,36 @@ def summary_text(
         f"{fmt.number(abs(city['change_span']))} Personen ({fmt.signed(city['change_span_pct'], 1, '%')}) {direction}. "
         f"In {up} von {len(areas)} Sozialräumen nahm die Einwohnerzahl zu. Am stärksten wuchs "
         f"{names[top['unit_id']]} ({fmt.signed(top['change_span_pct'], 1, '%')}), am stärksten ging "
-        f"{names[low['unit_id']]} zurück ({fmt.signed(low['change_span_pct'], 1, '%')}). "
-        f"{fmt.percent(city['under_18_pct'])} der Einwohner sind jünger als 18 Jahre, "
-        f"{fmt.percent(city['over_65_pct'])} sind 65 Jahre oder älter."
+        f"{names[low['unit_id']]} zurück ({fmt.signed(low['change_span_pct'], 1, '%')})."
+        f"{_structure_sentence(city)}"
     )
 
 
-def population_overview(ds, year: int, first: int, rules: Rules, level: str = "sozialraum") -> str:
+def population_overview(
+    ds, year: int, first: int, rules: Rules, level: str = "sozialraum", left_out: tuple[str, ...] = ()
+) -> str:
     """Population at ``first`` and ``year`` with change (%) and structure shares per unit, plus the city
-    (population of ``year`` and the shares alone when ``first`` is ``year``)."""
+    (population of ``year`` and the shares alone when ``first`` is ``year``). A share the population's detail
+    does not determine (totals only, no breakdown by nationality) is left out; ``left_out``: the German
+    sentences why, as footnotes."""
     span = year - first  # the change since the first year of data
-    tab = change_table(ds.population, ds.keys, year, level=level, span=max(span, 1))
-    city = change_table(ds.population, ds.keys, year, level="stadt", span=max(span, 1))
+    tab = change_table(ds.population, ds.keys, year, level=level, span=max(span, 1), age_groups=ds.age_groups)
+    city = change_table(
+        ds.population, ds.keys, year, level="stadt", span=max(span, 1), age_groups=ds.age_groups
+    )
     labels = unit_labels(ds.keys, level)
     tot = pd.concat([tab, city], ignore_index=True)
     before = totals(ds.population[ds.population["year"] == first], ds.keys, level)
     before_city = totals(ds.population[ds.population["year"] == first], ds.keys, "stadt")
     before = pd.concat([before, before_city]).set_index("unit_id")["count"]
     all_labels = pd.concat([labels, unit_labels(ds.keys, "stadt")])
-    cur = ds.population[ds.population["year"] == year]
-    shares = {}
-    for col, mask in (
-        ("under_18", cur["age"] < 18),
-        ("over_65", cur["age"] >= 65),
-        ("foreign", cur["nationality"] == "nichtdeutsch"),
-    ):
-        sub = pd.concat([totals(cur[mask], ds.keys, level), totals(cur[mask], ds.keys, "stadt")])
-        shares[col] = sub.set_index("unit_id")["count"].reindex(tot["unit_id"]).fillna(0).to_numpy()
+    structure = pd.concat(
+        [
+            structure_counts(ds.population, ds.keys, year, level, ds.age_groups),
+            structure_counts(ds.population, ds.keys, year, "stadt", ds.age_groups),
+        ]
+    ).reindex(tot["unit_id"])
+    shares = {col: structure[col].to_numpy() for col in structure.columns}
     df = pd.DataFrame(index=pd.Index(all_labels.loc[tot["unit_id"]].to_numpy(), name=LEVEL_LABELS[level]))
     df[f"Einwohner {first}"] = before.reindex(tot["unit_id"]).to_numpy()
     df[f"Einwohner {year}"] = tot["population"].to_numpy()
@@ -94,6 +119,8 @@ def population_overview(ds, year: int, first: int, rules: Rules, level: str = "s
         ("over_65", "65 Jahre und älter"),
         ("foreign", "nichtdeutsch"),
     ):
+        if np.isnan(shares[col]).all():  # the population's detail does not determine it
+            continue
         value, mask = protected_share(pd.Series(shares[col], index=df.index), denominator, rules)
         df[label] = value.to_numpy()
         suppressed[label] = mask.to_numpy()
@@ -111,12 +138,15 @@ def population_overview(ds, year: int, first: int, rules: Rules, level: str = "s
     kinds = {c: "count" for c in df.columns[:n_counts]}
     kinds.update({c: "rate" for c in df.columns[n_counts : n_counts + (1 if span else 0)]})
     kinds.update({c: "share" for c in df.columns[n_counts + (1 if span else 0) :]})
+    with_shares = len(df.columns) > n_counts + (1 if span else 0)
     caption = (
         f"Einwohner je {LEVEL_LABELS[level]} am {fmt.reference_date(first)} und {fmt.reference_date(year)}, "
-        "Veränderung und Anteile in %"
+        + ("Veränderung und Anteile in %" if with_shares else "Veränderung in %")
         if span
-        else f"Einwohner je {LEVEL_LABELS[level]} am {fmt.reference_date(year)} und Anteile in %"
+        else f"Einwohner je {LEVEL_LABELS[level]} am {fmt.reference_date(year)}"
+        + (" und Anteile in %" if with_shares else "")
     )
+    source = "Quelle: Einwohnermelderegister, Hauptwohnsitz."
     return html_table(
         df,
         kinds,
@@ -125,17 +155,21 @@ def population_overview(ds, year: int, first: int, rules: Rules, level: str = "s
         suppressed=suppressed,
         cell_keys=keys,
         footnotes=[
-            "Quelle: Einwohnermelderegister, Hauptwohnsitz. Anteile in % der Einwohner des Sozialraums."
+            source + (" Anteile in % der Einwohner des Sozialraums." if with_shares else ""),
+            *left_out,
         ],
     )
 
 
-def age_group_table(ds, year: int, rules: Rules) -> str:
-    """Residents by age group per Sozialraum with row and column totals, protected by secondary suppression."""
-    cur = ds.population[ds.population["year"] == year].copy()
-    cur["group"] = age_group_labels(cur["age"])
-    wide = cur.pivot_table(index="area_id", columns="group", values="count", aggfunc="sum", observed=False)
-    wide = wide.reindex(columns=list(AGE_GROUPS)).fillna(0)
+def age_group_table(ds, year: int, rules: Rules, left_out: str = "") -> str | Note:
+    """Residents by age group per Sozialraum with row and column totals, protected by secondary suppression.
+
+    Single years of age are grouped into the standard groups; a year with age groups shows its own groups; a
+    year with totals only gives the Note ``left_out`` (why, in the words of ``workbench check``)."""
+    wide = age_group_counts(ds.population, year, ds.age_groups)
+    if wide.empty or not len(wide.columns):
+        return Note(left_out)
+    groups = list(wide.columns)
     labels = unit_labels(ds.keys)
     wide.index = pd.Index(labels.loc[wide.index].to_numpy(), name="Sozialraum")
     table = with_margins(wide, total_column="Insgesamt", total_row="Stadt insgesamt")
@@ -146,7 +180,7 @@ def age_group_table(ds, year: int, rules: Rules) -> str:
     for r in shown.index:
         unit, level = (ids[r], "sozialraum") if r in ids else ("stadt", "stadt")
         keys.loc[r, "Insgesamt"] = count_key("population", level, unit, year)
-        for g in AGE_GROUPS:
+        for g in groups:
             keys.loc[r, g] = count_key(f"population_{g}", level, unit, year)
     return html_table(
         shown,
@@ -162,6 +196,30 @@ def age_group_table(ds, year: int, rules: Rules) -> str:
     )
 
 
+def age_group_shares(
+    ds, year: int, area_id: str | None, area_name: str, city_name: str, rules: Rules
+) -> tuple[pd.DataFrame, bool]:
+    """Share (%) of each age group of the population of ``area_id`` and of the city in ``year`` (long: group,
+    unit, share) for the bar chart that replaces the pyramid when the population comes in age groups; True
+    when the area is left out because one of its groups holds 1 … threshold−1 persons (its share would reveal
+    the count)."""
+    wide = age_group_counts(ds.population, year, ds.age_groups)
+    frames = []
+    small = False
+    units = [(wide.sum(axis=0), city_name)]
+    if area_id is not None and area_id in wide.index:
+        counts = wide.loc[area_id]
+        small = bool(((counts > 0) & (counts < rules.threshold)).any())
+        if not small:
+            units.insert(0, (counts, area_name))
+    for counts, label in units:
+        total = counts.sum()
+        frames.append(
+            pd.DataFrame({"group": counts.index, "unit": label, "share": 100 * counts.to_numpy() / total})
+        )
+    return pd.concat(frames, ignore_index=True), small
+
+
 @dataclass(frozen=True)
 class PopulationModel:
     """What the chapter shows: city and area change tables, the area with the youngest population."""
@@ -173,10 +231,19 @@ class PopulationModel:
     first: int
     city: pd.Series
     areas: pd.DataFrame
-    youngest_id: str
+    youngest_id: str | None
     youngest_name: str
     change_left_out: str = ""
     """German sentence in place of the change map when the data hold one year only ("" = the map is drawn)."""
+    age_detail: str = "single_years"
+    """Age detail of the population in the report year: "single_years" (by sex: the pyramid), "age_groups"
+    (a bar chart of the groups' shares instead) or "total" (neither)."""
+    pyramid_left_out: str = ""
+    """German sentence why there is no pyramid ("" = the pyramid is drawn)."""
+    age_groups_left_out: str = ""
+    """German sentence in place of the age-group table with totals only."""
+    shares_left_out: tuple[str, ...] = ()
+    """German sentences on the structure shares the population's detail does not determine."""
 
     summary = view(summary_text, "city", "areas", "ds.area_keys", "year", "first", "city_name")
 
@@ -199,9 +266,15 @@ class PopulationModel:
             note="Quelle: Einwohnermelderegister, Stichtag 31.12.; Klassifikation: natürliche Brüche (Jenks).",
         )
 
-    overview_table = view(population_overview, "ds", "year", "first", "rules")
+    overview_table = view(population_overview, "ds", "year", "first", "rules", left_out="shares_left_out")
 
-    def pyramid(self) -> Figure:
+    def pyramid(self) -> Figure | Note:
+        """Age pyramid of the youngest area and the city; with age groups a bar chart of the groups' shares, with
+        totals only the German sentence why not."""
+        if self.age_detail == "age_groups":
+            return self.age_group_chart()
+        if self.pyramid_left_out:
+            return Note(markdown(self.pyramid_left_out))
         name = self.youngest_name
         return plots.pyramid(
             pyramid_frame(self.ds.population, self.year, [self.youngest_id]),
@@ -212,7 +285,27 @@ class PopulationModel:
             note="Anteile in % der jeweiligen Gesamtbevölkerung, 5-Jahres-Altersgruppen; Quelle: Einwohnermelderegister.",
         )
 
-    age_group_table = view(age_group_table, "ds", "year", "rules")
+    def age_group_chart(self) -> Figure:
+        """Bar chart of the age groups' shares (youngest area and city) for a population by age groups."""
+        shares, small = age_group_shares(
+            self.ds, self.year, self.youngest_id, self.youngest_name, self.city_name, self.rules
+        )
+        shown = self.youngest_name if self.youngest_id is not None and not small else ""
+        note = "Anteile in % der jeweiligen Gesamtbevölkerung; Altersgruppen der Datenlieferung. "
+        if small:
+            note += f"{self.youngest_name} nicht gezeigt (eine Altersgruppe mit weniger als {self.rules.threshold} Personen). "
+        note += f"Statt der Alterspyramide: {self.pyramid_left_out.removeprefix('Ohne Alterspyramide: ')}"
+        return plots.grouped_bars(
+            shares,
+            category="group",
+            group="unit",
+            value="share",
+            unit="%",
+            title=f"Altersgruppen {shown + ' und ' if shown else ''}{self.city_name}, {fmt.reference_date(self.year)}",
+            note=note,
+        )
+
+    age_group_table = view(age_group_table, "ds", "year", "rules", left_out="age_groups_left_out")
 
 
 def build(ch: Any) -> PopulationModel:
@@ -220,13 +313,42 @@ def build(ch: Any) -> PopulationModel:
     ds, year = ch.ds, ch.year
     first = ds.years[0]
     span = max(year - first, 1)  # the change since the first year of data (none with one year)
-    city = change_table(ds.population, ds.keys, year, level="stadt", span=span).iloc[0]
-    areas = change_table(ds.population, ds.keys, year, span=span)
-    young = areas.sort_values("under_18_pct", ascending=False).iloc[0]
-    name = ds.area_keys.set_index("area_id").loc[young["unit_id"], "area_name"]
+    city = change_table(
+        ds.population, ds.keys, year, level="stadt", span=span, age_groups=ds.age_groups
+    ).iloc[0]
+    areas = change_table(ds.population, ds.keys, year, span=span, age_groups=ds.age_groups)
+    young_id, name = None, ""
+    if areas["under_18_pct"].notna().any():
+        young = areas.sort_values("under_18_pct", ascending=False).iloc[0]
+        young_id = young["unit_id"]
+        name = ds.area_keys.set_index("area_id").loc[young_id, "area_name"]
     no_change = ""
     if first >= year:  # population of the reporting year only (the rule may also lack count years)
         no_change = ch.left_out("bevoelkerung.veraenderung") or (
             f"Ohne Veränderung der Einwohnerzahl: Einwohnerdaten liegen nur für {year} vor."
         )
-    return PopulationModel(ds, ch.rules, ch.city, year, first, city, areas, young["unit_id"], name, no_change)
+    detail = ch.availability.population
+    kind = detail.kind(year)
+    if kind == "single_years" and not detail.single_years_by_sex(year):
+        kind = "age_groups"  # single years without sex: the standard age groups instead of the pyramid
+    shares = tuple(
+        ch.left_out_sentence(f"bevoelkerung.{key}")
+        for key in ("anteil_u18", "anteil_65", "anteil_nichtdeutsch")
+        if ch.left_out_sentence(f"bevoelkerung.{key}")
+    )
+    return PopulationModel(
+        ds,
+        ch.rules,
+        ch.city,
+        year,
+        first,
+        city,
+        areas,
+        young_id,
+        name,
+        no_change,
+        age_detail=kind,
+        pyramid_left_out=ch.left_out_sentence("bevoelkerung.pyramide"),
+        age_groups_left_out=ch.left_out("bevoelkerung.altersgruppen"),
+        shares_left_out=shares,
+    )

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.chapters import SINGLE_AGES, TREND_MIN_YEARS
+from workbench.chapters import TREND_MIN_YEARS
 from workbench.chapters.notes import NOTHING, Note
 from workbench.confidentiality import primary_mask
 from workbench.errors import ConfigError
@@ -156,7 +156,8 @@ def age_bands(ch) -> pd.DataFrame:
 
 def warm_caches(ch) -> None:
     """Compute and store every all-area result a profile reads (call once before running profiles)."""
-    age_bands(ch)
+    if ch.item("profil.pyramide").ok:  # single years of age by sex (not with totals or age groups only)
+        age_bands(ch)
     if index_computable(ch):
         mss_classes(ch)
 
@@ -208,7 +209,7 @@ def trend_class(trend: str, polarity: str) -> str | None:
 
 
 # ------------------------------------------------------------------------------------------- profile
-INPUTS = ("keys", "areas", "population", "counts")
+INPUTS = ("keys", "areas", "population", "counts|shares")
 """Processed tables the profile needs (see :func:`workbench.chapters.missing_inputs`); without facilities
 (``facilities.gpkg``) the facility part is left out (part ``profil.einrichtungen``)."""
 
@@ -290,9 +291,9 @@ class Profile:
         return Note(self.part_left_out("trends", fallback))
 
     def pyramid_left_out(self) -> Note | None:
-        """The sentence in place of the age pyramid when the population is not by single year of age."""
-        lo, hi = SINGLE_AGES
-        if set(range(lo, hi + 1)) <= set(int(a) for a in self.ch.ds.population["age"].unique()):
+        """The sentence in place of the age pyramid when the population is not by single year of age and sex in
+        the report year (part ``profil.pyramide``: totals or age groups only)."""
+        if self.ch.item("profil.pyramide").ok:
             return None
         return Note(self.part_left_out("pyramide", "Ohne Altersaufbau: keine Einwohner nach Einzelaltern."))
 
@@ -331,6 +332,13 @@ class Profile:
             numerator_suppressed=cur["numerator_suppressed"].astype(bool) | (cur["status"] != "shown"),
         )
         sentences = largest_differences(view, self.area_id, self.year, n=n, catalogue=self.ch.catalogue)
+        published = [self.meta[i].label for i in self.order if self.meta[i].published]
+        if published:
+            sentences = [
+                *sentences,
+                f"{len(published)} der {len(self.order)} Indikatoren sind nur als veröffentlichter Wert ohne "
+                "Fallzahlen vorhanden; für sie ist kein Signifikanzvergleich mit der Stadt möglich.",
+            ]
         return "\n".join(f"- {s}" for s in sentences)
 
     # ---------------------------------------------------------------- Steckbrief
@@ -389,6 +397,15 @@ class Profile:
         df, sup, classes = self.steckbrief()
         left_out = [self.ch.left_out_sentence(i) or f"Indikator „{self.meta[i].label}“ nicht berechenbar."
                     for i in self.left_out]  # fmt: skip
+        sources = list(dict.fromkeys(self.meta[i].source.rstrip(".") for i in self.order))
+        published = [self.meta[i].label for i in self.order if self.meta[i].published]
+        if published:
+            left_out.insert(
+                0,
+                "Ohne Fallzahlen veröffentlicht (daher ohne Intervall, Vergleich und Trend): "
+                + ", ".join(published)
+                + ".",
+            )
         table = html_table(
             df,
             {
@@ -414,8 +431,7 @@ class Profile:
                 "exakt/Byar für Raten; Salden ohne Intervall). Vergleich: signifikant besser/schlechter "
                 "(bzw. höher/niedriger bei neutralen Indikatoren), wenn der Vergleichswert außerhalb des "
                 "95-%-Intervalls liegt. Trend: χ²-Trendtest über die letzten 5 Jahre, 99,8 %.",
-                "Quellen: Einwohnermelderegister (31.12.), Statistik der Bundesagentur für Arbeit, "
-                "Sozial- und Jugendamt.",
+                "Quellen: " + "; ".join(sources) + ".",
                 *left_out,
             ],
         )
@@ -490,6 +506,8 @@ class Profile:
             index=pd.Index(["Status-Index", "Dynamik-Index", "Gesamtindex"], name="Index"),
         )
         verdict = "unsicher" if bool(r["unstable"]) else "robust"
+        if pd.isna(r["status_share"]):  # published values without intervals: no simulation
+            return self._without_robustness(df, "Einstufung")
         return html_table(
             df,
             {"Indexwert": "text", "Klasse": "text", "Klasse stabil in % der Simulationen": "share"},
@@ -506,6 +524,23 @@ class Profile:
             ],
         )
 
+    def _without_robustness(self, df: pd.DataFrame, what: str) -> str:
+        """The index table without the robustness column: the inputs are published values without intervals."""
+        df = df.drop(columns="Klasse stabil in % der Simulationen")
+        return html_table(
+            df,
+            {"Indexwert": "text", "Klasse": "text"},
+            table_id=f"monitoring-{self.area_id}-{self.year}",
+            caption=f"Index Soziale Ungleichheit (gestuftes Verfahren nach dem Berliner MSS), {self.year}: "
+            f"{what} (Robustheit nicht bestimmbar)",
+            footnotes=[
+                "Status: z-standardisierte Anteile laut Index-Konfiguration im Berichtsjahr; Dynamik: ihre "
+                "Veränderung in Prozentpunkten. Klassen wie im Berliner MSS. Die Eingangswerte sind ohne "
+                "Fallzahlen veröffentlicht und haben kein Konfidenzintervall; wie sicher die Klasse ist, lässt "
+                "sich daher nicht simulieren. Details im Kapitel Sozialraum-Monitoring."
+            ],
+        )
+
     def _status_only_html(self, r: pd.Series) -> str:
         """The Status-Index row of a status-only index, with the sentence why the dynamic class is missing."""
         s = int(r["status_class"])
@@ -518,6 +553,8 @@ class Profile:
             index=pd.Index(["Status-Index"], name="Index"),
         )
         verdict = "unsicher" if bool(r["unstable"]) else "robust"
+        if pd.isna(r["status_share"]):
+            return self._without_robustness(df, "Statusklasse")
         why = self.part_left_out(
             "dynamik", "Ohne Dynamikklasse: es fehlen Daten zu einem zweiten Zeitpunkt.", plain=True
         )

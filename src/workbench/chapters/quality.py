@@ -159,6 +159,8 @@ def left_out_text(availability: Availability | None) -> str:
         "jeweils mit dem Grund und der Datei, die es ermöglichen würde (dieselbe Prüfung wie `workbench check`):",
         "",
     ]
+    if av.population.summary():  # totals or age groups only: the reason for most population gaps below
+        lines.append(f"- {_md(av.population.summary())}.")
     for c in av.left_out_chapters():
         lines.append(f"- Kapitel „{_md(c.label)}“ nicht erstellt: {_md(c.reason)}.")
     if not av.profile.ok:
@@ -430,7 +432,7 @@ def projection_text(base_years: int = 3, horizon: int = 5) -> str:
     )
 
 
-INPUTS = ("keys", "population", "counts")
+INPUTS = ("keys", "population", "counts|shares")
 """Processed tables the chapter needs (see :func:`workbench.chapters.missing_inputs`)."""
 
 

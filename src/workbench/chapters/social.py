@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.chapters.indicator_views import IndicatorViews, chapter_indicators
+from workbench.chapters.notes import NOTHING, Note
 
-INPUTS = ("keys", "areas", "population", "counts")
+INPUTS = ("keys", "areas", "population", "counts|shares")
 """Processed tables the chapter needs (see :func:`workbench.chapters.missing_inputs`)."""
 
 
@@ -25,6 +26,25 @@ class SocialModel:
 
     def overview(self) -> str:
         return self.views.overview(list(self.indicators))
+
+    def published_note(self) -> Note:
+        """German paragraph when some of the chapter's values are published without counts (empty otherwise):
+        they have no interval, so no comparison, trend test or significance colours."""
+        return published_note(self.indicators)
+
+
+def published_note(indicators) -> Note:
+    """The note of :meth:`SocialModel.published_note` for ``indicators`` (also used by other chapters)."""
+    names = [ind.label for ind in indicators if ind.published]
+    if not names:
+        return NOTHING
+    which = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " und " + names[-1]
+    verb = "liegt" if len(names) == 1 else "liegen"
+    return Note(
+        f"**Ohne Fallzahlen veröffentlicht:** {which} {verb} nur als veröffentlichter Wert vor, ohne Zähler und "
+        "Nenner. Für diese Werte gibt es kein Konfidenzintervall, keinen Vergleich mit der Stadt und keinen "
+        "Trendtest; die Karten zeigen Wertklassen (Quintile) statt Signifikanz."
+    )
 
 
 def build(ch: Any, chapter: str = "soziale_lage") -> SocialModel:

@@ -80,9 +80,17 @@ def protect_indicators(
             "denominator_value": df["denominator"],
         }
     )
+    published = df["indicator"].map({ind.id: ind.published for ind in catalogue.indicators}).fillna(False)
+    published = published.astype(bool).to_numpy()
+    # published shares without counts: the source's own protection holds (its withheld values stay withheld)
+    rates = rates.loc[~published]
     prot = protect_rates(rates, protected_counts, rules)
-    df["published_value"] = prot["published_value"].to_numpy()
-    df["status"] = prot["status"].to_numpy()
+    status = np.where(
+        df["value"].notna(), "shown", np.where(df["numerator_suppressed"], "numerator", "missing")
+    ).astype(object)
+    status[~published] = prot["status"].to_numpy()
+    df["status"] = status
+    df["published_value"] = df["value"].where(df["status"] == "shown")
     hidden = df["status"] != "shown"
     for col in ("value", "lower95", "upper95", "lower998", "upper998"):
         df[f"pub_{col}"] = df[col].where(~hidden)
@@ -91,11 +99,14 @@ def protect_indicators(
     return df.drop(columns=["numerator_measure", "denominator_measure"])
 
 
-def indicator_workbook(table: pd.DataFrame, catalogue, keys: pd.DataFrame, year: int, path) -> None:
+def indicator_workbook(
+    table: pd.DataFrame, catalogue, keys: pd.DataFrame, year: int, path, notes: pd.DataFrame | None = None
+) -> None:
     """Excel appendix: every catalogue indicator for every Sozialraum, Stadtbezirk and the city in ``year``.
 
     Published values only (``pub_value``); suppressed cells hold the suppression sign. One sheet with values,
-    one with the indicator definitions; metadata for the audit in the hidden sheet.
+    one with the indicator definitions; metadata for the audit in the hidden sheet. ``notes`` (German text
+    columns, e.g. the indicators left out and why) becomes a sheet „Hinweise“ when it has rows.
     """
 
     sel = table[table["year"] == year]
@@ -140,6 +151,11 @@ def indicator_workbook(table: pd.DataFrame, catalogue, keys: pd.DataFrame, year:
                 },
             ),
             "Definitionen": (defs, {c: "text" for c in defs.columns}, None),
+            **(
+                {"Hinweise": (notes, {c: "text" for c in notes.columns}, None)}
+                if notes is not None and len(notes)
+                else {}
+            ),
         },
         path,
     )

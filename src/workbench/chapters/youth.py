@@ -45,6 +45,7 @@ from workbench.chapters.youth_family import (
 )
 from workbench.confidentiality import AdditiveTable, Rules
 from workbench.errors import ConfigError, DataValidationError
+from workbench.indicators.population import single_years
 from workbench.render import fmt, maps
 from workbench.render.tables import count_key, html_table
 from workbench.settings import KitaSettings
@@ -162,9 +163,10 @@ def kita_supply(ds, year: int, settings: KitaSettings, projected: pd.DataFrame |
     """
     area_ids = ds.area_keys["area_id"].astype(str).tolist()
     places = facility_places(ds.facilities, area_ids).set_index("area_id")
-    now = _children(ds.population[ds.population["year"] == year], area_ids)
+    population = single_years(ds.population)  # years with totals or age groups only cannot be projected
+    now = _children(population[population["year"] == year], area_ids)
     if projected is None:
-        projected, _ = projected_population(ds.population, ds.events, year, settings)
+        projected, _ = projected_population(population, ds.events, year, settings)
     target_year = year + settings.horizon
     fut = _children(projected[projected["year"] == target_year], area_ids)
     df = pd.DataFrame(index=pd.Index(area_ids, name="area_id"))

@@ -208,6 +208,9 @@ def protect_counts(
         if absent:
             raise DataValidationError(f"Merkmal {absent[0]} fehlt in den Fallzahlen", where="counts.measure")
     c = c[c["measure"].astype(str).isin(measures)]
+    if c.empty:  # no counts (e.g. a city with published shares only): nothing to protect
+        cols = ["level", "unit_id", "year", "measure", "value", "published_value", "status"]
+        return pd.DataFrame({col: pd.Series(dtype="float64" if "value" in col else object) for col in cols})
     if c.duplicated(["area_id", "year", "measure"]).any():
         d = c[c.duplicated(["area_id", "year", "measure"])].iloc[0]
         raise DataValidationError(

@@ -63,7 +63,12 @@ overall group:
 
 from inspect import isfunction as _isfunction
 
-from workbench.index._config import load_index_config, run_index_config, validate_index_config
+from workbench.index._config import (
+    index_config_problems,
+    load_index_config,
+    run_index_config,
+    validate_index_config,
+)
 from workbench.index._mss import (
     BERLIN_DYNAMIC_CODES,
     DYNAMIC_LABELS,
@@ -88,6 +93,7 @@ __all__ = [
     "domain_index",
     "dynamic_class",
     "imd_transform",
+    "index_config_problems",
     "index_years",
     "load_index_config",
     "mss_index",

@@ -6,6 +6,7 @@ Private: import from :mod:`workbench.index`; the YAML format (``config/index.yam
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,98 @@ def validate_index_config(cfg: Any, path: object = None) -> dict:
                 )
         out["indices"][str(name)] = spec
     return out
+
+
+def _same_number(area: str, areas: set[str]) -> str:
+    """ " (gemeint: 0101?)" when ``area`` differs from an id of ``areas`` only by leading zeros, else ""."""
+    same = sorted(a for a in areas if a.lstrip("0") == area.lstrip("0"))
+    return f" (gemeint: {same[0]}?)" if same else ""
+
+
+def index_config_problems(
+    cfg: dict, indicator_ids: Any, area_ids: Any, path: object = None
+) -> list[ConfigError]:
+    """The ids of a validated index configuration that the report's catalogue or data do not hold.
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration (:func:`validate_index_config` / :func:`load_index_config`).
+    indicator_ids : iterable of str
+        Ids of the report's indicator catalogue: every ``id`` of ``status`` / ``dynamic`` (entries with a
+        ready-made ``column`` are not checked) and every key of ``domains`` must be one of them.
+    area_ids : iterable of str
+        Sozialraum ids of the data: every id in ``exclude`` must be one of them.
+    path : path-like, optional
+        The file, named in the errors.
+
+    Returns
+    -------
+    list of ConfigError
+        One German error per problem, ``where`` the YAML key to change (e.g. ``indices.mss.exclude``); empty
+        when the configuration fits.
+
+    Examples
+    --------
+    >>> from workbench.index import index_config_problems, validate_index_config
+    >>> cfg = validate_index_config({"indices": {"mss": {"method": "mss", "status": ["s1", "s9"],
+    ...                                                  "dynamic": ["s1"], "exclude": ["0105", 102]}}})
+    >>> for e in index_config_problems(cfg, ["s1"], ["0101", "0102"]):
+    ...     print(e.where, "|", e.problem)
+    indices.mss.status[1].id | Indikator 's9' steht nicht im Indikatorenkatalog
+    indices.mss.exclude | Sozialräume 0105, 102 (gemeint: 0102?) gibt es in den Daten nicht
+    """
+    known = {str(i) for i in indicator_ids}
+    areas = {str(a) for a in area_ids}
+
+    def similar(word: str, candidates: set[str]) -> str:
+        close = difflib.get_close_matches(word, sorted(candidates), n=2, cutoff=0.75)
+        return f" (ähnlich: {', '.join(close)})" if close else ""
+
+    catalogue_hint = (
+        "eine id aus dem Indikatorenkatalog eintragen (Schreibweise prüfen) oder den Eintrag löschen"
+    )
+    problems = []
+    for name, spec in cfg["indices"].items():
+        where = f"indices.{name}"
+        if spec["method"] == "mss":
+            for part in ("status", "dynamic"):
+                for i, entry in enumerate(spec[part]):
+                    if "column" not in entry and str(entry["id"]) not in known:
+                        problems.append(
+                            ConfigError(
+                                f"Indikator {entry['id']!r}{similar(str(entry['id']), known)} steht nicht im "
+                                "Indikatorenkatalog",
+                                path=path,
+                                where=f"{where}.{part}[{i}].id",
+                                hint=catalogue_hint,
+                            )
+                        )
+            missing = [a for a in spec["exclude"] if a not in areas]
+            if missing:
+                problems.append(
+                    ConfigError(
+                        f"Sozialr{'aum' if len(missing) == 1 else 'äume'} "
+                        f"{', '.join(m + _same_number(m, areas) for m in missing)} gibt es in den "
+                        "Daten nicht",
+                        path=path,
+                        where=f"{where}.exclude",
+                        hint="Schlüssel wie in der Schlüsseltabelle schreiben (mit führenden Nullen, in "
+                        "Anführungszeichen) oder aus der Liste löschen",
+                    )
+                )
+        else:
+            for key in spec["domains"]:
+                if str(key) not in known:
+                    problems.append(
+                        ConfigError(
+                            f"Indikator {key!r}{similar(str(key), known)} steht nicht im Indikatorenkatalog",
+                            path=path,
+                            where=f"{where}.domains.{key}",
+                            hint=catalogue_hint,
+                        )
+                    )
+    return problems
 
 
 def load_index_config(path: str | Path) -> dict:

@@ -232,7 +232,8 @@ def index_inputs(indicators: pd.DataFrame, spec: dict, year: int, level: str = "
         }
         for y in years
     }
-    units = sorted(set().union(*(f["pub_value"].index for f in frames.values())))
+    # every area with a row in the indicator table, also one whose values are all missing (not assessed)
+    units = sorted(set().union(*(f["status"].index for f in frames.values())))
     cur = {k: v.reindex(units) for k, v in frames[year].items()}
     values, lower, upper = pd.DataFrame(index=units), pd.DataFrame(index=units), pd.DataFrame(index=units)
     hidden = pd.Series(False, index=units)
@@ -318,17 +319,28 @@ def compute_index(
     leave_out = list(units[reason != ""])
     kwargs = {"population": pop, "min_population": minimum, "exclude": leave_out}
     res = mss_index(inp.values, inp.status, inp.dynamic, **kwargs)
-    stab = class_stability(
-        inp.values,
-        inp.lower,
-        inp.upper,
-        inp.status,
-        inp.dynamic,
-        n_draws=int(rob["n_draws"]),
-        seed=int(rob["seed"]),
-        threshold=float(rob["threshold"]),
-        **kwargs,
-    )
+    valid = np.asarray(res["valid"], dtype=bool)
+    cols = inp.status + inp.dynamic
+    # published values without counts have no interval: the robustness of the classes cannot be simulated
+    no_interval = [c for c in cols if not (np.isfinite(inp.lower[c].to_numpy()[valid]).all() and valid.any())]
+    rob["computed"] = not no_interval
+    if no_interval:
+        rob["missing"] = [inp.labels.get(c, c) for c in no_interval]
+        stab = pd.DataFrame(
+            {"status_share": np.nan, "dynamic_share": np.nan}, index=inp.values.index, dtype="float64"
+        )
+    else:
+        stab = class_stability(
+            inp.values,
+            inp.lower,
+            inp.upper,
+            inp.status,
+            inp.dynamic,
+            n_draws=int(rob["n_draws"]),
+            seed=int(rob["seed"]),
+            threshold=float(rob["threshold"]),
+            **kwargs,
+        )
     out = inp.values.copy()
     out["population"] = pop
     out["assessed"] = res["valid"].astype(bool)

@@ -12,7 +12,9 @@ import pandas as pd
 from workbench import stats
 from workbench.errors import ConfigError, DataValidationError, WorkbenchError
 from workbench.indicators._grid import Grid, check_measures, hierarchy, require_columns
+from workbench.indicators._published import published_values, validate_shares
 from workbench.indicators.catalogue import (
+    PUBLISHED,
     Catalogue,
     Indicator,
     Term,
@@ -91,7 +93,7 @@ def _aggregate(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndar
 def _interval(ind: Indicator, x: np.ndarray, n: np.ndarray, ok: np.ndarray, confidence: float):
     lower = np.full(x.shape, np.nan)
     upper = np.full(x.shape, np.nan)
-    if ind.method == "none" or not ok.any():
+    if ind.method in ("none", PUBLISHED) or not ok.any():
         return lower, upper
     if ind.method == "wilson":
         lo, up = stats.wilson_ci(x[ok], n[ok], confidence)
@@ -113,7 +115,7 @@ def _compare(lower: np.ndarray, upper: np.ndarray, bench: np.ndarray, polarity: 
 def _trend(ind: Indicator, x: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Marker per unit and year over the TREND_POINTS years ending with that year."""
     out = np.full(x.shape, NOT_COMPUTABLE, dtype=object)
-    if ind.method == "none":
+    if ind.method in ("none", PUBLISHED):
         return out
     kind = "proportion" if ind.method == "wilson" else "rate"
     xs = np.where(n > 0, x, np.nan)
@@ -178,6 +180,8 @@ def compute(
     confidence_levels: Sequence[float] = (0.95, 0.998),
     city_name: str = "Stadt",
     city_totals: pd.DataFrame | None = None,
+    shares: pd.DataFrame | None = None,
+    age_groups: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Compute indicators with intervals, comparisons, trends and quintiles (one tidy table).
 
@@ -189,6 +193,14 @@ def compute(
     the city row, ``city_totals`` (year, measure, value; ``Dataset.city_totals``): official city totals used
     for the city numerator/denominator of a measure whose area sum is unknown because parts are suppressed
     (Stadtbezirke stay unknown); the city value, its interval and every comparison with the city then exist.
+    ``shares`` (level, unit_id, year, indicator, value, suppressed; ``Dataset.shares``): the values of
+    ``method: published`` indicators, which a city publishes without counts. They are taken as they are at every
+    level where the source has them (Stadtbezirk and Stadt only from the source's own aggregate rows: a share
+    cannot be summed), without interval, comparison ("nicht verglichen") or trend test; ``numerator_suppressed``
+    marks a value the source withheld.
+    ``age_groups`` (``Dataset.age_groups``, ``population_age_groups.parquet``): the age groups of years without
+    single years of age; a population filter is computed only where the population's detail determines it
+    (totals: the whole population; age groups: ranges that are unions of groups), elsewhere it is NaN.
 
     Returns one row per indicator × level × unit × year with the columns of :data:`COLUMNS` (see the module
     docstring for methods). ``value`` is in the indicator's unit (% / je 100 / je 1.000).
@@ -218,7 +230,7 @@ def compute(
     totals = official_totals.lookup(official_totals.validate(city_totals, where="city_totals"))
     measures = check_measures(selected, counts, catalogue.path)
     areas = hierarchy(keys)
-    grid = Grid(population, counts, areas, measures)
+    grid = Grid(population, counts, areas, measures, age_groups=age_groups)
     out_years = grid.data_years if years is None else sorted(int(y) for y in years)
     missing_years = [y for y in out_years if y not in grid.data_years]
     if missing_years:
@@ -228,6 +240,8 @@ def compute(
             hint="Vorhandene Jahre: " + ", ".join(map(str, grid.data_years)),
         )
     col_idx = np.array([grid.years.index(y) for y in out_years])
+    published = [ind.id for ind in selected if ind.published]
+    share_table = validate_shares(shares, published)
 
     districts = areas[["district_id", "district_name"]].drop_duplicates("district_id").reset_index(drop=True)
     d_of_a = pd.Index(districts["district_id"]).get_indexer(areas["district_id"])
@@ -252,10 +266,19 @@ def compute(
 
     columns: dict[str, list[np.ndarray]] = {}
     for ind in selected:
-        x_a, sx_a = grid.term(ind.numerator)
-        n_a, sn_a = grid.term(ind.denominator)
+        if not ind.published:
+            x_a, sx_a = grid.term(ind.numerator)
+            n_a, sn_a = grid.term(ind.denominator)
         per_level: dict[str, dict[str, np.ndarray]] = {}
         for level in ("stadt", "stadtbezirk", "sozialraum"):
+            if ind.published:
+                value, sx = published_values(share_table, ind.id, level, units[level][0], grid.years)
+                x = n = np.full(value.shape, np.nan)
+                res = {"x": x, "n": n, "sx": sx, "value": value}
+                for t in tags:
+                    res[f"lower{t}"] = res[f"upper{t}"] = np.full(value.shape, np.nan)
+                per_level[level] = res
+                continue
             if level == "sozialraum":
                 x, n, sx = x_a, n_a, sx_a
             elif level == "stadt" and totals:

@@ -25,11 +25,25 @@ from workbench.errors import ConfigError
 from workbench.settings import read_yaml
 from workbench.vocabulary import MAX_AGE, NATIONALITIES, SEXES
 
-UNITS: dict[str, tuple[float, ...]] = {"%": (100.0,), "je 100": (100.0,), "je 1.000": (1000.0,)}
-"""Allowed units and the multiplier(s) that fit each."""
+UNITS: dict[str, tuple[float, ...]] = {
+    "%": (100.0,),
+    "je 100": (100.0,),
+    "je 1.000": (1000.0,),
+    "Prozentpunkte": (100.0,),
+}
+"""Allowed units and the multiplier(s) that fit each ("Prozentpunkte": changes of shares)."""
 POLARITIES = stats.POLARITIES
-METHODS = ("wilson", "poisson", "none")
-METHOD_LABELS = {"wilson": "Wilson", "poisson": "Poisson/Byar", "none": "ohne Konfidenzintervall"}
+METHODS = ("wilson", "poisson", "none", "published")
+METHOD_LABELS = {
+    "wilson": "Wilson",
+    "poisson": "Poisson/Byar",
+    "none": "ohne Konfidenzintervall",
+    "published": "veröffentlichter Wert ohne Fallzahlen (ohne Intervall)",
+}
+PUBLISHED = "published"
+"""Method of an indicator whose values a city publishes without numerator and denominator (``shares:``)."""
+PUBLISHED_NOT_NEEDED = ("numerator", "denominator", "multiplier")
+"""Fields a ``method: published`` entry does not need (its values come from ``shares.parquet``)."""
 ARTICLES = ("die", "der", "das")
 
 REQUIRED = (
@@ -57,6 +71,7 @@ class Term:
     ``kind == "measure"``: value = Σ ``measures`` − Σ ``minus`` (from ``counts.parquet``).
     ``kind == "population"``: residents with ``age_min <= age <= age_max`` (inclusive; ``age_max`` None =
     open-ended), optionally of one ``sex`` ("m"/"w") and one ``nationality`` ("deutsch"/"nichtdeutsch").
+    ``kind == "published"``: no count at all — the indicator's values are published shares (``shares.parquet``).
     """
 
     kind: str
@@ -75,6 +90,8 @@ class Term:
 
     def describe(self) -> str:
         """German one-line description, e.g. ``Einwohner 0–14 Jahre, w`` or ``in_ext + in_int − out_ext``."""
+        if self.kind == PUBLISHED:
+            return "nicht veröffentlicht (nur der Wert)"
         if self.kind == "measure":
             text = " + ".join(self.measures)
             if self.minus:
@@ -111,6 +128,11 @@ class Indicator:
     reference_date: str
     article: str = "die"
     decimals: int = 1
+
+    @property
+    def published(self) -> bool:
+        """True for a published share without counts (``method: published``): no interval, no comparison test."""
+        return self.method == PUBLISHED
 
     @property
     def method_label(self) -> str:
@@ -272,7 +294,8 @@ def _indicator(entry: Any, position: int, path: Path | None) -> Indicator:
     raw_id = entry.get("id")
     if isinstance(raw_id, str) and raw_id:
         ctx = _Ctx(path, f"Indikator {raw_id!r} (Eintrag Nr. {position})")
-    missing = [k for k in REQUIRED if k not in entry]
+    published = entry.get("method") == PUBLISHED
+    missing = [k for k in REQUIRED if k not in entry and not (published and k in PUBLISHED_NOT_NEEDED)]
     if missing:
         raise ctx.fail(
             missing[0],
@@ -294,7 +317,16 @@ def _indicator(entry: Any, position: int, path: Path | None) -> Indicator:
         raise ctx.fail(
             "unit", f"Einheit {unit!r} ist nicht erlaubt", "Erlaubt: " + ", ".join(f'"{u}"' for u in UNITS)
         )
-    mult = entry["multiplier"]
+    if published:
+        present = [k for k in ("numerator", "denominator") if k in entry]
+        if present:
+            raise ctx.fail(
+                present[0],
+                "ein veröffentlichter Wert (method: published) hat keinen Zähler und Nenner",
+                "Zähler und Nenner weglassen (die Werte kommen aus sources: shares:) oder mit Fallzahlen eine "
+                "andere Methode wählen (wilson, poisson, none)",
+            )
+    mult = entry.get("multiplier", UNITS[unit][0])
     if isinstance(mult, bool) or not isinstance(mult, (int, float)) or float(mult) not in UNITS[unit]:
         raise ctx.fail(
             "multiplier",
@@ -319,8 +351,11 @@ def _indicator(entry: Any, position: int, path: Path | None) -> Indicator:
     decimals = entry.get("decimals", 1)
     if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 4:
         raise ctx.fail("decimals", f"{decimals!r} ist keine ganze Zahl von 0 bis 4")
-    numerator = _term(entry["numerator"], ctx, "numerator")
-    denominator = _term(entry["denominator"], ctx, "denominator")
+    if published:
+        numerator = denominator = Term(PUBLISHED)
+    else:
+        numerator = _term(entry["numerator"], ctx, "numerator")
+        denominator = _term(entry["denominator"], ctx, "denominator")
     topic = _text(entry, "topic", ctx)
     if not _ID_RE.match(topic):
         raise ctx.fail(
@@ -381,10 +416,45 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     else ``config/indicators.yaml``). Raises :class:`ConfigError` naming file and entry.
     """
     path = Path(path) if path is not None else settings.active().files.indicators
+    return parse_catalogue(_with_includes(path, ()), path)
+
+
+def _with_includes(path: Path, seen: tuple[Path, ...]) -> dict:
+    """The catalogue document at ``path`` with the entries of its ``include:`` catalogues in front.
+
+    ``include: config/indicators.yaml`` (a path relative to the project root, or a list of them) lets a city's
+    catalogue add its own indicators to the standard ones without copying them.
+    """
     data = read_yaml(
         path, "Indikatorenkatalog", missing_hint="Pfad prüfen oder config/indicators.yaml anlegen"
     )
-    return parse_catalogue(data, path)
+    if not isinstance(data, Mapping) or "include" not in data:
+        return data
+    includes = data["include"]
+    includes = [includes] if isinstance(includes, str) else includes
+    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+        raise ConfigError(
+            "include muss ein Pfad oder eine Liste von Pfaden sein",
+            path=path,
+            where="include",
+            hint="z. B. include: config/indicators.yaml",
+        )
+    entries: list = []
+    for inc in includes:
+        target = settings.resolve_path(inc)
+        if target in seen or target == path.resolve():
+            raise ConfigError(f"{inc} bindet sich selbst ein", path=path, where="include")
+        if not target.is_file():
+            raise ConfigError(
+                f"eingebundener Katalog {inc} nicht gefunden",
+                path=path,
+                where="include",
+                hint="Pfad relativ zum Projektordner angeben, z. B. config/indicators.yaml",
+            )
+        sub = _with_includes(target, (*seen, path.resolve()))
+        entries += list(sub["indicators"] if isinstance(sub, Mapping) else sub)
+    own = data.get("indicators") or []
+    return {"indicators": entries + list(own)}
 
 
 def indicator_meta(catalogue: Catalogue) -> pd.DataFrame:

@@ -127,6 +127,17 @@ def area_layers(ids, geometry, crs, keys: pd.DataFrame) -> dict[str, gpd.GeoData
     return {"sozialraum": sr, "stadtbezirk": districts.sort_values("district_id", ignore_index=True)}
 
 
+def block_layer(block_ids: pd.Series, geometry: object, crs: object, keys: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Layer ``stat_bezirk`` of ``areas.gpkg``: block_id, its Sozialraum (from the key table), geometry."""
+    block_ids = pd.Series(block_ids)
+    area_of = keys.set_index("block_id")["area_id"]
+    return gpd.GeoDataFrame(
+        {"block_id": block_ids.to_numpy(), "area_id": area_of.loc[block_ids].to_numpy()},
+        geometry=geometry,
+        crs=crs,
+    ).sort_values("block_id", ignore_index=True)
+
+
 def read_areas(raw: Path, keys: pd.DataFrame, result: ImportResult) -> dict[str, gpd.GeoDataFrame]:
     """Sozialraum and block geometries (``gebiete.gpkg``), checked against the key table."""
     path = raw / "gebiete.gpkg"
@@ -157,14 +168,8 @@ def read_areas(raw: Path, keys: pd.DataFrame, result: ImportResult) -> dict[str,
             row_offset=1,
             what="statistischer-Bezirk",
         )
-        bmap = keys.set_index("block_id")["area_id"]
-        out["stat_bezirk"] = gpd.GeoDataFrame(
-            {
-                "block_id": blocks["stat_bezirk_id"].to_numpy(),
-                "area_id": bmap.loc[blocks["stat_bezirk_id"]].to_numpy(),
-            },
-            geometry=blocks.geometry.to_numpy(),
-            crs=blocks.crs,
-        ).sort_values("block_id", ignore_index=True)
+        out["stat_bezirk"] = block_layer(
+            blocks["stat_bezirk_id"], blocks.geometry.to_numpy(), blocks.crs, keys
+        )
     _record(result, path, len(sr), layers=layers)
     return out

@@ -38,7 +38,7 @@ def _de(value: float) -> str:
 
 
 def check_city_total(
-    long: pd.DataFrame, totals: pd.DataFrame, labels: dict[str, str], *, path: Path, sheet: str
+    long: pd.DataFrame, totals: pd.DataFrame, labels: dict[str, str], *, path: Path, sheet: str | None
 ) -> None:
     """Refuse a "Stadt insgesamt" value that contradicts the areas of its sheet (rules in the module docstring).
 
@@ -51,7 +51,8 @@ def check_city_total(
         visible = float(part["value"].sum(min_count=0))
         stars = int(part["suppressed"].sum())
         rest = float(t.value) - visible
-        where = f"Blatt '{sheet}', Spalte '{labels.get(t.measure, t.measure)}'"
+        column = f"Spalte '{labels.get(t.measure, t.measure)}'"
+        where = f"Blatt '{sheet}', {column}" if sheet else f"Jahr {t.year}, {column}"
         if stars == 0 and abs(rest) > 0.5:
             raise DataValidationError(
                 f"'Stadt insgesamt' ({_de(t.value)}) ist nicht die Summe der Sozialräume ({_de(visible)}), "
@@ -71,6 +72,35 @@ def check_city_total(
                 "(ein '*' steht für einen Wert ab 1; die Bundesagentur sperrt auch größere Werte, aus denen "
                 "sich 1 oder 2 errechnen ließen).",
             )
+
+
+def check_ba(
+    long: pd.DataFrame, totals: pd.DataFrame, labels: dict[str, str], *, path: Path, sheet: str | None
+) -> None:
+    """The rules of one BA reporting month (raw XLSX sheet or a mapped table of one year).
+
+    ``long``: area_id, year, measure, value, suppressed of the month; ``totals``: its official city totals (year,
+    measure, value); ``labels``: measure → column name as delivered. Where both are visible, SGB II + SGB III
+    must equal "Arbeitslose insgesamt" and RLB unter 15 must not exceed RLB insgesamt; the city total must fit
+    the areas (:func:`check_city_total`). Measures that are absent are not checked.
+    """
+    place = f"Blatt '{sheet}'" if sheet else f"Jahr {int(long['year'].iloc[0])}" if len(long) else ""
+    wide = long.pivot_table(index="area_id", columns="measure", values="value", aggfunc="first")
+    parts = ["unemployed", "unemployed_sgb2", "unemployed_sgb3"]
+    full = wide[parts].dropna() if set(parts) <= set(wide.columns) else pd.DataFrame(columns=parts)
+    off = (full["unemployed_sgb2"] + full["unemployed_sgb3"] - full["unemployed"]).abs() > 0.5
+    if off.any():
+        area = off[off].index[0]
+        raise DataValidationError(
+            f"Arbeitslose SGB II + SGB III ({full.loc[area, 'unemployed_sgb2']:g} + "
+            f"{full.loc[area, 'unemployed_sgb3']:g}) ergeben nicht 'Arbeitslose insgesamt' "
+            f"({full.loc[area, 'unemployed']:g})",
+            path=path,
+            where=f"{place}, Sozialraum {area}" if place else f"Sozialraum {area}",
+            hint="Teilwerte und Summe in der Lieferung prüfen.",
+        )
+    _check_le(long, "sgb2_u15", "sgb2_rlb", path, labels)
+    check_city_total(long, totals, labels, path=path, sheet=sheet)
 
 
 def read_ba(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataFrame:
@@ -138,22 +168,7 @@ def read_ba(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataFrame
             year=year,
             row_offset=offset,
         )
-        wide = long.pivot_table(index="area_id", columns="measure", values="value", aggfunc="first")
-        full = wide[["unemployed", "unemployed_sgb2", "unemployed_sgb3"]].dropna()
-        off = (full["unemployed_sgb2"] + full["unemployed_sgb3"] - full["unemployed"]).abs() > 0.5
-        if off.any():
-            area = off[off].index[0]
-            raise DataValidationError(
-                f"Arbeitslose SGB II + SGB III ({full.loc[area, 'unemployed_sgb2']:g} + "
-                f"{full.loc[area, 'unemployed_sgb3']:g}) ergeben nicht 'Arbeitslose insgesamt' "
-                f"({full.loc[area, 'unemployed']:g})",
-                path=path,
-                where=f"Blatt '{name}', Sozialraum {area}",
-                hint="Teilwerte und Summe in der Lieferung prüfen.",
-            )
-        labels = {v: k for k, v in BA_COLUMNS.items()}
-        _check_le(long, "sgb2_u15", "sgb2_rlb", path, labels)
-        check_city_total(long, totals, labels, path=path, sheet=name)
+        check_ba(long, totals, {v: k for k, v in BA_COLUMNS.items()}, path=path, sheet=name)
         frames.append(long)
         total_frames.append(totals)
     if not frames:

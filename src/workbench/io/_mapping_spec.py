@@ -43,7 +43,7 @@ KEYS: dict[str, frozenset[str]] = {
 }  # fmt: skip
 """Every mapping key and the formats it applies to."""
 KNOWN_KEYS = frozenset(KEYS)
-ID_KEYS = frozenset({"column", "split_name", "strip_prefix", "width", "name", "unique", "names"})
+ID_KEYS = frozenset({"column", "split_name", "strip_prefix", "width", "name", "unique", "names", "parent"})
 MELT_KEYS = frozenset({"pattern", "value", "year", "id_columns"})
 AGGREGATE_KEYS = frozenset({"level", "column", "match", "values"})
 FILTER_KEYS = frozenset({"column", "keep", "drop", "keep_match", "drop_match"})
@@ -307,6 +307,20 @@ def _check_id(ctx: Context) -> None:
         raise ctx.config_error("id.column fehlt (Spalte mit den Gebietsschlüsseln)", "id.column")
     if "width" in idspec and (not isinstance(idspec["width"], int) or idspec["width"] < 1):
         raise ctx.config_error("id.width muss eine ganze Zahl ≥ 1 sein", "id.width")
+    parent = idspec.get("parent")
+    if parent is not None and (
+        not isinstance(parent, dict)
+        or set(parent) != {"name", "width"}
+        or not isinstance(parent["name"], str)
+        or isinstance(parent["width"], bool)
+        or not isinstance(parent["width"], int)
+        or parent["width"] < 1
+    ):
+        raise ctx.config_error(
+            "id.parent braucht name (neue Spalte) und width (Zahl der ersten Stellen des Schlüssels)",
+            "id.parent",
+            "z. B. parent: {name: district_id, width: 2} – „01100101“ gehört zum Bezirk „01“",
+        )
     if join_by == "name":
         for key in ("split_name", "strip_prefix", "width"):
             if key in idspec:

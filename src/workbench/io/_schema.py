@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -229,3 +230,21 @@ def _check_le(df: pd.DataFrame, part: str, total: str, path: Path, labels: dict[
             where=f"Sozialraum {area}, Jahr {year}",
             hint="Teilmenge darf die Gesamtzahl nicht übersteigen; Lieferung prüfen.",
         )
+
+
+def check_household_parts(long: pd.DataFrame, path: Path, labels: dict[str, str]) -> None:
+    """Households: single parents ≤ households with children ≤ households (each area and year, both visible)."""
+    _check_le(long, "single_parent_hh", "households_children", path, labels)
+    _check_le(long, "households_children", "households", path, labels)
+
+
+def sum_groups(long: pd.DataFrame) -> pd.DataFrame:
+    """Counts of several rows per area × year × measure (e.g. one per type of help) added up.
+
+    A sum over a suppressed part is suppressed (value NaN), a sum over an empty part is empty.
+    """
+    agg = long.groupby(["area_id", "year", "measure"], as_index=False).agg(
+        value=("value", lambda v: v.sum(min_count=len(v))), suppressed=("suppressed", "any")
+    )
+    agg.loc[agg["suppressed"], "value"] = np.nan
+    return agg

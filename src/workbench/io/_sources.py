@@ -12,8 +12,11 @@ A report config may name, per input, a mapping YAML of :mod:`workbench.io.mapped
         - {mapping: staedte/flensburg/hze.yaml, measures: {faelle: hze_cases}, year: 2021}
 
 Each entry is a path or a mapping with ``mapping:`` (the path) and options (:data:`ENTRY_KEYS`); ``population``
-may be a list of entries (e.g. totals for several years and age groups for one). Relative paths are relative
-to ``base`` (the project root). Every table is read with :func:`workbench.io.mapped.read_table_full`, its
+may be a list of entries (e.g. totals for several years and age groups for one). The other inputs of the
+raw-folder layout (:data:`OPTIONAL_SOURCES`: blocks, households, ba, sgb12, hze, events, facilities, survey,
+measures, kpis) are named the same way and read by :mod:`workbench.io._inputs`. ``${RAW}`` in a mapping's paths
+is the report config's raw folder; ``{year}`` in its file or sheet name gives one table per year. Relative
+paths are relative to ``base`` (the project root). Every table is read with :func:`workbench.io.mapped.read_table_full`, its
 columns are mapped to the processed schema (docs/DATA_CONTRACT.md, section "Sources by mapping") and
 validated: ids must be in the key table, counts are non-negative integers, suppressed cells stay suppressed
 (never 0), aggregate rows of level ``stadt`` become official city totals (``city_totals.parquet``).
@@ -24,7 +27,7 @@ to change.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,20 +52,76 @@ from workbench.io._schema import (
     POPULATION_SOURCES_SCHEMA,
     ImportResult,
     _require_areas,
+    sum_groups,
 )
-from workbench.io.mapped import Table, load_mapping, read_table_full, resolve_file
+from workbench.io.mapped import (
+    Table,
+    YearPart,
+    expand_raw,
+    has_year,
+    load_mapping,
+    read_table_full,
+    resolve_file,
+    year_parts,
+)
 from workbench.settings import project_root, relative_to_root
 
-SOURCE_KEYS = ("keys", "areas", "population", "counts")
+OPTIONAL_SOURCES = ("blocks", "households", "ba", "sgb12", "hze", "events", "facilities", "survey")
+OPTIONAL_SOURCES += ("measures", "kpis")
+"""The inputs of the raw-folder layout besides keys, geometries and population that ``sources:`` can name as well
+(read by :mod:`workbench.io._inputs`): block geometries, the count deliveries, movements, facilities, survey,
+measures register and its KPI series."""
+COUNT_INPUTS: dict[str, tuple[str, ...]] = {
+    "households": tuple(HOUSEHOLD_COLUMNS.values()),
+    "ba": tuple(BA_COLUMNS.values()),
+    "sgb12": ("grusi_65",),
+    "hze": ("hze_cases",),
+}
+"""Count deliveries of the raw folder that ``sources:`` can name → the measures they may give."""
+SOURCE_KEYS = ("keys", "areas", "population", "counts", "shares", *OPTIONAL_SOURCES)
 """The inputs that ``sources:`` can name (everything else comes from the raw folder, if present)."""
 
 ENTRY_KEYS: dict[str, frozenset[str]] = {
     "keys": frozenset({"mapping", "columns"}),
     "areas": frozenset({"mapping", "columns"}),
-    "population": frozenset({"mapping", "columns", "year", "age_columns", "ages"}),
-    "counts": frozenset({"mapping", "columns", "year", "measures"}),
+    "population": frozenset({"mapping", "columns", "year", "age_columns", "ages", "reference_date"}),
+    "counts": frozenset({"mapping", "columns", "year", "measures", "sum_over"}),
+    "shares": frozenset({"mapping", "columns", "year", "indicators", "level"}),
+}
+ENTRY_KEYS |= {name: ENTRY_KEYS["counts"] for name in COUNT_INPUTS}
+ENTRY_KEYS |= {
+    "blocks": frozenset({"mapping", "columns"}),
+    "events": frozenset({"mapping", "columns", "year"}),
+    "facilities": frozenset({"mapping", "columns", "crs"}),
+    "survey": frozenset({"mapping", "columns", "items"}),
+    "measures": frozenset({"mapping", "columns"}),
+    "kpis": frozenset({"mapping", "columns", "year"}),
 }
 """Options of one entry of ``sources:`` per input."""
+INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "blocks": ("block_id",),
+    **{name: ("area_id", "year") for name in COUNT_INPUTS},
+    "events": ("area_id", "year", "sex", "age", *EVENT_COLUMNS.values()),
+    "facilities": (
+        "facility_id",
+        "name",
+        "type",
+        "carrier",
+        "address",
+        "x",
+        "y",
+        "capacity",
+        "places_u3",
+        "places_ue3",
+        "target_group",
+        "area_id",
+    ),
+    "survey": ("respondent_id", "area_id", "age_group", "sex", "weight", "text"),
+    "measures": ("measure_id", "name", "area_ids", "start", "end", "budget"),
+    "kpis": ("measure_id", "kpi", "year", "value", "target"),
+}
+"""Column names (after the mapping) that the entry option ``columns`` may give, for the inputs of
+:data:`OPTIONAL_SOURCES` (docs/DATA_CONTRACT.md, "Sources by mapping")."""
 
 KEY_COLUMNS = ["block_id", "block_name", "area_id", "area_name", "district_id", "district_name"]
 POPULATION_INPUT_COLUMNS = ("area_id", "year", "sex", "age", "nationality", "count")
@@ -98,6 +157,8 @@ class Entry:
     written: str
     options: Mapping[str, Any] = field(default_factory=dict)
     config: Path | None = None
+    raw: Path | None = None
+    """The report config's raw folder: ``${RAW}`` in the mapping's paths."""
 
     def error(self, problem: str, option: str | None, hint: str) -> ConfigError:
         """A mistake in this entry of ``sources:``: names the report config and the key to change."""
@@ -119,6 +180,9 @@ class Sources:
     population: tuple[Entry, ...] = ()
     counts: tuple[Entry, ...] = ()
     config: Path | None = None
+    shares: tuple[Entry, ...] = ()
+    optional: Mapping[str, tuple[Entry, ...]] = field(default_factory=dict)
+    """Entries of the inputs of :data:`OPTIONAL_SOURCES` that ``sources:`` names (name → entries)."""
 
     @property
     def base_complete(self) -> bool:
@@ -127,20 +191,31 @@ class Sources:
 
     @property
     def entries(self) -> tuple[Entry, ...]:
-        return tuple(e for e in (self.keys, self.areas, *self.population, *self.counts) if e is not None)
+        parts = (self.keys, self.areas, *self.population, *self.counts, *self.shares)
+        parts += tuple(e for entries in self.optional.values() for e in entries)
+        return tuple(e for e in parts if e is not None)
 
     def files(self) -> list[Path]:
         """The mapping YAMLs and the data files they name (``file:``), e.g. as dependencies of ``make data``."""
         out: list[Path] = []
         for e in self.entries:
-            spec, yaml_path = load_mapping(e.mapping)
             out.append(e.mapping)
-            if "file" in spec:
-                try:
-                    out.append(resolve_file(spec, yaml_path))
-                except DataValidationError:  # reported with file and key when the import reads it
-                    pass
+            out.extend(entry_files(e))
         return list(dict.fromkeys(out))
+
+
+def entry_files(entry: Entry) -> list[Path]:
+    """The data files an entry reads (all years of ``{year}``); [] when they cannot be found yet (the import
+    reports that with the file and the key)."""
+    spec, yaml_path = load_mapping(entry.mapping)
+    if "file" not in spec:
+        return []
+    try:
+        if has_year(expand_raw(spec, entry.raw)):
+            return list(dict.fromkeys(p.file for p in year_parts(entry.mapping, raw=entry.raw)))
+        return [resolve_file(expand_raw(spec, entry.raw), yaml_path)]
+    except (DataValidationError, ConfigError):
+        return []
 
 
 def _config_error(problem: str, config: Path | None, where: str, hint: str | None = None) -> ConfigError:
@@ -148,18 +223,23 @@ def _config_error(problem: str, config: Path | None, where: str, hint: str | Non
 
 
 def parse_sources(
-    spec: Any, *, base: str | Path | None = None, config: str | Path | None = None
+    spec: Any,
+    *,
+    base: str | Path | None = None,
+    config: str | Path | None = None,
+    raw: str | Path | None = None,
 ) -> Sources | None:
     """``sources:`` of a report config (None or empty → None) as :class:`Sources`.
 
     ``base``: folder of relative mapping paths (default: the project root); ``config``: the report config file
-    (named in messages). Raises a German :class:`ConfigError` naming the key for unknown inputs or options and
-    for mapping files that do not exist.
+    (named in messages); ``raw``: its raw folder (``${RAW}`` in the mappings' paths). Raises a German
+    :class:`ConfigError` naming the key for unknown inputs or options and for mapping files that do not exist.
     """
     if spec is None or (isinstance(spec, Mapping) and not spec):
         return None
     config = Path(config) if config else None
     base = Path(base) if base else project_root()
+    raw = Path(raw).resolve() if raw else None
     if not isinstance(spec, Mapping):
         raise _config_error(
             "sources muss eine Zuordnung Eingabe → Zuordnungsdatei sein",
@@ -173,8 +253,8 @@ def parse_sources(
             f"unbekannte Eingabe(n) {', '.join(unknown)} unter sources",
             config,
             "sources",
-            f"erlaubt: {', '.join(SOURCE_KEYS)}; Bewegungen, Einrichtungen, Befragung und Maßnahmen kommen aus "
-            "dem Rohdatenordner (docs/DATA_CONTRACT.md)",
+            f"erlaubt: {', '.join(SOURCE_KEYS)} (Bedeutung und Spalten: docs/DATA_CONTRACT.md, Abschnitt "
+            "„Sources by mapping“)",
         )
 
     def entry(name: str, value: Any, key: str) -> Entry:
@@ -207,7 +287,7 @@ def parse_sources(
             )
         options = {k: v for k, v in value.items() if k != "mapping"}
         _check_options(name, options, config, key)
-        return Entry(name, key, path, written, options, config)
+        return Entry(name, key, path, written, options, config, raw)
 
     def many(name: str) -> tuple[Entry, ...]:
         value = spec.get(name)
@@ -222,7 +302,23 @@ def parse_sources(
     one = {
         n: (entry(n, spec[n], f"sources.{n}") if spec.get(n) is not None else None) for n in ("keys", "areas")
     }
-    return Sources(one["keys"], one["areas"], many("population"), many("counts"), config)
+    optional = {n: many(n) for n in OPTIONAL_SOURCES if spec.get(n) is not None}
+    if "kpis" in optional and "measures" not in optional:
+        raise _config_error(
+            "kpis ohne measures: Kennzahlen gehören zu Maßnahmen des Maßnahmenregisters",
+            config,
+            "sources.kpis",
+            "unter sources: auch measures: <Zuordnung des Maßnahmenregisters> angeben",
+        )
+    return Sources(
+        one["keys"],
+        one["areas"],
+        many("population"),
+        many("counts"),
+        config,
+        shares=many("shares"),
+        optional=optional,
+    )
 
 
 def _age_range(value: Any, config: Path | None, key: str) -> tuple[int, int]:
@@ -249,7 +345,7 @@ def _age_range(value: Any, config: Path | None, key: str) -> tuple[int, int]:
 
 def _check_options(name: str, options: dict, config: Path | None, key: str) -> None:
     """Types of the entry options; normalises ``ages`` and ``age_columns`` to (from, to) tuples in place."""
-    for opt in ("columns", "measures", "ages", "age_columns"):
+    for opt in ("columns", "measures", "ages", "age_columns", "indicators"):
         if opt in options and not isinstance(options[opt], Mapping):
             raise _config_error(
                 f"{opt} muss eine Zuordnung sein", config, f"{key}.{opt}", f"z. B. {opt}: {{Spalte: name}}"
@@ -259,10 +355,17 @@ def _check_options(name: str, options: dict, config: Path | None, key: str) -> N
         if isinstance(y, bool) or not isinstance(y, int) or not 1900 <= y <= 2200:
             raise _config_error(f"year muss eine Jahreszahl sein, gefunden: {y!r}", config, f"{key}.year")
     columns = dict(options.get("columns") or {})
-    if name in ("population", "counts"):
-        allowed = POPULATION_INPUT_COLUMNS if name == "population" else ("area_id", "year")
+    if name in ("population", "counts", "shares"):
+        allowed = (
+            POPULATION_INPUT_COLUMNS
+            if name == "population"
+            else ("area_id", "district_id", "year")
+            if name == "shares"
+            else ("area_id", "year")
+        )
     else:
         allowed = tuple(KEY_COLUMNS) if name == "keys" else ("area_id",)
+    allowed = INPUT_COLUMNS.get(name, allowed)
     for src, dst in columns.items():
         if dst not in allowed:
             raise _config_error(
@@ -284,6 +387,7 @@ def _check_options(name: str, options: dict, config: Path | None, key: str) -> N
             )
     if "measures" in options:
         options["measures"] = {str(k): v for k, v in options["measures"].items()}
+    _check_input_options(name, options, config, key)
     for opt in ("ages", "age_columns"):
         if opt in options:
             options[opt] = {
@@ -297,6 +401,51 @@ def _check_options(name: str, options: dict, config: Path | None, key: str) -> N
             "ages übersetzt die Werte einer Spalte age (lange Tabelle), age_columns macht aus Spalten je "
             "Altersgruppe (breite Tabelle) Zeilen",
         )
+
+
+def _check_input_options(name: str, options: dict, config: Path | None, key: str) -> None:
+    """Options of the inputs of :data:`OPTIONAL_SOURCES` and ``sum_over``: types and allowed values."""
+    if name in COUNT_INPUTS:
+        allowed = COUNT_INPUTS[name]
+        for src, measure in (options.get("measures") or {}).items():
+            if measure not in allowed:
+                raise _config_error(
+                    f"Maß {measure!r} (Spalte '{src}') gehört nicht zu {name}",
+                    config,
+                    f"{key}.measures",
+                    f"erlaubt für {name}: {', '.join(allowed)}; andere Maße unter sources.counts liefern",
+                )
+    for opt, what in (("sum_over", "Spalten, über die addiert wird"), ("items", "Antwortspalten")):
+        if opt not in options:
+            continue
+        value = options[opt]
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, Sequence) or not value or not all(isinstance(v, str) for v in value):
+            raise _config_error(
+                f"{opt} muss eine Liste von Spaltennamen sein ({what})",
+                config,
+                f"{key}.{opt}",
+                "z. B. sum_over: [Hilfeart]" if opt == "sum_over" else "z. B. items: [F1, F2, F3]",
+            )
+        options[opt] = [str(v) for v in value]
+    if "reference_date" in options and not isinstance(options["reference_date"], str):
+        raise _config_error(
+            f"reference_date muss ein Text sein, gefunden: {options['reference_date']!r}",
+            config,
+            f"{key}.reference_date",
+            'Stichtag der Einwohnerzahlen, {year} steht für das Jahr, z. B. reference_date: "31.12.{year}"',
+        )
+    if "crs" in options:
+        crs = options["crs"]
+        text = str(crs).upper().removeprefix("EPSG:")
+        if isinstance(crs, bool) or not text.isdigit():
+            raise _config_error(
+                f"crs muss ein EPSG-Code sein, gefunden: {crs!r}",
+                config,
+                f"{key}.crs",
+                "z. B. crs: 25832 (ETRS89 / UTM 32N) oder crs: 4326 (Länge/Breite in Grad)",
+            )
+        options["crs"] = int(text)
 
 
 # ------------------------------------------------------------------------------------------- reading helpers
@@ -315,25 +464,50 @@ class _Read:
     totals_suppressed: pd.DataFrame
     lines: np.ndarray
     names: dict[str, str]
+    part: YearPart | None = None
+    """For a mapping with ``{year}``: the year, file and sheet of this table."""
+    file_names: dict[str, str] = field(default_factory=dict)
+    """Contract column name → name in the data file (before the mapping's ``rename``), for messages."""
 
     @property
     def path(self) -> Path:
         return self.table.path
 
     def name(self, column: str) -> str:
+        """The column's name after the mapping (as in its ``types``, ``columns`` …)."""
         return self.names.get(column, column)
+
+    def label(self, column: str) -> str:
+        """The column's name in the data file (for messages)."""
+        return self.file_names.get(column, column)
 
     def where(self, pos: int, column: str | None = None) -> str:
         place = f"Zeile {self.lines[pos]}" if not isinstance(self.data, gpd.GeoDataFrame) else ""
         place = place or f"Objekt {self.lines[pos]}"
-        return f"{place}, Spalte '{self.name(column)}'" if column else place
+        if self.part is not None and self.part.sheet is not None:
+            place = f"Blatt '{self.part.sheet}', {place}"
+        return f"{place}, Spalte '{self.label(column)}'" if column else place
 
     def hint(self, text: str) -> str:
         return f"{text} (Zuordnung {self.entry.written}, Eintrag {self.entry.key} der Berichtskonfiguration)"
 
 
-def _read(entry: Entry, result: ImportResult) -> _Read:
-    table = read_table_full(entry.mapping)
+def _reads(entry: Entry, result: ImportResult) -> list[_Read]:
+    """The tables of an entry: one, or one per year for a mapping with ``{year}`` in ``file`` or ``sheet``."""
+    spec, _ = load_mapping(entry.mapping)
+    if not has_year(expand_raw(spec, entry.raw)):
+        return [_read(entry, result)]
+    if "year" in entry.options:
+        raise entry.error(
+            "die Zuordnung liest je Jahr eine Datei bzw. ein Blatt ({year}) und der Eintrag hat year:",
+            "year",
+            "year: im Eintrag streichen – das Jahr steht im Datei- bzw. Blattnamen",
+        )
+    return [_read(entry, result, part) for part in year_parts(entry.mapping, raw=entry.raw)]
+
+
+def _read(entry: Entry, result: ImportResult, part: YearPart | None = None) -> _Read:
+    table = read_table_full(entry.mapping, raw=entry.raw, part=part)
     columns = dict(entry.options.get("columns") or {})
     absent = [c for c in columns if c not in table.data.columns]
     if absent:
@@ -362,19 +536,47 @@ def _read(entry: Entry, result: ImportResult) -> _Read:
         table.totals_suppressed.rename(columns=columns),
         lines,
         {v: k for k, v in columns.items()},
+        part,
+        _file_names(entry, columns),
     )
+
+
+def _file_names(entry: Entry, columns: dict[str, str]) -> dict[str, str]:
+    """Contract column name → the column's name in the data file, through the entry's ``columns`` and the
+    mapping's ``rename`` (so that messages name the column as the planner sees it in the file)."""
+    spec, _ = load_mapping(entry.mapping)
+    rename = spec.get("rename") if isinstance(spec.get("rename"), Mapping) else {}
+    before = {str(v): str(k) for k, v in rename.items()}
+    names = {v: k for k, v in columns.items()}
+    for col in {*names, *before}:
+        mapped = names.get(col, col)
+        names[col] = before.get(mapped, mapped)
+    return {k: v for k, v in names.items() if k != v}
 
 
 def _record(result: ImportResult, r: _Read, **extra) -> None:
-    """Provenance of a mapped file: name, SHA-256, data lines of the file (not melted rows), the mapping."""
+    """Provenance of a mapped file: name, SHA-256, data lines of the file (not melted rows), the mapping.
+
+    A file read once more (another entry, another sheet of a workbook read by sheet per year, another layer of a
+    GeoPackage) is listed once; the rows of a further sheet are added (a GeoPackage counts the objects of its first
+    layer, like the raw-folder import), sheets and layers are listed (``sheets``, ``layers``).
+    """
     path = r.path
     rows = len(np.unique(r.lines))
     digest = rawio.sha256(path)
-    if any(f.get("sha256") == digest and f.get("file") == path.name for f in result.files):
-        return
-    result.files.append(
-        {"file": path.name, "sha256": digest, "rows": int(rows), "mapping": r.entry.written, **extra}
-    )
+    part = {"sheets": r.part.sheet if r.part is not None else None}
+    part["layers"] = load_mapping(r.entry.mapping)[0].get("layer") if r.table.path.suffix == ".gpkg" else None
+    part = {k: str(v) for k, v in part.items() if v is not None}
+    for f in result.files:
+        if f.get("sha256") == digest and f.get("file") == path.name:
+            for key, name in part.items():
+                if name not in f.setdefault(key, []):
+                    f[key].append(name)
+                    if key == "sheets":  # rows of every sheet; of a GeoPackage: those of the first layer
+                        f["rows"] = int(f["rows"]) + int(rows)
+            return
+    record = {"file": path.name, "sha256": digest, "rows": int(rows), "mapping": r.entry.written}
+    result.files.append(record | {k: [v] for k, v in part.items()} | extra)
 
 
 def _require(r: _Read, columns: list[str], what: str) -> None:
@@ -415,7 +617,7 @@ def _check_ids(r: _Read, ids: pd.Series, known: set[str], keys_label: str) -> No
         raise DataValidationError(
             f"zusammengefasste Gebiete ({sample}) lassen sich keinem einzelnen Sozialraum zuordnen",
             path=r.path,
-            where=f"Spalte '{r.name('area_id')}'",
+            where=f"Spalte '{r.label('area_id')}'",
             hint=r.hint(
                 "Werte werden nie aufgeteilt: eine Tabelle je Sozialraum liefern oder die Zeilen mit filter "
                 "entfernen"
@@ -424,7 +626,7 @@ def _check_ids(r: _Read, ids: pd.Series, known: set[str], keys_label: str) -> No
     raise DataValidationError(
         f"{len(rows)} unbekannte Sozialraum-Schlüssel: {sample}",
         path=r.path,
-        where=f"Spalte '{r.name('area_id')}'",
+        where=f"Spalte '{r.label('area_id')}'",
         hint=r.hint(
             f"Schlüssel mit der Schlüsseltabelle ({keys_label}) abgleichen: id.width (führende Nullen), "
             "id.strip_prefix oder filter in der Zuordnung"
@@ -442,17 +644,31 @@ def _duplicates(r: _Read, frame: pd.DataFrame, cols: list[str], hint: str, pos=N
         at = [int(pos[i]) if pos is not None else i for i in twins]
         word = "Zeilen" if not isinstance(r.data, gpd.GeoDataFrame) else "Objekte"
         raise DataValidationError(
-            f"doppelter Schlüssel {dict(zip(cols, map(str, first), strict=True))}",
+            f"doppelter Schlüssel {dict(zip(map(r.label, cols), map(str, first), strict=True))}",
             path=r.path,
             where=f"{word} " + ", ".join(str(r.lines[i]) for i in at),
             hint=r.hint(hint),
         )
 
 
+def _const_year(r: _Read) -> int | None:
+    """The one year of all rows: of the file or sheet name (``{year}``) or the entry's ``year``; else None."""
+    return r.part.year if r.part is not None else r.entry.options.get("year")
+
+
 def _years(r: _Read) -> pd.Series:
-    """The year of every row: the entry's ``year`` or the table's ``year`` column (whole numbers)."""
-    const = r.entry.options.get("year")
+    """The year of every row: the year of the file or sheet (``{year}``), the entry's ``year`` or the table's
+    ``year`` column (whole numbers)."""
+    const = _const_year(r)
     if const is not None:
+        if "year" in r.data.columns and r.part is not None:
+            raise DataValidationError(
+                f"die Tabelle hat eine Spalte year, das Jahr steht aber schon im Namen ({r.part.year})",
+                path=r.path,
+                hint=r.hint(
+                    "die Spalte year mit columns der Zuordnung weglassen, oder {year} aus file/sheet"
+                ),
+            )
         if "year" in r.data.columns:
             raise r.entry.error(
                 "die Tabelle hat eine Spalte year und der Eintrag year:",
@@ -878,11 +1094,10 @@ def read_population(
     nationality in every year, like the register extracts of the raw folder.
     """
     chosen: dict[int, tuple[tuple, _Read, pd.DataFrame]] = {}
-    for entry in entries:
-        r = _read(entry, result)
+    for r in (r for entry in entries for r in _reads(entry, result)):
         rows = _population_rows(r, area_ids)
         sigs = _validate_population(r, rows, area_ids)
-        _record(result, r, years=sorted(int(y) for y in sigs))
+        _record(result, r, years=sorted(int(y) for y in sigs), **_reference_date(r.entry, sigs))
         for year, sig in sigs.items():
             part = rows[rows["year"] == year]
             if year in chosen:
@@ -950,6 +1165,15 @@ def read_population(
     return pop, groups, detail
 
 
+def _reference_date(entry: Entry, years: Mapping[int, object]) -> dict[str, str]:
+    """Manifest key ``reference_date`` of a population table: the entry's ``reference_date`` with ``{year}``
+    replaced by the table's year(s) ("31.12.2024"); {} without the option."""
+    text = entry.options.get("reference_date")
+    if text is None:
+        return {}
+    return {"reference_date": ", ".join(dict.fromkeys(text.replace("{year}", str(y)) for y in sorted(years)))}
+
+
 def _same_totals(first: tuple, second: tuple, year: int) -> None:
     """Two sources of one year must give the same population per Sozialraum."""
     (_, r1, rows1), (_, r2, rows2) = first, second
@@ -1006,24 +1230,61 @@ def check_reporting_year(years: Sequence[int], reporting_year: int, sources: Sou
 # ---------------------------------------------------------------------------------------------------- counts
 
 
-def read_counts(entry: Entry, area_ids: set[str], result: ImportResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_counts(
+    entry: Entry,
+    area_ids: set[str],
+    result: ImportResult,
+    *,
+    known: Sequence[str] = tuple(KNOWN_MEASURES),
+    check: Callable[[_Read, pd.DataFrame, pd.DataFrame, dict[str, str]], None] | None = None,
+    verify_totals: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A count table from a mapping → (counts: area_id, year, measure, value, suppressed; city totals).
 
     Measures are the columns named in the entry's ``measures`` (column → measure), else the columns whose
-    names are measures of the data contract (:data:`KNOWN_MEASURES`). Suppressed cells stay suppressed (value
-    NaN), a declared zero code is 0. Rows of level ``stadt`` (``aggregates`` of the mapping) give official city
-    totals (checked against the areas); district rows are not kept (districts are sums of their areas).
+    names are measures in ``known`` (default: :data:`KNOWN_MEASURES`). Suppressed cells stay suppressed (value
+    NaN), a declared zero code is 0. With ``sum_over`` (columns of the table) the rows of an area and year that
+    differ only in those columns are added up (a sum over a suppressed part is suppressed). Rows of level
+    ``stadt`` (``aggregates`` of the mapping) give official city totals; district rows are not kept (districts
+    are sums of their areas); they are checked against the areas unless not ``verify_totals`` (the caller's
+    ``check`` applies the rules of its delivery). A mapping with ``{year}`` gives one table per year.
+    ``check(read, counts, totals, labels)`` (labels: measure → column name in the mapping) applies the rules of
+    one delivery to each table (e.g. the BA's).
     """
-    r = _read(entry, result)
+    parts = [_count_table(r, area_ids, result, known, check, verify_totals) for r in _reads(entry, result)]
+    long = pd.concat([p[0] for p in parts], ignore_index=True)
+    totals = CITY_TOTALS_SCHEMA.validate(pd.concat([p[1] for p in parts], ignore_index=True))
+    dup = long.duplicated(["area_id", "year", "measure"])
+    if dup.any():
+        d = long[dup].iloc[0]
+        raise entry.error(
+            f"Maß {d['measure']} für Sozialraum {d['area_id']}, Jahr {d['year']} steht in zwei Tabellen",
+            None,
+            "je Jahr nur eine Datei bzw. ein Blatt ({year} in file oder sheet der Zuordnung prüfen)",
+        )
+    return long, totals
+
+
+def _count_table(
+    r: _Read,
+    area_ids: set[str],
+    result: ImportResult,
+    known: Sequence[str],
+    check: Callable[[_Read, pd.DataFrame, pd.DataFrame, dict[str, str]], None] | None,
+    verify_totals: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts and city totals of one mapped table (see :func:`read_counts`)."""
+    entry = r.entry
     _require(r, ["area_id"], "die Fallzahlen")
     measures = entry.options.get("measures")
     if measures is None:
-        measures = {c: c for c in r.data.columns if c in KNOWN_MEASURES}
+        measures = {c: c for c in r.data.columns if c in known}
         if not measures:
+            example = "sgb2_rlb" if entry.input == "counts" else COUNT_INPUTS[entry.input][0]
             raise entry.error(
                 "keine Maßspalten: die Tabelle hat keine Spalte mit dem Namen eines Maßes",
                 "measures",
-                f"im Eintrag {entry.key} measures: {{Spalte: Maß}} angeben, z. B. measures: {{anzahl: sgb2_rlb}}; "
+                f"im Eintrag {entry.key} measures: {{Spalte: Maß}} angeben, z. B. measures: {{anzahl: {example}}}; "
                 f"Spalten: {', '.join(map(str, r.data.columns))}",
             )
     absent = [c for c in measures if c not in r.data.columns]
@@ -1033,14 +1294,24 @@ def read_counts(entry: Entry, area_ids: set[str], result: ImportResult) -> tuple
             "measures",
             f"vorhanden (nach rename/melt der Zuordnung): {', '.join(map(str, r.data.columns))}",
         )
+    groups = list(entry.options.get("sum_over") or [])
+    absent = [c for c in groups if c not in r.data.columns]
+    if absent:
+        raise entry.error(
+            f"Spalte(n) {', '.join(absent)} aus sum_over gibt es in der Tabelle nicht",
+            "sum_over",
+            f"vorhanden (nach rename/melt der Zuordnung): {', '.join(map(str, r.data.columns))}",
+        )
     ids = _text(r.data["area_id"])
     _check_ids(r, ids, area_ids, "sources.keys bzw. schluessel_gebiete.csv")
     years = _years(r)
+    keyed = pd.DataFrame({"area_id": ids, "year": years} | {g: _text(r.data[g]) for g in groups})
     _duplicates(
         r,
-        pd.DataFrame({"area_id": ids, "year": years}),
-        ["area_id", "year"],
-        "je Sozialraum und Jahr eine Zeile (lange Tabellen: melt in der Zuordnung)",
+        keyed,
+        ["area_id", "year", *groups],
+        "je Sozialraum und Jahr eine Zeile (lange Tabellen: melt in der Zuordnung; Zeilen je Gruppe, die "
+        "addiert werden sollen: sum_over im Eintrag)",
     )
     frames = []
     for col, measure in measures.items():
@@ -1057,21 +1328,33 @@ def read_counts(entry: Entry, area_ids: set[str], result: ImportResult) -> tuple
             )
         )
     long = pd.concat(frames, ignore_index=True)
+    if groups:
+        long = sum_groups(long)
     missing = sorted(area_ids - set(ids))
     if missing:
         result.warnings.append(
             f"{r.path.name}: keine Werte für Sozialraum {', '.join(missing[:5])}"
             + (" …" if len(missing) > 5 else "")
         )
-    totals = _city_totals(r, long, measures, result)
+    if groups and "level" in r.totals.columns and (r.totals["level"] == "stadt").any():
+        result.warnings.append(
+            f"{r.path.name}: Summenzeilen 'Stadt' nicht übernommen (je Gruppe von sum_over eine Zeile; die "
+            "Stadtsumme ergibt sich aus den Sozialräumen)"
+        )
+        totals = _city_totals(r, long, {}, result)
+    else:
+        totals = _city_totals(r, long, measures, result, verify=verify_totals)
+    if check is not None:
+        check(r, long, totals, {m: r.label(c) for c, m in measures.items()})
     _record(result, r, measures=sorted(set(measures.values())))
     return long, totals
 
 
 def _city_totals(
-    r: _Read, long: pd.DataFrame, measures: dict[str, str], result: ImportResult
+    r: _Read, long: pd.DataFrame, measures: dict[str, str], result: ImportResult, *, verify: bool = True
 ) -> pd.DataFrame:
-    """Official totals of the ``stadt`` rows (one per year and measure), checked against the areas."""
+    """Official totals of the ``stadt`` rows (one per year and measure), checked against the areas (unless not
+    ``verify``: the caller applies the rules of its delivery)."""
     t, ts = r.totals, r.totals_suppressed
     if t.empty or "level" not in t.columns:
         return pd.DataFrame(
@@ -1090,7 +1373,7 @@ def _city_totals(
     is_city = (t["level"] == "stadt").to_numpy()
     city, city_supp = t[is_city], ts.reindex(columns=t.columns, fill_value=False)[is_city]
     rows = []
-    const = r.entry.options.get("year")
+    const = _const_year(r)
     for i in range(len(city)):
         row, supp = city.iloc[i], city_supp.iloc[i]
         year = const if const is not None else row.get("year")
@@ -1104,7 +1387,7 @@ def _city_totals(
                 raise DataValidationError(
                     f"Summenzeile 'Stadt': Anzahl {value:g} ist keine ganze Zahl ≥ 0 (Maß {measure})",
                     path=r.path,
-                    where=f"Summenzeile, Spalte '{r.name(col)}'",
+                    where=f"Summenzeile, Spalte '{r.label(col)}'",
                     hint=r.hint("Summenzeile prüfen"),
                 )
             rows.append((int(year), measure, value))
@@ -1119,7 +1402,7 @@ def _city_totals(
             path=r.path,
             hint=r.hint("genau eine Regel aggregates mit level: stadt, die genau eine Zeile trifft"),
         )
-    for tot in out.itertuples(index=False):
+    for tot in out.itertuples(index=False) if verify else ():
         part = long[(long["measure"] == tot.measure) & (long["year"] == tot.year)]
         visible = float(part["value"].sum(min_count=0))
         hidden = int((part["suppressed"] | part["value"].isna()).sum())
@@ -1135,7 +1418,7 @@ def _city_totals(
                 f"Summenzeile 'Stadt' ({_de(tot.value)}) ist nicht die Summe der Sozialräume ({_de(visible)}), "
                 f"{why}",
                 path=r.path,
-                where=f"Jahr {tot.year}, Spalte '{r.name(col)}'",
+                where=f"Jahr {tot.year}, Spalte '{r.label(col)}'",
                 hint=r.hint(
                     "Gebietsstand und Summenzeile prüfen; Zeilen, die keine Stadtsumme sind, nicht mit "
                     "aggregates level: stadt markieren"

@@ -71,11 +71,18 @@ class Dataset:
         "facilities": "facilities.gpkg",
         "survey": "survey.parquet",
         "measures": "measures.parquet",
+        "shares": "shares.parquet",
     }
     """Processed table → file in the processed folder (see docs/DATA_CONTRACT.md)."""
 
+    INDICATOR_INPUTS = "counts|shares"
+    """A chapter input met by count tables or by published shares (either one is enough for indicators)."""
+
     def has(self, table: str) -> bool:
-        """Whether the processed table ``table`` (a key of :attr:`FILES`) exists for this city."""
+        """Whether the processed table ``table`` (a key of :attr:`FILES`) exists for this city; ``"a|b"``:
+        whether one of them does (e.g. :attr:`INDICATOR_INPUTS`)."""
+        if "|" in table:
+            return any(self.has(t) for t in table.split("|"))
         if table not in self.FILES:
             raise KeyError(f"unbekannte Tabelle {table!r}; bekannt: {', '.join(self.FILES)}")
         return (self.processed / self.FILES[table]).exists()
@@ -98,6 +105,18 @@ class Dataset:
 
     @cached_property
     def counts(self) -> pd.DataFrame:
+        """Count measures (area_id, year, measure, value, suppressed); without ``counts.parquet`` but with
+        published shares the empty table (chapters then show the published indicators only)."""
+        if not self.has("counts") and self.has("shares"):
+            return pd.DataFrame(
+                {
+                    "area_id": pd.Series(dtype=str),
+                    "year": pd.Series(dtype="int64"),
+                    "measure": pd.Series(dtype=str),
+                    "value": pd.Series(dtype="float64"),
+                    "suppressed": pd.Series(dtype=bool),
+                }
+            )
         return self._parquet("counts")
 
     @cached_property
@@ -110,6 +129,30 @@ class Dataset:
         if not p.exists():
             return empty()
         return read_memo(p, pd.read_parquet)
+
+    @cached_property
+    def shares(self) -> pd.DataFrame | None:
+        """Published indicator values without counts (``sources: shares:``), None when the city has none."""
+        p = self.processed / "shares.parquet"
+        return read_memo(p, pd.read_parquet) if p.exists() else None
+
+    @cached_property
+    def age_groups(self) -> pd.DataFrame | None:
+        """Age groups of the years without single years of age (``population_age_groups.parquet``: area_id,
+        year, sex, nationality, age_from, age_to, count), None when the population has none."""
+        p = self.processed / "population_age_groups.parquet"
+        return read_memo(p, pd.read_parquet) if p.exists() else None
+
+    @cached_property
+    def population_detail(self) -> dict[int, str]:
+        """Age detail of the population per year: "single_years", "age_groups" or "total" (manifest key
+        ``population_detail_by_year``; without it every year has single years, like the register extracts)."""
+        by_year = None
+        if (self.processed / "manifest.json").exists():
+            by_year = self.manifest.get("population_detail_by_year")
+        if not by_year:
+            return dict.fromkeys(self.years, "single_years")
+        return {int(y): str(kind) for y, kind in by_year.items()}
 
     @cached_property
     def events(self) -> pd.DataFrame:

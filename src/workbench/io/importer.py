@@ -15,12 +15,11 @@ import re
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 
 from workbench.errors import DataValidationError
-from workbench.io import _sources, city_totals
+from workbench.io import _inputs, _sources, _tables, city_totals
 from workbench.io import raw as rawio
 from workbench.io._areas import read_areas, read_keys
 from workbench.io._ba import read_ba
@@ -38,13 +37,15 @@ from workbench.io._schema import (
     POPULATION_COLUMNS,
     POPULATION_SCHEMA,
     ImportResult,
-    _check_le,
     _long_counts,
     _record,
     _require_areas,
     _strip_ids,
+    check_household_parts,
+    sum_groups,
 )
 from workbench.io._sources import parse_sources
+from workbench.io.shares import read_shares
 from workbench.settings import relative_to_root
 
 __all__ = [
@@ -189,9 +190,7 @@ def read_households(raw: Path, area_ids: set[str], result: ImportResult) -> pd.D
     rawio.check_keys(df["Sozialraum"], area_ids, path=path, column="Sozialraum")
     rawio.check_duplicates(df, ["Sozialraum", "Jahr"], path=path)
     out = _long_counts(df, HOUSEHOLD_COLUMNS, path=path, id_col="Sozialraum", year_col="Jahr")
-    labels = {v: k for k, v in HOUSEHOLD_COLUMNS.items()}
-    _check_le(out, "single_parent_hh", "households_children", path, labels)
-    _check_le(out, "households_children", "households", path, labels)
+    check_household_parts(out, path, {v: k for k, v in HOUSEHOLD_COLUMNS.items()})
     _record(result, path, len(df))
     return out
 
@@ -207,11 +206,7 @@ def _simple_counts(
     rawio.check_duplicates(df, ["Sozialraum", "Jahr"] + ([group] if group else []), path=path)
     long = _long_counts(df, {value_col: measure}, path=path, id_col="Sozialraum", year_col="Jahr")
     if group:
-        agg = long.groupby(["area_id", "year", "measure"], as_index=False).agg(
-            value=("value", lambda v: v.sum(min_count=len(v))), suppressed=("suppressed", "any")
-        )
-        agg.loc[agg["suppressed"], "value"] = np.nan
-        long = agg
+        long = sum_groups(long)
     _record(result, path, len(df))
     return long
 
@@ -223,21 +218,33 @@ def read_events(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataF
     df["Sozialraum"] = _strip_ids(df["Sozialraum"])
     rawio.check_keys(df["Sozialraum"], area_ids, path=path, column="Sozialraum")
     rawio.check_duplicates(df, ["Sozialraum", "Jahr", "Geschlecht", "Alter"], path=path)
-    out = pd.DataFrame(
-        {
-            "area_id": df["Sozialraum"],
-            "year": df["Jahr"].astype("int64"),
-            "sex": df["Geschlecht"].str.strip(),
-            "age": df["Alter"].str.replace(r"\s*und (älter|mehr)$", "", regex=True).astype("int64"),
-        }
-    )
+    year = _whole_numbers(df["Jahr"], path, "Jahr")
+    age_text = df["Alter"].str.strip().str.replace(r"\s*und (älter|mehr)$", "", regex=True)
+    age = pd.to_numeric(age_text.where(age_text.str.fullmatch(r"\d+")), errors="coerce")
+    tidy = pd.DataFrame({"area_id": df["Sozialraum"], "year": year, "sex": df["Geschlecht"], "age": age})
     for src, col in EVENT_COLUMNS.items():
-        values, _ = rawio.parse_numbers(df[src], path=path, column=src, allow_suppressed=False)
-        values = values.fillna(0)
-        rawio.check_counts(values, path=path, column=src)
-        out[col] = values.astype("int64")
+        tidy[col], _ = rawio.parse_numbers(df[src], path=path, column=src, allow_suppressed=False)
+    names = {"area_id": "Sozialraum", "year": "Jahr", "sex": "Geschlecht", "age": "Alter"}
+    out = _tables.events_table(tidy, _tables.RawPlace(path, names | _EVENT_NAMES), age_labels=df["Alter"])
     _record(result, path, len(df))
-    return out.sort_values(["area_id", "year", "sex", "age"], ignore_index=True)
+    return out
+
+
+_EVENT_NAMES = {v: k for k, v in EVENT_COLUMNS.items()}
+
+
+def _whole_numbers(values: pd.Series, path: Path, column: str) -> pd.Series:
+    """Whole numbers (years) of a raw text column, refusing the first other cell with its line."""
+    num, _ = rawio.parse_numbers(values, path=path, column=column, allow_suppressed=False)
+    rawio.refuse_first(
+        num.isna() | (num % 1 != 0),
+        values,
+        "'{value}' ist keine ganze Zahl",
+        path=path,
+        column=column,
+        hint="Jahr als vierstellige Zahl eintragen.",
+    )
+    return num.astype("int64")
 
 
 def read_facilities(raw: Path, area_ids: set[str], result: ImportResult) -> gpd.GeoDataFrame:
@@ -247,33 +254,26 @@ def read_facilities(raw: Path, area_ids: set[str], result: ImportResult) -> gpd.
     df["Sozialraum"] = _strip_ids(df["Sozialraum"])
     rawio.check_keys(df["Sozialraum"], area_ids, path=path, column="Sozialraum")
     rawio.check_duplicates(df, ["Einrichtung_ID"], path=path)
-    num = {}
-    for c in ("Rechtswert", "Hochwert", "Kapazitaet", "Plaetze_U3", "Plaetze_Ue3"):
-        num[c], _ = rawio.parse_numbers(df[c], path=path, column=c, allow_suppressed=False)
-    for c in ("Kapazitaet", "Plaetze_U3", "Plaetze_Ue3"):
-        rawio.check_counts(num[c].fillna(0), path=path, column=c)
-    nocoord = num["Rechtswert"].isna() | num["Hochwert"].isna()
-    if nocoord.any():
-        pos = int(np.flatnonzero(nocoord)[0])
-        raise DataValidationError(
-            "Koordinate fehlt", path=path, where=f"Zeile {pos + 2}, Spalten 'Rechtswert'/'Hochwert'"
+    names = {
+        "facility_id": "Einrichtung_ID",
+        "name": "Name",
+        "type": "Typ",
+        "carrier": "Traeger",
+        "address": "Adresse",
+        "x": "Rechtswert",
+        "y": "Hochwert",
+        "capacity": "Kapazitaet",
+        "places_u3": "Plaetze_U3",
+        "places_ue3": "Plaetze_Ue3",
+        "target_group": "Zielgruppe",
+        "area_id": "Sozialraum",
+    }
+    tidy = pd.DataFrame({col: df[src] for col, src in names.items()})
+    for col in ("x", "y", *_tables.FACILITY_NUMBERS):
+        tidy[col], _ = rawio.parse_numbers(
+            df[names[col]], path=path, column=names[col], allow_suppressed=False
         )
-    gdf = gpd.GeoDataFrame(
-        {
-            "facility_id": df["Einrichtung_ID"].str.strip(),
-            "name": df["Name"],
-            "type": df["Typ"].str.strip(),
-            "carrier": df["Traeger"].str.strip(),
-            "address": df["Adresse"],
-            "capacity": num["Kapazitaet"],
-            "places_u3": num["Plaetze_U3"].fillna(0),
-            "places_ue3": num["Plaetze_Ue3"].fillna(0),
-            "target_group": df["Zielgruppe"],
-            "area_id": df["Sozialraum"],
-        },
-        geometry=gpd.points_from_xy(num["Rechtswert"], num["Hochwert"]),
-        crs=25832,
-    )
+    gdf = _tables.facilities_table(tidy, _tables.RawPlace(path, names))
     _record(result, path, len(df))
     return gdf
 
@@ -290,72 +290,62 @@ def read_survey(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataF
         )
         df["Sozialraum"] = _strip_ids(df["Sozialraum"])
         rawio.check_keys(df["Sozialraum"], area_ids, path=path, column="Sozialraum")
-        weight, _ = rawio.parse_numbers(df["Gewicht"], path=path, column="Gewicht", allow_suppressed=False)
-        rawio.refuse_first(
-            (weight <= 0) | weight.isna(),
-            weight,
-            "Gewicht fehlt oder ist nicht positiv",
-            path=path,
-            column="Gewicht",
+        names = {
+            "respondent_id": "Befragte_ID",
+            "area_id": "Sozialraum",
+            "age_group": "Altersgruppe",
+            "sex": "Geschlecht",
+            "weight": "Gewicht",
+            "text": "Freitext",
+        }
+        tidy = pd.DataFrame({col: df[src] for col, src in names.items() if src in df.columns})
+        tidy["weight"], _ = rawio.parse_numbers(
+            df["Gewicht"], path=path, column="Gewicht", allow_suppressed=False
         )
-        out = pd.DataFrame(
-            {
-                "respondent_id": df["Befragte_ID"],
-                "area_id": df["Sozialraum"],
-                "age_group": df["Altersgruppe"],
-                "sex": df["Geschlecht"],
-                "weight": weight,
-            }
-        )
-        items = [c for c in df.columns if re.match(r"F\d+", c)]
+        items = _tables.survey_items(df.columns)
         for c in items:
-            v, _ = rawio.parse_numbers(df[c], path=path, column=c, allow_suppressed=False)
-            rawio.refuse_first(
-                v.notna() & ~v.isin([1, 2, 3, 4, 5]),
-                v,
-                "Antwort {value:g} außerhalb 1–5",
-                path=path,
-                column=c,
-            )
-            out[c] = v
-        out["text"] = df.get("Freitext", "")
+            tidy[c], _ = rawio.parse_numbers(df[c], path=path, column=c, allow_suppressed=False)
+        out = _tables.survey_table(tidy, _tables.RawPlace(path, names), items)
         frames.append(out)
         _record(result, path, len(df))
     return pd.concat(frames, ignore_index=True)
 
 
-def read_measures(raw: Path, result: ImportResult) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """Measures register and KPI series (``massnahmen.csv``, ``massnahmen_kennzahlen.csv``)."""
+def read_measures(
+    raw: Path, result: ImportResult, area_ids: set[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Measures register and KPI series (``massnahmen.csv``, ``massnahmen_kennzahlen.csv``); with ``area_ids``
+    the areas of every measure are checked against the key table."""
     p1, p2 = raw / "massnahmen.csv", raw / "massnahmen_kennzahlen.csv"
     if not p1.exists():
         return None
     reg = rawio.read_csv(
         p1, required=["Massnahme_ID", "Name", "Sozialraeume", "Beginn", "Ende", "Budget_EUR"]
     )
-    budget, _ = rawio.parse_numbers(reg["Budget_EUR"], path=p1, column="Budget_EUR", allow_suppressed=False)
-    measures = pd.DataFrame(
-        {
-            "measure_id": reg["Massnahme_ID"],
-            "name": reg["Name"],
-            "area_ids": reg["Sozialraeume"].str.replace(" ", ""),
-            "start": reg["Beginn"],
-            "end": reg["Ende"],
-            "budget": budget,
-        }
+    names = {
+        "measure_id": "Massnahme_ID",
+        "name": "Name",
+        "area_ids": "Sozialraeume",
+        "start": "Beginn",
+        "end": "Ende",
+        "budget": "Budget_EUR",
+    }
+    tidy = pd.DataFrame({col: reg[src] for col, src in names.items()})
+    tidy["budget"], _ = rawio.parse_numbers(
+        reg["Budget_EUR"], path=p1, column="Budget_EUR", allow_suppressed=False
     )
+    measures = _tables.measures_table(tidy, _tables.RawPlace(p1, names), area_ids)
     _record(result, p1, len(reg))
-    kpis = pd.DataFrame(columns=["measure_id", "kpi", "year", "value", "target"])
+    kpis = _tables.empty_kpis()
     if p2.exists():
         k = rawio.read_csv(p2, required=["Massnahme_ID", "Kennzahl", "Jahr", "Wert", "Zielwert"])
-        kpis = pd.DataFrame(
-            {
-                "measure_id": k["Massnahme_ID"],
-                "kpi": k["Kennzahl"],
-                "year": k["Jahr"].astype("int64"),
-                "value": rawio.parse_numbers(k["Wert"], path=p2, column="Wert")[0],
-                "target": rawio.parse_numbers(k["Zielwert"], path=p2, column="Zielwert")[0],
-            }
-        )
+        names = {"measure_id": "Massnahme_ID", "kpi": "Kennzahl", "year": "Jahr", "value": "Wert"}
+        names["target"] = "Zielwert"
+        tidy = pd.DataFrame({col: k[src] for col, src in names.items()})
+        tidy["year"] = _whole_numbers(k["Jahr"], p2, "Jahr")
+        for col in ("value", "target"):
+            tidy[col] = rawio.parse_numbers(k[names[col]], path=p2, column=names[col])[0]
+        kpis = _tables.kpis_table(tidy, _tables.RawPlace(p2, names), set(measures["measure_id"]))
         _record(result, p2, len(k))
     return measures, kpis
 
@@ -419,6 +409,80 @@ def _present(raw: Path, name: str) -> bool:
     return (raw / OPTIONAL_INPUTS[name]["file"]).exists()
 
 
+def _optional_counts(
+    raw: Path,
+    via: dict[str, tuple],
+    present: dict[str, bool],
+    area_ids: set[str],
+    areas: dict[str, gpd.GeoDataFrame],
+    years: list,
+    result: ImportResult,
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame], pd.DataFrame | None, gpd.GeoDataFrame | None]:
+    """The optional inputs that give counts, each from its mappings (``via``: entries of ``sources:``) or else
+    from the raw folder: (count frames, city totals of mapped tables, events, facilities)."""
+    for name, entries in via.items():
+        if name not in OPTIONAL_INPUTS or not _present(raw, name):
+            continue
+        read = {p.resolve() for e in entries for p in _sources.entry_files(e)}
+        pattern = OPTIONAL_INPUTS[name]["file"].replace("<Jahr>", "*")
+        unread = sorted(p.name for p in raw.glob(pattern) if p.resolve() not in read)
+        if unread:
+            result.warnings.append(
+                f"{', '.join(unread)} im Rohdatenordner nicht gelesen: sources.{name} ersetzt die Datei"
+            )
+    counts: list[pd.DataFrame] = []
+    totals: list[pd.DataFrame] = []
+    raw_counts = {
+        "households": lambda: read_households(raw, area_ids, result),
+        "ba": lambda: read_ba(raw, area_ids, result),
+        "sgb12": lambda: _simple_counts(
+            raw, "sgb12_grundsicherung_65plus.csv", "Empfaenger_65plus", "grusi_65", area_ids, result
+        ),
+        "hze": lambda: _simple_counts(
+            raw, "hze_faelle.csv", "Faelle", "hze_cases", area_ids, result, group="Hilfeart"
+        ),
+    }
+    for name, read_raw in raw_counts.items():
+        if via.get(name):
+            long, city = _inputs.read_count_input(name, via[name], area_ids, result)
+            counts.append(long)
+            totals.append(city)
+        elif present[name]:
+            counts.append(read_raw())
+    events = None
+    if via.get("events"):
+        events = _inputs.read_events(via["events"], area_ids, result)
+    elif present["events"]:
+        events = read_events(raw, area_ids, result)
+    if events is not None:
+        counts.append(_events_to_counts(events))
+    fac = None
+    if via.get("facilities"):
+        fac = _inputs.read_facilities(via["facilities"], area_ids, areas["sozialraum"], result)
+    elif present["facilities"]:
+        fac = read_facilities(raw, area_ids, result)
+    if fac is not None:
+        counts.append(_facilities_to_counts(fac, int(years[-1])))
+    return counts, totals, events, fac
+
+
+def _optional_tables(
+    raw: Path, via: dict[str, tuple], present: dict[str, bool], area_ids: set[str], result: ImportResult
+) -> tuple[pd.DataFrame | None, tuple[pd.DataFrame, pd.DataFrame] | None]:
+    """Survey and measures register (with KPIs), from their mappings or else from the raw folder."""
+    survey = None
+    if via.get("survey"):
+        survey = _inputs.read_survey(via["survey"], area_ids, result)
+    elif present["survey"]:
+        survey = read_survey(raw, area_ids, result)
+    measures = None
+    if via.get("measures"):
+        measures = _inputs.read_measures(via["measures"], via.get("kpis", ()), area_ids, result)
+    elif present["measures"]:
+        measures = read_measures(raw, result, area_ids)
+    return survey, measures
+
+
 def run_import(
     raw: Path,
     processed: Path | None = None,
@@ -438,13 +502,14 @@ def run_import(
     exist (none: not written). A present but broken file is still an error.
 
     ``sources`` (the report config's ``sources:``, see :mod:`workbench.io._sources` and docs/DATA_CONTRACT.md)
-    names mapping YAMLs for the key table, the geometries, the population and any number of count tables
-    instead of the raw-folder files; relative paths are relative to ``base`` (default: the project root). With
+    names mapping YAMLs for the key table, the geometries, the population, any number of count tables and any
+    other input of the raw folder (:mod:`workbench.io._inputs`) instead of the raw-folder files; relative paths
+    are relative to ``base`` (default: the project root), ``${RAW}`` in the mappings is ``raw``. With
     ``reporting_year`` (the report config's ``reporting_year``) the import also refuses population data without
     that year (:func:`check_reporting_year`; ``config`` names the report config in messages).
     """
     raw = Path(raw)
-    src = parse_sources(sources, base=base, config=config)
+    src = parse_sources(sources, base=base, config=config, raw=raw)
     if not (src and src.base_complete) and (not raw.is_dir() or not any(raw.iterdir())):
         raise DataValidationError(
             "Rohdatenordner ist leer",
@@ -462,6 +527,9 @@ def run_import(
     areas = (
         _sources.read_areas(src.areas, keys, result) if src and src.areas else read_areas(raw, keys, result)
     )
+    via = dict(src.optional) if src else {}
+    if via.get("blocks"):
+        areas["stat_bezirk"] = _inputs.read_blocks(via["blocks"], keys, result)
     age_groups = None
     if src and src.population:
         pop, age_groups, result.population = _sources.read_population(src.population, area_ids, result)
@@ -473,29 +541,8 @@ def run_import(
             _sources.check_reporting_year(years, reporting_year, src)
         else:
             check_reporting_year(years, reporting_year, raw, config)
-    present = {name: _present(raw, name) for name in OPTIONAL_INPUTS}
-    counts = []
-    if present["households"]:
-        counts.append(read_households(raw, area_ids, result))
-    if present["ba"]:
-        counts.append(read_ba(raw, area_ids, result))
-    if present["sgb12"]:
-        counts.append(
-            _simple_counts(
-                raw, "sgb12_grundsicherung_65plus.csv", "Empfaenger_65plus", "grusi_65", area_ids, result
-            )
-        )
-    if present["hze"]:
-        counts.append(
-            _simple_counts(raw, "hze_faelle.csv", "Faelle", "hze_cases", area_ids, result, group="Hilfeart")
-        )
-    events = read_events(raw, area_ids, result) if present["events"] else None
-    if events is not None:
-        counts.append(_events_to_counts(events))
-    fac = read_facilities(raw, area_ids, result) if present["facilities"] else None
-    if fac is not None:
-        counts.append(_facilities_to_counts(fac, int(years[-1])))
-    source_totals = []
+    present = {name: bool(via.get(name)) or _present(raw, name) for name in OPTIONAL_INPUTS}
+    counts, source_totals, events, fac = _optional_counts(raw, via, present, area_ids, areas, years, result)
     for entry in src.counts if src else ():
         long, totals = _sources.read_counts(entry, area_ids, result)
         _refuse_overlap(counts, long, entry)
@@ -517,8 +564,11 @@ def run_import(
             counts_df.sort_values(["measure", "area_id", "year"], ignore_index=True)
         )
         _check_population_parts(pop, counts_df, raw, result)
-    survey = read_survey(raw, area_ids, result) if present["survey"] else None
-    measures = read_measures(raw, result) if present["measures"] else None
+    share_frames = [read_shares(e, keys, result) for e in (src.shares if src else ())]
+    shares = pd.concat(share_frames, ignore_index=True) if share_frames else None
+    if shares is not None:
+        rawio.check_duplicates(shares, ["level", "unit_id", "year", "indicator"], path=raw)
+    survey, measures = _optional_tables(raw, via, present, area_ids, result)
     provided = set(counts_df["measure"]) if counts_df is not None else set()
     for name, spec in OPTIONAL_INPUTS.items():
         if present[name]:
@@ -545,6 +595,7 @@ def run_import(
         "population": pop,
         "population_age_groups": age_groups,
         "counts": counts_df,
+        "shares": shares,
         "events": events,
         "facilities": fac,
         "survey": survey,
@@ -569,12 +620,16 @@ def import_report(cfg, *, write: bool = True) -> ImportResult:
     )
 
 
-def source_files(sources: object, *, base: Path | str | None = None, config: object = None) -> list[Path]:
+def source_files(
+    sources: object, *, base: Path | str | None = None, config: object = None, raw: Path | str | None = None
+) -> list[Path]:
     """The mapping YAMLs named in ``sources:`` and the data files they read (empty without ``sources:``).
 
     For build tools: a changed mapping or source file must trigger a new import (like a changed raw file).
+    ``raw`` (the config's raw folder) resolves ``${RAW}`` in the mappings; without it such files are left out
+    (they are raw files, dependencies anyway).
     """
-    src = parse_sources(sources, base=base, config=config)
+    src = parse_sources(sources, base=base, config=config, raw=raw)
     return src.files() if src else []
 
 
@@ -629,8 +684,9 @@ def import_notes(result: ImportResult) -> list[str]:
                 + ", ".join(f"{t}.parquet" if t != "facilities" else "facilities.gpkg" for t in m["tables"])
             )
         notes.append(
-            f"{spec['label']} nicht geliefert ({m['file']} fehlt) – ohne {' und '.join(what)}; Kapitel und "
-            "Indikatoren, die sie brauchen, werden ausgelassen (`workbench check`)"
+            f"{spec['label']} nicht geliefert ({m['file']} fehlt, auch keine Zuordnung unter sources.{m['input']}) "
+            f"– ohne {' und '.join(what)}; Kapitel und Indikatoren, die sie brauchen, werden ausgelassen "
+            "(`workbench check`)"
         )
     detail = result.population
     if detail:
@@ -711,6 +767,8 @@ def write_processed(result: ImportResult, processed: Path, years) -> None:
         parquet("population_age_groups", t["population_age_groups"])
     if t.get("counts") is not None:
         parquet("counts", t["counts"])
+    if t.get("shares") is not None:
+        parquet("shares", t["shares"])
     parquet("city_totals", t.get("city_totals", city_totals.empty()))
     if t.get("events") is not None:
         parquet("events", t["events"])
@@ -743,6 +801,7 @@ def write_processed(result: ImportResult, processed: Path, years) -> None:
 OPTIONAL_OUTPUTS = (
     "population_age_groups.parquet",
     "counts.parquet",
+    "shares.parquet",
     "events.parquet",
     "facilities.gpkg",
     "survey.parquet",

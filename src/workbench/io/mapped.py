@@ -47,7 +47,9 @@ A mapping (dict or YAML file; reference in German: ``docs/ZUORDNUNGEN.md``) desc
     columns: [area_id, …]  # keep only these (after everything else), in this order
 
 ``${SHARED}`` is the shared data folder (argument ``shared`` or ``$WORKBENCH_SHARED_DATA``, else
-``../shared/data`` beside the project). Cells are parsed here, so every problem names the file, the line (the
+``../shared/data`` beside the project); ``${RAW}`` the raw folder of the report config (argument ``raw``,
+given by ``sources:``). ``{year}`` in the file name (``einwohner_{year}.csv``) or in ``sheet`` (``"Dez {year}"``)
+makes the mapping describe one table per year (:func:`year_parts`, :func:`read_year_tables`). Cells are parsed here, so every problem names the file, the line (the
 file's line, or the sheet's row) and the column, and the key to change; a mistake in the mapping is a
 :class:`~workbench.errors.ConfigError` whose ``where`` is the key. Never a silently shifted column, a
 suppressed cell read as 0, or a number read in the wrong notation: a line with more or fewer fields than the
@@ -111,7 +113,9 @@ __all__ = [
     "parse_number",
     "read_table",
     "read_table_full",
+    "read_year_tables",
     "resolve_file",
+    "year_parts",
 ]
 
 _SENTINELS = frozenset({"-999", "-9999", "-99999", "-999999"})
@@ -138,10 +142,155 @@ def load_mapping(mapping: dict | str | Path) -> tuple[dict, Path | None]:
 
 
 def _resolve(value: object, yaml_path: Path | None, shared: Path | None) -> Path:
-    path = Path(str(value).replace("${SHARED}", str(shared or default_shared_dir())))
+    text = str(value)
+    if RAW_FOLDER in text:
+        raise ConfigError(
+            f"{RAW_FOLDER} im Pfad {text!r}, aber kein Rohdatenordner bekannt",
+            path=yaml_path,
+            where="file",
+            hint=f"{RAW_FOLDER} steht für data_raw der Berichtskonfiguration: die Zuordnung unter sources: "
+            f"einer Berichtskonfiguration nennen (oder den Pfad ohne {RAW_FOLDER} angeben)",
+        )
+    path = Path(text.replace("${SHARED}", str(shared or default_shared_dir())))
     if not path.is_absolute():
         path = (yaml_path.parent if yaml_path else Path.cwd()) / path
     return path
+
+
+RAW_FOLDER = "${RAW}"
+"""Placeholder in ``file`` (and in ``crosswalk.file``, ``key_table.file``/``mapping``) for the raw folder
+(``data_raw``) of the report config that names the mapping under ``sources:``."""
+YEAR = "{year}"
+"""Placeholder for a four-digit year in the file name (``einwohner_{year}.csv``) or in ``sheet`` (``"Dez
+{year}"``): one table per matching file or sheet, each with that year (:func:`year_parts`)."""
+
+
+def expand_raw(spec: dict, raw: Path | None) -> dict:
+    """The mapping with ``${RAW}`` replaced by ``raw`` in ``file``, ``crosswalk.file`` and ``key_table``."""
+    if raw is None:
+        return spec
+    out = dict(spec)
+
+    def sub(value: object) -> object:
+        return value.replace(RAW_FOLDER, str(raw)) if isinstance(value, str) else value
+
+    if "file" in out:
+        out["file"] = sub(out["file"])
+    for key, fields in (("crosswalk", ("file",)), ("key_table", ("file", "mapping"))):
+        if isinstance(out.get(key), dict):
+            out[key] = {k: (sub(v) if k in fields else v) for k, v in out[key].items()}
+    return out
+
+
+@dataclass(frozen=True)
+class YearPart:
+    """One table of a mapping with ``{year}`` in ``file`` or ``sheet``: its year, file and sheet."""
+
+    year: int
+    file: Path
+    sheet: str | None = None
+
+
+def has_year(spec: dict) -> bool:
+    """Whether ``file`` or ``sheet`` of the mapping holds the placeholder ``{year}``."""
+    return YEAR in str(spec.get("file", "")) or YEAR in str(spec.get("sheet", ""))
+
+
+def _year_pattern(ctx: Context, text: str, key: str) -> re.Pattern:
+    if text.count(YEAR) != 1:
+        raise ctx.config_error(
+            f"{key}: {YEAR} darf nur einmal vorkommen ({text!r})",
+            key,
+            f"z. B. {key}: einwohner_{YEAR}.csv" if key == "file" else f'z. B. {key}: "Dez {YEAR}"',
+        )
+    head, tail = text.split(YEAR)
+    return re.compile(rf"{re.escape(head)}(\d{{4}}){re.escape(tail)}")
+
+
+def year_parts(
+    mapping: dict | str | Path, shared: str | Path | None = None, raw: Path | None = None
+) -> list[YearPart]:
+    """The files (and sheets) a mapping with ``{year}`` reads, by year; [] without the placeholder.
+
+    ``file: einwohner_{year}.csv`` matches every file of that folder named so (``einwohner_2023.csv`` → 2023);
+    ``sheet: "Dez {year}"`` every sheet of the workbook named so (other sheets are not read). A placeholder
+    in the folder part of ``file``, in both ``file`` and ``sheet``, or no matching file or sheet is refused.
+    """
+    spec, yaml_path = load_mapping(mapping)
+    spec = expand_raw(spec, raw)
+    if not has_year(spec):
+        return []
+    ctx = Context(spec, yaml_path, shared=Path(shared) if shared else None)
+    text, sheet = str(spec.get("file", "")), spec.get("sheet")
+    if YEAR in text and YEAR in str(sheet or ""):
+        raise ctx.config_error(
+            f"{YEAR} in file und sheet zugleich",
+            "sheet",
+            "das Jahr entweder im Dateinamen oder im Blattnamen",
+        )
+    if YEAR in text:
+        pattern = _resolve(text, yaml_path, ctx.shared)
+        if YEAR in str(pattern.parent):
+            raise ctx.config_error(
+                f"{YEAR} nur im Dateinamen, nicht im Ordner ({text!r})",
+                "file",
+                "je Jahr eine Datei in einem Ordner",
+            )
+        rx = _year_pattern(ctx, pattern.name, "file")
+        folder = pattern.parent
+        found = sorted(
+            (int(m.group(1)), p)
+            for p in (folder.iterdir() if folder.is_dir() else [])
+            if (m := rx.fullmatch(p.name)) and p.is_file()
+        )
+        if not found:
+            raise DataValidationError(
+                f"keine Datei passt zu {pattern.name!r}",
+                path=folder,
+                hint=f"Dateien je Jahr so benennen ({pattern.name.replace(YEAR, '2024')}) oder {ctx.where_key('file')} anpassen",
+            )
+        return [YearPart(year, p) for year, p in found]
+    file = resolve_file(spec, yaml_path, ctx.shared)
+    ctx.file, ctx.fmt = file, detect_format(ctx, file)
+    if ctx.fmt != "xlsx":
+        raise ctx.config_error(
+            f"sheet mit {YEAR} gibt es nur bei Excel-Dateien", "sheet", f"{YEAR} in file setzen"
+        )
+    import openpyxl
+
+    try:
+        names = openpyxl.load_workbook(file, read_only=True).sheetnames
+    except Exception as exc:  # openpyxl raises several error types for damaged files
+        raise ctx.data_error(
+            f"Excel-Datei nicht lesbar ({exc})", hint="Datei in Excel öffnen und als .xlsx speichern"
+        ) from None
+    rx = _year_pattern(ctx, str(sheet).strip(), "sheet")
+    found = sorted((int(m.group(1)), n) for n in names if (m := rx.fullmatch(str(n).strip())))
+    if not found:
+        raise ctx.data_error(
+            f"kein Blatt passt zu {str(sheet)!r}; Blätter: {', '.join(map(str, names))}",
+            hint="Blattnamen mit Jahreszahl angeben",
+            key="sheet",
+        )
+    years = [y for y, _ in found]
+    if len(set(years)) != len(years):
+        dup = next(y for y in years if years.count(y) > 1)
+        raise ctx.data_error(
+            f"mehrere Blätter für das Jahr {dup}: {', '.join(n for y, n in found if y == dup)}",
+            hint="sheet enger fassen",
+            key="sheet",
+        )
+    return [YearPart(year, file, name) for year, name in found]
+
+
+def read_year_tables(
+    mapping: dict | str | Path, shared: str | Path | None = None, raw: Path | None = None
+) -> list[tuple[int, Table]]:
+    """Every table of a mapping with ``{year}`` in ``file`` or ``sheet`` as (year, :class:`Table`)."""
+    return [
+        (part.year, read_table_full(mapping, shared, raw=raw, part=part))
+        for part in year_parts(mapping, shared, raw)
+    ]
 
 
 def resolve_file(spec: dict, yaml_path: Path | None, shared: Path | None = None) -> Path:
@@ -318,10 +467,13 @@ def _convert(
 
     if typ == "str":
         return as_text(), supp
-    if typ == "auto" and any(state[i] == "value" and re.fullmatch(r"0\d+", texts[i] or "") for i in range(n)):
+    values_seen = {texts[i] or "" for i in range(n) if state[i] == "value"}
+    if typ == "auto" and any(re.fullmatch(r"0\d+", t) for t in values_seen):
         return as_text(), supp  # codes with leading zeros stay text
     out = np.full(n, np.nan)
     failures: list[tuple[int, _NotNumber]] = []
+    parsed: dict[str, float | _NotNumber] = {}  # large tables repeat few distinct cells
+    percent = typ in ("percent", "auto")
     for i, cell in enumerate(cells):
         if state[i] == "zero":
             out[i] = 0.0
@@ -330,10 +482,18 @@ def _convert(
         elif isinstance(cell, int | float) and not isinstance(cell, bool):
             out[i] = float(cell)
         else:
-            try:
-                out[i] = parse_cell(texts[i], numbers, percent=typ in ("percent", "auto"))
-            except _NotNumber as exc:
-                failures.append((i, exc))
+            text = texts[i] or ""
+            got = parsed.get(text)
+            if got is None:
+                try:
+                    got = parse_cell(text, numbers, percent=percent)
+                except _NotNumber as exc:
+                    got = exc
+                parsed[text] = got
+            if isinstance(got, _NotNumber):
+                failures.append((i, got))
+            else:
+                out[i] = got
     if typ == "auto" and failures:
         plain_text = [(i, e) for i, e in failures if e.kind == "text" and not _code_like(texts[i] or "")]
         numeric = n - len(failures) - int(empty.sum()) > 0
@@ -535,6 +695,8 @@ def _combined_id(members: list[str]) -> str:
 
 def _match_crosswalk(ctx: Context, ids: pd.Series, crosswalk: dict[str, list[str]]) -> pd.Series:
     """The combined id for rows whose published id/name is in the crosswalk, else None."""
+    if not crosswalk:
+        return pd.Series([None] * len(ids), index=ids.index, dtype=object)
     split = bool((ctx.spec.get("id") or {}).get("split_name"))
     by_norm = {normalise_name(k): _combined_id(v) for k, v in crosswalk.items()}
     by_text = {k: _combined_id(v) for k, v in crosswalk.items()}
@@ -760,10 +922,41 @@ def _ids(
     for extra in [c for c in df.columns if c not in supp.columns]:
         supp[extra] = False
     supp = supp[list(df.columns)]
+    parent = idspec.get("parent")
+    if parent:
+        df = _parent_ids(ctx, df, final, parent, lines)
+        supp[parent["name"]] = False
     unique = idspec.get("unique", ctx.spec.get("layout", "wide") == "wide")
     if unique:
         _check_unique(ctx, df, [final], lines, None)
     return df, supp, combined
+
+
+def _parent_ids(ctx: Context, df: pd.DataFrame, col: str, parent: dict, lines: np.ndarray) -> pd.DataFrame:
+    """``id.parent``: the first ``width`` characters of each (normalised) id as a new column ``name``.
+
+    Hierarchical keys carry their parent: LOR Planungsraum „01100101“ lies in Bezirk „01“. Combined areas
+    („06+08“) must share their parent; ids shorter than ``width`` are refused with their line.
+    """
+    name, width = parent["name"], int(parent["width"])
+    if name in df.columns:
+        raise ctx.config_error(
+            f"id.parent.name {name!r} gibt es schon als Spalte", "id.parent", "anderen Namen wählen"
+        )
+    ids = df[col].astype(str)
+    out = []
+    for i, value in enumerate(ids):
+        parts = {p[:width] for p in value.split("+")}
+        if any(len(p) < width for p in value.split("+")) or len(parts) != 1:
+            raise ctx.data_error(
+                f"Schlüssel {value!r} hat keine eindeutigen ersten {width} Stellen für {name}",
+                int(lines[i]),
+                col,
+                "id.parent.width prüfen (Stellen des übergeordneten Gebiets) oder id.width setzen",
+                "id.parent",
+            )
+        out.append(parts.pop())
+    return df.assign(**{name: out})
 
 
 # --- shape --------------------------------------------------------------------------------------------------------
@@ -854,10 +1047,33 @@ def _select(
 # --- the reader ---------------------------------------------------------------------------------------------------
 
 
-def read_table_full(mapping: dict | str | Path, shared: str | Path | None = None) -> Table:
-    """Read a table as :class:`Table` (data, suppressed mask, totals); see the module docstring for the mapping."""
+def read_table_full(
+    mapping: dict | str | Path,
+    shared: str | Path | None = None,
+    *,
+    raw: Path | None = None,
+    part: YearPart | None = None,
+) -> Table:
+    """Read a table as :class:`Table` (data, suppressed mask, totals); see the module docstring for the mapping.
+
+    ``raw`` replaces ``${RAW}`` in the paths; ``part`` (from :func:`year_parts`) is the file and sheet to read
+    for a mapping with ``{year}`` (which cannot be read without it).
+    """
     spec, yaml_path = load_mapping(mapping)
+    spec = expand_raw(spec, raw)
+    if part is not None:
+        spec["file"] = str(part.file)
+        if part.sheet is not None:
+            spec["sheet"] = part.sheet
     ctx = Context(spec, yaml_path, shared=Path(shared) if shared else None)
+    if part is None and has_year(spec):
+        key = "file" if YEAR in str(spec.get("file", "")) else "sheet"
+        raise ctx.config_error(
+            f"{key} enthält {YEAR}: die Zuordnung beschreibt eine Tabelle je Jahr",
+            key,
+            "unter sources: einer Berichtskonfiguration nennen (jede Datei bzw. jedes Blatt wird mit seinem "
+            "Jahr gelesen) oder mit read_year_tables lesen",
+        )
     unknown = set(spec) - KNOWN_KEYS
     if unknown:
         raise ctx.config_error(

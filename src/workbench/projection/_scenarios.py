@@ -42,6 +42,10 @@ class Scenario:
         First and last calendar year in which the extra in-migrants are added (None = all projected years).
     description_de : str, default ""
         German description of the assumptions.
+    demo_only : bool, default False
+        The scenario belongs to the demo city (its ``extra_in_migrants`` name Sozialräume of the generated
+        demo): it is computed only for a report config with ``demo:`` whose data hold every area it names
+        (:func:`workbench.projection.runs.scenario_checks`), never for a city's own data.
 
     Raises
     ------
@@ -80,11 +84,18 @@ class Scenario:
     extra_first_year: int | None = None
     extra_last_year: int | None = None
     description_de: str = ""
+    demo_only: bool = False
 
     def __post_init__(self) -> None:
         where = f"Szenario {self.name!r}"
         if not isinstance(self.name, str) or not self.name:
             raise ConfigError("jedes Szenario braucht einen Namen (name)", where="Szenario")
+        if not isinstance(self.demo_only, bool):
+            raise ConfigError(
+                f"demo_only muss true oder false sein, gefunden {self.demo_only!r}",
+                where=where,
+                hint="demo_only: true nur für Szenarien der Demo-Stadt",
+            )
         for f in (
             "fertility_factor",
             "mortality_factor",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import pandas as pd
 from workbench import settings
 from workbench.errors import ConfigError, DataValidationError
 from workbench.projection import STATUS_QUO, Scenario, backtest, estimate_rates, load_scenarios, project
+from workbench.render import fmt
 from workbench.settings import read_yaml
 
 CHANGE_GROUPS: dict[str, tuple[int, int]] = {
@@ -119,6 +120,103 @@ def load_projection_config(source: str | Path | Mapping[str, Any] | None = None)
         scenarios=scenarios,
         source=path,
     )
+
+
+@dataclass(frozen=True)
+class ScenarioCheck:
+    """How one configured scenario fits a city's areas (:func:`scenario_checks`).
+
+    ``use``: the scenario is computed for this report; ``error``: the config does not fit the data and must be
+    changed (``problem`` and ``hint`` in German, ``key`` the YAML key to change); neither: a scenario of the
+    demo city that this report leaves out, with the reason in ``problem``.
+    """
+
+    name: str
+    key: str
+    use: bool = True
+    error: bool = False
+    problem: str = ""
+    hint: str = ""
+
+
+def _id_list(ids: list[str], limit: int = 5) -> str:
+    shown = ", ".join(ids[:limit])
+    return shown + (f" und {fmt.number(len(ids) - limit)} weitere" if len(ids) > limit else "")
+
+
+def scenario_checks(config: ProjectionConfig, area_ids: Any, *, demo: bool) -> list[ScenarioCheck]:
+    """Check the scenarios of ``config`` against the Sozialraum ids of a city's data (``area_ids``).
+
+    ``demo``: the report config asks for the demo city (key ``demo:``). Rules, one :class:`ScenarioCheck` per
+    scenario besides the status quo:
+
+    * a scenario whose ``extra_in_migrants`` name areas the data do not hold is an error (the projection
+      would stop) — unless it is marked ``demo_only``;
+    * a ``demo_only`` scenario (it names areas of the generated demo city) is computed only for a demo config
+      whose data hold all its areas; for a city's own config, or a demo city of another size or seed, it is
+      left out with a German reason — a city never gets the demo's area ids.
+    """
+    ids = sorted({str(a) for a in area_ids})
+    known = set(ids)
+    out = []
+    for sc in config.scenarios:
+        if sc.name == STATUS_QUO:
+            continue
+        key = f"scenarios → {sc.name} → extra_in_migrants"
+        unknown = sorted(set(sc.extra_in_migrants) - known)
+        if sc.demo_only and not demo:
+            out.append(
+                ScenarioCheck(
+                    sc.name,
+                    f"scenarios → {sc.name} → demo_only",
+                    use=False,
+                    problem=f"Szenario „{sc.label_de}“ gehört zur Demo-Stadt (demo_only: true) und wird für "
+                    "diesen Bericht nicht gerechnet",
+                    hint="eigene Szenarien mit den Sozialraum-Schlüsseln der Stadt in einer eigenen "
+                    "Prognose-Konfiguration anlegen (config_files: projection: in der Berichtskonfiguration)",
+                )
+            )
+        elif unknown and sc.demo_only:
+            out.append(
+                ScenarioCheck(
+                    sc.name,
+                    key,
+                    use=False,
+                    problem=f"Szenario „{sc.label_de}“ der Demo-Stadt nennt Sozialräume, die diese Demo-Stadt "
+                    f"({fmt.number(len(ids))} Sozialräume) nicht hat ({_id_list(unknown)}); es wird ausgelassen",
+                    hint="die Schlüssel passen zur Standard-Demo (demo: {areas: 40, seed: 2024}); für diese "
+                    "Demo-Stadt eigene Schlüssel eintragen, sonst nichts zu tun",
+                )
+            )
+        elif unknown:
+            out.append(
+                ScenarioCheck(
+                    sc.name,
+                    key,
+                    use=False,
+                    error=True,
+                    problem=f"unbekannte Sozialräume {_id_list(unknown)} – die Daten haben {fmt.number(len(ids))} "
+                    f"Sozialräume ({_id_list(ids, 3)})",
+                    hint="Sozialraum-Schlüssel der Stadt eintragen (wie in der Schlüsseltabelle, mit führenden "
+                    "Nullen, in Anführungszeichen) oder das Szenario löschen",
+                )
+            )
+        else:
+            out.append(ScenarioCheck(sc.name, key))
+    return out
+
+
+def for_report(config: ProjectionConfig, area_ids: Any, *, demo: bool) -> ProjectionConfig:
+    """``config`` without the demo-city scenarios this report leaves out (:func:`scenario_checks`).
+
+    Scenarios with unknown areas that are no demo scenarios stay in: the projection stops on them with the
+    German error (``workbench check`` names them before anything is built).
+    """
+    skip = {c.name for c in scenario_checks(config, area_ids, demo=demo) if not c.use and not c.error}
+    if not skip:
+        return config
+    kept = tuple(s for s in config.scenarios if s.name not in skip)
+    return replace(config, scenarios=kept)
 
 
 def available_base_years(

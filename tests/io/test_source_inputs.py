@@ -691,7 +691,7 @@ def test_every_input_and_entry_option_is_documented():
     guide = (root / "docs" / "ZUORDNUNGEN.md").read_text(encoding="utf-8")
     contract = (root / "docs" / "DATA_CONTRACT.md").read_text(encoding="utf-8")
     section = guide.split("## Eingaben der Berichtskonfiguration (`sources:`)")[1].split("\n## ")[0]
-    for name in ("keys", "areas", "population", "counts", *OPTIONAL_SOURCES):
+    for name in ("keys", "areas", "population", "counts", "shares", *OPTIONAL_SOURCES):
         assert f"| `{name}` |" in section, name
         assert f"`{name}`" in contract, name
         for option in ENTRY_KEYS[name]:

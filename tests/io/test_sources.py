@@ -163,7 +163,7 @@ def test_population_by_sex_and_single_years_and_age_groups(tmp_path, city):
         for sex in ("männlich", "weiblich"):
             rows += [f"{area};2023;{sex};unter 18;{n}", f"{area};2023;{sex};18 bis unter 65;{2 * n}"]
             rows += [f"{area};2023;{sex};65 und älter;{n // 2}"]
-            rows += [f"{area};2024;{sex};{age};{n + age}" for age in (0, 1, 50)]
+            rows += [f"{area};2024;{sex};{age};{n + age}" for age in range(80)]  # single years 0 … 79
     _write(city / "alter.csv", "\n".join(rows) + "\n")
     _yaml(
         city / "alter.yaml",
@@ -188,7 +188,7 @@ def test_population_by_sex_and_single_years_and_age_groups(tmp_path, city):
     pop = pd.read_parquet(out / "population.parquet")
     p24 = pop[pop["year"] == 2024]
     assert (
-        set(p24["age"]) == {0, 1, 50}
+        set(p24["age"]) == set(range(80))
         and set(p24["sex"]) == {"m", "w"}
         and set(p24["nationality"]) == {"insgesamt"}
     )
@@ -562,7 +562,8 @@ def test_flensburg_by_sources(tmp_path):
 
 
 def test_single_years_above_100_are_added_to_100_and_duplicates_refused(tmp_path, city):
-    rows = ["Nr;Alter;Anzahl"] + [f"0{i};{a};{n}" for i in (1, 2, 3) for a, n in ((0, 5), (100, 2), (103, 1))]
+    ages = [(0, 5), *((a, 1) for a in range(1, 80)), (100, 2), (103, 1)]  # every age 0 … 79, then 100+
+    rows = ["Nr;Alter;Anzahl"] + [f"0{i};{a};{n}" for i in (1, 2, 3) for a, n in ages]
     _write(city / "einzel.csv", "\n".join(rows) + "\n")
     spec = {
         "file": "einzel.csv",
@@ -575,12 +576,13 @@ def test_single_years_above_100_are_added_to_100_and_duplicates_refused(tmp_path
     _yaml(city / "einzel.yaml", spec)
     _run(tmp_path, _sources(city, population={"mapping": "stadt/einzel.yaml", "year": 2024}))
     pop = pd.read_parquet(tmp_path / "processed" / "population.parquet")
-    assert pop[pop["area_id"] == "01"][["age", "count"]].values.tolist() == [[0, 5], [100, 3]]
+    one = pop[pop["area_id"] == "01"][["age", "count"]].values.tolist()
+    assert one[0] == [0, 5] and one[-1] == [100, 3] and len(one) == 81
     _write(city / "einzel.csv", "\n".join(rows + ["01;0;7"]) + "\n")
     _yaml(city / "einzel.yaml", {**spec, "row_keys": ["area_id", "age", "count"]})
     with pytest.raises(DataValidationError) as info:
         _run(tmp_path, _sources(city, population={"mapping": "stadt/einzel.yaml", "year": 2024}))
-    assert "doppelter Schlüssel" in str(info.value) and "Zeilen 2, 11" in str(info.value)
+    assert "doppelter Schlüssel" in str(info.value) and "Zeilen 2, 248" in str(info.value)
 
 
 def test_import_report_and_source_files(tmp_path, city, monkeypatch):

@@ -104,6 +104,9 @@ RAW_FILES: dict[str, tuple[str, ...]] = {
 }
 """Processed table → the raw files (docs/DATA_CONTRACT.md) the import makes it from."""
 
+INDICATOR_CHAPTERS = frozenset({"soziale_lage"})
+"""Chapters that consist of catalogue indicators only; left out when none of their indicators is computable."""
+
 PLURAL_TABLES = frozenset({"areas", "population", "counts", "events", "facilities", "measures"})
 """Tables whose German label (:data:`TABLE_LABELS`) is a plural ("es fehlen …" instead of "es fehlt …")."""
 
@@ -794,7 +797,6 @@ def assess(
                 gaps += [Gap(f"{p.label}: {g.what}", g.remedy) for g in p.gaps if g not in tables]
         return Item("chapter", name, title, name, tuple(gaps))
 
-    chapters_ = tuple(chapter_item(n) for n in (cfg.chapters if chapters is None else chapters))
     indicators = tuple(
         Item(
             "indicator",
@@ -805,6 +807,25 @@ def assess(
         )
         for ind in ctx.catalogue
     )
+    by_key = {item.key: item for item in indicators}
+
+    def indicator_chapter_item(name: str) -> Item:
+        """A chapter that shows only catalogue indicators (Soziale Lage) is left out when none of them is
+        computable: an empty chapter of dashes helps nobody."""
+        item = chapter_item(name)
+        if name not in INDICATOR_CHAPTERS or not item.ok:
+            return item
+        ids = titles.get(name, {}).get("indicators") or [i.id for i in ctx.catalogue if i.topic == name]
+        own = [by_key[i] for i in ids if i in by_key]
+        if own and not any(i.ok for i in own):
+            gap = Gap(
+                f"keiner der {len(own)} Indikatoren des Kapitels ist mit diesen Daten berechenbar",
+                "die Daten eines der Indikatoren liefern (workbench check nennt je Indikator die fehlende Datei)",
+            )
+            return Item("chapter", name, item.label, name, (gap,))
+        return item
+
+    chapters_ = tuple(indicator_chapter_item(n) for n in (cfg.chapters if chapters is None else chapters))
     return Availability(
         city=cfg.city,
         year=facts.year,

@@ -61,7 +61,7 @@ def source_label(sources: Mapping[str, Any] | None) -> str:
     if not sources or not sources.get("population"):
         return ""
     entries = sources["population"]
-    entries = entries if isinstance(entries, list) else [entries]
+    entries = list(entries) if isinstance(entries, (list, tuple)) else [entries]
     names = [str(e.get("mapping", "")) if isinstance(e, Mapping) else str(e) for e in entries]
     return ", ".join(n for n in names if n)
 

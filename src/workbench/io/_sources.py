@@ -84,7 +84,7 @@ SOURCE_KEYS = ("keys", "areas", "population", "counts", "shares", *OPTIONAL_SOUR
 ENTRY_KEYS: dict[str, frozenset[str]] = {
     "keys": frozenset({"mapping", "columns"}),
     "areas": frozenset({"mapping", "columns"}),
-    "population": frozenset({"mapping", "columns", "year", "age_columns", "ages", "reference_date"}),
+    "population": frozenset({"mapping", "columns", "year", "age_columns", "ages", "reference_date", "rest"}),
     "counts": frozenset({"mapping", "columns", "year", "measures", "sum_over"}),
     "shares": frozenset({"mapping", "columns", "year", "indicators", "level"}),
 }
@@ -388,6 +388,8 @@ def _check_options(name: str, options: dict, config: Path | None, key: str) -> N
     if "measures" in options:
         options["measures"] = {str(k): v for k, v in options["measures"].items()}
     _check_input_options(name, options, config, key)
+    if "rest" in options:
+        options["rest"] = _age_range(options["rest"], config, f"{key}.rest")
     for opt in ("ages", "age_columns"):
         if opt in options:
             options[opt] = {
@@ -1094,8 +1096,14 @@ def read_population(
     nationality in every year, like the register extracts of the raw folder.
     """
     chosen: dict[int, tuple[tuple, _Read, pd.DataFrame]] = {}
+    partial: dict[int, list[tuple[_Read, pd.DataFrame]]] = {}
     for r in (r for entry in entries for r in _reads(entry, result)):
         rows = _population_rows(r, area_ids)
+        if "rest" in r.entry.options:  # some age groups only; completed from the year's total below
+            _record(result, r, years=sorted(int(y) for y in rows["year"].unique()))
+            for year, part in rows.groupby("year"):
+                partial.setdefault(int(year), []).append((r, part))
+            continue
         sigs = _validate_population(r, rows, area_ids)
         _record(result, r, years=sorted(int(y) for y in sigs), **_reference_date(r.entry, sigs))
         for year, sig in sigs.items():
@@ -1105,6 +1113,17 @@ def read_population(
                 if _fineness(sig) <= _fineness(chosen[year][0]):
                     continue
             chosen[year] = (sig, r, part)
+    for year, parts in sorted(partial.items()):
+        completed = _complete_with_rest(parts, chosen.get(year), year)
+        r0 = parts[0][0]
+        sig = _validate_population(r0, completed, area_ids)[year]
+        if year in chosen:
+            _same_totals(chosen[year], (sig, r0, completed), year)
+            if _fineness(sig) <= _fineness(chosen[year][0]):
+                continue
+        chosen[year] = (sig, r0, completed)
+    for year, (sig, r, rows) in chosen.items():
+        _check_single_ages(r, rows, sig, year)
     years = sorted(chosen)
     pop_parts, group_parts, by_year = [], [], {}
     for year in years:
@@ -1163,6 +1182,101 @@ def read_population(
             f"Einwohner liegen für {_years_text(years)} vor; ohne Einwohnerdaten: {_years_text(gaps)}"
         )
     return pop, groups, detail
+
+
+SINGLE_AGES_REQUIRED = 79
+"""Single years of age must cover 0 … this age (over all Sozialräume of a year); codes of age groups read as
+ages (1 … 17 for 5-year bands) would otherwise give silently wrong shares."""
+
+
+def _check_single_ages(r: _Read, rows: pd.DataFrame, sig: tuple, year: int) -> None:
+    """Refuse "single years of age" that do not cover every age from 0 to :data:`SINGLE_AGES_REQUIRED`."""
+    if sig[0] != "single_years":
+        return
+    present = set(rows["lo"].astype(int))
+    missing = [a for a in range(SINGLE_AGES_REQUIRED + 1) if a not in present]
+    if not missing:
+        return
+    seen = sorted(present)
+    shown = ", ".join(map(str, seen[:8])) + (" …" if len(seen) > 8 else "")
+    raise DataValidationError(
+        f"Einwohner {year}: die Altersangaben ({shown}) decken nicht jedes Alter von 0 bis "
+        f"{SINGLE_AGES_REQUIRED} ab (es fehlen {len(missing)} Alter, z. B. {missing[0]}) – sind es Codes von "
+        "Altersgruppen statt Lebensjahren?",
+        path=r.path,
+        hint=r.hint(
+            "Altersgruppen im Eintrag übersetzen: ages: {'1': [0, 4], '2': [5, 9], …, '17': [80, null]} "
+            "(Code → [von, bis]), oder Einzelalter vollständig liefern"
+        ),
+    )
+
+
+def _complete_with_rest(
+    parts: list[tuple[_Read, pd.DataFrame]], total: tuple | None, year: int
+) -> pd.DataFrame:
+    """Age groups of one year from entries with ``rest`` (e.g. under 18 and 18–64 from two tables) plus the rest
+    group (e.g. 65 and older) = the year's total (from another population entry) − the given groups.
+
+    Raises a German DataValidationError naming file, Sozialraum and year when there is no total for the year,
+    the entries name different rest groups, the given groups and the rest do not cover every age exactly once,
+    rows are split by sex or nationality, or a rest would be negative.
+    """
+    r0 = parts[0][0]
+    rows = pd.concat([p for _, p in parts], ignore_index=True)
+    rests = {tuple(r.entry.options["rest"]) for r, _ in parts}
+    if len(rests) > 1:
+        raise r0.entry.error(
+            f"verschiedene rest-Gruppen für {year}: {sorted(rests)}",
+            "rest",
+            "alle Einträge mit Teilgruppen eines Jahres nennen dieselbe Restgruppe",
+        )
+    lo, hi = rests.pop()
+    if total is None:
+        raise r0.entry.error(
+            f"für {year} gibt es keine Gesamtzahl, aus der die Restgruppe {lo}–{hi} Jahre folgt",
+            "rest",
+            "eine Einwohner-Zuordnung mit den Gesamtzahlen dieses Jahres unter sources.population ergänzen",
+        )
+    split = (rows["sex"] != ALL) | (rows["nationality"] != ALL)
+    if split.any():
+        raise r0.entry.error(
+            "Teilgruppen mit rest dürfen nicht nach Geschlecht oder Staatsangehörigkeit aufgeteilt sein",
+            "rest",
+            "nur Gesamtzahlen je Altersgruppe liefern",
+        )
+    given = rows.groupby("area_id")["count"].sum()
+    whole = total[2].groupby("area_id")["count"].sum()
+    rest = whole.reindex(given.index) - given
+    bad = rest.isna() | (rest < 0)
+    if bad.any():
+        area = bad[bad].index[0]
+        r = next(r for r, p in parts if area in set(p["area_id"]))
+        raise DataValidationError(
+            f"Restgruppe {lo}–{hi} Jahre von Sozialraum {area}, {year}, wäre negativ: Gesamtzahl "
+            f"{_de(whole.get(area, np.nan))} ({total[1].path.name}), Teilgruppen zusammen {_de(given[area])}",
+            path=r.path,
+            hint=r.hint(
+                "Teilgruppen und Gesamtzahl müssen denselben Stichtag und dieselben Einwohner zählen"
+            ),
+        )
+    first = rows.drop_duplicates("area_id").set_index("area_id")
+    extra = (
+        first.loc[rest.index]
+        .reset_index()
+        .assign(lo=lo, hi=hi, count=rest.to_numpy().astype("int64"), column="rest", age=f"{lo}–{hi} (Rest)")
+    )
+    out = pd.concat([rows, extra[rows.columns]], ignore_index=True)
+    for (area, _), g in out.groupby(["area_id", "year"]):
+        kind = _cell_kind(list(zip(g["lo"], g["hi"], strict=True)))
+        if isinstance(kind, str):
+            raise DataValidationError(
+                f"Teilgruppen und Restgruppe von Sozialraum {area}, {year}, sind nicht lückenlos: {kind}",
+                path=r0.path,
+                hint=r0.hint(
+                    "age_columns der Teilgruppen und rest so wählen, dass jedes Alter genau einmal vorkommt"
+                ),
+            )
+    return out
 
 
 def _reference_date(entry: Entry, years: Mapping[int, object]) -> dict[str, str]:

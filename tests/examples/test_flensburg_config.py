@@ -125,43 +125,56 @@ def test_chapters_build_on_flensburg_totals(flensburg_chapter, tmp_path):
     ch = flensburg_chapter
     av = ch.availability
     assert av.population.summary() == (
-        "Die Einwohner liegen nur als Gesamtzahl (2011 und 2017–2021) vor, ohne Aufteilung nach Geschlecht und "
-        "Staatsangehörigkeit"
+        "Die Einwohner liegen nach den Altersgruppen 0–17, 18–64, 65 und älter (2011 und 2017–2021) vor, ohne "
+        "Aufteilung nach Geschlecht und Staatsangehörigkeit"
     )
     assert av.buildable_chapters() == ["bevoelkerung", "soziale_lage", "wohnen", "datenqualitaet"]
-    # the only one on the whole population, and the SGB-II share as published in Tab. 18 (without counts)
-    assert {i.key for i in av.indicators if i.ok} == {"migration", "sgb2_anteil_sozialatlas"}
-    sgb2 = next(i for i in av.indicators if i.key == "sgb2_quote")
-    assert sgb2.reason.startswith("Einwohner 0–64 Jahre nicht bestimmbar: die Einwohner liegen 2021 nur als")
-    assert "sources.population: examples/flensburg/einwohner_tab1.yaml" in sgb2.reason
+    # 0–64 = Tab. 6 + Tab. 7 (rest 65+ from Tab. 1) makes the SGB-II-Quote computable; the published share too
+    assert {i.key for i in av.indicators if i.ok} == {"migration", "sgb2_anteil_sozialatlas", "sgb2_quote"}
+    kinder = next(i for i in av.indicators if i.key == "kinderarmut")
+    assert (
+        "Einwohner 0–14 Jahre nicht bestimmbar: die Altersgruppen 2021 (0–17, 18–64, 65 und älter)"
+        in kinder.reason
+    )
+    assert "sources.population: examples/flensburg/einwohner_tab1.yaml" in kinder.reason
 
     # Anteil mit Migrationshintergrund 2021 (Tab. 9 / Tab. 1): Altstadt 1.374 / 3.866 = 35,5 %
     ind = ch.indicators
     row = ind[(ind["indicator"] == "migration") & (ind["unit_id"] == "01") & (ind["year"] == 2021)].iloc[0]
     assert row["numerator"] == 1374 and row["denominator"] == 3866
     assert row["value"] == pytest.approx(100 * 1374 / 3866)
+    # SGB-II-Quote Altstadt 2021: 475 Regelleistungsberechtigte (Tab. 18) / (360 + 3.093) unter 65 (Tab. 6 + 7)
+    q = ind[(ind["indicator"] == "sgb2_quote") & (ind["unit_id"] == "01") & (ind["year"] == 2021)].iloc[0]
+    assert q["numerator"] == 475 and q["denominator"] == 360 + 3093
+    assert q["pub_value"] == pytest.approx(100 * 475 / 3453) and q["lower95"] < q["value"] < q["upper95"]
 
     m = population.build(ch)
     assert "Zum 31.12.2021 lebten in Flensburg **97.877** Menschen" in m.summary()
     assert "Seit 31.12.2011 ist die Stadt um 8.429 Personen" in m.summary()
-    assert str(m.pyramid()).startswith(
-        "Ohne Alterspyramide: die Einwohner liegen 2021 nur als Gesamtzahl vor"
-    )
+    chart = m.pyramid()  # the age-group chart instead of the pyramid (no single years)
+    assert isinstance(chart, Figure)
+    plt.close(chart)
     overview = m.overview_table()
-    assert 'data-wb-col="Einwohner 2021"' in overview and 'data-wb-col="unter 18 Jahre"' not in overview
+    # shares under 18 and 65+ come from the age groups; the share of non-Germans is not determined
+    assert 'data-wb-col="Einwohner 2021"' in overview and 'data-wb-col="unter 18 Jahre"' in overview
+    assert (
+        'data-wb-col="65 Jahre und älter"' in overview and "nichtdeutsch" not in overview.split("<tbody>")[0]
+    )
     fig = m.change_map()
     assert isinstance(fig, Figure)
     plt.close(fig)
     s = social.build(ch)
-    assert "Einwohner 0–64 Jahre nicht bestimmbar" in s.views.heading(s.views.catalogue["sgb2_quote"])
+    assert "Einwohner 0–14 Jahre nicht bestimmbar" in s.views.heading(s.views.catalogue["kinderarmut"])
     h = housing.build(ch)
     q = quality.build(ch)
-    assert "- Die Einwohner liegen nur als Gesamtzahl (2011 und 2017–2021) vor" in q.warnings_text()
+    assert "- Die Einwohner liegen nach den Altersgruppen 0–17, 18–64, 65 und älter" in q.warnings_text()
 
     profile.warm_caches(ch)
     p = profile.build(ch, "08")
     assert p.title_markdown().startswith("# Sozialraumprofil 08 Sandberg")
-    assert str(pf.pyramid(p)).startswith("Ohne Altersaufbau: die Einwohner liegen 2021 nur als Gesamtzahl")
+    assert str(pf.pyramid(p)).startswith(
+        "Ohne Altersaufbau: die Einwohner liegen 2021 nach Altersgruppen vor"
+    )
     steckbrief = p.steckbrief_html()
     assert "Anteil mit Migrationshintergrund" in steckbrief
     page = tmp_path / "seite.html"

@@ -130,7 +130,8 @@ def warnings_text(manifest: Mapping[str, Any]) -> str:
     if not warns:
         return "Beim Einlesen der Rohdaten sind keine Prüfhinweise aufgetreten."
     lines = [
-        f"Beim Einlesen sind {fmt.count_word(len(warns), 'Prüfhinweis', 'Prüfhinweise')} aufgetreten:",
+        f"Beim Einlesen {'ist' if len(warns) == 1 else 'sind'} "
+        f"{fmt.count_word(len(warns), 'Prüfhinweis', 'Prüfhinweise')} aufgetreten:",
         "",
     ]
     lines += [f"- {str(w)}" for w in warns]

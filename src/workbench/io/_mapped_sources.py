@@ -344,6 +344,12 @@ def _field_counts(
                 "sonst die Zeile korrigieren"
             )
             key = "trailing_separator"
+        elif width == 1 and len(r) > 2 and head:
+            hint = (
+                "die Kopfzeile hat nur ein Feld: steht über ihr eine Titelzeile? Dann skip_rows (Zahl der Zeilen "
+                f"über der Kopfzeile) setzen; sonst sep prüfen (jetzt {sep!r})"
+            )
+            key = "skip_rows"
         elif len(r) > width:
             multi = any("\n" in c for c in r)
             hint = (

@@ -508,14 +508,10 @@ class Profile:
         verdict = "unsicher" if bool(r["unstable"]) else "robust"
         if pd.isna(r["status_share"]):  # published values without intervals: no simulation
             return self._without_robustness(df, "Einstufung")
-        return html_table(
+        return self._index_table(
             df,
-            {"Indexwert": "text", "Klasse": "text", "Klasse stabil in % der Simulationen": "share"},
-            table_id=f"monitoring-{self.area_id}-{self.year}",
-            caption=f"Index Soziale Ungleichheit (gestuftes Verfahren nach dem Berliner MSS), {self.year}: "
             f"Einstufung {verdict}",
-            number_formats={"Klasse stabil in % der Simulationen": {"decimals": 0, "unit": "%"}},
-            footnotes=[
+            [
                 "Status: z-standardisierte Anteile laut config/index.yaml im Berichtsjahr; Dynamik: ihre "
                 "Veränderung in Prozentpunkten. Klassen wie im Berliner MSS. Robustheit: Simulationen "
                 "innerhalb der 95-%-Konfidenzintervalle; „unsicher“, wenn Status- oder Dynamikklasse in "
@@ -524,16 +520,28 @@ class Profile:
             ],
         )
 
+    def _index_table(self, df: pd.DataFrame, caption_tail: str, footnotes: list[str]) -> str:
+        """The machine-readable index table of the profile; the robustness column (share of the simulations) is a
+        whole-number percentage when present."""
+        share = "Klasse stabil in % der Simulationen"
+        kinds = {c: "share" if c == share else "text" for c in df.columns}
+        return html_table(
+            df,
+            kinds,
+            table_id=f"monitoring-{self.area_id}-{self.year}",
+            caption=f"Index Soziale Ungleichheit (gestuftes Verfahren nach dem Berliner MSS), {self.year}: "
+            f"{caption_tail}",
+            number_formats={share: {"decimals": 0, "unit": "%"}} if share in df.columns else None,
+            footnotes=footnotes,
+        )
+
     def _without_robustness(self, df: pd.DataFrame, what: str) -> str:
         """The index table without the robustness column: the inputs are published values without intervals."""
         df = df.drop(columns="Klasse stabil in % der Simulationen")
-        return html_table(
+        return self._index_table(
             df,
-            {"Indexwert": "text", "Klasse": "text"},
-            table_id=f"monitoring-{self.area_id}-{self.year}",
-            caption=f"Index Soziale Ungleichheit (gestuftes Verfahren nach dem Berliner MSS), {self.year}: "
             f"{what} (Robustheit nicht bestimmbar)",
-            footnotes=[
+            [
                 "Status: z-standardisierte Anteile laut Index-Konfiguration im Berichtsjahr; Dynamik: ihre "
                 "Veränderung in Prozentpunkten. Klassen wie im Berliner MSS. Die Eingangswerte sind ohne "
                 "Fallzahlen veröffentlicht und haben kein Konfidenzintervall; wie sicher die Klasse ist, lässt "
@@ -558,14 +566,10 @@ class Profile:
         why = self.part_left_out(
             "dynamik", "Ohne Dynamikklasse: es fehlen Daten zu einem zweiten Zeitpunkt.", plain=True
         )
-        return html_table(
+        return self._index_table(
             df,
-            {"Indexwert": "text", "Klasse": "text", "Klasse stabil in % der Simulationen": "share"},
-            table_id=f"monitoring-{self.area_id}-{self.year}",
-            caption=f"Index Soziale Ungleichheit (gestuftes Verfahren nach dem Berliner MSS), {self.year}: "
             f"Statusklasse {verdict}",
-            number_formats={"Klasse stabil in % der Simulationen": {"decimals": 0, "unit": "%"}},
-            footnotes=[
+            [
                 "Status: z-standardisierte Anteile laut Index-Konfiguration im Berichtsjahr. Klassen wie im "
                 "Berliner MSS. Robustheit: Simulationen innerhalb der 95-%-Konfidenzintervalle; „unsicher“, "
                 "wenn die Statusklasse in weniger als 80 % der Simulationen gleich bleibt. Nur veröffentlichte "

@@ -205,12 +205,66 @@ def kita_settings(extra: Mapping[str, Any] | None) -> KitaSettings:
     return KitaSettings(**kw)
 
 
+SIGN_ROLES = ("null", "geheim", "unbekannt", "nicht_sinnvoll", "unsicher", "spaeter")
+"""Roles of the signs in published tables (report config key ``signs:``); the default sign and German text of
+each role are defined in :data:`workbench.render.fmt.SIGN_DEFAULTS`."""
+
+
+def sign_settings(extra: Mapping[str, Any] | None) -> Mapping[str, tuple[str | None, str | None]]:
+    """Read ``signs: {geheim: ".", nicht_sinnvoll: {zeichen: "x", text: "…"}}`` from a report config mapping.
+
+    Returns role → (sign or None, text or None) for the roles given; missing roles keep the official defaults
+    (:data:`workbench.render.fmt.SIGN_DEFAULTS`). An unknown role, a sign with digits, blanks or more than three
+    characters, or an empty text raises ConfigError naming the key.
+    """
+    spec = (extra or {}).get("signs") or {}
+    if not isinstance(spec, Mapping):
+        raise ConfigError(
+            "signs muss eine Zuordnung Rolle → Zeichen sein", where="signs", hint='z. B. signs: {geheim: "."}'
+        )
+    out: dict[str, tuple[str | None, str | None]] = {}
+    for role, value in spec.items():
+        key = f"signs.{role}"
+        if role not in SIGN_ROLES:
+            raise ConfigError(
+                f"unbekannte Zeichenrolle {role!r}",
+                where=key,
+                hint="erlaubt: " + ", ".join(SIGN_ROLES),
+            )
+        text: Any = None
+        if isinstance(value, Mapping):
+            extra_keys = sorted(set(map(str, value)) - {"zeichen", "text"})
+            if extra_keys:
+                raise ConfigError(
+                    f"unbekannte Angabe(n) {', '.join(extra_keys)}", where=key, hint="erlaubt: zeichen, text"
+                )
+            sign, text = value.get("zeichen"), value.get("text")
+        else:
+            sign = value
+        if sign is not None and (
+            not isinstance(sign, str)
+            or not sign.strip()
+            or sign != sign.strip()
+            or len(sign) > 3
+            or any(ch.isdigit() for ch in sign)
+        ):
+            raise ConfigError(
+                f"Zeichen muss ein bis drei Zeichen ohne Ziffern und Leerzeichen sein, gefunden: {sign!r}",
+                where=key,
+                hint='in Anführungszeichen schreiben, z. B. geheim: "."',
+            )
+        if text is not None and (not isinstance(text, str) or not text.strip()):
+            raise ConfigError(f"Text der Zeichenerklärung fehlt oder ist leer: {text!r}", where=f"{key}.text")
+        out[role] = (sign, text.strip() if isinstance(text, str) else None)
+    return MappingProxyType(out)
+
+
 @dataclass(frozen=True)
 class ReportConfig:
     """Parameters of one report: city, reporting year, folders, chapters, rules and configuration files.
 
     ``extra`` keeps every further key of the report config (``kita``, ``demo``, ``config_files`` …) as written,
-    for the provenance block of the report; typed views of them are ``files`` and ``kita``.
+    for the provenance block of the report; typed views of them are ``files``, ``kita`` and ``signs``.
     """
 
     city: str
@@ -221,6 +275,7 @@ class ReportConfig:
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     files: ConfigFiles = field(default_factory=ConfigFiles.defaults)
     kita: KitaSettings = field(default_factory=KitaSettings)
+    signs: Mapping[str, tuple[str | None, str | None]] = field(default_factory=lambda: MappingProxyType({}))
     source: Path | None = None
 
     def parameters(self) -> dict[str, Any]:
@@ -299,7 +354,7 @@ KNOWN_KEYS = {
 }
 """Keys with a field of their own in :class:`ReportConfig`."""
 
-FURTHER_KEYS = {"config_files", "kita", "demo", "index_config", "projection_config", "sources"}
+FURTHER_KEYS = {"config_files", "kita", "demo", "index_config", "projection_config", "sources", "signs"}
 """Further keys a report config may hold (kept in :attr:`ReportConfig.extra`)."""
 
 DEFAULT_CONFIDENTIALITY = {"threshold": 3, "show_zero": True, "min_base": 20, "suppress_on_denominator": True}
@@ -360,6 +415,7 @@ def load_report_config(path: str | os.PathLike | None = None) -> ReportConfig:
     extra = {k: v for k, v in data.items() if k not in KNOWN_KEYS}
     try:
         kita = kita_settings(extra)
+        signs = sign_settings(extra)
     except ConfigError as exc:
         raise ConfigError(exc.problem, path=path, where=exc.where, hint=exc.hint) from None
     return ReportConfig(
@@ -371,6 +427,7 @@ def load_report_config(path: str | os.PathLike | None = None) -> ReportConfig:
         extra=_freeze(extra),
         files=_config_files(data, path),
         kita=kita,
+        signs=signs,
         source=path,
     )
 

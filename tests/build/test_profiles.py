@@ -124,20 +124,32 @@ def test_pyramid_bands_hand_worked():
             "count": [2, 3, 1, 2, 1, 10],
         }
     )
-    b = profile_content.pyramid_bands(pop, 2024, threshold=3).set_index(["unit_id", "sex", "age"])
-    assert b.loc[("01", "m", 0), "count"] == 5 and b.loc[("01", "m", 0), "published"] == 5
-    assert b.loc[("01", "w", 5), "count"] == 1 and b.loc[("01", "w", 5), "published"] == 0
-    assert b.loc[("01", "m", 90), "published"] == 0  # 95 → band 90+, 2 persons withheld
-    assert b.loc[("02", "w", 90), "published"] == 10
+    out = profile_content.pyramid_bands(pop, 2024, threshold=3)
+    b = out.set_index(["unit_id", "sex", "age"])
+    # withheld bands are NaN (drawn hatched), never 0
+    assert b.loc[("01", "w", 5), "count"] == 1 and np.isnan(b.loc[("01", "w", 5), "published"])
+    assert b.loc[("01", "w", 5), "status"] == "primary"
+    assert b.loc[("01", "m", 90), "status"] == "primary"  # 95 → band 90+, 2 persons withheld
     assert b.loc[("stadt", "m", 0), "count"] == 6  # 5 + 1 (city sums true counts)
+    # the header totals (8, 11) and the city line (m 0–4 = 6, w 90+ = 10) stay published, so partners go:
+    # 02 m 0–4 = 1 takes 02 w 90+ (row), 01 m 0–4 (column m 0–4) and 01 w 90+ (column w 90+, a 0)
+    assert b.loc[("01", "", -1), "published"] == 8 and b.loc[("02", "", -1), "published"] == 11
+    assert b.loc[("stadt", "m", 0), "published"] == 6 and b.loc[("stadt", "w", 90), "published"] == 10
+    for cell in [("01", "m", 0), ("01", "w", 90), ("02", "w", 90)]:
+        assert b.loc[cell, "status"] == "secondary" and np.isnan(b.loc[cell, "published"])
+    shown = out["status"] == "shown"
+    assert (out.loc[shown, "published"] == out.loc[shown, "count"]).all()
+    assert out.loc[~shown, "published"].isna().all()
 
 
 def test_spine_rows_spread_of_published_values(ch, area):
     rows = profile_content.Profile(ch, area).spine_rows()
     t = ch.indicators
     cur = t[(t["year"] == ch.year) & (t["level"] == "sozialraum") & (t["indicator"] == "sgb2_quote")]
-    v = cur["pub_value"].dropna().to_numpy()
+    # the spread of the values as the tables show them (1 decimal), never from finer digits
+    v = np.array([round(x, 1) for x in cur["pub_value"].dropna()])
     r = rows.loc["sgb2_quote"]
+    assert r["decimals"] == 1
     assert r["min"] == pytest.approx(v.min()) and r["max"] == pytest.approx(v.max())
     assert r["p25"] == pytest.approx(np.percentile(v, 25)) and r["p75"] == pytest.approx(np.percentile(v, 75))
 

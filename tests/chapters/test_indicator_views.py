@@ -93,14 +93,26 @@ def test_chapter_indicator_list_from_config(ctx):
 def test_indicator_workbook_is_published_safely(ctx, tmp_path):
     ds, cat, rules, prot, table = ctx
     year = max(ds.years)
+    # the 12-area demo withholds no indicator in its last year: withhold one cell as protect_indicators would
+    table = table.copy()
+    plant = (table.year == year) & (table.unit_id == "0101") & (table.indicator == "sgb2_quote")
+    table.loc[plant, "status"] = "numerator"
+    for col in [c for c in table.columns if c.startswith("pub_")] + ["published_value"]:
+        table.loc[plant, col] = np.nan
+    withheld = (table.level == "sozialraum") & ~table.status.isin(["shown", "missing"])
     path = tmp_path / "tabellen" / "indikatoren.xlsx"
     reporttables.indicator_workbook(table, cat, ds.keys, year, path)
     assert audit_path(tmp_path) == []
-    sheet = pd.read_excel(path, sheet_name=f"Indikatoren {year}", header=None)
-    hidden = table[
-        (table.year == year) & (table.level == "sozialraum") & ~table.status.isin(["shown", "missing"])
-    ]
-    assert int((sheet == "•").sum().sum()) >= len(hidden) > 0
+    sheet = pd.read_excel(path, sheet_name=f"Indikatoren {year}", header=2, index_col=0)
+    hidden = table[withheld & (table.year == year)]
+    flags = sheet[[c for c in sheet.columns if str(c).endswith(" (Zeichen)")]]
+    values = sheet[[c.removesuffix(" (Zeichen)") for c in flags.columns]]
+    assert int((flags == ".").sum().sum()) >= len(hidden) > 0  # official sign in the flag column
+    area = [i for i in values.index if str(i).startswith("0101 ")]
+    sgb2 = [c for c in values.columns if c == f"{cat['sgb2_quote'].label} ({cat['sgb2_quote'].unit})"]
+    assert len(area) == 1 and len(sgb2) == 1 and pd.isna(values.at[area[0], sgb2[0]])  # empty value cell
+    assert flags.at[area[0], f"{sgb2[0]} (Zeichen)"] == "."
+    assert all(pd.api.types.is_numeric_dtype(values[c]) for c in values.columns)  # numbers stay numbers
     # the workbook publishes rates and shares only, no raw counts
     meta = pd.read_excel(path, sheet_name="_wb_meta", header=None)
     assert not meta.astype(str).apply(lambda c: c.str.contains('"count"')).any().any()

@@ -16,6 +16,7 @@ from workbench.confidentiality.audit import audit_path
 from workbench.errors import ConfigError
 from workbench.indicators import compute, load_catalogue
 from workbench.io.dataset import Dataset
+from workbench.render import fmt
 from workbench.settings import KitaSettings, kita_settings
 
 RULES = Rules(threshold=3, show_zero=True, min_base=20, suppress_on_denominator=True)
@@ -128,7 +129,7 @@ def test_small_children_count_is_protected_everywhere(tmp_path):
     assert not sup.loc[city, kids]
     assert sup.loc[first, "Versorgungsquote 2024"] and sup.loc[first, "Fehlende Plätze 2024"]
     assert sup.loc[city, "Fehlende Plätze 2024"]  # a withheld area gap makes the city sum withheld
-    assert prot.display.loc[first, kids] == "•"
+    assert prot.display.loc[first, kids] == fmt.SUPPRESSED_SIGN == "."
     html = youth.kita_table(prot, "u3", KitaSettings())
     (tmp_path / "kita.html").write_text(html, encoding="utf-8")
     assert audit_path(tmp_path) == []

@@ -18,7 +18,7 @@ from workbench.confidentiality import (
     with_margins,
 )
 from workbench.errors import ConfigError, DataValidationError
-from workbench.render.fmt import SUPPRESSED_SIGN
+from workbench.vocabulary import SUPPRESSED_SIGN  # internal marker; tables show the official "."
 
 
 def test_rules_from_report_config() -> None:

@@ -3,6 +3,7 @@ colours.yaml, suppressed areas hatched and excluded from the breaks, clear error
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -225,14 +226,16 @@ def test_significance_map_polar_and_neutral(areas, colours):
     fig = maps.significance_map(
         areas, "cmp", polarity="hoch = schlecht", suppressed="suppressed", note="Wilson, 95 %"
     )
-    # area 9 is suppressed: counted as "nicht verglichen", and hatched
+    # area 9 is suppressed: hatched and counted once, as "geheimgehalten" (not also as "nicht verglichen")
     assert legend_texts(fig) == [
         "besser (2)",
         "ähnlich (3)",
         "schlechter (2)",
-        "nicht verglichen (2)",
+        "nicht verglichen (1)",
         "geheimgehalten (1)",
     ]
+    counts = [int(re.search(r"\((\d+)\)$", t).group(1)) for t in legend_texts(fig)]
+    assert sum(counts) == len(areas) == 9
     pal = colours["significance"]["polar"]
     assert face_hex(fig)[:4] == [pal["besser"], pal["ähnlich"], pal["schlechter"], pal["nicht verglichen"]]
     fig = maps.significance_map(areas, "cmp_neutral", polarity="neutral")

@@ -78,7 +78,7 @@ def test_palette_helpers(colours):
     assert len(plots.sequential_colours("sequential_blue", 7)) == 7
     assert plots.format_value(18.94) == f"18,9{NBSP}%"
     assert plots.format_value(1234.5, "je 1.000", 1) == f"1.234,5{NBSP}je 1.000"
-    assert plots.format_value(np.nan, "je 1.000") == "–"
+    assert plots.format_value(np.nan, "je 1.000") == "."  # official sign: Zahlenwert unbekannt
 
 
 # --------------------------------------------------------------------------------------------- dot chart
@@ -286,7 +286,7 @@ def test_bar_charts(ranked, colours):
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["C", "F", "A", "D", "B", "E"]  # ascending, missing first (bottom)
     assert to_hex(bars[4].get_facecolor()) == colours["lines"]["highlight"]
-    assert f" 30,0{NBSP}%" in all_texts(fig) and " –" in all_texts(fig)
+    assert f" 30,0{NBSP}%" in all_texts(fig) and " ." in all_texts(fig)
     g = pd.DataFrame(
         {
             "age": ["0–5", "6–9", "0–5", "6–9"],

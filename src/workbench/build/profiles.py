@@ -172,7 +172,7 @@ def overview_html(cfg: ReportConfig, ds, year: int) -> str:
 Stichtag {fmt.reference_date(year)}</p>
 <p>Jedes Profil zeigt den Steckbrief aller Indikatoren mit Vergleich zu Stadt und Stadtbezirk, die Entwicklung
 der sozialen Lage, den Altersaufbau, die Einstufung im Sozialraum-Monitoring und die Einrichtungen im und um den
-Sozialraum. Alle Zahlen sind statistisch geheimgehalten ({fmt.SUPPRESSED_SIGN} = nicht veröffentlicht).</p>
+Sozialraum. Alle Zahlen sind statistisch geheimgehalten (Zeichen „{fmt.SUPPRESSED_SIGN}“ = geheim gehalten).</p>
 <img class="map" alt="Karte der Sozialräume mit ihren Kennungen, nach Stadtbezirk eingefärbt"
 src="data:image/png;base64,{png}">
 {chr(10).join(groups)}

@@ -243,7 +243,7 @@ Datenstand {period}</p>
 </ul>
 <p>Alle veröffentlichten Zahlen sind statistisch geheimgehalten: Fallzahlen unter
 {cfg.confidentiality.get("threshold", 3)} und daraus rückrechenbare Werte werden nicht gezeigt
-({fmt.SUPPRESSED_SIGN}).</p>
+(Zeichen „{fmt.SUPPRESSED_SIGN}“; unter jeder Tabelle steht die Erklärung der verwendeten Zeichen).</p>
 <details><summary>Herkunft und Reproduzierbarkeit dieses Berichts</summary>
 <h2>Eingangsdaten</h2><table><tr><th>Datei</th><th>Zeilen</th><th>SHA-256 (Anfang)</th></tr>{files}</table>
 <h2>Parameter</h2><pre>{params}</pre>

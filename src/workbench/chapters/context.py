@@ -175,11 +175,15 @@ class Chapter:
     # ------------------------------------------------------------------ display
     @staticmethod
     def figure(fig, dpi: int = 110) -> None:
-        """Show a matplotlib figure as a deterministic PNG and close it (a :class:`Note` as text)."""
-        from IPython.display import Image, display
+        """Show a matplotlib figure as a deterministic PNG and close it (a :class:`Note` as text, SVG text
+        inline, so the published figure is the vector the audit reads)."""
+        from IPython.display import HTML, Image, display
 
         if isinstance(fig, Note):
             Chapter.text(fig)
+            return
+        if isinstance(fig, str):
+            display(HTML(f'<figure class="wb-figure" style="margin:0">{fig}</figure>'))
             return
         display(Image(data=figure_to_png_bytes(fig, dpi=dpi)))
         plt.close(fig)

@@ -10,7 +10,10 @@ boundary) and moves between Sozialräume (``in_int``/``out_int``). Balances are 
     Gesamtsaldo            = natural + external + internal balance
 
 A balance is withheld when any count it is built from is not published (status other than "shown"), so a
-suppressed count can never be recovered as balance + the other, visible count. Balances are signed differences,
+suppressed count can never be recovered as balance + the other, visible count, and it is published whenever
+all its counts are, however small (8 − 9 = −1 is known from the counts anyway). The catalogue's balance and
+volume indicators (Wanderungssaldo, Umzugsvolumen) follow the same rule (``chapters.tables.rate_inputs``), so
+profiles, the Wohnen table and the Excel appendix withhold a balance exactly where this table does. Balances are signed differences,
 not numbers of persons: published tables mark them data-kind ``"rate"`` with unit "Personen" (no numerator, no
 totals relation), so the audit's non-negative count arithmetic is applied only to the six counts — which carry
 their count keys and the city row as total.
@@ -230,7 +233,7 @@ def balance_text(protected_counts: pd.DataFrame, year: int, city: str) -> str:
     a = balances(protected_counts, "sozialraum", year)
 
     def val(col: str) -> str:
-        return fmt.SUPPRESSED_SIGN if c[f"{col}_suppressed"] else fmt.number(c[col])
+        return "(Zahl geheim gehalten)" if c[f"{col}_suppressed"] else fmt.number(c[col])
 
     parts = [
         f"Im Jahr {year} wurden in {city} {val('births')} Kinder geboren; {val('deaths')} Menschen starben."
@@ -317,7 +320,7 @@ def age_indicator_map(
 def rules_text(rules: Rules) -> str:
     """One German sentence on the confidentiality rules applied in this chapter."""
     return (
-        f"Fallzahlen von 1 bis {rules.threshold - 1} werden nicht veröffentlicht ({fmt.SUPPRESSED_SIGN}); "
+        f"Fallzahlen von 1 bis {rules.threshold - 1} werden nicht veröffentlicht (Zeichen „{fmt.SUPPRESSED_SIGN}“); "
         "Salden und Quoten, die auf gesperrten Fallzahlen beruhen, ebenfalls nicht."
     )
 

@@ -10,7 +10,9 @@ Sources and methods:
 * share of households with children = households with children / households × 100; withheld where either
   count is withheld or the base is below ``rules.min_base``;
 * Wohndauer > 5 Jahre, Umzugsvolumen (in + out moves per 1,000 residents), Wanderungssaldo (in − out per
-  1,000): catalogue indicators from ``Chapter.indicators`` — only the published ``pub_value`` is used.
+  1,000): catalogue indicators from ``Chapter.indicators`` — only the published ``pub_value`` is used. The
+  volume and the balance are published exactly when all four flows are (``chapters.tables.rate_inputs``), as
+  in the Demografie movements table, so a withheld balance never sits next to its published flows.
 
 On partial data a part whose counts or indicator the data lack (no ``households`` of the reporting year, an
 indicator not computable) is left out: its map is the German sentence why (as in ``workbench check``), its

@@ -1,7 +1,8 @@
 """Published views of catalogue indicators: one map, dot chart, trend chart and table per indicator.
 
 All functions take the protected indicator table (``Chapter.indicators``) and use only published values:
-rows whose ``status`` is not "shown" appear as suppressed (hatched, "•") and are never compared or cited.
+rows whose ``status`` is not "shown" appear as suppressed (hatched, "." = official sign for "geheim zu halten") and
+are never compared or cited.
 Used by the thematic chapters (Soziale Lage, Kinder/Jugend, Wohnen, …) and the profiles.
 
 On partial data (:class:`IndicatorViews`): an indicator the data do not allow is absent from the table; its
@@ -66,7 +67,7 @@ def note(ind, confidence: str = "95 %", comparator: str = "Stadt") -> str:
     """Chart note: method, confidence level, comparator and source of an indicator."""
     return (
         f"Methode: {METHOD_TEXT.get(ind.method, ind.method)}, {confidence}; Vergleich: {comparator}; "
-        f"Quelle: {ind.source}, Stand {ind.reference_date}. {fmt.SUPPRESSED_SIGN}/schraffiert = geheimgehalten."
+        f"Quelle: {ind.source}, Stand {ind.reference_date}. {fmt.SUPPRESSED_SIGN}/schraffiert = geheim gehalten."
     )
 
 
@@ -223,8 +224,10 @@ def indicator_table(
     def interval(lo, up):
         if ind.published:
             return NO_INTERVAL
-        if ind.method == "none" or pd.isna(lo) or pd.isna(up):
-            return fmt.MISSING_SIGN
+        if ind.method == "none":
+            return fmt.sign("nicht_sinnvoll")  # no interval by method
+        if pd.isna(lo) or pd.isna(up):
+            return fmt.sign("geheim")  # withheld with its value (or unknown: the same official sign ".")
         return f"{fmt.number(lo, d)} – {fmt.number(up, d)}"
 
     df = pd.DataFrame(index=pd.Index(labels.reindex(rows["unit_id"]).to_numpy(), name=level.capitalize()))
@@ -287,17 +290,22 @@ def overview(table: pd.DataFrame, indicators, year: int, catalogue) -> str:
     computed = set(table["indicator"].unique())
     for ind in indicators:
         if ind.id not in computed:  # the data do not allow it: the indicator's section says why
-            dash = fmt.MISSING_SIGN
+            dash = fmt.sign("nicht_sinnvoll")
             lines.append(f"| {ind.label} | nicht berechenbar | {dash} | {dash} | {dash} |")
             continue
         rows = _rows(table, ind.id, year)
         city = table[(table["indicator"] == ind.id) & (table["year"] == year) & (table["level"] == "stadt")]
         value = city["pub_value"].iloc[0] if len(city) else np.nan
-        shown = f"{fmt.number(value, ind.decimals)} {ind.unit}" if pd.notna(value) else "•"
+        shown = f"{fmt.number(value, ind.decimals)} {ind.unit}" if pd.notna(value) else fmt.SUPPRESSED_SIGN
         if ind.published:
             shown = shown if pd.notna(value) else "nicht veröffentlicht"
             dash = "nicht verglichen (ohne Intervall)"
             lines.append(f"| {ind.label} | {shown} | {dash} | {dash} | nicht berechenbar |")
+            continue
+        if pd.isna(value):  # withheld city value: no area is compared with it (tables.protect_indicators)
+            dash = "nicht verglichen (Stadtwert geheimgehalten)"
+            trend = city["trend"].iloc[0] if len(city) else "nicht berechenbar"
+            lines.append(f"| {ind.label} | {shown} | {dash} | {dash} | {trend} |")
             continue
         worse = int(rows["cmp_city"].isin(["schlechter", "höher"]).sum())
         better = int(rows["cmp_city"].isin(["besser", "niedriger"]).sum())

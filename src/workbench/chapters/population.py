@@ -30,12 +30,12 @@ from workbench.confidentiality import Rules, with_margins
 from workbench.indicators.population import (
     age_group_counts,
     change_table,
-    pyramid_frame,
     structure_counts,
     totals,
 )
-from workbench.render import fmt, maps, plots
+from workbench.render import fmt, maps, plots, svg
 from workbench.render.tables import count_key, html_table, margin_totals
+from workbench.vocabulary import CITY_ID
 
 INPUTS = ("keys", "areas", "population")
 """Processed tables the chapter needs (see :func:`workbench.chapters.missing_inputs`)."""
@@ -268,21 +268,38 @@ class PopulationModel:
 
     overview_table = view(population_overview, "ds", "year", "first", "rules", left_out="shares_left_out")
 
-    def pyramid(self) -> Figure | Note:
-        """Age pyramid of the youngest area and the city; with age groups a bar chart of the groups' shares, with
-        totals only the German sentence why not."""
+    def pyramid(self) -> str | Figure | Note:
+        """Age pyramid of the youngest area and the city as inline SVG, from the protected bands of the profiles
+        (:func:`workbench.chapters.profile.pyramid_bands`: withheld bands hatched, shares to 0.1 %); with age
+        groups a bar chart of the groups' shares, with totals only the German sentence why not."""
         if self.age_detail == "age_groups":
             return self.age_group_chart()
         if self.pyramid_left_out:
             return Note(markdown(self.pyramid_left_out))
+        from workbench.chapters.profile import pyramid_bands  # the profiles' table: same cells hidden
+
         name = self.youngest_name
-        return plots.pyramid(
-            pyramid_frame(self.ds.population, self.year, [self.youngest_id]),
-            pyramid_frame(self.ds.population, self.year),
+        bands = pyramid_bands(self.ds.population, self.year, rules=self.rules)
+        area = bands[bands["unit_id"].astype(str) == str(self.youngest_id)]
+        city = bands[bands["unit_id"] == CITY_ID]
+        total_a = area.loc[area["age"] < 0, "published"]
+        total_b = city.loc[city["age"] < 0, "published"]
+        if not len(total_a) or not np.isfinite(total_a.iloc[0]):
+            area, total_a, name = city, total_b, self.city_name  # the youngest area's total is withheld
+        hidden = int(area.loc[area["age"] >= 0, "published"].isna().sum())
+        note = "Anteile in % der jeweiligen Gesamtbevölkerung, 5-Jahres-Altersgruppen; Quelle: Einwohnermelderegister."
+        if hidden:
+            note += f" {fmt.count_word(hidden, 'Gruppe', 'Gruppen')} geheimgehalten (schraffiert)."
+        return svg.pyramid_svg(
+            area,
+            city,
+            value_col="published",
             label_a=name,
             label_b=self.city_name,
+            total_a=float(total_a.iloc[0]),
+            total_b=float(total_b.iloc[0]) if len(total_b) and np.isfinite(total_b.iloc[0]) else None,
             title=f"Altersaufbau {name} und {self.city_name}, {fmt.reference_date(self.year)}",
-            note="Anteile in % der jeweiligen Gesamtbevölkerung, 5-Jahres-Altersgruppen; Quelle: Einwohnermelderegister.",
+            note=note,
         )
 
     def age_group_chart(self) -> Figure:

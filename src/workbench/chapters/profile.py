@@ -33,14 +33,16 @@ import pandas as pd
 
 from workbench.chapters import TREND_MIN_YEARS
 from workbench.chapters.notes import NOTHING, Note
-from workbench.confidentiality import primary_mask
+from workbench.confidentiality import Rules, primary_mask, with_margins
 from workbench.errors import ConfigError
 from workbench.index import DYNAMIC_LABELS, STATUS_LABELS
 from workbench.index.monitoring import area_population, compute_index, load_spec
+from workbench.indicators.population import single_years
 from workbench.render import fmt
 from workbench.render.findings import largest_differences
 from workbench.render.plots import load_colours
 from workbench.render.tables import html_table
+from workbench.vocabulary import CITY_ID
 
 #: Main social indicators shown as 5-year trends (catalogue ids; missing ones are skipped).
 MAIN_TRENDS = ("sgb2_quote", "kinderarmut", "altersarmut", "alo_quote", "jugend_alo", "alleinerziehende")
@@ -75,26 +77,57 @@ def _file_tag(path) -> str:
         return "none"
 
 
-def pyramid_bands(population: pd.DataFrame, year: int, threshold: int = 3) -> pd.DataFrame:
+PYRAMID_TOTAL = "Insgesamt"
+"""Column of the area totals in the protected pyramid table (the residents printed in the profile header)."""
+
+
+def pyramid_bands(
+    population: pd.DataFrame, year: int, threshold: int = 3, *, rules: Rules | None = None
+) -> pd.DataFrame:
     """Residents per area, sex and 5-year band (last band 90+) in ``year``, protected for publication.
 
-    Returns unit_id (area ids and ``"stadt"``), sex, age (band start), count (true count) and ``published``:
-    the count, or 0 where ``0 < count < threshold`` (such bands are not drawn; the note says so).
+    The bands of all areas form one table with margins (area × sex·band, row totals = the residents printed in
+    the profile header, column totals = the city's bands drawn as the comparison line), protected with primary
+    and secondary suppression (:func:`workbench.confidentiality.with_margins`): where one band of an area is
+    hidden, at least one more is, so no hidden band is the header total minus the drawn ones, and no area's
+    band is the city's band minus the other areas'. An area whose total ends up withheld (it is printed
+    elsewhere) has all its bands hidden; hiding more never reveals anything.
+
+    Returns unit_id (area ids and ``"stadt"``), sex, age (band start), count (true count), ``published`` (the
+    count, NaN where withheld: such bands are drawn as withheld, never as 0) and ``status`` (``shown`` /
+    ``primary`` / ``secondary``); plus one row per unit with ``sex = ""`` and ``age = -1`` for the total.
     """
-    cur = population[population["year"] == year]
+    rules = rules or Rules(threshold=threshold)
+    cur = single_years(population[population["year"] == year])
     band = np.minimum(cur["age"].to_numpy() // BAND * BAND, TOP_BAND)
-    df = (
-        cur.assign(band=band)
-        .groupby(["area_id", "sex", "band"], observed=True, sort=True)["count"]
-        .sum()
-        .reset_index()
-        .rename(columns={"area_id": "unit_id", "band": "age"})
+    sexes = sorted(cur["sex"].astype(str).unique())
+    starts = list(range(0, TOP_BAND + 1, BAND))
+    wide = cur.assign(band=band, sex=cur["sex"].astype(str), area_id=cur["area_id"].astype(str)).pivot_table(
+        index="area_id", columns=["sex", "band"], values="count", aggfunc="sum", fill_value=0
     )
-    city = df.groupby(["sex", "age"], sort=True)["count"].sum().reset_index().assign(unit_id="stadt")
-    out = pd.concat([df, city[df.columns]], ignore_index=True)
-    small = (out["count"] > 0) & (out["count"] < threshold)
-    out["published"] = out["count"].where(~small, 0).astype("int64")
-    return out
+    cols = pd.MultiIndex.from_product([sexes, starts])
+    wide = wide.reindex(columns=cols, fill_value=0).sort_index()
+    wide.columns = [f"{sx}|{a}" for sx, a in cols]
+    prot = with_margins(wide, total_column=PYRAMID_TOTAL, total_row=CITY_ID).protect(rules)
+    values, status = prot.values, prot.status.copy()
+    # a withheld area total (printed in the header) or city band (drawn as the line): hide its whole row
+    rows_hidden = status[PYRAMID_TOTAL].ne("shown")
+    bands = [c for c in status.columns if c != PYRAMID_TOTAL]
+    status.loc[rows_hidden, bands] = status.loc[rows_hidden, bands].where(
+        status.loc[rows_hidden, bands].ne("shown"), "secondary"
+    )
+    long = values.stack().rename("count").reset_index()
+    long.columns = ["unit_id", "cell", "count"]
+    long["status"] = status.stack().to_numpy()
+    split = long["cell"].str.split("|", expand=True)
+    long["sex"] = np.where(long["cell"] == PYRAMID_TOTAL, "", split[0])
+    long["age"] = np.where(
+        long["cell"] == PYRAMID_TOTAL, -1, pd.to_numeric(split[1], errors="coerce").fillna(-1)
+    )
+    long["age"] = long["age"].astype("int64")
+    long["count"] = long["count"].astype("int64")
+    long["published"] = long["count"].where(long["status"] == "shown").astype(float)
+    return long[["unit_id", "sex", "age", "count", "published", "status"]]
 
 
 def index_computable(ch) -> bool:
@@ -149,8 +182,8 @@ def mss_classes(ch) -> pd.DataFrame:
 def age_bands(ch) -> pd.DataFrame:
     """:func:`pyramid_bands` of the report year for all areas and the city, cached for all profiles."""
     return ch._cached(
-        f"profile_pyramid_{ch.year}",
-        lambda: pyramid_bands(ch.ds.population, ch.year, ch.rules.threshold),
+        f"profile_pyramid_protected_{ch.year}",
+        lambda: pyramid_bands(ch.ds.population, ch.year, rules=ch.rules),
     )
 
 
@@ -309,7 +342,7 @@ class Profile:
         pop = (
             f"{fmt.number(self.population)} Einwohnerinnen und Einwohner"
             if fmt.is_finite(self.population)
-            else f"Einwohnerzahl {fmt.SUPPRESSED_SIGN} (geheimgehalten)"
+            else "Einwohnerzahl geheim gehalten"
         )
         return (
             f"# Sozialraumprofil {self.area_id} {self.name}\n\n"
@@ -359,8 +392,10 @@ class Profile:
             ]
 
         shown = (a["status"] == "shown").to_numpy()
+        # official signs: trend of a withheld or unknown value ".", a trend that cannot be computed "x"
         trends = [
-            TREND_TEXT.get(str(tr), "–") if ok else "–" for tr, ok in zip(a["trend"], shown, strict=True)
+            TREND_TEXT.get(str(tr), fmt.sign("nicht_sinnvoll")) if ok else fmt.sign("geheim")
+            for tr, ok in zip(a["trend"], shown, strict=True)
         ]
         df = pd.DataFrame(
             {
@@ -406,6 +441,11 @@ class Profile:
                 + ", ".join(published)
                 + ".",
             )
+        # a published value without interval (by method: published shares, balances) shows "x", not "."
+        signs = pd.DataFrame(None, index=df.index, columns=df.columns, dtype=object)
+        for col in ("95-%-KI von", "95-%-KI bis"):
+            no_interval = df["Wert"].notna() & df[col].isna() & ~sup[col]
+            signs.loc[no_interval, col] = "nicht_sinnvoll"
         table = html_table(
             df,
             {
@@ -426,6 +466,7 @@ class Profile:
                 for c in ("Wert", "95-%-KI von", "95-%-KI bis", "Stadtbezirk", "Stadt")
             },
             suppressed=sup,
+            signs=signs,
             footnotes=[
                 "Werte in der Einheit der Spalte „Einheit“. 95-%-KI: Konfidenzintervall (Wilson für Anteile, "
                 "exakt/Byar für Raten; Salden ohne Intervall). Vergleich: signifikant besser/schlechter "
@@ -442,6 +483,11 @@ class Profile:
         """Rows for :func:`workbench.render.plots.spine_chart`: area, city and the spread of all areas (published)."""
         t = self.ch.indicators
         cur = t[(t["year"] == self.year) & (t["level"] == "sozialraum")]
+        # the spread is drawn from the values as the tables show them (rounded), never from finer digits
+        dec = cur["indicator"].map({i: m.decimals for i, m in self.meta.items()}).fillna(1).astype(int)
+        cur = cur.assign(
+            pub_value=[round(v, d) for v, d in zip(cur["pub_value"].astype(float), dec, strict=True)]
+        )
         q = cur.groupby("indicator")["pub_value"].quantile([0.0, 0.25, 0.75, 1.0]).unstack()
         q = q.reindex(self.order)
         a, c = self.rows["area"], self.rows["city"]
@@ -457,6 +503,7 @@ class Profile:
                 "comparison": a["cmp_city"].to_numpy(dtype=object),
                 "polarity": [self.meta[i].polarity for i in self.order],
                 "unit": [self.meta[i].unit for i in self.order],
+                "decimals": [self.meta[i].decimals for i in self.order],
             },
             index=pd.Index(self.order, name="indicator"),
         )

@@ -28,6 +28,7 @@ from workbench.chapters.profile import (
     age_bands,
 )
 from workbench.render import fmt, svg
+from workbench.vocabulary import CITY_ID
 
 SOURCES_SOCIAL = "Quellen: Bundesagentur für Arbeit, Sozialamt, Einwohnermelderegister."
 
@@ -84,6 +85,7 @@ def trends(p: Profile, indicators: tuple[str, ...] = MAIN_TRENDS) -> str:
                 d["pub_upper95"].to_numpy(dtype=float),
                 [city.get((ind_id, y), np.nan) for y in d["year"]],
                 unit=ind.unit,
+                decimals=ind.decimals,
                 title=ind.label,
                 marker_text=marker,
             )
@@ -99,30 +101,38 @@ def trends(p: Profile, indicators: tuple[str, ...] = MAIN_TRENDS) -> str:
     )
 
 
-def pyramid(p: Profile) -> str:
-    """Age pyramid of the area (bars) against the city (line); bands with 1–2 persons not drawn (the sentence
-    why not when the population is not by single year of age)."""
+def pyramid(p: Profile) -> str | Note:
+    """Age pyramid of the area (bars) against the city (line), from the protected bands (:func:`age_bands`):
+    withheld bands are drawn hatched, never as 0, and shares are rounded to 0.1 % of the published total (the
+    sentence why not when the population is not by single year of age, or when the area's total is withheld)."""
     note = p.pyramid_left_out()
     if note:
         return note
     ch = p.ch
     bands = age_bands(ch)
     area = bands[bands["unit_id"].astype(str) == p.area_id]
-    city = bands[bands["unit_id"] == "stadt"]
-    hidden = int(((area["count"] > 0) & (area["published"] == 0)).sum())
+    city = bands[bands["unit_id"] == CITY_ID]
+    total_a = area.loc[area["age"] < 0, "published"]
+    total_b = city.loc[city["age"] < 0, "published"]
+    shown_a = area[area["age"] >= 0]
+    if not len(total_a) or not np.isfinite(total_a.iloc[0]) or not (shown_a["published"] > 0).any():
+        return Note(f"Ohne Altersaufbau: die Einwohnerzahl von {p.name} ist geheimgehalten.")
+    hidden = int(shown_a["published"].isna().sum())
     note = (
         "Anteile in % der Einwohner des Sozialraums bzw. der Stadt, 5-Jahres-Altersgruppen; "
         "Quelle: Einwohnermelderegister, Stichtag 31.12."
     )
     if hidden:
-        note += f" {fmt.count_word(hidden, 'Gruppe', 'Gruppen')} mit weniger als {ch.rules.threshold} "
-        note += "Personen nicht dargestellt (Geheimhaltung)."
+        note += f" {fmt.count_word(hidden, 'Gruppe', 'Gruppen')} geheimgehalten (schraffiert: weniger als "
+        note += f"{ch.rules.threshold} Personen oder aus den übrigen Angaben rückrechenbar)."
     return svg.pyramid_svg(
         area,
         city,
         value_col="published",
         label_a=p.name,
         label_b=ch.city,
+        total_a=float(total_a.iloc[0]),
+        total_b=float(total_b.iloc[0]) if len(total_b) and np.isfinite(total_b.iloc[0]) else None,
         title=f"Altersaufbau {p.name} und {ch.city}, {fmt.reference_date(p.year)}",
         note=note,
     )

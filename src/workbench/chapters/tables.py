@@ -11,6 +11,9 @@ import pandas as pd
 
 from workbench.confidentiality import Rules, primary_mask, protect_rates
 from workbench.render.tables import write_xlsx
+from workbench.vocabulary import CITY_ID
+
+NOT_COMPARED = "nicht verglichen"
 
 LEVEL_LABELS = {"sozialraum": "Sozialraum", "stadtbezirk": "Stadtbezirk", "stadt": "Stadt"}
 
@@ -43,23 +46,57 @@ def protected_share(numerator: pd.Series, denominator: pd.Series, rules: Rules, 
 # --------------------------------------------------------------------------- indicators
 
 
-def rate_inputs(table: pd.DataFrame, catalogue) -> pd.DataFrame:
+def rate_inputs(table: pd.DataFrame, catalogue, protected_counts: pd.DataFrame) -> pd.DataFrame:
     """Columns ``protect_rates`` needs: numerator/denominator measure names or values, per indicator row.
 
     A single-measure numerator is looked up in the protected count cube; population numerators are checked
-    as counts themselves; a difference (in − out) is checked on its volume (in + out is not shown, so only a
-    volume below the threshold is withheld).
+    as counts themselves (``numerator_check`` = |numerator|). A numerator built from several measures – a sum
+    (Umzugsvolumen = in + out) or a balance (Wanderungssaldo = in − out) – is published only when every one of
+    its measures is published in the protected count cube for that unit and year: ``numerator_check`` is then
+    the volume (sum of the parts, never a small count), otherwise NaN, which ``protect_rates`` withholds as
+    ``numerator``. The size of a balance itself is not a criterion: with its flows published it is known
+    anyway, and with a flow withheld, publishing it would give the flow back (balance + the other flow).
+    This is the rule of the movements table (:func:`workbench.chapters.demography.balances`) too, so a
+    balance and its flows are withheld together in every table, profile and Excel cell.
     """
     meta = {ind.id: ind for ind in catalogue.indicators}
     out = table.copy()
     num_m, den_m = [], []
+    parts: dict[str, tuple[str, ...]] = {}
     for ind_id in out["indicator"]:
         ind = meta[ind_id]
         n, d = ind.numerator, ind.denominator
-        num_m.append(n.measures[0] if n.kind == "measure" and len(n.measures) == 1 and not n.minus else "")
+        single = n.kind == "measure" and len(n.measures) == 1 and not n.minus
+        num_m.append(n.measures[0] if single else "")
         den_m.append(d.measures[0] if d.kind == "measure" and len(d.measures) == 1 and not d.minus else "")
+        if n.kind == "measure" and not single:
+            parts[ind_id] = tuple(n.measures) + tuple(n.minus)
     out["numerator_measure"] = num_m
     out["denominator_measure"] = den_m
+    check = out["numerator"].abs().astype(float)
+    if parts:
+        pc = protected_counts.set_index(["level", "unit_id", "year", "measure"])
+        shown = pc["status"].eq("shown") & pc["published_value"].notna()
+        volume = pd.Series(0.0, index=out.index)
+        complete = pd.Series(True, index=out.index)
+        rows = out["indicator"].isin(list(parts))
+        for measure in sorted({m for ms in parts.values() for m in ms}):
+            uses = rows & out["indicator"].map(lambda i, m=measure: m in parts.get(i, ())).astype(bool)
+            idx = pd.MultiIndex.from_arrays(
+                [
+                    out.loc[uses, "level"].astype(str),
+                    out.loc[uses, "unit_id"].astype(str),
+                    out.loc[uses, "year"].astype(int),
+                    pd.Series(measure, index=out.index[uses]),
+                ]
+            )
+            pos = pc.index.get_indexer(idx)
+            ok = np.where(pos >= 0, shown.to_numpy()[np.maximum(pos, 0)], False)
+            val = np.where(pos >= 0, pc["published_value"].to_numpy(dtype=float)[np.maximum(pos, 0)], np.nan)
+            complete.loc[uses] &= ok
+            volume.loc[uses] += np.abs(val)
+        check = check.where(~rows, volume.where(complete))
+    out["numerator_check"] = check
     return out
 
 
@@ -67,7 +104,7 @@ def protect_indicators(
     table: pd.DataFrame, catalogue, protected_counts: pd.DataFrame, rules: Rules
 ) -> pd.DataFrame:
     """Add ``published_value`` and ``status`` to the indicator table: suppressed where a count could leak."""
-    df = rate_inputs(table, catalogue)
+    df = rate_inputs(table, catalogue, protected_counts)
     rates = pd.DataFrame(
         {
             "level": df["level"],
@@ -75,7 +112,7 @@ def protect_indicators(
             "year": df["year"],
             "value": df["value"],
             "numerator": df["numerator_measure"],
-            "numerator_value": df["numerator"].abs(),
+            "numerator_value": df["numerator_check"],
             "denominator": df["denominator_measure"],
             "denominator_value": df["denominator"],
         }
@@ -94,9 +131,33 @@ def protect_indicators(
     hidden = df["status"] != "shown"
     for col in ("value", "lower95", "upper95", "lower998", "upper998"):
         df[f"pub_{col}"] = df[col].where(~hidden)
-    for col in ("cmp_city", "cmp_parent", "cmp_city_998"):
-        df[col] = df[col].where(~hidden, "nicht verglichen")
-    return df.drop(columns=["numerator_measure", "denominator_measure"])
+    # A comparison needs both sides published: against a withheld (or unknown) benchmark it is "nicht
+    # verglichen" too, in every table, map, overview and sentence (it would bound the withheld value).
+    shown = pd.Series(
+        df["value"].where(~hidden).to_numpy(dtype=float),
+        index=pd.MultiIndex.from_arrays(
+            [df["indicator"], df["level"], df["unit_id"].astype(str), df["year"]]
+        ),
+    )
+    shown = shown[~shown.index.duplicated()]
+    city_keys = pd.MultiIndex.from_arrays(
+        [
+            df["indicator"],
+            np.full(len(df), "stadt", dtype=object),
+            np.full(len(df), CITY_ID, dtype=object),
+            df["year"],
+        ]
+    )
+    city_ok = np.isfinite(shown.reindex(city_keys).to_numpy(dtype=float))
+    parent_level = df["level"].map({"sozialraum": "stadtbezirk", "stadtbezirk": "stadt"}).fillna("")
+    parent_keys = pd.MultiIndex.from_arrays(
+        [df["indicator"], parent_level, df["parent_id"].astype(str), df["year"]]
+    )
+    parent_ok = np.isfinite(shown.reindex(parent_keys).to_numpy(dtype=float))
+    for col in [c for c in df.columns if c.startswith("cmp_")]:
+        ok = parent_ok if col.startswith("cmp_parent") else city_ok
+        df[col] = df[col].where(~hidden.to_numpy() & ok, NOT_COMPARED)
+    return df.drop(columns=["numerator_measure", "denominator_measure", "numerator_check"])
 
 
 def indicator_workbook(
@@ -104,9 +165,11 @@ def indicator_workbook(
 ) -> None:
     """Excel appendix: every catalogue indicator for every Sozialraum, Stadtbezirk and the city in ``year``.
 
-    Published values only (``pub_value``); suppressed cells hold the suppression sign. One sheet with values,
-    one with the indicator definitions; metadata for the audit in the hidden sheet. ``notes`` (German text
-    columns, e.g. the indicators left out and why) becomes a sheet „Hinweise“ when it has rows.
+    Published values only (``pub_value``): numeric columns with an empty cell where nothing is published and a
+    flag column with the official sign (suppressed "."; not computable because the denominator is 0 "x";
+    unknown "."), the legend under the table. One sheet with values, one with the indicator definitions;
+    metadata for the audit in the hidden sheet. ``notes`` (German text columns, e.g. the indicators left out
+    and why) becomes a sheet „Hinweise“ when it has rows.
     """
 
     sel = table[table["year"] == year]
@@ -123,6 +186,18 @@ def indicator_workbook(
     wide.index = pd.Index(labels.loc[order].to_numpy(), name="Gebiet")
     status.index = wide.index
     suppressed = (status.ne("shown") & status.ne("missing") & status.notna()).rename(columns=names)
+    if (
+        "denominator" in sel.columns
+    ):  # a rate on a denominator of 0 is not meaningful ("x"), else unknown (".")
+        den = sel.pivot_table(index="unit_id", columns="indicator", values="denominator", aggfunc="first")
+        den = den.reindex(index=order, columns=[i.id for i in inds])
+        den.index = wide.index
+        zero_base = status.eq("missing").to_numpy() & (den.to_numpy(dtype=float) == 0)
+    else:
+        zero_base = np.zeros(status.shape, dtype=bool)
+    signs = pd.DataFrame(
+        np.where(zero_base, "nicht_sinnvoll", "unbekannt"), index=wide.index, columns=wide.columns
+    ).rename(columns=names)
     wide = wide.rename(columns=names)
     kinds = {names[i.id]: "share" if i.unit == "%" else "rate" for i in inds}
     fmts = {names[i.id]: {"decimals": i.decimals, "unit": i.unit} for i in inds}
@@ -147,7 +222,7 @@ def indicator_workbook(
                     "suppressed": suppressed,
                     "number_formats": fmts,
                     "caption": f"Indikatoren je Gebiet {year}",
-                    "footnotes": ["• = geheimgehalten (Fallzahl unter 3 oder rückrechenbar)."],
+                    "signs": signs,
                 },
             ),
             "Definitionen": (defs, {c: "text" for c in defs.columns}, None),

@@ -196,7 +196,7 @@ def kita_supply(ds, year: int, settings: KitaSettings, projected: pd.DataFrame |
 
 @dataclass
 class KitaProtected:
-    """Published Kita table of one group: display values (with "•"), suppression mask, raw values."""
+    """Published Kita table of one group: display values (suppression sign in force, "." by default), suppression mask, raw values."""
 
     display: pd.DataFrame
     suppressed: pd.DataFrame

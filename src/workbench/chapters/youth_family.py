@@ -156,7 +156,8 @@ def family_table(
         c = _pub(indicators, ind, year, "stadt")
         city_row[col] = float(c["pub_value"].iloc[0]) if len(c) else np.nan
     if not {"alleinerziehende", "kinderarmut"} & set(left_out):
-        df["Lage (Alleinerz./Kinderarmut)"] = frame["quadrant"].fillna("–").to_numpy()
+        # quadrant of a withheld or unknown value: official sign "."
+        df["Lage (Alleinerz./Kinderarmut)"] = frame["quadrant"].fillna(fmt.sign("geheim")).to_numpy()
     city = pd.Series({c: city_row.get(c, "") for c in df.columns}, name=CITY_LABEL)
     df = pd.concat([df, city.to_frame().T])
     df.index.name = "Sozialraum"

@@ -1,17 +1,23 @@
 """Confidentiality audit of the published output: ``workbench audit PATH [--threshold N]``.
 
-Reads only what a reader gets — HTML and XLSX files under PATH (recursively, ``executed/`` folders skipped) —
-and uses only the machine-readable table metadata written by :mod:`workbench.render.tables` (``data-kind``,
-``data-value``, ``data-wb-key``, ``data-wb-totals``; the hidden XLSX sheet ``_wb_meta``). It never looks at the
-protection's internal data, so it checks that protection independently. Findings:
+Reads only what a reader gets — HTML and XLSX files under PATH (recursively, ``executed/`` folders skipped):
+the visible text of every table cell (German numbers and signs, :mod:`._audit_text`), the machine-readable
+table metadata written by :mod:`workbench.render.tables` (``data-kind``, ``data-value``, ``data-wb-key``,
+``data-wb-totals``; the hidden XLSX sheet ``_wb_meta``) and the inline SVG figures (:mod:`._audit_svg`). It
+never looks at the protection's internal data and does not trust the metadata: the visible text wins. Findings:
 
-* ``small_count``: a visible count 1 … threshold−1;
+* ``mismatch`` / ``hidden_value`` / ``precision``: visible text and metadata disagree (a number in a cell
+  marked suppressed, a ``data-value`` behind a sign or beside an Excel flag, a ``data-value`` finer than shown);
+* ``figure_precision`` / ``figure_hidden_band`` / ``figure_small_count``: see :mod:`._audit_svg`;
+* ``comparison_withheld``: "besser"/"schlechter" in a table whose city value (benchmark) is suppressed;
+* ``small_count``: a visible count 1 … threshold−1 (read from the text, with or without metadata);
 * ``rate_small_numerator`` / ``rate_suppressed_numerator``: a visible rate or share whose numerator count
   (``data-numerator-col`` in the same row) is a visible small count, or is suppressed (numerator = rate ×
   base would undo the suppression);
 * ``shown_elsewhere``: a suppressed count whose key is visible in another table or cell;
 * ``recoverable``: a suppressed count whose value follows from the published cells through the totals of all
-  tables (merged over ``data-wb-key``), counts being non-negative. Checked by linear programming: for each
+  tables (merged over ``data-wb-key``) and the identities between keys (age ranges, sex splits, flows and
+  balances: :mod:`._audit_identities`), counts being non-negative and balances of any sign. Checked by linear programming: for each
   unpublished count ``x_j`` the minimum and the maximum of ``x_j`` subject to all relations and ``x ≥ 0``
   (``scipy.optimize.linprog``); ``min == max`` means recoverable (by differencing);
 * ``inconsistent``: published totals that do not add up (no table satisfies them).
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 import zipfile
 from collections.abc import Sequence
@@ -33,10 +40,13 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
+from workbench.confidentiality._audit_identities import Relation, identities, is_signed
+from workbench.confidentiality._audit_svg import svg_findings
+from workbench.confidentiality._audit_text import SIGNS, ZERO_OR_MISSING, is_sign, parse_number
 from workbench.errors import WorkbenchError
 from workbench.render import fmt
 
-_SIGNS = {"*", "–", "-", ".", "x", "X", fmt.SUPPRESSED_SIGN}
+_SIGNS = set(SIGNS)
 _TOL = 1e-6
 
 
@@ -67,6 +77,7 @@ class _Cell:
     key: str | None = None
     missing: bool = False
     numerator: str | None = None
+    text: str | None = None  # visible text (None: not read, e.g. XLSX numbers)
 
 
 @dataclass
@@ -93,7 +104,9 @@ def _float(text: str | None, where: str) -> float | None:
     return None if math.isnan(v) else v
 
 
-def _read_html(path: Path, rel: str) -> list[_Table]:
+def _read_html(
+    path: Path, rel: str, figures: list[Finding] | None = None, threshold: int = 3
+) -> list[_Table]:
     from bs4 import BeautifulSoup
 
     try:
@@ -101,6 +114,11 @@ def _read_html(path: Path, rel: str) -> list[_Table]:
     except (OSError, UnicodeDecodeError) as exc:
         raise AuditInputError(f"nicht lesbar ({exc})", path=rel) from exc
     soup = BeautifulSoup(text, "html.parser")
+    if figures is not None:
+        figures.extend(
+            Finding(rel, f"Abbildung {f.figure}", f.row, f.column, f.kind, f.value, f.message)
+            for f in svg_findings(soup, threshold)
+        )
     tables = []
     for t in soup.find_all("table", attrs={"data-wb-table": True}):
         tid = str(t["data-wb-table"])
@@ -134,6 +152,7 @@ def _read_html(path: Path, rel: str) -> list[_Table]:
                     key=td.get("data-wb-key"),
                     missing=td.get("data-missing") == "true",
                     numerator=td.get("data-numerator-col"),
+                    text=td.get_text(" ", strip=True),
                 )
         for c in cols:  # header kind missing: take it from the visible cells
             if not col_kind[c]:
@@ -183,11 +202,22 @@ def _read_xlsx(path: Path, rel: str) -> list[_Table]:
                     f"Zeile {first + i} passt nicht zu den Metadaten", path=rel, where=where
                 )
             for j, c in enumerate(cols):
-                v = ws.cell(row=first + i, column=lab + 1 + j).value
+                # value and flag column of a number column (render.tables writes "<Spalte> (Zeichen)" after it)
+                v = ws.cell(row=first + i, column=int(lay.get("value_columns", {}).get(c, lab + 1 + j))).value
+                flag_col = lay.get("flag_columns", {}).get(c)
+                flag = ws.cell(row=first + i, column=int(flag_col)).value if flag_col is not None else None
+                flag_text = str(flag).strip() if flag not in (None, "") else None
                 kind = kinds.get(c, "text")
                 key = keys.get((sheet, r, c))
                 if kind == "text":
-                    cells[(r, c)] = _Cell("text", None)
+                    cells[(r, c)] = _Cell("text", None, text=None if v is None else str(v))
+                elif (
+                    flag_text is not None
+                ):  # a sign shown: the visible text; a number beside it is published too
+                    number = float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+                    cells[(r, c)] = _Cell(kind, number, key, numerator=nums.get(c), text=flag_text)
+                elif isinstance(v, str) and parse_number(v) is not None:  # a number written as text
+                    cells[(r, c)] = _Cell(kind, None, key, numerator=nums.get(c), text=v)
                 elif isinstance(v, bool) or v is None:
                     cells[(r, c)] = _Cell(kind, None, key, missing=True, numerator=nums.get(c))
                 elif isinstance(v, int | float):
@@ -221,39 +251,45 @@ def _cell_var(t: _Table, r: str, c: str) -> str:
     return cell.key or f"{t.file}#{t.table_id}#{r}#{c}"
 
 
-def _relations(t: _Table) -> list[tuple[str, tuple[str, ...]]]:
-    out = []
+def _relations(t: _Table) -> list[Relation]:
+    out: list[Relation] = []
     counts = [c for c in t.cols if t.col_kind.get(c) == "count"]
-    for rel in t.totals.get("rows", []):
+
+    def rel(total: str, parts: Sequence[str]) -> Relation:
+        return ((total, 1.0),) + tuple((p, -1.0) for p in parts)
+
+    for r in t.totals.get("rows", []):
         for c in counts:
-            out.append((_cell_var(t, rel["total"], c), tuple(_cell_var(t, p, c) for p in rel["parts"])))
-    for rel in t.totals.get("columns", []):
-        if t.col_kind.get(rel["total"]) != "count" or any(t.col_kind.get(p) != "count" for p in rel["parts"]):
+            out.append(rel(_cell_var(t, r["total"], c), [_cell_var(t, p, c) for p in r["parts"]]))
+    for r in t.totals.get("columns", []):
+        if t.col_kind.get(r["total"]) != "count" or any(t.col_kind.get(p) != "count" for p in r["parts"]):
             continue
-        for r in t.rows:
-            out.append((_cell_var(t, r, rel["total"]), tuple(_cell_var(t, r, p) for p in rel["parts"])))
+        for row in t.rows:
+            out.append(rel(_cell_var(t, row, r["total"]), [_cell_var(t, row, p) for p in r["parts"]]))
     return out
 
 
-def _lp_bounds(mat: np.ndarray, b: np.ndarray, j: int) -> tuple[float | None, float | None, bool]:
-    """Min and max of unknown ``j`` under ``mat x = b, x ≥ 0`` (None = unbounded); False when infeasible."""
+def _lp_bounds(
+    mat: np.ndarray, b: np.ndarray, j: int, bounds: list[tuple[float | None, float | None]]
+) -> tuple[float | None, float | None, bool]:
+    """Min and max of unknown ``j`` under ``mat x = b`` and ``bounds`` (None = unbounded); False when infeasible."""
     k = mat.shape[1]
     cost = np.zeros(k)
     cost[j] = 1.0
-    lo = linprog(cost, A_eq=mat, b_eq=b, bounds=[(0, None)] * k, method="highs")
+    lo = linprog(cost, A_eq=mat, b_eq=b, bounds=bounds, method="highs")
     if lo.status == 2:
         return None, None, False
-    hi = linprog(-cost, A_eq=mat, b_eq=b, bounds=[(0, None)] * k, method="highs")
+    hi = linprog(-cost, A_eq=mat, b_eq=b, bounds=bounds, method="highs")
     return (lo.fun if lo.status == 0 else None), (-hi.fun if hi.status == 0 else None), True
 
 
-def _recoverable(relations: list[tuple[str, tuple[str, ...]]], known: dict[str, float], unknown: set[str]):
-    """Unknowns with a unique value under the relations and non-negativity, and inconsistent components."""
+def _recoverable(relations: list[Relation], known: dict[str, float], unknown: set[str]):
+    """Unknowns with a unique value under the relations and non-negativity (balances: any sign), and
+    inconsistent components."""
     names = sorted(unknown)
     pos = {v: i for i, v in enumerate(names)}
     rows, cols, data, rhs = [], [], [], []
-    for total, parts in sorted(set(relations)):
-        members = [(total, 1.0)] + [(p, -1.0) for p in parts]
+    for members in sorted(set(relations)):
         if not any(v in pos for v, _ in members):
             continue
         r = len(rhs)
@@ -282,8 +318,9 @@ def _recoverable(relations: list[tuple[str, tuple[str, ...]]], known: dict[str, 
             continue
         mat = a[ridx][:, cidx].toarray()
         b = rhs_arr[ridx]
+        bounds = [(None, None) if is_signed(names[x]) else (0.0, None) for x in cidx]
         for jj, j in enumerate(cidx):
-            lo, hi, ok = _lp_bounds(mat, b, jj)
+            lo, hi, ok = _lp_bounds(mat, b, jj, bounds)
             if not ok:
                 inconsistent.extend(names[x] for x in cidx)
                 break
@@ -292,9 +329,139 @@ def _recoverable(relations: list[tuple[str, tuple[str, ...]]], known: dict[str, 
     return result, inconsistent
 
 
+def _check_visible(tables: Sequence[_Table]) -> list[Finding]:
+    """Compare the visible text of every HTML cell with its metadata and make the visible text authoritative.
+
+    A number shown in a cell marked suppressed, a ``data-value`` behind a sign, or a ``data-value`` that does
+    not round to the shown number is a finding; afterwards every cell holds what a reader sees (a visible
+    number in a count column counts as a published count, with or without metadata).
+    """
+    out: list[Finding] = []
+    for t in tables:
+        for r in t.rows:
+            for c in t.cols:
+                cell = t.cells[(r, c)]
+                if cell.text is None:
+                    continue
+                shown = parse_number(cell.text)
+                col_kind = t.col_kind.get(c, "")
+
+                def add(
+                    kind: str, value: float | None, msg: str, t: _Table = t, r: str = r, c: str = c
+                ) -> None:
+                    out.append(Finding(t.file, t.table_id, r, c, kind, value, msg))
+
+                if cell.kind == "suppressed":
+                    if cell.value is not None:
+                        add("hidden_value", cell.value, "gesperrte Zelle trägt ihren Wert in data-value")
+                    if shown is not None:
+                        add(
+                            "mismatch",
+                            shown[0],
+                            f"als gesperrt markiert, zeigt aber „{cell.text}“",
+                        )
+                        cell.kind = col_kind if col_kind in ("count", "rate", "share") else "count"
+                        cell.value = shown[0]
+                    continue
+                if is_sign(cell.text):
+                    if cell.value is not None and not (
+                        cell.text.strip() in ZERO_OR_MISSING and cell.value == 0
+                    ):
+                        add(
+                            "hidden_value",
+                            cell.value,
+                            f"Zeichen „{cell.text}“ sichtbar, data-value verrät {fmt.number(cell.value, 2)}",
+                        )
+                    if cell.text.strip() not in ZERO_OR_MISSING:
+                        cell.kind, cell.value = "suppressed", None
+                    continue
+                if shown is None:
+                    continue
+                value, decimals = shown
+                if cell.kind == "text" and col_kind in ("count", "rate", "share"):
+                    cell.kind = col_kind
+                if cell.kind not in ("count", "rate", "share"):
+                    continue
+                if cell.value is not None and abs(cell.value - value) > 0.5 * 10.0**-decimals + 1e-9:
+                    add(
+                        "mismatch",
+                        cell.value,
+                        f"sichtbar „{cell.text}“, data-value {cell.value!r} (Metadaten passen nicht)",
+                    )
+                elif (
+                    cell.value is not None
+                    and decimals < 6
+                    and abs(cell.value - round(cell.value, decimals)) > 1e-9
+                ):
+                    add(
+                        "precision",
+                        cell.value,
+                        f"data-value {cell.value!r} genauer als die sichtbare Angabe „{cell.text}“",
+                    )
+                cell.value = value
+                cell.missing = False
+    return out
+
+
+_COMPARED = re.compile(r"\b(besser|schlechter)\b", re.IGNORECASE)
+
+
+def _is_city(label: str) -> bool:
+    return label.strip().lower().startswith("stadt")
+
+
+def _benchmark(t: _Table, comparison: str) -> tuple[str | None, str | None]:
+    """Where the benchmark of a comparison column is: ``(None, column)`` = same row, column named by the
+    comparison ("Vergleich mit Stadt" → "Stadt"); ``(city row, column)`` = value column of the city row (the named
+    column, else the nearest number column to the left); ``(None, None)`` = not compared with the city."""
+    target = re.sub(r"^vergleich\s*(mit\s*)?", "", comparison.strip(), flags=re.IGNORECASE).strip()
+    if target in t.cols:
+        return None, target
+    if "bezirk" in target.lower():  # compared with the district (its own published value), not the city
+        return None, None
+    city = next((r for r in t.rows if _is_city(r)), None)
+    if city is None:
+        return None, None
+    named = [c for c in t.cols if c != comparison and target and c.startswith(target)]
+    if named:
+        return city, named[0]
+    left = t.cols[: t.cols.index(comparison)]
+    nums = [c for c in left if t.col_kind.get(c) in ("count", "rate", "share")]
+    return (city, nums[-1]) if nums else (None, None)
+
+
+def _check_comparisons(tables: Sequence[_Table]) -> list[Finding]:
+    """A comparison ("besser"/"schlechter") shown against a withheld benchmark (same row or city row)."""
+    out: list[Finding] = []
+    for t in tables:
+        for c in t.cols:
+            if not c.lower().startswith("vergleich"):
+                continue
+            bench_row, bench_col = _benchmark(t, c)
+            if bench_col is None:
+                continue
+            for r in t.rows:
+                cell = t.cells[(r, c)]
+                if cell.kind != "text" or not cell.text or not _COMPARED.search(cell.text):
+                    continue
+                if t.cells[(bench_row or r, bench_col)].kind == "suppressed":
+                    out.append(
+                        Finding(
+                            t.file,
+                            t.table_id,
+                            r,
+                            c,
+                            "comparison_withheld",
+                            None,
+                            f"Vergleich „{cell.text}“ gegen einen geheim gehaltenen Wert („{bench_col}“)",
+                        )
+                    )
+    return out
+
+
 def audit_tables(tables: Sequence[_Table], threshold: int = 3) -> list[Finding]:
     """All findings for already parsed tables (see module docstring)."""
-    findings: list[Finding] = []
+    findings: list[Finding] = _check_visible(tables) + _check_comparisons(tables)
     known: dict[str, float] = {}
     for t in tables:
         for (r, c), cell in t.cells.items():
@@ -354,11 +521,9 @@ def audit_tables(tables: Sequence[_Table], threshold: int = 3) -> list[Finding]:
                 v = _cell_var(t, r, c)
                 if v not in known:
                     unknown.add(v)
-    for (
-        total,
-        parts,
-    ) in relations:  # a relation naming a cell that is neither known nor unknown: treat as unknown
-        for v in (total, *parts):
+    relations += identities(set(known) | unknown)
+    for members in relations:  # a relation naming a cell that is neither known nor unknown: treat as unknown
+        for v, _ in members:
             if v not in known:
                 unknown.add(v)
     recovered, inconsistent = _recoverable(relations, known, unknown)
@@ -419,10 +584,14 @@ def audit_path(path: str | Path, threshold: int = 3) -> list[Finding]:
     if isinstance(threshold, bool) or int(threshold) < 1:
         raise AuditInputError("Schwelle muss eine ganze Zahl ≥ 1 sein", where="--threshold")
     tables: list[_Table] = []
+    figures: list[Finding] = []
     for f in _published_files(root):
         rel = f.name if root.is_file() else str(f.relative_to(root))
-        tables.extend(_read_xlsx(f, rel) if f.suffix.lower() == ".xlsx" else _read_html(f, rel))
-    return audit_tables(tables, int(threshold))
+        if f.suffix.lower() == ".xlsx":
+            tables.extend(_read_xlsx(f, rel))
+        else:
+            tables.extend(_read_html(f, rel, figures, int(threshold)))
+    return figures + audit_tables(tables, int(threshold))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

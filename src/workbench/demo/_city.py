@@ -15,7 +15,7 @@ import pandas as pd
 import pyogrio
 from openpyxl import Workbook
 
-from workbench.demo._geo import build_city
+from workbench.demo._geo import build_city, small_areas
 from workbench.demo._population import Simulation, simulate
 from workbench.demo._registers import facilities, measures, survey
 from workbench.demo._social import HZE_TYPES, social_counts
@@ -369,9 +369,10 @@ def generate(
         (out_dir / name).unlink(missing_ok=True)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
     city = build_city(streams[0], n_areas)
+    small = small_areas(city)
     centre = np.array(city.outline.centroid.coords[0])
     radius = float(np.sqrt(city.outline.area / np.pi))
-    traits = make_traits(streams[1], city.centroids, centre, radius)
+    traits = make_traits(streams[1], city.centroids, centre, radius, small)
     sim = simulate(streams[2], traits, first_year, last_year)
     social = social_counts(streams[3], traits, sim, city.area_ids)
     pop_last = sim.population[last_year]

@@ -107,6 +107,15 @@ _CURATED = [
     "Klosterviertel",
     "Hafenviertel",
 ]
+SMALL_AREAS = (
+    ("gewerbe", "Gewerbegebiet Güterbahnhof"),
+    ("hafen", "Hafen"),
+    ("neubau", "Neubaugebiet Feldrain"),
+    ("klinik", "Klinikgelände"),
+)
+"""Kinds and names of the sparsely populated Sozialräume (100–900 inhabitants) of a demo city with at least
+:data:`SMALL_AREAS_FROM` areas: one per 10 areas, at most four (see :func:`small_areas`)."""
+SMALL_AREAS_FROM = 20
 _DIRECTIONS = ["Nord", "Süd", "Ost", "West"]
 _QUADRANTS = ["Nord", "Ost", "Süd", "West"]
 _COMPASS = ["Nord", "Nordost", "Ost", "Südost", "Süd", "Südwest", "West", "Nordwest"]
@@ -403,3 +412,30 @@ def build_city(rng: np.random.Generator, n_areas: int) -> CityGeometry:
         block_area=block_area,
         block_polys=block_polys,
     )
+
+
+def small_areas(city: CityGeometry) -> dict[int, str]:
+    """Choose and rename the sparsely populated Sozialräume: {area index: kind of :data:`SMALL_AREAS`}.
+
+    A demo city with n ≥ :data:`SMALL_AREAS_FROM` areas gets min(4, n // 10) of them (none below), so that
+    every report on it exercises small counts (primary and secondary suppression) and the index's minimum
+    population. The choice uses the geometry only (no random draws): the last area (highest number) of the
+    Stadtbezirke 2, 3, … in turn, then of the Innenstadt – always an area at the edge of its district, never
+    the first one. Area and block names are changed in place to the kind's name; ids stay as they are.
+    """
+    n = len(city.area_ids)
+    count = min(len(SMALL_AREAS), n // 10) if n >= SMALL_AREAS_FROM else 0
+    k = len(city.district_ids)
+    last: dict[int, int] = {}
+    for i, d in enumerate(city.district_of_area):
+        last[d] = i  # areas are ordered by district, then by number
+    order = [d for d in range(1, k) if d in last] + [0]
+    chosen = {last[d]: SMALL_AREAS[j][0] for j, d in enumerate(order[:count])}
+    names = dict(SMALL_AREAS)
+    for i, kind in chosen.items():
+        old = city.area_names[i]
+        city.area_names[i] = names[kind]
+        for b, area in enumerate(city.block_area):
+            if area == i:
+                city.block_names[b] = names[kind] + city.block_names[b].removeprefix(old)
+    return chosen

@@ -80,13 +80,30 @@ class AreaTraits:
     population: np.ndarray  # target size in the base year
 
 
+SMALL_AREA_TRAITS = {
+    # kind: (inhabitants in the base year, deprivation, family, old, growth per year)
+    "gewerbe": (150, 0.8, -1.5, -1.0, 0.0),
+    "hafen": (420, 1.6, -0.5, -0.8, 0.0),
+    "neubau": (560, -0.6, 2.0, -1.5, 0.07),
+    "klinik": (270, 0.2, -2.0, 2.5, 0.0),
+}
+"""Latent characteristics of the sparsely populated Sozialräume (``workbench.demo._geo.small_areas``):
+an industrial estate, a harbour, a new-building area that grows and a hospital site with a care home."""
+
+
 def make_traits(
-    rng: np.random.Generator, centroids: np.ndarray, outline_centre: np.ndarray, radius: float
+    rng: np.random.Generator,
+    centroids: np.ndarray,
+    outline_centre: np.ndarray,
+    radius: float,
+    small: dict[int, str] | None = None,
 ) -> AreaTraits:
     """Draw the latent characteristics of every Sozialraum (see module docstring for the method).
 
     Field length scales grow with the city radius but are at least 4 (waves) or 1.2 (clusters) typical area
-    spacings, so that neighbouring areas resemble each other in small cities too.
+    spacings, so that neighbouring areas resemble each other in small cities too. ``small`` ({area index:
+    kind}) sets the size and character of sparsely populated areas (:data:`SMALL_AREA_TRAITS`) after all
+    random draws, so the other areas keep theirs.
     """
     n = len(centroids)
     spacing = np.pi * radius**2 / n  # mean area per Sozialraum (m²) ...
@@ -137,6 +154,10 @@ def make_traits(
 
     population = np.exp(rng.normal(np.log(6500), 0.42, n))
     population = np.clip(population, 2400, 16500)
+    for i, kind in (small or {}).items():
+        size, dep, fam, age, grow = SMALL_AREA_TRAITS[kind]
+        population[i], deprivation[i], family[i], old[i], growth[i] = size, dep, fam, age, grow
+        student[i] = 0.0
     return AreaTraits(
         deprivation=deprivation,
         family=family,

@@ -20,6 +20,19 @@ from workbench.render import fmt
 from workbench.stats import funnel_limits as stats_limits
 
 
+def round_to_table(values: np.ndarray, rows: pd.DataFrame, decimals: int | None = None) -> np.ndarray:
+    """``values`` rounded to the precision of the table cell that publishes them: per row by a ``decimals``
+    column of ``rows`` when it has one, else by ``decimals`` (None: unchanged). A figure drawn from rounded
+    values carries no digit the tables do not show (positions are functions of the rounded values only)."""
+    x = np.asarray(values, dtype=float)
+    if "decimals" in rows.columns:
+        dec = pd.to_numeric(rows["decimals"], errors="coerce").fillna(1).to_numpy(dtype=int)
+        return np.array(
+            [round(float(a), int(d)) if np.isfinite(a) else np.nan for a, d in zip(x, dec, strict=True)]
+        )
+    return x if decimals is None else np.round(x, decimals)
+
+
 def spine_positions(rows: pd.DataFrame) -> pd.DataFrame:
     """Positions (0 … 1) of the spine chart: city value at 0.5, the worse side always left.
 
@@ -32,6 +45,7 @@ def spine_positions(rows: pd.DataFrame) -> pd.DataFrame:
     )
     cols = ["value", "city_value", "min", "p25", "p75", "max"]
     v = {c: style._numeric(rows, c, "Spine-Chart") for c in cols}
+    v = {c: round_to_table(x, rows) for c, x in v.items()}
     direction = np.array(
         [-1.0 if style.normalise_polarity(p) == "hoch = schlecht" else 1.0 for p in rows["polarity"]]
     )

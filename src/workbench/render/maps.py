@@ -337,8 +337,9 @@ def significance_map(
     fig, ax = _map_axes(ax)
     _draw(ax, gdf, face, colours, sup, districts)
     _labels(ax, gdf, labels)
+    # each area counted once: a withheld area is counted as "geheimgehalten", not also as "nicht verglichen"
     handles = [
-        Patch(facecolor=c, edgecolor="#999999", label=f"{lab} ({int((cats == lab).sum())})")
+        Patch(facecolor=c, edgecolor="#999999", label=f"{lab} ({int(((cats == lab) & ~sup).sum())})")
         for lab, c in palette.items()
     ]
     if sup.any():

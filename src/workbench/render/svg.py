@@ -63,8 +63,12 @@ def spine_chart_svg(
 
     One line per indicator: light bar = range of all areas, dark bar = 25th–75th percentile, vertical line =
     city (always at the middle), dot = this area coloured by its comparison with the city; the worse side is
-    left (positions from :func:`workbench.render.plots.spine_positions`). Each dot carries ``data-pos`` (0 … 1).
+    left (positions from :func:`workbench.render.plots.spine_positions`). Each dot carries ``data-pos`` (0 … 1,
+    with the decimals of the value's table cell). Every value is rounded first to the precision of its table cell (column ``decimals`` of
+    ``rows``, else ``decimals``), so positions and coordinates are functions of the published rounded values.
     """
+    if "decimals" not in rows.columns:
+        rows = rows.assign(decimals=decimals)
     colours = load_colours()
     pos = spine_positions(rows)
     row_h, top = 22.0, 48.0
@@ -93,18 +97,19 @@ def spine_chart_svg(
         unit = str(r["unit"]) if pd.notna(r["unit"]) else ""
         # "%" stays with the number; longer units (je 1.000) go to the label so the value columns stay narrow
         shown_unit, label = (unit, r["label"]) if unit in ("", "%") else ("", f"{r['label']} ({unit})")
-        value_text = format_value(r["value"], shown_unit, decimals)
+        dec = int(r["decimals"]) if "decimals" in rows.columns and pd.notna(r["decimals"]) else decimals
+        value_text = format_value(r["value"], shown_unit, dec)
         body += [
             text(x_label, mid + 4, label, 11),
             text(x_val, mid + 4, value_text, 11, "end"),
-            text(x_city, mid + 4, format_value(r["city_value"], shown_unit, decimals), 11, "end"),
+            text(x_city, mid + 4, format_value(r["city_value"], shown_unit, dec), 11, "end"),
         ]
         cmp, colour = spine_comparison(r, colours)
         if np.isfinite(p["pos_value"]):
             body.append(
                 f'<circle cx="{num(x0 + p["pos_value"] * cw)}" cy="{num(mid)}" r="5.5" fill="{colour}" '
                 f'stroke="#222222" stroke-width="0.7" data-indicator="{esc(r.name)}" '
-                f'data-pos="{p["pos_value"]:.4f}"><title>{esc(r["label"])}: {esc(value_text)} ({esc(cmp)})</title></circle>'
+                f'data-pos="{p["pos_value"]:.{dec}f}"><title>{esc(r["label"])}: {esc(value_text)} ({esc(cmp)})</title></circle>'
             )
     bottom = top + len(rows) * row_h
     cx = x0 + 0.5 * cw
@@ -156,7 +161,8 @@ def sparkline_svg(
 ) -> str:
     """One small trend panel (standalone ``<svg>``): line with points, 95-% band, dashed benchmark line.
 
-    Missing values (withheld or not delivered) leave gaps. ``marker_text`` (e.g. "Trend: ↑ steigend") is
+    Values, interval bounds and benchmark are rounded to ``decimals`` (their table precision) before they are
+    drawn; a withheld value has no interval either. Missing values (withheld or not delivered) leave gaps. ``marker_text`` (e.g. "Trend: ↑ steigend") is
     printed in a box in the upper left corner of the plot area. No legend and note here: the small
     multiples share one (:func:`trend_multiples_svg`).
     """
@@ -166,6 +172,9 @@ def sparkline_svg(
     lo = np.asarray(lower, dtype=float) if lower is not None else np.full_like(v, np.nan)
     hi = np.asarray(upper, dtype=float) if upper is not None else np.full_like(v, np.nan)
     bm = np.asarray(benchmark, dtype=float) if benchmark is not None else np.full_like(v, np.nan)
+    # drawn from the values as the tables show them (``decimals``), and no interval without its value
+    v, lo, hi, bm = (np.round(x, decimals) for x in (v, lo, hi, bm))
+    lo, hi = np.where(np.isfinite(v), lo, np.nan), np.where(np.isfinite(v), hi, np.nan)
     left, right, top, bottom = 46.0, width - 10, 40.0, height - 20
     allv = np.concatenate([v, lo, hi, bm])
     allv = allv[np.isfinite(allv)]
@@ -271,21 +280,48 @@ def trend_multiples_svg(
 PYRAMID_STARTS = np.arange(0, 91, 5)
 
 
-def pyramid_shares(df: pd.DataFrame, value_col: str = "value") -> pd.DataFrame:
-    """Percent of the whole population (both sexes) per 5-year band (rows 0, 5, …, 90) and sex (m, w)."""
+def pyramid_shares(
+    df: pd.DataFrame, value_col: str = "value", *, total: float | None = None, decimals: int = 1
+) -> pd.DataFrame:
+    """Percent of the whole population (both sexes) per 5-year band (rows 0, 5, …, 90) and sex (m, w), rounded
+    to ``decimals`` (what a table cell of shares shows: a figure never carries more digits than that).
+
+    ``total`` is the published population the shares refer to (default: the sum of the known values). A band
+    with a withheld value (NaN) stays NaN (drawn as withheld, never as 0); rows with ``age < 0`` (totals) are
+    ignored.
+    """
     missing = {"age", "sex", value_col} - set(df.columns)
     if missing:
         raise DataValidationError(f"Alterspyramide: Spalten fehlen: {', '.join(sorted(missing))}")
-    vals = pd.to_numeric(df[value_col], errors="coerce").fillna(0.0).to_numpy(dtype=float)
-    total = vals.sum()
-    if total <= 0:
+    age = pd.to_numeric(df["age"]).to_numpy()
+    df = df[age >= 0]
+    age = age[age >= 0]
+    vals = pd.to_numeric(df[value_col], errors="coerce").to_numpy(dtype=float)
+    total = float(np.nansum(vals)) if total is None else float(total)
+    if not np.isfinite(total) or total <= 0:
         raise DataValidationError("Alterspyramide: die Bevölkerung ist 0", hint="Gebiet und Jahr prüfen")
-    band = np.minimum(pd.to_numeric(df["age"]).to_numpy() // 5 * 5, 90)
-    t = pd.Series(vals).groupby([df["sex"].astype(str).str.lower().to_numpy(), band]).sum()
+    keys = [df["sex"].astype(str).str.lower().to_numpy(), np.minimum(age // 5 * 5, 90)]
+    t = pd.Series(np.nan_to_num(vals)).groupby(keys).sum()
+    hidden = pd.Series(np.isnan(vals)).groupby(keys).any()
+    t[hidden.reindex(t.index, fill_value=False).to_numpy()] = np.nan
     out = pd.DataFrame(
         {s: t.get(s, pd.Series(dtype=float)).reindex(PYRAMID_STARTS, fill_value=0.0) for s in ("m", "w")}
     )
-    return out / total * 100
+    return (out / total * 100).round(decimals)
+
+
+def _hidden_band(x: float, y: float, w: float, h: float, **attrs: object) -> str:
+    """A withheld band: outlined box of fixed width with diagonal hatching (its size carries no value)."""
+    lines = "".join(
+        f'<path d="M{num(x + k)},{num(y + h)}L{num(min(x + k + h, x + w))},{num(y + h - min(h, x + w - x - k))}" '
+        'stroke="#888888" stroke-width="0.6"/>'
+        for k in np.arange(0.0, w, 4.0)
+    )
+    return rect(x, y, w, h, "#ffffff", stroke="#888888", stroke_width=0.6, **attrs) + lines
+
+
+def _hatch_swatch() -> str:
+    return _hidden_band(0, 1, 12, 10)
 
 
 def pyramid_svg(
@@ -295,16 +331,26 @@ def pyramid_svg(
     value_col: str = "value",
     label_a: str = "Sozialraum",
     label_b: str = "Stadt",
+    total_a: float | None = None,
+    total_b: float | None = None,
+    decimals: int = 1,
     title: str = "",
     note: str = "",
     width: float = 560,
 ) -> str:
     """Age pyramid: ``area`` as bars (men left, women right, % of all residents per 5-year band, 90+ last),
-    ``city`` as a stepped outline. Bars carry ``data-sex``, ``data-age``, ``data-share`` (4 decimals)."""
+    ``city`` as a stepped outline. Bars carry ``data-sex``, ``data-age``, ``data-share`` (``decimals``, the
+    share as a table would show it; bar lengths are drawn from that rounded share).
+
+    Withheld bands (NaN in ``value_col``) are drawn as a hatched box of fixed width with
+    ``data-suppressed="true"`` and no share; the city line has a gap there. ``total_a``/``total_b`` are the
+    published totals the shares refer to (default: the sum of the known bands).
+    """
     colours = load_colours()
-    a = pyramid_shares(area, value_col)
-    b = pyramid_shares(city, value_col) if city is not None else None
-    lim = max(float(a.to_numpy().max()), float(b.to_numpy().max()) if b is not None else 0.0, 1e-9) * 1.1
+    a = pyramid_shares(area, value_col, total=total_a, decimals=decimals)
+    b = pyramid_shares(city, value_col, total=total_b, decimals=decimals) if city is not None else None
+    known = [float(np.nanmax(f.to_numpy(), initial=0.0)) for f in (a, b) if f is not None]
+    lim = max(*known, 1e-9) * 1.1
     top, bar_h = (48.0 if title else 26.0), 15.0
     left, right = 60.0, width - 10
     cx = (left + right) / 2
@@ -317,12 +363,28 @@ def pyramid_svg(
         text(right, top - 6, "Frauen", 11, "end", font_weight="bold"),
     ]
     fill = {"m": colours["typology"][2], "w": colours["typology"][1]}
+    hidden_any = False
     for i, s in enumerate(PYRAMID_STARTS[::-1]):
         y = top + i * bar_h
         label = f"{s}–{s + 4}" if s < 90 else "90+"
         body.append(text(left - 6, y + bar_h / 2 + 3.5, label, 9, "end", fill="#444444"))
         for sex, sign in (("m", -1), ("w", 1)):
             share = float(a.at[s, sex])
+            if not np.isfinite(share):
+                hidden_any = True
+                w = 14.0
+                body.append(
+                    _hidden_band(
+                        cx - w if sign < 0 else cx,
+                        y + 1,
+                        w,
+                        bar_h - 2,
+                        data_sex=sex,
+                        data_age=int(s),
+                        data_suppressed="true",
+                    )
+                )
+                continue
             w = share / lim * half
             x = cx - w if sign < 0 else cx
             body.append(
@@ -334,19 +396,24 @@ def pyramid_svg(
                     fill[sex],
                     data_sex=sex,
                     data_age=int(s),
-                    data_share=f"{share:.4f}",
+                    data_share=f"{share:.{decimals}f}",
                 )
             )
     if b is not None:
         for sex, sign in (("m", -1), ("w", 1)):
-            pts = []
+            runs: list[list[tuple[float, float]]] = [[]]
             for i, s in enumerate(PYRAMID_STARTS[::-1]):
-                x = cx + sign * float(b.at[s, sex]) / lim * half
-                pts += [(x, top + i * bar_h), (x, top + (i + 1) * bar_h)]
-            d = "M" + "L".join(f"{num(x)},{num(y)}" for x, y in pts)
-            body.append(
-                f'<path d="{d}" fill="none" stroke="{colours["lines"]["benchmark"]}" stroke-width="1.3"/>'
-            )
+                share = float(b.at[s, sex])
+                if not np.isfinite(share):
+                    runs.append([])
+                    continue
+                x = cx + sign * share / lim * half
+                runs[-1] += [(x, top + i * bar_h), (x, top + (i + 1) * bar_h)]
+            for pts in (r for r in runs if r):
+                d = "M" + "L".join(f"{num(x)},{num(y)}" for x, y in pts)
+                body.append(
+                    f'<path d="{d}" fill="none" stroke="{colours["lines"]["benchmark"]}" stroke-width="1.3"/>'
+                )
     body.append(f'<path d="M{num(cx)},{num(top)}V{num(bottom)}" stroke="#333333" stroke-width="0.6"/>')
     body.append(f'<path d="M{num(left)},{num(bottom)}H{num(right)}" stroke="#888888" stroke-width="0.8"/>')
     for t in nice_ticks(0, lim, 3):
@@ -369,6 +436,8 @@ def pyramid_svg(
     items = [(swatch_box(fill["m"]), f"{label_a}: Männer"), (swatch_box(fill["w"]), f"{label_a}: Frauen")]
     if b is not None:
         items.append((swatch_line(colours["lines"]["benchmark"], width=1.3), label_b))
+    if hidden_any:
+        items.append((_hatch_swatch(), "geheimgehalten"))
     leg, leg_h = legend(items, 8, bottom + 38, width - 16)
     body += leg
     return document(width, bottom + 42 + leg_h, title, note, body, kind="pyramid")

@@ -1,13 +1,15 @@
 """Published tables: German-formatted HTML and XLSX that an independent checker can read back.
 
 Every HTML ``<td>`` carries ``data-kind`` (count, rate, share, suppressed, text) and, for numbers, a
-machine-readable ``data-value`` (dot decimal, rounded as displayed); suppressed cells carry no value. Rates and
+machine-readable ``data-value`` (dot decimal, rounded as displayed); suppressed cells carry no value. A cell
+shown as a sign of the official Zeichenerklärung (:mod:`workbench.render.fmt`) carries ``data-wb-sign`` (its
+role), and a legend under the table explains exactly the signs used. Rates and
 shares name the count column they are built on (``data-numerator-col``). Count cells may carry a stable
 ``data-wb-key`` (``measure|level|unit|year``, see :func:`count_key`) so that :mod:`workbench.confidentiality.audit` can merge
 tables that repeat the same counts. The ``<table>`` carries ``data-wb-table`` (id) and ``data-wb-totals``
 (JSON ``{"rows": [{"total": label, "parts": [labels]}], "columns": [...]}``: a row relation holds in every
 count column, a column relation in every row). XLSX files hold the same metadata in the hidden sheet
-``_wb_meta``.
+``_wb_meta``; their number columns hold numbers only, each followed by a flag column with the signs.
 """
 
 from __future__ import annotations
@@ -31,10 +33,6 @@ from workbench.render import fmt
 from workbench.vocabulary import SUPPRESSION_MARKERS
 
 KINDS = ("count", "rate", "share", "text")
-SUPPRESSION_FOOTNOTE = (
-    f"{fmt.SUPPRESSED_SIGN} = aus Gründen der statistischen Geheimhaltung nicht veröffentlicht "
-    "(Fallzahl unter 3 oder rückrechenbar)"
-)
 META_SHEET = "_wb_meta"
 _FIXED_ISO = "2000-01-01T00:00:00Z"
 
@@ -125,8 +123,36 @@ def _format_spec(
     return decimals, unit
 
 
-def _is_suppressed_value(v: Any) -> bool:
-    return isinstance(v, str) and v.strip() in SUPPRESSION_MARKERS
+def _string_role(v: Any) -> str | None:
+    """Sign role of a text value in a number column: ``"geheim"`` for suppression markers (``"•"``, ``"*"``,
+    dashes …), the role of another sign in force (``"x"`` → ``"nicht_sinnvoll"``), else None."""
+    if not isinstance(v, str):
+        return None
+    t = v.strip()
+    role = fmt.sign_role(t)
+    if role in ("unbekannt", "nicht_sinnvoll", "unsicher", "spaeter") and t != fmt.sign("geheim"):
+        return role
+    if role == "geheim" or t in SUPPRESSION_MARKERS:
+        return "geheim"  # a dash in a number column is read as withheld, never as 0
+    return None
+
+
+def _role_of_missing(signs: Any, r: Hashable, c: Hashable) -> str:
+    """Sign role of a cell without a number: from ``signs`` (frame or column → role), default ``unbekannt``."""
+    role: Any = None
+    if isinstance(signs, pd.DataFrame):
+        if r in signs.index and c in signs.columns:
+            role = signs.at[r, c]
+    elif isinstance(signs, Mapping):
+        role = signs.get(c)
+    if role is None or (isinstance(role, float) and math.isnan(role)) or role == "":
+        return "unbekannt"
+    if role not in fmt.SIGN_DEFAULTS or role in ("geheim", "null"):
+        raise WorkbenchError(
+            f"ungültige Zeichenrolle {role!r} für Zelle ({_label(r)!r}, {_label(c)!r})",
+            hint="unbekannt, nicht_sinnvoll, unsicher oder spaeter; Geheimhaltung über suppressed angeben",
+        )
+    return str(role)
 
 
 def _number(v: Any) -> float | None:
@@ -149,18 +175,26 @@ def _machine(v: float, decimals: int) -> str:
 class _Cell:
     """One table cell after classification: kind, display text, machine value, extra attributes."""
 
-    __slots__ = ("kind", "text", "value", "numerator", "key", "missing")
+    __slots__ = ("kind", "text", "value", "numerator", "key", "missing", "role")
 
     def __init__(
-        self, kind: str, text: str, value: str | None, numerator: str | None, key: str | None, missing: bool
+        self,
+        kind: str,
+        text: str,
+        value: str | None,
+        numerator: str | None,
+        key: str | None,
+        missing: bool,
+        role: str | None = None,
     ):
-        self.kind, self.text, self.value, self.numerator, self.key, self.missing = (
+        self.kind, self.text, self.value, self.numerator, self.key, self.missing, self.role = (
             kind,
             text,
             value,
             numerator,
             key,
             missing,
+            role,
         )
 
 
@@ -170,6 +204,8 @@ def _cells(
     suppressed: pd.DataFrame | None,
     cell_keys: pd.DataFrame | None,
     number_formats: Mapping[Hashable, Any] | None,
+    signs: Any = None,
+    zero_as_sign: bool = False,
 ) -> list[list[_Cell]]:
     parsed = _parse_kinds(df, kinds)
     rows: list[list[_Cell]] = []
@@ -178,7 +214,8 @@ def _cells(
         for j, c in enumerate(df.columns):
             kind, num = parsed[c]
             v = df.iat[i, j]
-            sup = _is_suppressed_value(v) or (
+            str_role = _string_role(v) if kind != "text" else None
+            sup = str_role == "geheim" or (
                 suppressed is not None
                 and r in suppressed.index
                 and c in suppressed.columns
@@ -189,34 +226,40 @@ def _cells(
                 k = cell_keys.at[r, c]
                 key = None if k is None or (isinstance(k, float) and math.isnan(k)) else str(k)
             if kind == "text":
-                row.append(
-                    _Cell(
-                        "text",
-                        "" if _number(v) is None and not isinstance(v, str) else str(v),
-                        None,
-                        None,
-                        None,
-                        False,
-                    )
-                )
+                text = "" if _number(v) is None and not isinstance(v, str) else str(v)
+                # a text cell that is exactly a sign in force (not "–": a dash in text is no 0) is explained
+                t_role = fmt.sign_role(text) if text.strip() and text.strip() != fmt.sign("null") else None
+                row.append(_Cell("text", text, None, None, None, False, t_role))
                 continue
             if sup:
                 row.append(
                     _Cell(
-                        "suppressed", fmt.SUPPRESSED_SIGN, None, None, key if kind == "count" else None, False
+                        "suppressed",
+                        fmt.sign("geheim"),
+                        None,
+                        None,
+                        key if kind == "count" else None,
+                        False,
+                        "geheim",
                     )
                 )
                 continue
             f = _number(v)
             if f is None:
-                if isinstance(v, str) and v.strip() not in ("", fmt.MISSING_SIGN):
+                if isinstance(v, str) and str_role is None and v.strip() != "":
                     raise WorkbenchError(
                         f"Zelle ({_label(r)!r}, {_label(c)!r}) enthält Text {v!r} in einer Zahlenspalte",
-                        hint="Zahl, NaN oder Sperrzeichen verwenden",
+                        hint="Zahl, NaN oder ein Zeichen der Zeichenerklärung verwenden",
                     )
-                row.append(_Cell(kind, fmt.MISSING_SIGN, None, num, key if kind == "count" else None, True))
+                role = str_role or _role_of_missing(signs, r, c)
+                row.append(
+                    _Cell(kind, fmt.sign(role), None, num, key if kind == "count" else None, True, role)
+                )
                 continue
             decimals, unit = _format_spec(number_formats, c, kind)
+            if zero_as_sign and kind == "count" and f == 0:
+                row.append(_Cell(kind, fmt.sign("null"), "0", num, key, False, "null"))
+                continue
             if kind == "count":
                 text = fmt.number(f, decimals)
             elif unit == "%":
@@ -226,6 +269,11 @@ def _cells(
             row.append(_Cell(kind, text, _machine(f, decimals), num, key if kind == "count" else None, False))
         rows.append(row)
     return rows
+
+
+def _table_legend(cells: Sequence[Sequence[_Cell]]) -> str:
+    """German legend line for exactly the signs used in a table's cells ("" when none is used)."""
+    return fmt.legend({c.role for row in cells for c in row if c.role is not None})
 
 
 def _check_labels(df: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -252,22 +300,27 @@ def html_table(
     suppressed: pd.DataFrame | None = None,
     cell_keys: pd.DataFrame | None = None,
     row_header: str | None = None,
+    signs: pd.DataFrame | Mapping[Hashable, str] | None = None,
+    zero_as_sign: bool = False,
 ) -> str:
     """German-formatted, machine-readable HTML table (see module docstring for the attributes).
 
     ``df``: rows = index (labels), one column per ``kinds`` entry: ``"count"``, ``"rate"``, ``"share"``,
     ``"text"`` or ``("rate", numerator_column)``. Rates and shares are in percent (12.3 → "12,3 %") unless
     ``number_formats[col] = {"decimals": d, "unit": "je 1.000"}``; counts use 0 decimals (int = decimals).
-    A cell is suppressed when ``suppressed`` is True there or its value is a suppression sign; NaN shows "–".
+    A cell is suppressed when ``suppressed`` is True there or its value is a suppression sign (shown as the
+    sign of ``geheim``, "." by default). A cell without a number (NaN) shows the sign of its role in ``signs``
+    (same-shaped frame or column → role: ``unbekannt`` ".", ``nicht_sinnvoll`` "x", ``unsicher`` "/",
+    ``spaeter`` "…"; default ``unbekannt``); ``zero_as_sign`` shows counts of exactly 0 as "–" (genau null).
     ``totals``: ``{"rows": [(total, [parts])], "columns": [...]}`` (see :func:`margin_totals`); ``cell_keys``:
-    same-shaped frame of :func:`count_key` strings. Adds the German suppression footnote when needed.
+    same-shaped frame of :func:`count_key` strings. Every cell shown as a sign carries ``data-wb-sign`` (its
+    role); under the table a legend (``<p class="wb-legend">``) explains exactly the signs used in it.
     """
     if not table_id or not re.fullmatch(r"[A-Za-z0-9_.:-]+", table_id):
         raise WorkbenchError(f"ungültige Tabellen-ID {table_id!r}", hint="nur Buchstaben, Ziffern, _ . : -")
     rows, cols = _check_labels(df)
     tot = _normalise_totals(totals, rows, cols)
-    cells = _cells(df, kinds, suppressed, cell_keys, number_formats)
-    any_sup = any(c.kind == "suppressed" for row in cells for c in row)
+    cells = _cells(df, kinds, suppressed, cell_keys, number_formats, signs, zero_as_sign)
     header = row_header if row_header is not None else ("" if df.index.name is None else str(df.index.name))
     out = [
         f'<div class="wb-table-wrap"><table class="wb-table"{_attr("data-wb-table", table_id)}'
@@ -294,14 +347,16 @@ def html_table(
                 attrs += _attr("data-numerator-col", cell.numerator)
             if cell.key is not None:
                 attrs += _attr("data-wb-key", cell.key)
+            if cell.role is not None:
+                attrs += _attr("data-wb-sign", cell.role)
             out.append(f"<td{attrs}>{html.escape(cell.text)}</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
-    notes = list(footnotes or [])
-    if any_sup:
-        notes.append(SUPPRESSION_FOOTNOTE)
-    for n in notes:
+    for n in footnotes or []:
         out.append(f'<p class="wb-footnote">{html.escape(n)}</p>')
+    legend = _table_legend(cells)
+    if legend:
+        out.append(f'<p class="wb-legend">{html.escape(legend)}</p>')
     out.append("</div>")
     return "\n".join(out)
 
@@ -333,9 +388,13 @@ def write_xlsx(tables: Mapping[str, Sequence[Any]], path: str | os.PathLike) -> 
     """Write tables to one XLSX file, one sheet each, plus the hidden metadata sheet ``_wb_meta``.
 
     ``tables``: sheet name → ``(df, kinds, totals)`` or ``(df, kinds, totals, options)`` with options
-    ``suppressed``, ``cell_keys``, ``caption``, ``footnotes``, ``number_formats`` as in :func:`html_table`.
-    Numbers are stored as numbers with German-style number formats (thousands separator, "%" unit);
-    suppressed cells hold :data:`workbench.render.fmt.SUPPRESSED_SIGN`. Atomic and byte-for-byte deterministic.
+    ``suppressed``, ``cell_keys``, ``caption``, ``footnotes``, ``number_formats``, ``signs``, ``zero_as_sign``
+    as in :func:`html_table`. Every number column stays numeric (numbers with German-style number formats;
+    an empty cell where nothing is published) and is followed by a flag column „<Spalte> (Zeichen)“ holding
+    the sign of the cell (".", "x", "–" …, see :mod:`workbench.render.fmt`), so that formulas work on the
+    numbers. The legend of the signs used follows the footnotes. The layout in ``_wb_meta`` names the Excel
+    column of every value (``value_columns``) and flag (``flag_columns``). Atomic and byte-for-byte
+    deterministic.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -353,38 +412,52 @@ def write_xlsx(tables: Mapping[str, Sequence[Any]], path: str | os.PathLike) -> 
         rows, cols = _check_labels(df)
         tot = _normalise_totals(totals, rows, cols)
         nf = opts.get("number_formats")
-        cells = _cells(df, kinds, opts.get("suppressed"), opts.get("cell_keys"), nf)
+        cells = _cells(
+            df,
+            kinds,
+            opts.get("suppressed"),
+            opts.get("cell_keys"),
+            nf,
+            opts.get("signs"),
+            bool(opts.get("zero_as_sign", False)),
+        )
         parsed = _parse_kinds(df, kinds)
         sheet = _sheet_name(name, used)
         ws = wb.create_sheet(sheet)
         ws.cell(row=1, column=1, value=str(opts.get("caption", name))).font = Font(bold=True)
         header_row, first = 3, 4
         ws.cell(row=header_row, column=1, value=df.index.name or "")
-        for j, c in enumerate(cols):
-            ws.cell(row=header_row, column=j + 2, value=c).font = Font(bold=True)
-        any_sup = False
+        value_col: dict[str, int] = {}
+        flag_col: dict[str, int] = {}
+        x = 2
+        for c, col in zip(cols, df.columns, strict=True):
+            value_col[c] = x
+            ws.cell(row=header_row, column=x, value=c).font = Font(bold=True)
+            x += 1
+            if parsed[col][0] != "text":
+                flag_col[c] = x
+                ws.cell(row=header_row, column=x, value=f"{c} (Zeichen)").font = Font(bold=True)
+                x += 1
         for i, (label, row) in enumerate(zip(rows, cells, strict=True)):
             ws.cell(row=first + i, column=1, value=label)
             for j, cell in enumerate(row):
-                xc = ws.cell(row=first + i, column=j + 2)
-                if cell.kind == "suppressed":
-                    any_sup = True
-                    xc.value = fmt.SUPPRESSED_SIGN
-                    xc.alignment = Alignment(horizontal="right")
-                elif cell.kind == "text":
+                xc = ws.cell(row=first + i, column=value_col[cols[j]])
+                if cell.kind == "text":
                     xc.value = cell.text
-                elif cell.value is None:
-                    xc.value = fmt.MISSING_SIGN
-                    xc.alignment = Alignment(horizontal="right")
                 else:
-                    decimals, unit = _format_spec(nf, df.columns[j], cell.kind)
-                    xc.value = float(cell.value) if "." in cell.value else int(cell.value)
-                    xc.number_format = _excel_format(cell.kind, decimals, unit)
+                    if cell.value is not None:  # a number (also a 0 shown as "–")
+                        decimals, unit = _format_spec(nf, df.columns[j], cell.kind)
+                        xc.value = float(cell.value) if "." in cell.value else int(cell.value)
+                        xc.number_format = _excel_format(cell.kind, decimals, unit)
+                    if cell.role is not None:
+                        fc = ws.cell(row=first + i, column=flag_col[cols[j]], value=cell.text)
+                        fc.alignment = Alignment(horizontal="center")
                 if cell.key is not None:
                     meta_rows.append([sheet, name, "key", label, cols[j], cell.key])
         notes = list(opts.get("footnotes") or [])
-        if any_sup:
-            notes.append(SUPPRESSION_FOOTNOTE)
+        legend = _table_legend(cells)
+        if legend:
+            notes.append(legend)
         for k, n in enumerate(notes):
             ws.cell(row=first + len(rows) + 1 + k, column=1, value=n)
         layout = {
@@ -393,6 +466,8 @@ def write_xlsx(tables: Mapping[str, Sequence[Any]], path: str | os.PathLike) -> 
             "label_column": 1,
             "rows": rows,
             "columns": cols,
+            "value_columns": value_col,
+            "flag_columns": flag_col,
         }
         kinds_meta = {
             _label(c): ({"kind": k, "numerator": n} if n else {"kind": k}) for c, (k, n) in parsed.items()

@@ -85,3 +85,31 @@ def test_balance_indicators_follow_their_flows_in_every_unit(planted):
     merged = movements.set_index(["level", "unit_id", "year"]).join(ext["status"], how="inner")
     assert len(merged) == (12 + 2 + 1) * 6
     assert (merged["external_suppressed"] == merged["status"].ne("shown")).all()
+
+
+def test_movements_table_keys_balances_so_the_audit_relates_them_to_their_flows(planted, tmp_path):
+    """The balances of the movements table carry count keys: a withheld balance whose flows are published
+    elsewhere is found by the audit, and the protected table itself audits clean."""
+    from bs4 import BeautifulSoup
+
+    from workbench.confidentiality.audit import audit_path
+
+    ds, pc, _ = planted
+    html = dm.balance_table_html(pc, ds.keys, YEAR)
+    soup = BeautifulSoup(html, "html.parser")
+    keyed = {td["data-wb-key"]: td.get_text(strip=True) for td in soup.find_all(attrs={"data-wb-key": True})}
+    assert keyed[f"external|sozialraum|0101|{YEAR}"] == "-1"
+    assert keyed[f"external|sozialraum|0201|{YEAR}"] == "."
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "bewegungen.html").write_text(f"<html><body>{html}</body></html>", encoding="utf-8")
+    assert audit_path(tmp_path / "ok") == []
+    # plant: the balance of 0101 withheld here, its flows printed as they are
+    td = soup.find(attrs={"data-wb-key": f"external|sozialraum|0101|{YEAR}"})
+    td.string = "."
+    for attr in ("data-value",):
+        td.attrs.pop(attr, None)
+    td["data-kind"] = "suppressed"
+    (tmp_path / "leak").mkdir()
+    (tmp_path / "leak" / "bewegungen.html").write_text(f"<html><body>{soup}</body></html>", encoding="utf-8")
+    found = [(f.row, f.kind, f.value) for f in audit_path(tmp_path / "leak")]
+    assert any(kind == "recoverable" and value == -1 and "0101" in row for row, kind, value in found), found

@@ -33,8 +33,9 @@ import pandas as pd
 from workbench import settings
 from workbench.chapters import Availability, Item, assess, measure_item
 from workbench.chapters.notes import Note, hint_note, left_out_note, sentence
+from workbench.chapters.population_cells import published_population_cells
 from workbench.chapters.tables import protect_indicators
-from workbench.confidentiality import Rules, protect_counts
+from workbench.confidentiality import Rules, protect_counts, protect_population
 from workbench.errors import ConfigError
 from workbench.indicators import compute, load_catalogue
 from workbench.indicators.catalogue import Catalogue
@@ -89,6 +90,19 @@ class Chapter:
         )
 
     @cached_property
+    def protected_population(self) -> pd.DataFrame:
+        """Every published breakdown of the population (total, pyramid bands, age groups, Kita groups, population
+        shares' numerators and denominators) protected together, per year and level
+        (:func:`workbench.confidentiality.protect_population`): one suppression pattern for every table and
+        figure."""
+
+        def build() -> pd.DataFrame:
+            cells = published_population_cells(self.ds, self.catalogue, self.year)
+            return protect_population(cells, self.ds.keys, self.rules)
+
+        return self._cached("protected_population", build, f"reporting_year={self.year}")
+
+    @cached_property
     def availability(self) -> Availability:
         """What the data allow (:func:`workbench.chapters.assess` of the report's chapters, texts for published
         pages: the raw folder is never named by an absolute path)."""
@@ -115,7 +129,9 @@ class Chapter:
                 shares=self.ds.shares,
                 age_groups=self.ds.age_groups,
             )
-            return protect_indicators(table, self.catalogue, self.protected_counts, self.rules)
+            return protect_indicators(
+                table, self.catalogue, self.protected_counts, self.rules, self.protected_population
+            )
 
         # which indicators are computable depends on the measures of the reporting year
         return self._cached("indicators", build, f"reporting_year={self.year}")

@@ -151,11 +151,10 @@ def balance_table_html(protected_counts: pd.DataFrame, keys: pd.DataFrame, year:
     kinds = {names[c]: ("count" if k == "count" else "rate") for c, k in cols}
     formats = {names[c]: {"decimals": 0, "unit": ""} for c, k in cols if k == "balance"}
     cell_keys = pd.DataFrame(None, index=idx, columns=df.columns, dtype=object)
-    for c, k in cols:
-        if k == "count":
-            cell_keys[names[c]] = [
-                count_key(c, lv, u, year) for lv, u in zip(both["level"], both["unit_id"], strict=True)
-            ]
+    for c, _ in cols:  # balances too: the audit relates them to their flows (natural = births − deaths …)
+        cell_keys[names[c]] = [
+            count_key(c, lv, u, year) for lv, u in zip(both["level"], both["unit_id"], strict=True)
+        ]
     return html_table(
         df,
         kinds,

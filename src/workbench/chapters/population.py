@@ -25,9 +25,11 @@ from matplotlib.figure import Figure
 
 from workbench.chapters.model import view
 from workbench.chapters.notes import Note, markdown
+from workbench.chapters.population_cells import POPULATION, group_measure, joint_status, structure_measure
 from workbench.chapters.tables import LEVEL_LABELS, protected_share, unit_labels
-from workbench.confidentiality import Rules, with_margins
+from workbench.confidentiality import ProtectedTable, Rules, with_margins
 from workbench.indicators.population import (
+    STRUCTURE,
     age_group_counts,
     change_table,
     structure_counts,
@@ -83,12 +85,19 @@ def summary_text(
 
 
 def population_overview(
-    ds, year: int, first: int, rules: Rules, level: str = "sozialraum", left_out: tuple[str, ...] = ()
+    ds,
+    year: int,
+    first: int,
+    rules: Rules,
+    level: str = "sozialraum",
+    left_out: tuple[str, ...] = (),
+    protected: pd.DataFrame | None = None,
 ) -> str:
     """Population at ``first`` and ``year`` with change (%) and structure shares per unit, plus the city
     (population of ``year`` and the shares alone when ``first`` is ``year``). A share the population's detail
     does not determine (totals only, no breakdown by nationality) is left out; ``left_out``: the German
-    sentences why, as footnotes."""
+    sentences why, as footnotes. With ``protected`` (the joint population protection) a share is also withheld
+    where its numerator is withheld in any other breakdown."""
     span = year - first  # the change since the first year of data
     tab = change_table(ds.population, ds.keys, year, level=level, span=max(span, 1), age_groups=ds.age_groups)
     city = change_table(
@@ -122,6 +131,12 @@ def population_overview(
         if np.isnan(shares[col]).all():  # the population's detail does not determine it
             continue
         value, mask = protected_share(pd.Series(shares[col], index=df.index), denominator, rules)
+        if protected is not None:
+            lv = [level] * len(tab) + ["stadt"]
+            st = joint_status(
+                protected, year, lv, list(tot["unit_id"]), [structure_measure(STRUCTURE[col])] * len(lv)
+            )
+            mask = mask | pd.Series(st != "shown", index=mask.index)
         df[label] = value.to_numpy()
         suppressed[label] = mask.to_numpy()
     suppressed = suppressed.reindex(columns=df.columns, fill_value=False)
@@ -161,19 +176,34 @@ def population_overview(
     )
 
 
-def age_group_table(ds, year: int, rules: Rules, left_out: str = "") -> str | Note:
+def age_group_table(
+    ds, year: int, rules: Rules, left_out: str = "", protected: pd.DataFrame | None = None
+) -> str | Note:
     """Residents by age group per Sozialraum with row and column totals, protected by secondary suppression.
 
     Single years of age are grouped into the standard groups; a year with age groups shows its own groups; a
-    year with totals only gives the Note ``left_out`` (why, in the words of ``workbench check``)."""
+    year with totals only gives the Note ``left_out`` (why, in the words of ``workbench check``). With
+    ``protected`` (the report's joint population protection) the cells hidden are those hidden in every other
+    breakdown too (pyramid, Kita groups, shares); without it the table is protected on its own."""
     wide = age_group_counts(ds.population, year, ds.age_groups)
     if wide.empty or not len(wide.columns):
         return Note(left_out)
     groups = list(wide.columns)
     labels = unit_labels(ds.keys)
+    area_ids = list(wide.index.astype(str))
     wide.index = pd.Index(labels.loc[wide.index].to_numpy(), name="Sozialraum")
     table = with_margins(wide, total_column="Insgesamt", total_row="Stadt insgesamt")
-    prot = table.protect(rules)
+    if protected is None:
+        prot = table.protect(rules)
+    else:  # the joint pattern of every breakdown (pyramid, Kita groups, shares)
+        units = [("sozialraum", a) for a in area_ids] + [("stadt", CITY_ID)]
+        measures = [group_measure(str(g)) for g in groups] + [POPULATION]
+        lv = [u[0] for u in units for _ in measures]
+        st = joint_status(protected, year, lv, [u[1] for u in units for _ in measures], measures * len(units))
+        status = pd.DataFrame(
+            st.reshape(len(units), len(measures)), index=table.values.index, columns=table.values.columns
+        )
+        prot = ProtectedTable(table.values, status, table.relations)
     shown = prot.display()
     ids = {v: k for k, v in labels.items()}
     keys = pd.DataFrame(None, index=shown.index, columns=shown.columns, dtype=object)
@@ -181,7 +211,7 @@ def age_group_table(ds, year: int, rules: Rules, left_out: str = "") -> str | No
         unit, level = (ids[r], "sozialraum") if r in ids else ("stadt", "stadt")
         keys.loc[r, "Insgesamt"] = count_key("population", level, unit, year)
         for g in groups:
-            keys.loc[r, g] = count_key(f"population_{g}", level, unit, year)
+            keys.loc[r, g] = count_key(group_measure(str(g)), level, unit, year)
     return html_table(
         shown,
         {c: "count" for c in shown.columns},
@@ -197,12 +227,18 @@ def age_group_table(ds, year: int, rules: Rules, left_out: str = "") -> str | No
 
 
 def age_group_shares(
-    ds, year: int, area_id: str | None, area_name: str, city_name: str, rules: Rules
+    ds,
+    year: int,
+    area_id: str | None,
+    area_name: str,
+    city_name: str,
+    rules: Rules,
+    protected: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, bool]:
     """Share (%) of each age group of the population of ``area_id`` and of the city in ``year`` (long: group,
     unit, share) for the bar chart that replaces the pyramid when the population comes in age groups; True
     when the area is left out because one of its groups holds 1 … threshold−1 persons (its share would reveal
-    the count)."""
+    the count) or, with ``protected`` (the joint population protection), is withheld in any breakdown."""
     wide = age_group_counts(ds.population, year, ds.age_groups)
     frames = []
     small = False
@@ -210,6 +246,10 @@ def age_group_shares(
     if area_id is not None and area_id in wide.index:
         counts = wide.loc[area_id]
         small = bool(((counts > 0) & (counts < rules.threshold)).any())
+        if protected is not None:
+            ms = [group_measure(str(g)) for g in counts.index] + [POPULATION]
+            st = joint_status(protected, year, ["sozialraum"] * len(ms), [str(area_id)] * len(ms), ms)
+            small = small or bool((st != "shown").any())
         if not small:
             units.insert(0, (counts, area_name))
     for counts, label in units:
@@ -244,6 +284,8 @@ class PopulationModel:
     """German sentence in place of the age-group table with totals only."""
     shares_left_out: tuple[str, ...] = ()
     """German sentences on the structure shares the population's detail does not determine."""
+    protected: pd.DataFrame | None = None
+    """The report's joint population protection (:attr:`~workbench.chapters.context.Chapter.protected_population`)."""
 
     summary = view(summary_text, "city", "areas", "ds.area_keys", "year", "first", "city_name")
 
@@ -266,7 +308,9 @@ class PopulationModel:
             note="Quelle: Einwohnermelderegister, Stichtag 31.12.; Klassifikation: natürliche Brüche (Jenks).",
         )
 
-    overview_table = view(population_overview, "ds", "year", "first", "rules", left_out="shares_left_out")
+    overview_table = view(
+        population_overview, "ds", "year", "first", "rules", left_out="shares_left_out", protected="protected"
+    )
 
     def pyramid(self) -> str | Figure | Note:
         """Age pyramid of the youngest area and the city as inline SVG, from the protected bands of the profiles
@@ -279,7 +323,7 @@ class PopulationModel:
         from workbench.chapters.profile import pyramid_bands  # the profiles' table: same cells hidden
 
         name = self.youngest_name
-        bands = pyramid_bands(self.ds.population, self.year, rules=self.rules)
+        bands = pyramid_bands(self.ds.population, self.year, rules=self.rules, protected=self.protected)
         area = bands[bands["unit_id"].astype(str) == str(self.youngest_id)]
         city = bands[bands["unit_id"] == CITY_ID]
         total_a = area.loc[area["age"] < 0, "published"]
@@ -305,7 +349,13 @@ class PopulationModel:
     def age_group_chart(self) -> Figure:
         """Bar chart of the age groups' shares (youngest area and city) for a population by age groups."""
         shares, small = age_group_shares(
-            self.ds, self.year, self.youngest_id, self.youngest_name, self.city_name, self.rules
+            self.ds,
+            self.year,
+            self.youngest_id,
+            self.youngest_name,
+            self.city_name,
+            self.rules,
+            self.protected,
         )
         shown = self.youngest_name if self.youngest_id is not None and not small else ""
         note = "Anteile in % der jeweiligen Gesamtbevölkerung; Altersgruppen der Datenlieferung. "
@@ -322,7 +372,9 @@ class PopulationModel:
             note=note,
         )
 
-    age_group_table = view(age_group_table, "ds", "year", "rules", left_out="age_groups_left_out")
+    age_group_table = view(
+        age_group_table, "ds", "year", "rules", left_out="age_groups_left_out", protected="protected"
+    )
 
 
 def build(ch: Any) -> PopulationModel:
@@ -368,4 +420,5 @@ def build(ch: Any) -> PopulationModel:
         pyramid_left_out=ch.left_out_sentence("bevoelkerung.pyramide"),
         age_groups_left_out=ch.left_out("bevoelkerung.altersgruppen"),
         shares_left_out=shares,
+        protected=ch.protected_population,
     )

@@ -33,6 +33,7 @@ import pandas as pd
 
 from workbench.chapters import TREND_MIN_YEARS
 from workbench.chapters.notes import NOTHING, Note
+from workbench.chapters.population_cells import BAND, POPULATION, TOP_BAND, band_measure
 from workbench.confidentiality import Rules, primary_mask, with_margins
 from workbench.errors import ConfigError
 from workbench.index import DYNAMIC_LABELS, STATUS_LABELS
@@ -50,8 +51,6 @@ MAIN_TRENDS = ("sgb2_quote", "kinderarmut", "altersarmut", "alo_quote", "jugend_
 NEAR_METRES = 1000.0
 #: Above this many areas the locator map draws Stadtbezirke as background instead of every area.
 LOCATOR_MAX_AREAS = 150
-BAND = 5
-TOP_BAND = 90
 
 TREND_TEXT = {
     "steigend": "↑ steigend",
@@ -82,7 +81,12 @@ PYRAMID_TOTAL = "Insgesamt"
 
 
 def pyramid_bands(
-    population: pd.DataFrame, year: int, threshold: int = 3, *, rules: Rules | None = None
+    population: pd.DataFrame,
+    year: int,
+    threshold: int = 3,
+    *,
+    rules: Rules | None = None,
+    protected: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Residents per area, sex and 5-year band (last band 90+) in ``year``, protected for publication.
 
@@ -92,6 +96,11 @@ def pyramid_bands(
     hidden, at least one more is, so no hidden band is the header total minus the drawn ones, and no area's
     band is the city's band minus the other areas'. An area whose total ends up withheld (it is printed
     elsewhere) has all its bands hidden; hiding more never reveals anything.
+
+    With ``protected`` (the report's :attr:`~workbench.chapters.context.Chapter.protected_population`) the
+    statuses come from the joint protection of every published breakdown of the population instead (bands,
+    age groups, Kita groups, shares' numerators and the hierarchy together), so the pyramid hides exactly what
+    every other table hides.
 
     Returns unit_id (area ids and ``"stadt"``), sex, age (band start), count (true count), ``published`` (the
     count, NaN where withheld: such bands are drawn as withheld, never as 0) and ``status`` (``shown`` /
@@ -108,8 +117,18 @@ def pyramid_bands(
     cols = pd.MultiIndex.from_product([sexes, starts])
     wide = wide.reindex(columns=cols, fill_value=0).sort_index()
     wide.columns = [f"{sx}|{a}" for sx, a in cols]
-    prot = with_margins(wide, total_column=PYRAMID_TOTAL, total_row=CITY_ID).protect(rules)
-    values, status = prot.values, prot.status.copy()
+    if protected is not None:
+        values = wide.assign(**{PYRAMID_TOTAL: wide.sum(axis=1)})
+        values.loc[CITY_ID] = values.sum(axis=0)
+        status = _joint_status(
+            protected,
+            year,
+            values,
+            {c: band_measure(int(c.split("|")[1]), c.split("|")[0]) for c in wide.columns},
+        )
+    else:
+        prot = with_margins(wide, total_column=PYRAMID_TOTAL, total_row=CITY_ID).protect(rules)
+        values, status = prot.values, prot.status.copy()
     # a withheld area total (printed in the header) or city band (drawn as the line): hide its whole row
     rows_hidden = status[PYRAMID_TOTAL].ne("shown")
     bands = [c for c in status.columns if c != PYRAMID_TOTAL]
@@ -128,6 +147,24 @@ def pyramid_bands(
     long["count"] = long["count"].astype("int64")
     long["published"] = long["count"].where(long["status"] == "shown").astype(float)
     return long[["unit_id", "sex", "age", "count", "published", "status"]]
+
+
+def _joint_status(
+    protected: pd.DataFrame, year: int, values: pd.DataFrame, measures: dict[str, str]
+) -> pd.DataFrame:
+    """Statuses of a table (rows: area ids and ``"stadt"``; columns: ``measures`` keys and :data:`PYRAMID_TOTAL`)
+    from the joint population protection; a cell the joint protection does not know is withheld."""
+    sel = protected[(protected["year"] == year) & protected["level"].isin(["sozialraum", "stadt"])]
+    lookup = sel.set_index([sel["unit_id"].astype(str), sel["measure"].astype(str)])["status"]
+    names = {**measures, PYRAMID_TOTAL: POPULATION}
+    idx = pd.MultiIndex.from_product([values.index.astype(str), list(values.columns)])
+    st = lookup.reindex(
+        pd.MultiIndex.from_arrays([idx.get_level_values(0), [names[c] for c in idx.get_level_values(1)]])
+    )
+    out = pd.DataFrame(
+        st.fillna("secondary").to_numpy().reshape(values.shape), index=values.index, columns=values.columns
+    )
+    return out
 
 
 def index_computable(ch) -> bool:
@@ -183,7 +220,7 @@ def age_bands(ch) -> pd.DataFrame:
     """:func:`pyramid_bands` of the report year for all areas and the city, cached for all profiles."""
     return ch._cached(
         f"profile_pyramid_protected_{ch.year}",
-        lambda: pyramid_bands(ch.ds.population, ch.year, rules=ch.rules),
+        lambda: pyramid_bands(ch.ds.population, ch.year, rules=ch.rules, protected=ch.protected_population),
     )
 
 

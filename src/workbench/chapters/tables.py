@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from workbench.chapters.population_cells import structure_measure
 from workbench.confidentiality import Rules, primary_mask, protect_rates
 from workbench.render.tables import write_xlsx
 from workbench.vocabulary import CITY_ID
@@ -101,9 +102,17 @@ def rate_inputs(table: pd.DataFrame, catalogue, protected_counts: pd.DataFrame) 
 
 
 def protect_indicators(
-    table: pd.DataFrame, catalogue, protected_counts: pd.DataFrame, rules: Rules
+    table: pd.DataFrame,
+    catalogue,
+    protected_counts: pd.DataFrame,
+    rules: Rules,
+    protected_population: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Add ``published_value`` and ``status`` to the indicator table: suppressed where a count could leak."""
+    """Add ``published_value`` and ``status`` to the indicator table: suppressed where a count could leak.
+
+    With ``protected_population`` (the joint protection of every published breakdown of the population) a share
+    whose population numerator or denominator (e.g. residents under 18) is withheld there is withheld too: with
+    the published area total it would give that count."""
     df = rate_inputs(table, catalogue, protected_counts)
     rates = pd.DataFrame(
         {
@@ -126,6 +135,36 @@ def protect_indicators(
         df["value"].notna(), "shown", np.where(df["numerator_suppressed"], "numerator", "missing")
     ).astype(object)
     status[~published] = prot["status"].to_numpy()
+    if protected_population is not None and len(df):
+        pp = protected_population.set_index(
+            [
+                protected_population["level"].astype(str),
+                protected_population["unit_id"].astype(str),
+                protected_population["year"].astype(int),
+                protected_population["measure"].astype(str),
+            ]
+        )["status"]
+        pp = pp[~pp.index.duplicated()]
+        meta = {ind.id: ind for ind in catalogue.indicators}
+        for which, label in (("numerator", "numerator"), ("denominator", "denominator")):
+            measure = df["indicator"].map(
+                lambda i, w=which: (
+                    structure_measure(getattr(meta[i], w)) if getattr(meta[i], w).kind == "population" else ""
+                )
+            )
+            rows = np.flatnonzero((measure != "").to_numpy() & (status == "shown"))
+            if not len(rows):
+                continue
+            idx = pd.MultiIndex.from_arrays(
+                [
+                    df["level"].astype(str).to_numpy()[rows],
+                    df["unit_id"].astype(str).to_numpy()[rows],
+                    df["year"].astype(int).to_numpy()[rows],
+                    measure.to_numpy()[rows],
+                ]
+            )
+            st = pp.reindex(idx).fillna("secondary").to_numpy()
+            status[rows[st != "shown"]] = label
     df["status"] = status
     df["published_value"] = df["value"].where(df["status"] == "shown")
     hidden = df["status"] != "shown"

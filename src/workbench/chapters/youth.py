@@ -34,6 +34,7 @@ from workbench import projection
 from workbench.chapters.indicator_views import IndicatorViews
 from workbench.chapters.model import ViewsModel, view
 from workbench.chapters.notes import NOTHING, Note, markdown
+from workbench.chapters.population_cells import joint_status
 from workbench.chapters.tables import unit_labels
 from workbench.chapters.youth_family import (
     CITY_LABEL,
@@ -43,12 +44,13 @@ from workbench.chapters.youth_family import (
     quadrant_chart,
     quadrant_text,
 )
-from workbench.confidentiality import AdditiveTable, Rules
+from workbench.confidentiality import AdditiveTable, Rules, population_measure
 from workbench.errors import ConfigError, DataValidationError
 from workbench.indicators.population import single_years
 from workbench.render import fmt, maps
 from workbench.render.tables import count_key, html_table
 from workbench.settings import KitaSettings
+from workbench.vocabulary import CITY_ID
 
 __all__ = [
     "CITY_LABEL",
@@ -225,13 +227,16 @@ def protect_kita(
     keys: pd.DataFrame,
     rules: Rules,
     protected_counts: pd.DataFrame | None = None,
+    protected_population: pd.DataFrame | None = None,
 ) -> KitaProtected:
     """Protect the Kita table of ``group`` ("u3"/"ue3") for publication.
 
     Count columns (children now, places, projected children) form one additive table "Stadt = Σ Sozialräume";
     children get primary and secondary suppression, places are withheld where the report's protected count
     cube withholds ``kita_places_<group>`` (so the same count is never shown in one table and hidden in
-    another). Derived cells are withheld where an input is withheld: coverage also when the children are
+    another); with ``protected_population`` (the report's joint population protection) the children of the
+    report year are withheld exactly where the joint pattern of every breakdown of the population withholds
+    them (age groups, pyramid bands, shares). Derived cells are withheld where an input is withheld: coverage also when the children are
     fewer than ``rules.min_base``; missing places of the city when any area's missing places are withheld.
     Missing places are numbers of Kita places (not persons) derived from published cells; they are published
     as formatted text so that the audit does not read them as person counts.
@@ -265,6 +270,13 @@ def protect_kita(
     marked = pd.DataFrame(False, index=counts.index, columns=counts.columns)
     hidden_places = _cube_hidden(protected_counts, f"kita_places_{group}", year, area_ids)
     marked.loc[rows[:-1], c_pl] = hidden_places.to_numpy()
+    if protected_population is not None:
+        lo, hi = spec["ages"]
+        lv = ["sozialraum"] * len(area_ids) + ["stadt"]
+        st = joint_status(
+            protected_population, year, lv, [*area_ids, CITY_ID], [population_measure(lo, hi)] * len(lv)
+        )
+        marked[c_now] = st != "shown"
     relations = [((CITY_LABEL, c), [(r, c) for r in rows[:-1]]) for c in counts.columns]
     prot = AdditiveTable(counts, relations, input_suppressed=marked).protect(rules)
     hid = prot.suppressed
@@ -290,7 +302,7 @@ def protect_kita(
     lo, hi = spec["ages"]
     for r in df.index:
         lvl, unit = ("sozialraum", ids[r]) if r in ids else ("stadt", "stadt")
-        ckeys.loc[r, c_now] = count_key(f"population_{lo}-{hi}", lvl, unit, year)
+        ckeys.loc[r, c_now] = count_key(population_measure(lo, hi), lvl, unit, year)
         ckeys.loc[r, c_pl] = count_key(f"kita_places_{group}", lvl, unit, year)
     kinds: dict[str, Any] = {c_now: "count", c_pl: "count", c_fut: "count", g_now: "text", g_fut: "text"}
     kinds[q_now] = ("rate", c_pl)
@@ -499,7 +511,10 @@ def build(ch: Any) -> YouthModel:
     """The chapter model from a :class:`~workbench.chapters.context.Chapter`."""
     ds, year, settings = ch.ds, ch.year, ch.cfg.kita
     supply = kita_supply(ds, year, settings)
-    kita = {g: protect_kita(supply, g, ds.keys, ch.rules, ch.protected_counts) for g in ("u3", "ue3")}
+    kita = {
+        g: protect_kita(supply, g, ds.keys, ch.rules, ch.protected_counts, ch.protected_population)
+        for g in ("u3", "ue3")
+    }
     family = family_frame(ch.indicators, year, ds.area_keys["area_id"].tolist())
     views = IndicatorViews.of(ch)
     left_out = {i: ch.left_out_sentence(i) for i in FAMILY_INDICATORS if i in views.left_out}

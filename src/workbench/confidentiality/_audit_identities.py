@@ -4,9 +4,12 @@ The audit links cells of different tables, files and figures that carry the same
 relations that hold *between* different keys of the same area and year, so that a suppressed cell that follows
 from other published cells is found even when no table declares the relation:
 
-* age ranges: ``population`` (all ages) and ``population_<range>`` (``0-2``, ``3-5``, ``0-5``, ``unter 6``,
-  ``65+``, ``6 bis unter 15`` …): a range equals the sum of every set of other published ranges that tiles it
-  exactly (5-year bands = age groups, "unter 3" + "3 bis unter 6" = "0 bis 5", all bands = total);
+* breakdowns of the population: ``population`` (all ages) and ``population_<range>[_<sex>][_<nationality>]``
+  (``0-2``, ``3-5``, ``0 bis 5``, ``65+``, ``0-4_w`` …): every linear dependency between the published cells of
+  one unit and year, exactly as the joint protection uses them (``_population._template``: the cells as sums of
+  age × sex × nationality atoms, relations = the left null space);
+* other age ranges (``<measure>_<range>``): a range equals the sum of every set of other published ranges that
+  tiles it exactly;
 * splits by sex: ``<measure>_m`` + ``<measure>_w`` = ``<measure>``;
 * flows and balances: ``natural`` = ``births`` − ``deaths``, ``external`` = ``in_ext`` − ``out_ext``,
   ``internal`` = ``in_int`` − ``out_int``, ``total`` = ``natural`` + ``external`` + ``internal`` (balances may be
@@ -17,13 +20,13 @@ A relation is a tuple of ``(variable, coefficient)`` pairs whose weighted sum is
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 
+from workbench.confidentiality._population import OPEN_END, _parse, _template, age_range
+
 Relation = tuple[tuple[str, float], ...]
 
-OPEN_END = 999
 BALANCES: dict[str, tuple[tuple[str, float], ...]] = {
     "natural": (("births", 1.0), ("deaths", -1.0)),
     "external": (("in_ext", 1.0), ("out_ext", -1.0)),
@@ -31,25 +34,8 @@ BALANCES: dict[str, tuple[tuple[str, float], ...]] = {
     "total": (("natural", 1.0), ("external", 1.0), ("internal", 1.0)),
 }
 SIGNED_MEASURES = frozenset(BALANCES)
-_RANGE_PATTERNS = (
-    (re.compile(r"^(\d+)\s*bis\s*unter\s*(\d+)$"), lambda a, b: (int(a), int(b) - 1)),
-    (re.compile(r"^(\d+)\s*[-–]\s*(\d+)$"), lambda a, b: (int(a), int(b))),
-    (re.compile(r"^(\d+)\s*bis\s*(\d+)$"), lambda a, b: (int(a), int(b))),
-    (re.compile(r"^unter\s*(\d+)$"), lambda b: (0, int(b) - 1)),
-    (re.compile(r"^(\d+)\s*(?:\+|und\s*(?:älter|mehr))$"), lambda a: (int(a), OPEN_END)),
-)
 _SEX = {"m": "m", "w": "w", "männlich": "m", "weiblich": "w"}
 _MAX_TILINGS = 6
-
-
-def age_range(label: str) -> tuple[int, int] | None:
-    """Inclusive age range of a label (``"0-2"``, ``"unter 6"``, ``"65+"``, ``"6 bis unter 15"``) or None."""
-    s = label.strip().replace("Jahre", "").strip()
-    for pattern, conv in _RANGE_PATTERNS:
-        m = pattern.match(s)
-        if m:
-            return conv(*m.groups())
-    return None
 
 
 def split_key(var: str) -> tuple[str, str, str, str] | None:
@@ -106,7 +92,18 @@ def identities(variables: Iterable[str]) -> list[Relation]:
                         rels.append(((total, 1.0), (v, -1.0), (cand, -1.0)))
         if measure in BALANCES:
             rels.append(((v, 1.0),) + tuple((f"{m}|{level}|{unit}|{year}", -c) for m, c in BALANCES[measure]))
-    for ranges in groups.values():
+    population: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for measure, level, unit, year in keyed.values():
+        if _parse(measure) is not None:
+            population[(level, unit, year)].append(measure)
+    for (level, unit, year), measures in population.items():  # the protection's own exact relations
+        ms = tuple(sorted(set(measures)))
+        within, _ = _template(ms)
+        for rel in within:
+            rels.append(tuple((f"{ms[c]}|{level}|{unit}|{year}", float(coef)) for c, coef in rel))
+    for (base, *_), ranges in groups.items():
+        if base == "population":
+            continue  # covered exactly above
         for target, var in ranges.items():
             for tiling in _tilings(target, ranges):
                 rels.append(((var, 1.0),) + tuple((p, -1.0) for p in tiling))

@@ -221,6 +221,7 @@ def protect_flat(
     relations: Sequence[Relation],
     *,
     a: sp.csr_matrix | None = None,
+    priority: np.ndarray | None = None,
 ) -> np.ndarray:
     """Add secondary suppressions until no unpublished cell is recoverable; returns the new status array.
 
@@ -228,7 +229,10 @@ def protect_flat(
     INPUT / MISSING per cell. Step A: while a relation has exactly one unpublished member, suppress its best
     visible member. Step B: run :func:`determined_unknowns`; for every recoverable cell suppress the best
     visible member of its relation with the fewest unpublished members, then repeat A and B. "Best" means:
-    not the total of any relation, non-zero, smallest value, lowest cell index (deterministic).
+    not the total of any relation, non-zero, smallest value, lowest cell index (deterministic). ``priority``
+    (optional, one number per cell) replaces "not the total of any relation" as the first criterion: cells with
+    a lower priority are suppressed first (relations ``a`` with any integer coefficients, e.g. the linear
+    dependencies between overlapping breakdowns).
     """
     n = values.shape[0]
     status = status.copy()
@@ -239,16 +243,20 @@ def protect_flat(
     members = [
         np.concatenate([[int(t)], np.asarray(p, dtype=np.int64)]).astype(np.int64) for t, p in relations
     ]
-    inc = abs(a).tocsc()
+    pattern = sp.csr_matrix(a, copy=True)
+    pattern.eliminate_zeros()
+    pattern.data = np.ones_like(pattern.data)  # membership, whatever the coefficients
+    inc = pattern.tocsc()
     cell_rels = [inc.indices[inc.indptr[c] : inc.indptr[c + 1]] for c in range(n)]
     is_total = np.zeros(n, dtype=bool)
     is_total[[int(t) for t, _ in relations]] = True
     vals = np.nan_to_num(values, nan=np.inf)
-    order = np.lexsort((np.arange(n), vals, vals == 0, is_total))
+    first = is_total if priority is None else np.asarray(priority, dtype=float)
+    order = np.lexsort((np.arange(n), vals, vals == 0, first))
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
     hidden = status != SHOWN
-    count = np.asarray(abs(a) @ hidden.astype(np.float64)).round().astype(np.int64)
+    count = np.asarray(pattern @ hidden.astype(np.float64)).round().astype(np.int64)
 
     def suppress(c: int, heap: list[int]) -> None:
         hidden[c] = True

@@ -465,7 +465,8 @@ def audit_tables(tables: Sequence[_Table], threshold: int = 3) -> list[Finding]:
     known: dict[str, float] = {}
     for t in tables:
         for (r, c), cell in t.cells.items():
-            if cell.kind == "count" and cell.value is not None:
+            signed = cell.key is not None and is_signed(cell.key)  # a balance: a signed count
+            if (cell.kind == "count" or signed) and cell.value is not None:
                 known.setdefault(_cell_var(t, r, c), cell.value)
     for t in tables:
         for r in t.rows:
@@ -515,9 +516,10 @@ def audit_tables(tables: Sequence[_Table], threshold: int = 3) -> list[Finding]:
     unknown = set()
     for t in tables:
         for (r, c), cell in t.cells.items():
+            signed = cell.key is not None and is_signed(cell.key)
             if (
                 cell.kind == "suppressed" or (cell.kind == "count" and cell.value is None)
-            ) and t.col_kind.get(c) == "count":
+            ) and (t.col_kind.get(c) == "count" or signed):
                 v = _cell_var(t, r, c)
                 if v not in known:
                     unknown.add(v)

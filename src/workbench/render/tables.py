@@ -238,7 +238,7 @@ def _cells(
                         fmt.sign("geheim"),
                         None,
                         None,
-                        key if kind == "count" else None,
+                        key,
                         False,
                         "geheim",
                     )
@@ -253,7 +253,7 @@ def _cells(
                     )
                 role = str_role or _role_of_missing(signs, r, c)
                 row.append(
-                    _Cell(kind, fmt.sign(role), None, num, key if kind == "count" else None, True, role)
+                    _Cell(kind, fmt.sign(role), None, num, key, True, role)
                 )
                 continue
             decimals, unit = _format_spec(number_formats, c, kind)
@@ -266,7 +266,7 @@ def _cells(
                 text = fmt.percent(f, decimals)
             else:
                 text = fmt.number(f, decimals) + (f"\u00a0{unit}" if unit else "")
-            row.append(_Cell(kind, text, _machine(f, decimals), num, key if kind == "count" else None, False))
+            row.append(_Cell(kind, text, _machine(f, decimals), num, key, False))
         rows.append(row)
     return rows
 

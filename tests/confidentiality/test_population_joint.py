@@ -1,0 +1,130 @@
+"""Joint protection of every published breakdown of the population (issue: linked protection).
+
+The reference check is independent of the engine: it takes the published cells as they are, writes every cell
+as a sum of single years of age by sex (the register's own atoms, non-negative integers), and asks a linear
+programme for the smallest and largest value of each withheld cell. A withheld cell is safe when that range is
+at least one person wide.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from workbench.confidentiality import Rules, population_measure, protect_population
+from workbench.confidentiality._population import _parse
+
+AGES = 12  # single years 0 … 11 (11 = "11 and older") keep the LP small
+SEXES = ("m", "w")
+# what a report publishes about these residents: total, bands by sex, age groups, Kita groups
+MEASURES = (
+    [population_measure()]
+    + [population_measure(a, a + 3, s) for a in (0, 4) for s in SEXES]
+    + [population_measure(8, None, s) for s in SEXES]
+    + [population_measure(0, 5), population_measure(6, None)]
+    + [population_measure(0, 2), population_measure(3, 5)]
+)
+
+
+def _cells(pop: np.ndarray, areas: list[str]) -> pd.DataFrame:
+    """True cell values from single years ``pop[area, sex, age]``."""
+    rows = []
+    for i, a in enumerate(areas):
+        for m in MEASURES:
+            c = _parse(m)
+            hi = AGES - 1 if c.hi >= 100 else c.hi
+            sexes = [SEXES.index(c.sex)] if c.sex else [0, 1]
+            rows.append((a, 2024, m, int(pop[i][np.ix_(sexes, range(c.lo, hi + 1))].sum())))
+    return pd.DataFrame(rows, columns=["area_id", "year", "measure", "value"])
+
+
+def _recoverable(out: pd.DataFrame, areas: list[str], districts: dict[str, str]) -> list[tuple]:
+    """Withheld cells whose value the published cells pin to one integer (atoms: single years by sex ≥ 0)."""
+    n_atoms = len(areas) * 2 * AGES
+
+    def vector(level: str, unit: str, measure: str) -> np.ndarray:
+        c = _parse(measure)
+        hi = AGES - 1 if c.hi >= 100 else c.hi
+        v = np.zeros((len(areas), 2, AGES))
+        for i, a in enumerate(areas):
+            if level == "stadt" or (level == "stadtbezirk" and districts[a] == unit) or a == unit:
+                for s in [SEXES.index(c.sex)] if c.sex else [0, 1]:
+                    v[i, s, c.lo : hi + 1] = 1
+        return v.reshape(-1)
+
+    shown = out[out["status"] == "shown"]
+    a_eq = np.array([vector(r.level, r.unit_id, r.measure) for r in shown.itertuples()])
+    b_eq = shown["value"].to_numpy(dtype=float)
+    found = []
+    for r in out[out["status"].isin(["primary", "secondary"])].itertuples():
+        cost = vector(r.level, r.unit_id, r.measure)
+        lo = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        hi = linprog(-cost, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        assert lo.status == 0 and hi.status == 0
+        if -hi.fun - lo.fun < 1 - 1e-6:
+            found.append((r.level, r.unit_id, r.measure, r.value))
+    assert n_atoms == a_eq.shape[1]
+    return found
+
+
+def test_kita_group_not_recoverable_from_age_group_minus_other_kita_group():
+    """The demo leak: 1 child under 3 = "0 bis 5" (7) − "3 bis unter 6" (6) when each table is protected alone."""
+    pop = np.zeros((3, 2, AGES), dtype=int)
+    pop[0] = [[1, 0, 0, 1, 2, 1, 3, 4, 3, 4, 5, 20], [0, 0, 0, 1, 1, 1, 2, 4, 5, 3, 4, 25]]  # 1 child under 3
+    pop[1] = 5
+    pop[2] = 6
+    areas = ["a1", "a2", "b1"]
+    districts = {"a1": "A", "a2": "A", "b1": "B"}
+    keys = pd.DataFrame({"area_id": areas, "district_id": [districts[a] for a in areas]})
+    out = protect_population(_cells(pop, areas), keys, Rules())
+    cell = out[(out["unit_id"] == "a1") & (out["measure"] == "population_0-2")].iloc[0]
+    assert (cell["value"], cell["status"]) == (1.0, "primary")
+    # the other Kita group and at least one more cell of the same area are withheld with it
+    a1 = out[(out["unit_id"] == "a1") & (out["status"] != "shown")]
+    assert "population_3-5" in set(a1["measure"]) or "population_0-5" in set(a1["measure"])
+    assert _recoverable(out, areas, districts) == []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.lists(st.integers(0, 6), min_size=2 * AGES, max_size=2 * AGES),
+        min_size=3,
+        max_size=4,
+    ),
+)
+def test_no_withheld_cell_recoverable_from_all_published_breakdowns(rows):
+    """Property: whatever the residents, no withheld cell follows from everything published together."""
+    pop = np.array(rows).reshape(len(rows), 2, AGES)
+    areas = [f"a{i}" for i in range(len(rows))]
+    districts = {a: ("A" if i % 2 == 0 else "B") for i, a in enumerate(areas)}
+    keys = pd.DataFrame({"area_id": areas, "district_id": [districts[a] for a in areas]})
+    out = protect_population(_cells(pop, areas), keys, Rules())
+    small = out[(out["value"] > 0) & (out["value"] < 3)]
+    assert (small["status"] == "primary").all()  # every small cell withheld
+    assert _recoverable(out, areas, districts) == []
+
+
+def test_sums_and_statuses_are_consistent_and_deterministic():
+    rng = np.random.default_rng(7)
+    pop = rng.integers(0, 9, size=(4, 2, AGES))
+    areas = ["0101", "0102", "0201", "0202"]
+    keys = pd.DataFrame({"area_id": areas, "district_id": ["01", "01", "02", "02"]})
+    cells = _cells(pop, areas)
+    out = protect_population(cells, keys, Rules())
+    again = protect_population(cells.sample(frac=1, random_state=1), keys, Rules())
+    pd.testing.assert_frame_equal(out, again)
+    city = out[(out["level"] == "stadt") & (out["measure"] == "population")]["value"].iloc[0]
+    assert city == pop.sum()
+    assert set(out["level"]) == {"sozialraum", "stadtbezirk", "stadt"}
+
+
+def test_bad_measure_is_named():
+    cells = pd.DataFrame({"area_id": ["a"], "year": [2024], "measure": ["kinder_0-5"], "value": [3]})
+    keys = pd.DataFrame({"area_id": ["a"], "district_id": ["1"]})
+    with pytest.raises(Exception, match="kinder_0-5"):
+        protect_population(cells, keys, Rules())

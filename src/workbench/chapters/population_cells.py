@@ -12,10 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench.confidentiality import population_measure
-from workbench.confidentiality._population import age_range
+from workbench.confidentiality import age_range, population_measure
 from workbench.indicators.catalogue import Term
-from workbench.indicators.population import STRUCTURE, age_group_counts, single_years
+from workbench.indicators.population import STRUCTURE, age_group_counts, single_years, structure_counts
 
 BAND = 5
 TOP_BAND = 90
@@ -84,36 +83,25 @@ def published_population_cells(
         the data do not determine in a year (age groups that do not add up to it, no breakdown by sex) is left
         out for that year: it is not published either.
     """
-    from workbench.indicators._grid import Grid
-
     pop = ds.population
     years = sorted(int(y) for y in pop["year"].unique()) if years is None else sorted(years)
-    areas = ds.keys[["area_id"]].astype(str).drop_duplicates().sort_values("area_id")
-    grid = Grid(pop, None, areas, [], age_groups=ds.age_groups)
     frames = []
     for year in years:
-        if year not in grid.years:
-            continue
-        col = grid.years.index(year)
-        for lo, hi, sex, nat in _specs(ds, catalogue, year, report_year):
-            values = grid.population(Term("population", age_min=lo, age_max=hi, sex=sex, nationality=nat))[
-                :, col
-            ]
-            if np.isnan(values).any():
-                continue
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "area_id": grid.area_ids.astype(str),
-                        "year": year,
-                        "measure": population_measure(lo, hi, sex, nat),
-                        "value": values,
-                    }
-                )
+        terms = {
+            population_measure(lo, hi, sex, nat): Term(
+                "population", age_min=lo, age_max=hi, sex=sex, nationality=nat
             )
+            for lo, hi, sex, nat in _specs(ds, catalogue, year, report_year)
+        }
+        wide = structure_counts(pop, ds.keys, year, "sozialraum", ds.age_groups, terms)
+        wide = wide.loc[:, wide.notna().all(axis=0)]  # a breakdown the data do not determine is not published
+        if wide.empty:
+            continue
+        long = wide.rename_axis("area_id").reset_index().melt(id_vars="area_id", var_name="measure")
+        frames.append(long.assign(area_id=long["area_id"].astype(str), year=year))
     if not frames:
         return pd.DataFrame({"area_id": [], "year": [], "measure": [], "value": []})
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True)[["area_id", "year", "measure", "value"]]
 
 
 def joint_status(

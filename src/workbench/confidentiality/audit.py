@@ -517,9 +517,9 @@ def audit_tables(tables: Sequence[_Table], threshold: int = 3) -> list[Finding]:
     for t in tables:
         for (r, c), cell in t.cells.items():
             signed = cell.key is not None and is_signed(cell.key)
-            if (
-                cell.kind == "suppressed" or (cell.kind == "count" and cell.value is None)
-            ) and (t.col_kind.get(c) == "count" or signed):
+            if (cell.kind == "suppressed" or (cell.kind == "count" and cell.value is None)) and (
+                t.col_kind.get(c) == "count" or signed
+            ):
                 v = _cell_var(t, r, c)
                 if v not in known:
                     unknown.add(v)

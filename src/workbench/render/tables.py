@@ -252,9 +252,7 @@ def _cells(
                         hint="Zahl, NaN oder ein Zeichen der Zeichenerklärung verwenden",
                     )
                 role = str_role or _role_of_missing(signs, r, c)
-                row.append(
-                    _Cell(kind, fmt.sign(role), None, num, key, True, role)
-                )
+                row.append(_Cell(kind, fmt.sign(role), None, num, key, True, role))
                 continue
             decimals, unit = _format_spec(number_formats, c, kind)
             if zero_as_sign and kind == "count" and f == 0:

@@ -72,6 +72,7 @@ from inspect import isfunction as _isfunction
 from workbench.projection._model import age_group_labels, age_groups, backtest, project
 from workbench.projection._rates import BOY_SHARE, EVENT_COLUMNS, N_AGES, Rates, estimate_rates
 from workbench.projection._scenarios import STATUS_QUO, Scenario, load_scenarios
+from workbench.projection._stocks import backtest_stocks, backtest_summary, project_stocks
 
 __all__ = [
     "BOY_SHARE",
@@ -83,9 +84,12 @@ __all__ = [
     "age_group_labels",
     "age_groups",
     "backtest",
+    "backtest_stocks",
+    "backtest_summary",
     "estimate_rates",
     "load_scenarios",
     "project",
+    "project_stocks",
 ]
 
 

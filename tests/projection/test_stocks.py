@@ -263,9 +263,10 @@ def test_summary_counts_windows_and_bands() -> None:
     assert set(summary.index.get_level_values("size_class")) == {"alle", "unter 5.000"}
     # the band of a window only uses errors of windows that had ended by its base year
     first = records[(records.method == "constant") & (records.horizon == 1) & (records.base_year == 2012)]
-    assert first["band_low"].isna().all()  # only 2 past errors (base 2011) < min_past
+    assert first["band"].isna().all() and first["within"].isna().all()  # 2 past errors (base 2011) < 3
     later = records[(records.method == "constant") & (records.horizon == 1) & (records.base_year == 2013)]
     past = records[(records.method == "constant") & (records.horizon == 1) & (records.base_year <= 2012)]
-    assert later["band_low"].iloc[0] == pytest.approx(past["pct_error"].quantile(0.1))
+    assert len(past) == 4 and np.allclose(later["band"], past["ape"].quantile(0.8))
+    assert (later["within"] == (later["ape"] <= later["band"])).all()
     hp = summary.loc[("hamilton-perry", 1, "alle")]
     assert 0 <= hp["within_band"] <= 100 and hp["mape"] > 0

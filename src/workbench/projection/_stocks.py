@@ -1,7 +1,8 @@
 """Projection from population stocks alone (Hamilton–Perry) and its back-test, for :mod:`workbench.projection`.
 
-Private: import from :mod:`workbench.projection`. The method is documented in docs/METHODEN.md, Abschnitt
-„Bevölkerungsprognose“ → „Prognose aus Beständen (Hamilton–Perry)“.
+Private: import from :mod:`workbench.projection`. The method is documented in docs/METHODEN.md, Abschnitte
+„Prognose aus Beständen (Hamilton–Perry)“, „Rückrechnung aus Beständen“ und „Ergebnisse der Rückrechnung: Wien
+und Trafford“.
 
 Internal representation: one array per reference year of shape ``(areas, sexes, top_age + 1)`` with single years
 ``0 … top_age − 1`` and the open group ``top_age+`` in the last slot, obtained by graduating the age bands.
@@ -616,9 +617,9 @@ def backtest_stocks(
     **options
         Options of the Hamilton–Perry model (defaults in :data:`DEFAULTS`): ``periods`` (int, 5) number of most
         recent base periods whose ratios are pooled; ``window`` (int, 5) age window over which an area's
-        deviation from the city-wide ratio is pooled; ``shrink`` (float, 200) expected persons at which an
-        area's deviation is shrunk halfway to the city; ``cap`` (float, 0.25) largest relative deviation of an
-        area's annual ratio from the city's (three times this for the child ratio); ``damping`` (float, 0.9)
+        deviation from the city-wide ratio is pooled; ``shrink`` (float, 200) expected persons at which a
+        deviation is shrunk halfway (single age toward the age window, age window toward the city); ``cap`` (float, 0.25) largest relative deviation of an
+        area's annual ratio (and child ratio) from the city's; ``damping`` (float, 0.9)
         factor by which area deviations fade per projected year; ``mother_ages`` ((int, int), (15, 50));
         ``female`` (sex label of women, recognised automatically from w/f/female/weiblich/2);
         ``control_total`` (number or mapping year → number: the city total of the target year; all cells are
@@ -649,12 +650,12 @@ def backtest_stocks(
 
     Notes
     -----
-    docs/METHODEN.md, Abschnitt „Bevölkerungsprognose“ → „Prognose aus Beständen (Hamilton–Perry)“ and
-    „Rückrechnung aus Beständen“. Bands are graduated to single years by monotone cubic interpolation
-    (PCHIP) of the cumulative counts; annual cohort-change ratios P(t+1, a+1) / P(t, a) are pooled over the
-    base periods city-wide by sex and age, each area's deviation from them is indirectly standardised over an
-    age window, shrunk toward the city and capped, and the youngest age comes from the ratio of children aged
-    0 to women (or persons) aged 15–49.
+    docs/METHODEN.md, Abschnitte „Prognose aus Beständen (Hamilton–Perry)“ und „Rückrechnung aus Beständen“.
+    Bands are graduated to single years by monotone cubic interpolation (PCHIP) of the cumulative counts;
+    annual cohort-change ratios P(t+1, a+1) / P(t, a) are pooled over the base periods city-wide by sex and
+    age; each area's deviation from them (observed / expected at the city's ratios) is shrunk toward its
+    deviation over an age window and that toward the city, capped, and damped per projected year; the youngest
+    age comes from the ratio of children aged 0 to women (or persons) aged 15–49.
 
     Examples
     --------
@@ -804,7 +805,8 @@ def backtest_summary(
     size_classes : sequence of int, default (0, 5000, 20000, 100000)
         Lower bounds of the size classes by persons in the base year.
     coverage : float, default 0.8
-        Nominal coverage of the empirical band (central quantiles of past percentage errors).
+        Nominal coverage of the empirical band: its half-width is this quantile of past absolute percentage
+        errors (symmetric, since the sign of real errors changes between periods).
     min_past : int, default 10
         Least number of past errors (same method, horizon, size class, target year ≤ base year) needed to
         draw an area's band in a window; fewer → no band (not counted in ``within_band``).
@@ -819,14 +821,14 @@ def backtest_summary(
         Indexed by ``(method, horizon, size_class)`` with ``size_class`` ``"alle"`` for all areas; columns
         ``windows`` (number of base years), ``n`` (area forecasts), ``mape`` and ``median_ape`` (%),
         ``mean_error`` (mean signed percentage error (projected − observed) / observed · 100: bias),
-        ``within_band`` (share of area forecasts whose observed value lay inside the band built only from
-        errors known at the base year, in %; NaN when no band could be drawn), ``n_band`` and ``band_low``,
-        ``band_high`` (the empirical band from all windows, in % of the projected value's error: the interval
-        to attach to a current projection of this horizon and size class).
+        ``within_band`` (share of area forecasts with |error| ≤ the band built only from errors known at the
+        base year, in %; NaN when no band could be drawn), ``n_band`` (forecasts with a band) and ``band``
+        (half-width q in % from all windows: the band of a current projection P of this horizon and size class
+        is P / (1 + q/100) … P / (1 − q/100), about P · (1 ± q/100)).
     records : pandas.DataFrame
         Only with ``details=True``: one row per method, base year, horizon and area with ``base``,
-        ``projected``, ``observed``, ``pct_error``, ``ape``, ``size_class``, ``band_low``, ``band_high``,
-        ``within``.
+        ``projected``, ``observed``, ``error``, ``pct_error``, ``ape``, ``size_class``, ``band`` (half-width
+        known at the base year, %) and ``within`` (1/0, NaN without band).
 
     Examples
     --------
@@ -885,9 +887,7 @@ def backtest_summary(
     rec["size_class"] = np.asarray(labels, dtype=object)[
         np.searchsorted(bounds, rec["base"].to_numpy(), side="right") - 1
     ]
-    lo_q, hi_q = (1 - coverage) / 2, (1 + coverage) / 2
-    band_low = np.full(len(rec), np.nan)
-    band_high = np.full(len(rec), np.nan)
+    band = np.full(len(rec), np.nan)
     for _, idx in rec.groupby(["method", "horizon", "size_class"]).indices.items():
         base_y = rec["base_year"].to_numpy()[idx]
         target = base_y + rec["horizon"].to_numpy()[idx]
@@ -895,12 +895,9 @@ def backtest_summary(
         for b in np.unique(base_y):
             past = err[target <= b]
             if len(past) >= min_past:
-                at = idx[base_y == b]
-                band_low[at], band_high[at] = np.quantile(past, [lo_q, hi_q])
-    rec["band_low"], rec["band_high"] = band_low, band_high
-    has = ~np.isnan(band_low)
-    inside = (rec["pct_error"].to_numpy() >= band_low) & (rec["pct_error"].to_numpy() <= band_high)
-    rec["within"] = np.where(has, inside.astype(float), np.nan)
+                band[idx[base_y == b]] = float(np.quantile(np.abs(past), coverage))
+    rec["band"] = band
+    rec["within"] = np.where(np.isnan(band), np.nan, (rec["ape"].to_numpy() <= band).astype(float))
 
     def summarise(frame: pd.DataFrame) -> pd.Series:
         return pd.Series(
@@ -914,8 +911,7 @@ def backtest_summary(
                 if frame["within"].notna().any()
                 else np.nan,
                 "n_band": float(frame["within"].notna().sum()),
-                "band_low": float(frame["pct_error"].quantile(lo_q)),
-                "band_high": float(frame["pct_error"].quantile(hi_q)),
+                "band": float(frame["ape"].quantile(coverage)),
             }
         )
 

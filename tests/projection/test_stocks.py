@@ -270,3 +270,18 @@ def test_summary_counts_windows_and_bands() -> None:
     assert (later["within"] == (later["ape"] <= later["band"])).all()
     hp = summary.loc[("hamilton-perry", 1, "alle")]
     assert 0 <= hp["within_band"] <= 100 and hp["mape"] > 0
+
+
+def test_area_missing_in_an_earlier_year_gets_the_city_ratios() -> None:
+    """A new area (absent in 2019) is projected with the city's ratios and left out of the city's pooling."""
+    new = city(
+        [STATIONARY.iloc[0].tolist(), STATIONARY.iloc[1].tolist(), STATIONARY.iloc[1].tolist()],
+        ("A", "B", "N"),
+    )
+    stocks = {2019: STATIONARY, 2020: new, 2022: new}
+    res = backtest_stocks(stocks, 2020, 2022, shrink=0, damping=1.0, cap=0.9)
+    assert res.loc["N", "base"] == pytest.approx(969.0)
+    assert res.loc[["A", "B"], "ape"].max() < 1e-8  # A and B stationary as before
+    city_growth = res.loc[["A", "B"], "projected"].sum() / STATIONARY.to_numpy().sum()
+    assert res.loc["N", "projected"] != pytest.approx(969.0)  # not its own (unknown) ratios …
+    assert abs(res.loc["N", "projected"] / 969.0 - city_growth) < 0.05  # … but close to the city's

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.interpolate import PchipInterpolator
 
 from workbench.errors import ConfigError, DataValidationError
 
@@ -106,6 +105,8 @@ def graduate(counts: np.ndarray, edges: np.ndarray) -> np.ndarray:
     edges = np.asarray(edges, dtype=int)
     if np.all(np.diff(edges) == 1):
         return counts.copy()
+    from scipy.interpolate import PchipInterpolator  # only needed for bands wider than one year
+
     cum = np.concatenate([np.zeros(counts.shape[:-1] + (1,)), np.cumsum(counts, axis=-1)], axis=-1)
     spline = PchipInterpolator(edges.astype(float), cum, axis=-1)
     single = np.diff(spline(np.arange(edges[-1] + 1, dtype=float)), axis=-1)

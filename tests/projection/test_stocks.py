@@ -285,3 +285,26 @@ def test_area_missing_in_an_earlier_year_gets_the_city_ratios() -> None:
     city_growth = res.loc[["A", "B"], "projected"].sum() / STATIONARY.to_numpy().sum()
     assert res.loc["N", "projected"] != pytest.approx(969.0)  # not its own (unknown) ratios …
     assert abs(res.loc["N", "projected"] / 969.0 - city_growth) < 0.05  # … but close to the city's
+
+
+def test_stocks_from_the_processed_population_table() -> None:
+    from workbench.projection._stock_sources import stocks_from_population
+
+    rows = [
+        (a, y, s, age, nat, 10.0 + age % 7)
+        for a in ("01", "02")
+        for y in (2022, 2023)
+        for s in ("m", "w")
+        for age in range(101)
+        for nat in ("deutsch", "nichtdeutsch")
+    ]
+    pop = pd.DataFrame(rows, columns=["area_id", "year", "sex", "age", "nationality", "count"])
+    stocks = stocks_from_population(pop, max_age=90)
+    assert sorted(stocks) == [2022, 2023]
+    frame = stocks[2022]
+    assert frame.shape == (2, 2 * 91) and frame.columns[-1] == ("w", "90+")
+    assert frame.loc["01", ("m", "5-6")] == 2 * (10 + 5)
+    assert frame.loc["01", ("m", "90+")] == 2 * sum(10 + age % 7 for age in range(90, 101))
+    assert frame.to_numpy().sum() == pop[pop.year == 2022]["count"].sum()
+    res = backtest_stocks({2021: stocks[2022], **stocks}, 2022, 2023)  # runs on the result as it is
+    assert res.attrs["youngest"] == "child-woman ratio"

@@ -53,3 +53,31 @@ def read_trafford_stocks(folder: str | Path) -> dict[int, pd.DataFrame]:
         wide.index = wide.index.astype(str).rename("area_id")
         out[year] = wide.astype(float)
     return out
+
+
+def stocks_from_population(population: pd.DataFrame, max_age: int = 100) -> dict[int, pd.DataFrame]:
+    """Stocks by single year of age and sex from the processed long ``population`` table (docs/DATA_CONTRACT.md).
+
+    ``population`` has ``area_id, year, sex, age, count`` (further columns such as ``nationality`` are summed
+    over); ages ≥ ``max_age`` form the open group ``"max_age+"``. Used to run the projection from stocks (and
+    its back-test) on cities whose processed data carry components, for comparison with the cohort-component
+    model.
+    """
+    missing = {"area_id", "year", "sex", "age", "count"} - set(population.columns)
+    if missing:
+        raise DataValidationError(f"population: Spalten {', '.join(sorted(missing))} fehlen")
+    pop = population.assign(
+        age=population["age"].clip(upper=max_age), area_id=population["area_id"].astype(str)
+    )
+    sums = pop.groupby(["year", "area_id", "sex", "age"])["count"].sum()
+    labels = {a: (f"{a}-{a + 1}" if a < max_age else f"{max_age}+") for a in range(max_age + 1)}
+    sexes = sorted(pop["sex"].astype(str).unique())
+    columns = pd.MultiIndex.from_product([sexes, list(labels.values())])
+    out: dict[int, pd.DataFrame] = {}
+    for year, part in sums.groupby(level="year"):
+        wide = part.droplevel("year").unstack(["sex", "age"], fill_value=0)
+        wide.columns = pd.MultiIndex.from_tuples([(str(s), labels[int(a)]) for s, a in wide.columns])
+        wide = wide.reindex(columns=columns, fill_value=0).astype(float)
+        wide.index = wide.index.rename("area_id")
+        out[int(year)] = wide
+    return out

@@ -245,6 +245,8 @@ def test_wrong_calls_give_german_errors() -> None:
         backtest_stocks(stocks, 2021, 2025)
     with pytest.raises(ConfigError, match="unbekannte Option"):
         backtest_stocks(stocks, 2021, 2022, dampig=0.5)
+    with pytest.raises(ConfigError, match="mother_ages"):
+        backtest_stocks(stocks, 2021, 2022, mother_ages=(0, 50))
     with pytest.raises(ConfigError, match="unbekannte Methode"):
         backtest_stocks(stocks, 2021, 2022, method="linear")
     moved = STATIONARY.rename(index={"B": "C"})

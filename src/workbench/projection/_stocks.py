@@ -501,6 +501,17 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError("cap muss zwischen 0 und unter 1 liegen", where="cap")
     if float(opts["shrink"]) < 0:
         raise ConfigError("shrink darf nicht negativ sein", where="shrink")
+    try:
+        lo, hi = (int(x) for x in opts["mother_ages"])
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            "mother_ages muss ein Paar (von, bis unter) sein, z. B. (15, 50)", where="mother_ages"
+        ) from exc
+    if not 1 <= lo < hi:
+        raise ConfigError(
+            f"mother_ages ({lo}, {hi}): 1 ≤ von < bis nötig, z. B. (15, 50)", where="mother_ages"
+        )
+    opts["mother_ages"] = (lo, hi)
     return opts
 
 

@@ -11,6 +11,9 @@ project, Scenario, load_scenarios : The projection, status quo (:data:`STATUS_QU
     optional control totals.
 backtest : Projection from an earlier base year against the observed population (MAPE).
 age_groups, age_group_labels : Planning age groups of the output.
+project_stocks, backtest_stocks, backtest_summary : Projection from population stocks by age band alone
+    (Hamilton–Perry cohort-change ratios), its back-test against the naive baselines and the errors of all
+    feasible windows by horizon and size class with empirical error bands.
 
 Notes
 -----

@@ -11,6 +11,9 @@ project, Scenario, load_scenarios : The projection, status quo (:data:`STATUS_QU
     optional control totals.
 backtest : Projection from an earlier base year against the observed population (MAPE).
 age_groups, age_group_labels : Planning age groups of the output.
+project_stocks, backtest_stocks, backtest_summary : Projection from population stocks by age band alone
+    (Hamilton–Perry cohort-change ratios), its back-test against the naive baselines and the errors of all
+    feasible windows by horizon and size class with empirical error bands.
 
 Notes
 -----
@@ -72,6 +75,7 @@ from inspect import isfunction as _isfunction
 from workbench.projection._model import age_group_labels, age_groups, backtest, project
 from workbench.projection._rates import BOY_SHARE, EVENT_COLUMNS, N_AGES, Rates, estimate_rates
 from workbench.projection._scenarios import STATUS_QUO, Scenario, load_scenarios
+from workbench.projection._stocks import backtest_stocks, backtest_summary, project_stocks
 
 __all__ = [
     "BOY_SHARE",
@@ -83,9 +87,12 @@ __all__ = [
     "age_group_labels",
     "age_groups",
     "backtest",
+    "backtest_stocks",
+    "backtest_summary",
     "estimate_rates",
     "load_scenarios",
     "project",
+    "project_stocks",
 ]
 
 

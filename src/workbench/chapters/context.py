@@ -39,6 +39,7 @@ from workbench.confidentiality import Rules, protect_counts, protect_population
 from workbench.errors import ConfigError
 from workbench.indicators import compute, load_catalogue
 from workbench.indicators.catalogue import Catalogue
+from workbench.indicators.population import totals
 from workbench.io.dataset import Dataset, read_memo
 from workbench.io.raw import atomic_write
 from workbench.render.plots import figure_to_png_bytes
@@ -84,10 +85,19 @@ class Chapter:
 
     @cached_property
     def protected_counts(self) -> pd.DataFrame:
-        """The central count cube at all levels with one suppression pattern for the whole report."""
-        return self._cached(
-            "protected_counts", lambda: protect_counts(self.ds.counts, self.ds.keys, self.rules)
-        )
+        """The central count cube at all levels with one suppression pattern for the whole report.
+
+        The residents per area and year (published in the population table, or following from published rates)
+        enter as stocks: with them the balance equation links the movements, so a withheld birth is not the
+        population change minus the published movements."""
+
+        def build() -> pd.DataFrame:
+            stocks = totals(self.ds.population, self.ds.keys).rename(
+                columns={"unit_id": "area_id", "count": "value"}
+            )
+            return protect_counts(self.ds.counts, self.ds.keys, self.rules, stocks=stocks)
+
+        return self._cached("protected_counts", build)
 
     @cached_property
     def protected_population(self) -> pd.DataFrame:

@@ -24,10 +24,25 @@ from workbench.vocabulary import CITY_ID, LEVELS
 _COUNT_COLS = ("area_id", "year", "measure", "value", "suppressed")
 
 
+FLOWS_IN = ("births", "in_ext", "in_int")
+FLOWS_OUT = ("deaths", "out_ext", "out_int")
+"""Movements of the balance equation: stock(31.12. of year − 1) + in-flows = stock(31.12. of year) + out-flows."""
+_STOCK_START, _STOCK_END = "_stock_start", "_stock_end"
+BALANCE_EQUATION: tuple[tuple[str, float], ...] = (
+    (_STOCK_END, 1.0),
+    (_STOCK_START, -1.0),
+    *((m, -1.0) for m in FLOWS_IN),
+    *((m, 1.0) for m in FLOWS_OUT),
+)
+"""The balance equation as one signed relation (weighted sum 0; used with ``stocks``)."""
+
+
 def _measure_groups(measures: Sequence[str]) -> list[tuple[list[str], list[tuple[str, tuple[str, ...]]]]]:
-    """Measures linked by :data:`MEASURE_RELATIONS` form one group (protected together); others are alone."""
+    """Measures linked by :data:`MEASURE_RELATIONS` (and the balance equation) form one group (protected
+    together); others are alone."""
     present = set(measures)
-    rels = [(t, p) for t, p in MEASURE_RELATIONS if t in present and all(x in present for x in p)]
+    balance = (BALANCE_EQUATION[0][0], tuple(m for m, _ in BALANCE_EQUATION[1:]))
+    rels = [(t, p) for t, p in (*MEASURE_RELATIONS, balance) if t in present and all(x in present for x in p)]
     parent = {m: m for m in measures}
 
     def find(x: str) -> str:
@@ -113,6 +128,7 @@ def protect_counts(
     measures: Sequence[str] | None = None,
     *,
     city_totals: pd.DataFrame | None = None,
+    stocks: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Protect the count cube once for the whole report, at the levels Sozialraum, Stadtbezirk and Stadt.
 
@@ -130,6 +146,13 @@ def protect_counts(
     city_totals : pandas.DataFrame, optional
         Official city totals ``year, measure, value`` of deliveries with suppressed areas (keyword-only;
         ``Dataset.city_totals``).
+    stocks : pandas.DataFrame, optional
+        Residents per area at the end of each year, ``area_id, year, value`` (keyword-only). The report
+        publishes them (or they follow from published rates), so the change of an area's population between
+        two years is public: with the movements of the count cube (births, deaths, in- and out-migration) the
+        balance equation ``stock(y − 1) + births + in_ext + in_int = stock(y) + deaths + out_ext + out_int``
+        becomes one more relation of the protection, and a withheld movement is not the population change
+        minus the published ones.
 
     Returns
     -------
@@ -208,6 +231,10 @@ def protect_counts(
         if absent:
             raise DataValidationError(f"Merkmal {absent[0]} fehlt in den Fallzahlen", where="counts.measure")
     c = c[c["measure"].astype(str).isin(measures)]
+    pseudo = _balance_rows(c, stocks) if stocks is not None else pd.DataFrame()
+    if not pseudo.empty:
+        c = pd.concat([c, pseudo], ignore_index=True)
+        measures = [*measures, _STOCK_START, _STOCK_END]
     if c.empty:  # no counts (e.g. a city with published shares only): nothing to protect
         cols = ["level", "unit_id", "year", "measure", "value", "published_value", "status"]
         return pd.DataFrame({col: pd.Series(dtype="float64" if "value" in col else object) for col in cols})
@@ -260,15 +287,21 @@ def protect_counts(
             for di, parts in enumerate(parts_of_d):
                 template.append((base + n_a + di, [base + p for p in parts]))
             template.append((base + n_a + n_d, [base + n_a + di for di in range(n_d)]))
+        plus: list[tuple[int, int]] = []  # (relation, cell) with coefficient +1 among the parts
         for total, parts in rels:
             for u in range(n_u):
+                if total == _STOCK_END:  # the balance equation: out-flows on the side of the end stock
+                    plus += [(len(template), local[p] * n_u + u) for p in FLOWS_OUT]
                 template.append((local[total] * n_u + u, [local[p] * n_u + u for p in parts]))
         blocks = [(members, year) for members in member_sets for year in years]
         size = g * n_u
         relations = [
             (t + b * size, [p + b * size for p in parts]) for b in range(len(blocks)) for t, parts in template
         ]
-        amat = sp.block_diag([eng.relation_matrix(size, template)] * len(blocks), format="csr")
+        tmat = eng.relation_matrix(size, template).tolil()
+        for r, cell in plus:
+            tmat[r, cell] = 1.0
+        amat = sp.block_diag([tmat.tocsr()] * len(blocks), format="csr")
         num_parts, marked_parts, delivered_parts, official_parts = [], [], [], []
         for members, year in blocks:
             rows = np.array([m_pos[m] for m in members])
@@ -302,7 +335,17 @@ def protect_counts(
             official_parts.append(np.hstack([np.zeros_like(area_in), np.zeros_like(d_in), s_off]).reshape(-1))
         num = np.concatenate(num_parts)
         start = _initial_status(num, np.concatenate(marked_parts), rules)
-        status = eng.protect_flat(num, start, relations, a=amat)
+        # suppressed last: totals of relations, and never before them the stocks (public anyway)
+        priority = np.zeros(num.size)
+        priority[[t for t, _ in relations]] = 1.0
+        stock = np.concatenate(
+            [
+                np.repeat(np.isin(np.array(m, dtype=object), [_STOCK_START, _STOCK_END]), n_u)
+                for m, _ in blocks
+            ]
+        )
+        priority[stock] = 2.0
+        status = eng.protect_flat(num, start, relations, a=amat, priority=priority)
         official = np.concatenate(official_parts)
         if official.any():
             delivered = np.concatenate(delivered_parts)
@@ -317,7 +360,7 @@ def protect_counts(
                     cand = np.flatnonzero(shown & (block_of == blk))
                     if cand.size:
                         start[cand[0]] = eng.SECONDARY
-                status = eng.protect_flat(num, start, relations, a=amat)
+                status = eng.protect_flat(num, start, relations, a=amat, priority=priority)
         out_frames.append(
             pd.DataFrame(
                 {
@@ -335,10 +378,39 @@ def protect_counts(
     if not out_frames:
         return pd.DataFrame(columns=cols)
     out = pd.concat(out_frames, ignore_index=True)
+    out = out[~out["measure"].isin([_STOCK_START, _STOCK_END])]
     out["_lv"] = out["level"].map({lv: i for i, lv in enumerate(LEVELS)})
     out = out.sort_values(["_lv", "unit_id", "year", "measure"], kind="stable").drop(columns="_lv")
     out["year"] = out["year"].astype("int64")
     return out.reset_index(drop=True)[cols]
+
+
+def _balance_rows(c: pd.DataFrame, stocks: pd.DataFrame) -> pd.DataFrame:
+    """Cells of the balance equation for every area and year with all six movements and both stocks: the stock
+    at the start and at the end of the year (both published)."""
+    flows = c[c["measure"].isin(FLOWS_IN + FLOWS_OUT)]
+    if flows.empty or set(flows["measure"]) != set(FLOWS_IN + FLOWS_OUT):
+        return pd.DataFrame()
+    for col in ("area_id", "year", "value"):
+        if col not in stocks.columns:
+            raise DataValidationError(
+                f"Spalte {col} fehlt", where="stocks (Einwohner je Sozialraum und Jahr)"
+            )
+    st = stocks.assign(area_id=stocks["area_id"].astype(str), year=stocks["year"].astype(int))
+    st = st.set_index(["area_id", "year"])["value"].astype(float)
+    cells = flows[["area_id", "year"]].drop_duplicates()
+    years = cells["year"].astype(int)
+    start = st.reindex(pd.MultiIndex.from_arrays([cells["area_id"], years - 1])).to_numpy()
+    end = st.reindex(pd.MultiIndex.from_arrays([cells["area_id"], years])).to_numpy()
+    ok = ~np.isnan(start) & ~np.isnan(end)
+    cells = cells[ok]
+    if cells.empty:
+        return pd.DataFrame()
+    rows = [
+        cells.assign(measure=_STOCK_START, value=start[ok], suppressed=False),
+        cells.assign(measure=_STOCK_END, value=end[ok], suppressed=False),
+    ]
+    return pd.concat(rows, ignore_index=True)[list(_COUNT_COLS)]
 
 
 def protect_rates(rates_df: pd.DataFrame, protected_counts: pd.DataFrame, rules: Rules) -> pd.DataFrame:

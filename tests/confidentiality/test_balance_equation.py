@@ -47,7 +47,9 @@ def _range(out: pd.DataFrame, flows, start, end, area: str, measure: str) -> flo
     a_eq, b_eq = [], []
     for r in out[out["status"] == "shown"].itertuples():
         row = np.zeros(len(var))
-        members = areas if r.level == "stadt" else [a for a in areas if a == r.unit_id or a[0].upper() == r.unit_id]
+        members = (
+            areas if r.level == "stadt" else [a for a in areas if a == r.unit_id or a[0].upper() == r.unit_id]
+        )
         for a in members:
             row[pos[(a, r.measure)]] = 1
         a_eq.append(row)

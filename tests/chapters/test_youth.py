@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -181,3 +182,20 @@ def test_family_quadrants(ds, protected, tmp_path):
     assert audit_path(tmp_path) == []
     fig = youth.quadrant_chart(f, year)
     assert len(fig.axes[0].collections) == 4
+
+
+def test_coverage_on_too_few_children_is_unsure_not_secret(tmp_path):
+    """Places and children of an area with 12 children are both published, so their rate is no secret (the
+    independent attack computed 5/12): it is withheld as "/" (not sure enough), not as "." (secret)."""
+    supply, keys = _tiny_supply([12.0, 40.0, 60.0, 80.0])
+    prot = youth.protect_kita(supply, "u3", keys, RULES)
+    row = "0101 Gebiet 0101"
+    assert not prot.suppressed.loc[row, "Versorgungsquote 2024"]
+    assert prot.signs.loc[row, "Versorgungsquote 2024"] == "unsicher"
+    assert pd.isna(prot.signs.loc["0102 Gebiet 0102", "Versorgungsquote 2024"])
+    html = youth.kita_table(prot, "u3", KitaSettings())
+    cells = re.findall(r'<td[^>]*data-wb-sign="([^"]+)"[^>]*>([^<]*)<', html)
+    assert ("unsicher", "/") in cells and ("geheim", ".") not in cells
+    assert "nicht sicher genug" in html  # the legend under the table explains the sign
+    (tmp_path / "kita.html").write_text(html, encoding="utf-8")
+    assert audit_path(tmp_path) == []

@@ -207,6 +207,9 @@ class KitaProtected:
     kinds: dict[str, Any]
     year: int
     target_year: int
+    signs: pd.DataFrame | None = None
+    """Sign role of cells without a value: "unsicher" ("/") for a coverage rate on fewer children than
+    ``min_base`` whose places and children are published (not secret: they are in the same row)."""
 
 
 def _cube_hidden(
@@ -287,8 +290,13 @@ def protect_kita(
     df[g_fut] = raw[f"gap_{group}_future"].to_numpy()
     sup = hid.reindex(columns=df.columns, fill_value=False)
     base = rules.min_base or 0.0
-    sup[q_now] = hid[c_now] | hid[c_pl] | (counts[c_now] < base)
-    sup[q_fut] = hid[c_fut] | hid[c_pl] | (counts[c_fut] < base)
+    sup[q_now] = hid[c_now] | hid[c_pl]
+    sup[q_fut] = hid[c_fut] | hid[c_pl]
+    # below min_base with both inputs in the row: not secret (places / children), but too unsure to publish
+    unsure = pd.DataFrame(False, index=df.index, columns=df.columns)
+    unsure[q_now] = ~sup[q_now] & (counts[c_now] < base)
+    unsure[q_fut] = ~sup[q_fut] & (counts[c_fut] < base)
+    df[[q_now, q_fut]] = df[[q_now, q_fut]].where(~unsure[[q_now, q_fut]])
     sup[g_now] = hid[c_now] | hid[c_pl]
     sup[g_fut] = hid[c_fut] | hid[c_pl]
     for col in (g_now, g_fut):
@@ -309,7 +317,12 @@ def protect_kita(
     kinds[q_fut] = ("rate", c_pl)
     display = display[[c_now, c_pl, q_now, g_now, c_fut, q_fut, g_fut]]
     sup = sup[display.columns]
-    return KitaProtected(display, sup, df[display.columns], ckeys[display.columns], kinds, year, target_year)
+    signs = pd.DataFrame(
+        np.where(unsure[display.columns], "unsicher", None), index=display.index, columns=display.columns
+    )
+    return KitaProtected(
+        display, sup, df[display.columns], ckeys[display.columns], kinds, year, target_year, signs
+    )
 
 
 def kita_table(prot: KitaProtected, group: str, settings: KitaSettings) -> str:
@@ -331,6 +344,7 @@ def kita_table(prot: KitaProtected, group: str, settings: KitaSettings) -> str:
         ),
         totals=totals,
         suppressed=prot.suppressed,
+        signs=prot.signs,
         cell_keys=prot.keys,
         number_formats={c: rate_fmt for c in cols if c.startswith("Versorgungsquote")},
         footnotes=[

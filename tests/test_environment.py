@@ -200,6 +200,11 @@ def test_environment_yml_matches_pyproject():
             pip_section = dep.get("pip", [])
         elif not dep.startswith(("python", "pip")):
             conda[_name(dep)] = dep
+    # packages conda-forge does not carry come from PyPI in the pip section (besides the package itself)
+    for dep in pip_section:
+        if not dep.startswith("-e"):
+            assert _name(dep) not in conda, f"{_name(dep)} both from conda and from pip"
+            conda[_name(dep)] = dep
     assert set(conda) == set(wanted), (
         f"only in pyproject: {set(wanted) - set(conda)}; only in environment.yml: {set(conda) - set(wanted)}"
     )

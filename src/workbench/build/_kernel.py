@@ -346,11 +346,13 @@ def run_batch(
     cwd: str | os.PathLike | None = None,
     progress: bool = True,
     timeout: int | None = None,
+    summarize: bool = True,
 ) -> list[Result]:
     """Run ``jobs`` of one template on warm kernels (``workers`` processes, default ``os.cpu_count()``).
 
     Same HTML as :func:`run_papermill` per job. Failing jobs are reported in their :class:`Result` and the
-    others still run. With ``progress`` a tqdm bar and the German summary are printed to stderr.
+    others still run. With ``progress`` a tqdm bar is shown on stderr and, unless ``summarize`` is False (the
+    caller prints its own), the German summary.
     """
     jobs = list(jobs)
     if not jobs:
@@ -358,6 +360,6 @@ def run_batch(
     workers = min(max(1, int(workers or os.cpu_count() or 1)), len(jobs))
     with KernelPool(notebook, workers, kernel_name, cwd, timeout) as pool:
         results = pool.run(jobs, progress=progress)
-    if progress:
+    if progress and summarize:
         print(summary(results), file=sys.stderr)
     return results

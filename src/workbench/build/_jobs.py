@@ -133,6 +133,22 @@ def _check_kernel(name: str) -> None:
         )
 
 
+def kernel_config():
+    """traitlets configuration of the kernel managers that run chapters and profiles.
+
+    Transport encryption ``auto``: jupyter_client provisions CurveZMQ keys for kernels whose kernelspec declares
+    support (ipykernel 7 does), so the kernel does not talk over plain TCP and does not warn about it. Left at
+    jupyter_client's default where pyzmq was built without CurveZMQ.
+    """
+    import zmq
+    from traitlets.config import Config
+
+    config = Config()
+    if zmq.has("curve"):
+        config.KernelManager.transport_encryption = "auto"
+    return config
+
+
 def load_template(notebook: str | os.PathLike) -> NotebookNode:
     """Read a template notebook the way papermill does (``load_notebook_node``) with deterministic cell ids.
 

@@ -23,6 +23,7 @@ from workbench.build._jobs import (
     _fast_imports,
     _write_outputs,
     find_error,
+    kernel_config,
     load_template,
     make_exporter,
     parameterize,
@@ -146,6 +147,7 @@ class WarmKernel:
             timeout=self.timeout,
             record_timing=False,
             resources={"metadata": {"path": self.cwd}},
+            config=kernel_config(),
         )
         client.km = client.create_kernel_manager()
         # The kernel's own stderr only carries ipykernel start-up noise; cell output comes over iopub.

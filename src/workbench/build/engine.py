@@ -49,6 +49,7 @@ from workbench.build._jobs import (
     ensure_kernel,
     export_html,
     find_error,
+    kernel_config,
     load_template,
     make_exporter,
     normalize_executed,
@@ -84,11 +85,11 @@ __all__ = [
 
 # ------------------------------------------------------------------------------------- reference: papermill
 KERNEL_QUIET = ("--IPKernelApp.log_level=CRITICAL",)
-"""Command-line options of every chapter kernel: its own log stays quiet. ipykernel logs a warning at every
-start ("Kernel is running over TCP without encryption": the Jupyter default transport, on localhost only) and
-"KeyboardInterrupt caught in kernel" when jupyter_client interrupts it on a normal shutdown; neither is news for
-a planner reading the make log. Errors of the notebook itself come over the kernel's messages (cell outputs) and
-are still reported with cell and message."""
+"""Command-line options of every chapter kernel: its own log stays quiet. The kernel talks encrypted where it
+can (:func:`kernel_config`); its log would otherwise still say "KeyboardInterrupt caught in kernel" whenever
+jupyter_client interrupts it on a normal shutdown (and, without CurveZMQ, "Kernel is running over TCP without
+encryption" at every start) - nothing a planner reading the make log can act on. Errors of the notebook itself
+come over the kernel's messages (cell outputs) and are still reported with cell and message."""
 
 
 def run_papermill(
@@ -131,6 +132,7 @@ def run_papermill(
                 request_save_on_cell_execute=False,
                 execution_timeout=timeout,
                 extra_arguments=list(KERNEL_QUIET),
+                config=kernel_config(),
             )
             ok = True
         except PapermillExecutionError:

@@ -141,6 +141,7 @@ def _page_head(city: str, year: int) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">{pages.style_block(CSS)}</head>
 <body>
 <nav><a href="../index.html">← zurück zum Sozialbericht</a></nav>
+<main>
 <h1>Sozialraumprofile {city} {year}</h1>
 """
 
@@ -176,7 +177,7 @@ Sozialraum. Alle Zahlen sind statistisch geheimgehalten (Zeichen „{fmt.SUPPRES
 <img class="map" alt="Karte der Sozialräume mit ihren Kennungen, nach Stadtbezirk eingefärbt"
 src="data:image/png;base64,{png}">
 {chr(10).join(groups)}
-</body></html>
+</main></body></html>
 """
     )
 
@@ -191,7 +192,7 @@ def left_out_html(cfg: ReportConfig, reason: str) -> str:
 <p>Die Sozialraumprofile konnten nicht erstellt werden: {html.escape(reason)}.</p>
 <p>Danach „workbench data“ ausführen und den Bericht neu bauen. Was die vorhandenen Daten erlauben, zeigt
 „workbench check“.</p>
-</body></html>
+</main></body></html>
 """
     )
 

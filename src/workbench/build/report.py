@@ -240,7 +240,7 @@ def build_index(config_path: str | Path | None = None) -> Path:
     page = f"""<!DOCTYPE html>
 <html lang="de"><head><meta charset="utf-8"><title>Sozialbericht {html.escape(cfg.city)} {cfg.reporting_year}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">{pages.style_block(CSS)}</head>
-<body>
+<body><main>
 <h1>Sozialbericht {html.escape(cfg.city)} {cfg.reporting_year}</h1>
 <p class="sub">Kleinräumige Sozialberichterstattung · {fmt.number(manifest.get("areas", 0))} Sozialräume ·
 Datenstand {period}</p>
@@ -255,7 +255,7 @@ Datenstand {period}</p>
 <h2>Parameter</h2><pre>{params}</pre>
 <h2>Software</h2><table>{versions}</table>
 </details>
-</body></html>
+</main></body></html>
 """
     out = cfg.paths.index_html
     rawio.atomic_write_text(out, page)

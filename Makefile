@@ -148,9 +148,14 @@ pdf: $(PDF)/bericht.pdf ## PDF je Kapitel, je Sozialraumprofil und den ganzen Be
 
 # Chromium for PDFs and browser tests: taken from the system (WORKBENCH_CHROMIUM or chromium on the PATH);
 # installed with apt-get when missing and make runs as root; otherwise a German note, and the browser tests skip.
-BROWSER_CHECK = { test -n "$$WORKBENCH_CHROMIUM" && test -x "$$WORKBENCH_CHROMIUM"; } || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1
+# (the same search as workbench.build.pdf.find_chromium: WORKBENCH_CHROMIUM if set, else these names on the PATH)
+BROWSER_CHECK = if [ -n "$$WORKBENCH_CHROMIUM" ]; then test -x "$$WORKBENCH_CHROMIUM"; else \
+	command -v chromium || command -v chromium-browser || command -v google-chrome || command -v google-chrome-stable; \
+	fi >/dev/null 2>&1
 browser: ## Chromium für PDFs und Browsertests bereitstellen (als root per apt-get, sonst Hinweis)
 	@if $(BROWSER_CHECK); then :; \
+	elif [ -n "$$WORKBENCH_CHROMIUM" ]; then \
+		echo "Hinweis: WORKBENCH_CHROMIUM=$$WORKBENCH_CHROMIUM ist keine ausführbare Datei – PDFs und Browsertests (werden übersprungen) brauchen Chromium."; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "Chromium fehlt – wird mit apt-get installiert (einmalig, einige Minuten) …"; \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \

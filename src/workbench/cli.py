@@ -123,6 +123,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     cfg = load_report_config(args.config)
     todo = pipeline.plan(cfg)
+    if todo.chapters or todo.profiles:  # the notebooks run in the Jupyter kernel "workbench"
+        from workbench.build.engine import DEFAULT_KERNEL, ensure_kernel
+
+        ensure_kernel(DEFAULT_KERNEL)
     if todo.nothing:
         print(f"Bericht ist aktuell: {relative_to_root(cfg.paths.index_html)} (nichts zu tun)")
         return 0

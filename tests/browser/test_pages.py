@@ -161,11 +161,11 @@ def test_no_serious_or_critical_accessibility_violation(opened):
     assert {n: v for n, v in bad.items() if v} == {}
 
 
-def test_profile_prints_on_at_most_two_a4_pages_with_every_steckbrief_column(e2e_report, tmp_path):
+def test_profile_prints_on_at_most_two_a4_pages_with_every_steckbrief_column(e2e_report, browser):
     from pypdf import PdfReader
 
     pages = _page_types(e2e_report["reports"], e2e_report["cfg"]["chapters"])
-    with pdf.PdfPrinter() as printer:
+    with pdf.PdfPrinter(browser=browser) as printer:
         data = printer.pdf_bytes(pages["profil"])
     reader = PdfReader(io.BytesIO(data))
     assert 1 <= len(reader.pages) <= 2, f"Profil druckt auf {len(reader.pages)} Seiten"
@@ -174,3 +174,38 @@ def test_profile_prints_on_at_most_two_a4_pages_with_every_steckbrief_column(e2e
     text = " ".join(p.extract_text() for p in reader.pages).replace("\n", " ")
     for column in ("Vergleich mit Stadt", "Vergleich mit Stadtbezirk", "Trend"):
         assert column in text, f"Steckbrief-Spalte „{column}“ fehlt im PDF"
+
+
+def test_pdfs_carry_title_language_tags_and_the_whole_report_has_bookmarks(e2e_report, browser, tmp_path):
+    """Chapter and profile PDFs: A4, title, language, tagged; joined: one bookmark per part, headings below."""
+    import datetime
+
+    from pypdf import PdfReader
+
+    from workbench.settings import load_report_config
+
+    cfg = load_report_config(e2e_report["tmp"] / "report.yaml")
+    pages = _page_types(e2e_report["reports"], e2e_report["cfg"]["chapters"])
+    chosen = [("index", "Übersicht"), ("kapitel:bevoelkerung", "Bevölkerung"), ("profil", "Profil")]
+    header, footer = pdf._header_footer(cfg, datetime.date(2025, 3, 1))
+    parts = []
+    with pdf.PdfPrinter(header=header, footer=footer, browser=browser) as printer:
+        for key, title in chosen:
+            out = printer.print_page(pages[key], tmp_path / f"{key.replace(':', '_')}.pdf", title)
+            parts.append(pdf.Part(pages[key], out, title))
+    for part in parts:
+        reader = PdfReader(part.pdf)
+        root = reader.trailer["/Root"]
+        assert reader.metadata.title == part.title
+        assert root["/Lang"] == "de-DE" and "/StructTreeRoot" in root, part.title
+        text = reader.pages[0].extract_text()
+        assert "Sozialbericht" in text and "Seite 1 von" in text and "01.03.2025" in text, text[:300]
+    whole = pdf.combine(parts, tmp_path / "bericht.pdf", "Sozialbericht Test")
+    reader = PdfReader(whole)
+    assert len(reader.pages) == sum(len(PdfReader(p.pdf).pages) for p in parts)
+    top = [item for item in reader.outline if not isinstance(item, list)]
+    assert [item.title for item in top] == [title for _, title in chosen]
+    assert any(isinstance(item, list) and item for item in reader.outline), (
+        "keine Überschriften unter den Teilen"
+    )
+    assert reader.metadata.title == "Sozialbericht Test" and reader.trailer["/Root"]["/Lang"] == "de-DE"

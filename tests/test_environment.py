@@ -45,6 +45,8 @@ PROVIDED_BY = {
     "IPython": "ipykernel",  # IPython.display in chapters/context.py and chapters/profile_figures.py
     "jupyter_client": "nbclient",  # kernelspec lookup in build/_jobs.py
     "jupyter_core": "nbclient",  # run_sync in build/_kernel.py
+    "traitlets": "nbclient",  # kernel manager configuration in build/_jobs.py
+    "zmq": "ipykernel",  # CurveZMQ support check in build/_jobs.py
 }
 
 # pip freeze never lists these, so the lock does not either.

@@ -100,9 +100,14 @@ def area_map_svg(
     note: str = "",
     width: float = 300,
     max_height: float = 300,
+    link: str | None = "{id}.html",
+    names: dict[str, str] | None = None,
 ) -> str:
     """Locator map: every area light grey (one ``<path data-id>`` each), Stadtbezirke as dark outlines, the
     area ``highlight_id`` in the highlight colour (``class="wb-highlight"``).
+
+    With ``link`` (a pattern with ``{id}``, default the profile page ``0101.html`` next to this one) every
+    area is an SVG ``<a>`` to its profile, with its name (``names``, else the column ``area_name``) as tooltip.
 
     With ``max_areas`` and more areas than that, the background is the Stadtbezirke (filled) instead of every
     area — the same picture at this size with far less SVG. Paths are memoised per process.
@@ -126,10 +131,20 @@ def area_map_svg(
             for i in dids
         ]
     else:
-        body += [
-            f'<path d="{area_paths[i]}" fill="{lines["background"]}" stroke="{lines["area_edge"]}" stroke-width="0.5" data-id="{esc(i)}"/>'
-            for i in ids
-        ]
+        if names is None and "area_name" in gdf.columns:
+            names = dict(zip(ids, gdf["area_name"].astype(str), strict=True))
+        for i in ids:
+            path = (
+                f'<path d="{area_paths[i]}" fill="{lines["background"]}" stroke="{lines["area_edge"]}" '
+                f'stroke-width="0.5" data-id="{esc(i)}"/>'
+            )
+            if link and i != str(highlight_id):
+                label = f"{i} {names.get(i, '')}".strip() if names else str(i)
+                path = (
+                    f'<a href="{esc(link.format(id=i))}" aria-label="Profil {esc(label)}">'
+                    f"<title>Profil {esc(label)}</title>{path}</a>"
+                )
+            body.append(path)
     if districts is not None:
         dids = _check(districts, "district_id", "Lagekarte (Stadtbezirke)")
         dp = _layer(districts, dids, transform, tol, "districts")
@@ -150,7 +165,13 @@ def area_map_svg(
         items.append((swatch_line(lines["district_edge"], width=1), "Stadtbezirksgrenze"))
     leg, leg_h = legend(items, 8, top + h + 8, width - 16, size=9)
     body += leg
-    return document(width, top + h + 10 + leg_h, title, note, body, kind="location")
+    name = (names or {}).get(hid) if names else None
+    desc = (
+        f"Lagekarte: {name or hid} ist hervorgehoben, die übrige Stadt grau"
+        + (", Stadtbezirksgrenzen dunkel" if districts is not None else "")
+        + (". Jedes Gebiet verweist auf sein Profil." if link and not use_districts else ".")
+    )
+    return document(width, top + h + 10 + leg_h, title, note, body, kind="location", desc=desc)
 
 
 _MARKERS = {  # matplotlib marker letters of colours.yaml → SVG path around (0, 0), radius ~5 px
@@ -244,4 +265,9 @@ def facility_map_svg(
     head = [text(8, top + h + 20, "Einrichtungen im Sozialraum (Anzahl):", 10, font_weight="bold")]
     leg, leg_h = legend(items, 8, top + h + 28, width - 16, size=10)
     body += head + leg
-    return document(width, top + h + 32 + leg_h, title, note, body, kind="facilities")
+    counts = [f"{t}: {int(((ftype == t) & inside).sum())}" for t in types]
+    desc = (
+        f"Einrichtungskarte: Einrichtungen in und um das Gebiet {highlight_id}, nach Art (Farbe und Form). Im "
+        f"Gebiet: {'; '.join(counts) if counts else 'keine'}."
+    )
+    return document(width, top + h + 32 + leg_h, title, note, body, kind="facilities", desc=desc)

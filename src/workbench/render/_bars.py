@@ -190,7 +190,7 @@ def likert_bars(
             f"{lab} (n = {fmt.number(n.get(i, np.nan), 0)})" for lab, i in zip(labels, df.index, strict=True)
         ]
     for yi in y[totals.to_numpy() <= 0]:
-        ax.text(0, yi, "keine Angaben", ha="center", va="center", fontsize=7, color="#777777")
+        ax.text(0, yi, "keine Angaben", ha="center", va="center", fontsize=7, color="#595959")
     ax.set_yticks(y, labels, fontsize=8)
     ax.axvline(0, color="#333333", linewidth=0.8, zorder=0.5)
     extent = float(np.nanmax(np.abs(np.r_[left.fillna(0).to_numpy(), start, 1.0])))

@@ -320,24 +320,44 @@ def _labels(
 
 
 def _key(ax: Axes, gdf: gpd.GeoDataFrame, labels: list[str] | None) -> None:
-    """Key under the map: area number → name in columns (up to :data:`KEY_LIMIT` areas)."""
+    """Key under the map: area number → name in columns (up to :data:`KEY_LIMIT` areas).
+
+    The column count follows the measured width of the longest entry, so that columns never run into each
+    other; entries longer than a quarter of the map width are shortened with "…".
+    """
     ids, names = _ids_names(gdf)
     if labels is None or names is None or len(gdf) > KEY_LIMIT:
         return
-    pairs = sorted(zip(labels, names, strict=True))
+    pairs = [f"{a} {b}" for a, b in sorted(zip(labels, names, strict=True))]
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    width = ax.get_window_extent(renderer).width
+
+    def measure(text: str) -> float:
+        t = ax.text(0, 0, text, fontsize=6, transform=ax.transAxes)
+        w = t.get_window_extent(renderer).width
+        t.remove()
+        return w
+
     ncol = 4 if len(pairs) > 12 else 2
+    room = width / ncol - 6 * fig.dpi / 72  # column width minus a gap
+    fitted = []
+    for p in pairs:
+        w = measure(p)
+        if w > room:  # shorten with "…" to the measured room, so columns never run into each other
+            keep = max(6, int(len(p) * room / w) - 1)
+            p = p[:keep].rstrip() + "…"
+        fitted.append(p)
+    pairs = fitted
     per = -(-len(pairs) // ncol)
     for c in range(ncol):
         chunk = pairs[c * per : (c + 1) * per]
-        if not chunk:
-            continue
-        lines = "\n".join(f"{a} {b[:24]}" for a, b in chunk)
-        ax.text(
-            c / ncol, -0.02, lines, transform=ax.transAxes, ha="left", va="top", fontsize=6, color="#222222",
-            linespacing=1.25,
-        )  # fmt: skip
+        if chunk:
+            ax.text(c / ncol, -0.02, "\n".join(chunk), transform=ax.transAxes, ha="left", va="top", fontsize=6,
+                    color="#222222", linespacing=1.25)  # fmt: skip
     ax.text(0.0, -0.005, "Gebiete (Nummer auf der Karte)", transform=ax.transAxes, ha="left", va="bottom",
             fontsize=6.5, fontweight="bold")  # fmt: skip
+    fig.key_columns = ncol
 
 
 def _hatch_patch(colours: dict[str, Any], label: str, count: int) -> Patch:
@@ -400,8 +420,9 @@ def _diverging_fill(result: Classification, anchors: Sequence[str]) -> list[str]
         elif b > centre:
             j = int(((result.bins > centre) & (result.bins < b)).sum())
             out.append(mcolors.to_hex(cmap(0.5 + 0.5 * (j + 1) / above * 0.9 + 0.05)))
-        else:
-            out.append(mcolors.to_hex(cmap(0.5)))
+        else:  # exactly the palette's middle colour (white), not an interpolation near it
+            mid = list(anchors)[len(anchors) // 2] if len(anchors) % 2 else cmap(0.5)
+            out.append(mcolors.to_hex(mid))
     return out
 
 

@@ -259,3 +259,16 @@ def test_text_colours_have_enough_contrast():
     out = svg.pyramid_svg(pd.DataFrame({"age": [0], "sex": ["m"], "value": [3.0]}), note="Quelle")
     for colour in set(re.findall(r'<text[^>]*fill="(#[0-9a-f]{6})"', out)):
         assert _contrast(colour) >= 4.5, colour
+
+
+def test_overview_map_links_every_area_to_its_profile():
+    gdf = _areas([1.0, 2.0, 3.0])
+    out = svg.overview_map_svg(
+        gdf, ["hoch", "mittel", "hoch"], {"hoch": "#2c7fb8", "mittel": "#c7e9b4"}, legend_title="Status"
+    )
+    root = BeautifulSoup(out, "html.parser").find("svg")
+    links = {a["href"]: a.find("path")["data-id"] for a in root.find_all("a")}
+    assert links == {"0001.html": "0001", "0002.html": "0002", "0003.html": "0003"}
+    assert {t.get_text() for t in root.find_all("text")} >= {"0001", "0002", "0003", "hoch (2)", "mittel (1)"}
+    assert root["role"] == "img" and "hoch: 2" in root.find("desc").get_text()
+    assert list(out.wb_text.data["Status"]) == ["hoch", "mittel", "hoch"]

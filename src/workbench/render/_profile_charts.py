@@ -332,15 +332,20 @@ def funnel_plot(
         linewidth=1.6,
         label=f"{benchmark_label}: {style.format_value(p_bar * multiplier, unit, 1)}",
     )
-    ax.scatter(
-        table["n"],
-        table["value"],
-        c=[palette[k] for k in table["comparison"]],
-        s=28,
-        edgecolors="#222222",
-        linewidths=0.5,
-        zorder=3,
-    )
+    for k, colour in palette.items():  # colour and marker shape (▲ ● ▼), never colour alone
+        sub = table[table["comparison"] == k]
+        if len(sub):
+            sym = SIGNIFICANCE_SYMBOLS.get(k, "●")
+            ax.scatter(
+                sub["n"],
+                sub["value"],
+                c="white" if sym == "○" else colour,
+                marker=SIGNIFICANCE_MARKERS[sym],
+                s=30,
+                edgecolors="#222222",
+                linewidths=0.5,
+                zorder=3,
+            )
     if label:
         out = table[table["outside_last"]]
         style.place_labels(
@@ -351,11 +356,9 @@ def funnel_plot(
     ax.set_xlabel("Nenner (Personen)", fontsize=8)
     style._finish_axes(ax)
     handles = ax.get_legend_handles_labels()[0]
-    handles += [
-        Patch(facecolor=palette[k], edgecolor="#222222", label=significance_label(k))
-        for k in palette
-        if k != "nicht verglichen"
-    ]
+    handles += style.significance_handles(
+        {k: c for k, c in palette.items() if k != "nicht verglichen"}, edge="#222222"
+    )
     style._legend_right(ax, handles)
     if overdispersion:
         note = (
@@ -368,4 +371,26 @@ def funnel_plot(
         ) + f"{fmt.count_word(skipped, 'Gebiet', 'Gebiete')} ohne Wert nicht dargestellt"
     style.add_note(fig, note, title, ax)
     fig.funnel_table = table
+    names = (
+        table["label"]
+        if "label" in table.columns
+        else pd.Series([str(i) for i in table.index], index=table.index)
+    )
+    data = pd.DataFrame(
+        {
+            "Nenner": table["n"].to_numpy(dtype=float),
+            "Wert": np.round(table["value"].to_numpy(dtype=float), 1),
+            "Lage": [significance_label(k) for k in table["comparison"]],
+        },
+        index=pd.Index(names.astype(str).to_numpy(), name="Gebiet"),
+    )
+    outside = [str(a) for a, o in zip(names, table["outside_last"], strict=True) if o]
+    alt = (
+        f"Funnel-Plot: {title or 'Werte gegen Nenner'}. {len(table)} Gebiete gegen ihre Kontrollgrenzen um "
+        f"{style.format_value(p_bar * multiplier, unit, 1)}; außerhalb der äußeren Grenze: "
+        f"{', '.join(outside) or 'keines'}."
+    )
+    attach(fig, alt, data, {"Nenner": "count", "Wert": "share" if unit == "%" else "rate", "Lage": "text"},
+           f"Daten zur Abbildung: {title or 'Funnel-Plot'}",
+           number_formats={"Wert": {"decimals": 1, "unit": "%" if unit == "%" else ""}})  # fmt: skip
     return fig

@@ -53,7 +53,7 @@ from workbench.render.plots import (
     spine_comparison,
     spine_positions,
 )
-from workbench.render.svg_maps import area_map_svg, facility_map_svg
+from workbench.render.svg_maps import area_map_svg, facility_map_svg, overview_map_svg
 
 
 # ------------------------------------------------------------------------------------------ spine chart
@@ -517,6 +517,7 @@ def _pyramid_text(
 __all__ = [
     "area_map_svg",
     "facility_map_svg",
+    "overview_map_svg",
     "pyramid_shares",
     "pyramid_svg",
     "sparkline_svg",

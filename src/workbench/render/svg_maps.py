@@ -271,3 +271,92 @@ def facility_map_svg(
         f"Gebiet: {'; '.join(counts) if counts else 'keine'}."
     )
     return document(width, top + h + 32 + leg_h, title, note, body, kind="facilities", desc=desc)
+
+
+def overview_map_svg(
+    gdf,
+    classes: Sequence[str],
+    colours: dict[str, str],
+    *,
+    id_column: str = "area_id",
+    name_column: str | None = "area_name",
+    link: str | None = "{id}.html",
+    districts=None,
+    numbers: bool = True,
+    title: str = "",
+    note: str = "",
+    legend_title: str = "",
+    width: float = 600,
+    max_height: float = 520,
+) -> str:
+    """Overview map of all areas as inline SVG, each area an ``<a>`` to its profile page (``link`` with
+    ``{id}``), filled by its class (``classes``: one label per row, ``colours``: label → fill, legend order),
+    with its number on the map (``numbers``) and a text alternative and data table (``.wb_text``).
+
+    For the profiles' overview page: unlike a PNG, a planner clicks an area to open its profile, and a screen
+    reader follows the same links.
+    """
+    from workbench.render.figure_text import FigureText, with_text
+
+    ids = _check(gdf, id_column, "Übersichtskarte")
+    names = gdf[name_column].astype(str).to_numpy() if name_column and name_column in gdf.columns else ids
+    cls = [str(c) for c in classes]
+    if len(cls) != len(ids):
+        raise DataValidationError("Übersichtskarte: eine Klasse je Gebiet angeben")
+    unknown = sorted(set(cls) - set(colours))
+    if unknown:
+        raise DataValidationError(f"Übersichtskarte: Klassen ohne Farbe: {', '.join(unknown)}")
+    lines = load_colours()["lines"]
+    top = 26.0 if title else 6.0
+    transform, w, h = _frame(gdf.total_bounds, width - 16, max_height)
+    tol = 0.5 / transform[2]
+    paths = _layer(gdf, ids, transform, tol, "areas")
+    body = [text(8, 18, title, 13, font_weight="bold")] if title else []
+    body.append(f'<g transform="translate(8,{num(top)})">')
+    points = gdf.geometry.representative_point()
+    for a, n, c in zip(ids, names, cls, strict=True):
+        shape = (
+            f'<path d="{paths[a]}" fill="{colours[c]}" stroke="{lines["area_edge"]}" stroke-width="0.6" '
+            f'data-id="{esc(a)}"/>'
+        )
+        label = f"{a} {n}" if n != a else a
+        if link:
+            shape = (
+                f'<a href="{esc(link.format(id=a))}" aria-label="Profil {esc(label)}: {esc(c)}">'
+                f"<title>{esc(label)}: {esc(c)}</title>{shape}</a>"
+            )
+        body.append(shape)
+    if districts is not None:
+        dids = _check(districts, "district_id", "Übersichtskarte (Stadtbezirke)")
+        dp = _layer(districts, dids, transform, tol, "districts")
+        body.append(
+            f'<path d="{"".join(dp[i] for i in dids)}" fill="none" stroke="{lines["district_edge"]}" '
+            'stroke-width="1.2" pointer-events="none"/>'
+        )
+    if numbers:
+        x0, y0, s, oy = transform
+        for a, p in zip(ids, points, strict=True):
+            px, py = (p.x - x0) * s, oy - (p.y - y0) * s
+            body.append(
+                text(px, py + 3, a, 8, "middle", stroke="#ffffff", stroke_width=2, paint_order="stroke",
+                     pointer_events="none")
+            )  # fmt: skip
+    body.append("</g>")
+    counts = {c: cls.count(c) for c in colours}
+    items = [(swatch_box(col, "#999999"), f"{c} ({counts[c]})") for c, col in colours.items() if counts[c]]
+    head = [text(8, top + h + 20, legend_title, 10, font_weight="bold")] if legend_title else []
+    leg, leg_h = legend(items, 8, top + h + (28 if legend_title else 8), width - 16, size=10)
+    body += head + leg
+    parts = [f"{c}: {counts[c]}" for c in colours if counts[c]]
+    desc = f"Übersichtskarte: {len(ids)} Gebiete nach {legend_title or 'Klasse'} – {'; '.join(parts)}." + (
+        " Jedes Gebiet verweist auf sein Profil." if link else ""
+    )
+    data = pd.DataFrame(
+        {"Gebiet": names, legend_title or "Klasse": cls}, index=pd.Index(ids, name="Nr.")
+    ).sort_index()
+    info = FigureText(
+        desc, data, {c: "text" for c in data.columns}, f"Daten zur Karte: {title or 'Übersicht'}"
+    )
+    doc = document(width, top + h + (32 if legend_title else 12) + leg_h, title, note, body, kind="overview",
+                   desc=desc)  # fmt: skip
+    return with_text(doc, info)

@@ -815,4 +815,14 @@ def facility_map(
         )
     _legend(ax, handles, "Einrichtungen im Gebiet" if highlight_id is not None else "Einrichtungen")
     add_note(fig, note, title, ax)
+    where = f"im Gebiet {highlight_id}" if highlight_id is not None else "in der Stadt"
+    counts = {h.get_label().rsplit(" (", 1)[0]: h.get_label().rsplit(" (", 1)[1].rstrip(")") for h in handles}
+    alt = (
+        f"Karte: {title or 'Einrichtungen'}. Einrichtungen {where} nach Art (Farbe und Form): "
+        + ("; ".join(f"{t} {n}" for t, n in counts.items()) or "keine")
+        + "."
+    )
+    # facility counts are register data, not counts of persons: shown as text, as in the legend
+    data = pd.DataFrame({"Anzahl": list(counts.values())}, index=pd.Index(list(counts), name="Art"))
+    attach(fig, alt, data, {"Anzahl": "text"}, f"Daten zur Karte: {title or 'Einrichtungen'} ({where})")
     return fig

@@ -163,7 +163,9 @@ def _indicator_workbook(cfg: ReportConfig, av: availability.Availability) -> str
     name = f"tabellen/indikatoren_{ch.year}.xlsx"
     path = cfg.paths.reports / name
     notes = left_out_notes(av)
-    indicator_workbook(ch.indicators, ch.catalogue, ch.ds.keys, ch.year, path, notes=notes)
+    indicator_workbook(
+        ch.indicators, ch.catalogue, ch.ds.keys, ch.year, path, notes=notes, counts=ch.protected_counts
+    )
     return name
 
 

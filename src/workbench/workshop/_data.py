@@ -258,3 +258,15 @@ def ready(*values: object) -> bool:
         print("Diese Zelle zeigt das Ergebnis, sobald die Aufgabe darüber gelöst ist (dort stehen noch ...).")
         return False
     return True
+
+
+def hze_exercise(data: Kursdaten) -> pd.DataFrame:
+    """The HzE table of the confidentiality exercises: four Sozialräume, one of them with exactly one count of
+    1 or 2 (so that its row total would reveal it: the case for secondary suppression)."""
+    table = hze_by_type(data)
+    small = ((table > 0) & (table < 3)).sum(axis=1)
+    chosen = list(table.index[:4])
+    singles = [a for a in table.index if small[a] == 1]
+    if singles and not any(small[a] == 1 for a in chosen):
+        chosen = chosen[:3] + singles[:1]
+    return table.loc[chosen]

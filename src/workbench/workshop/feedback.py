@@ -95,14 +95,11 @@ def _by_area(value: Any, name: str, data: Kursdaten, column: str | None = None) 
             "Kennungen (z. B. '0101'): Namen werden in jeder Liste anders geschrieben, Kennungen nicht."
         )
     if not pd.api.types.is_numeric_dtype(value):
-        converted = pd.to_numeric(value, errors="coerce")
-        if converted.isna().sum() > value.isna().sum():
-            raise Rueckmeldung(
-                f"Die Werte von `{name}` sind Text, keine Zahlen (z. B. {value.iloc[0]!r}). Die Zahlenspalte "
-                "beim Einlesen als Zahl lesen (pd.read_csv(..., dtype={'Sozialraum': str}) lässt die übrigen "
-                "Spalten Zahlen sein) oder mit pd.to_numeric umwandeln."
-            )
-        value = converted
+        raise Rueckmeldung(
+            f"Die Werte von `{name}` sind Text, keine Zahlen (z. B. {str(value.iloc[0])[:20]!r}). Die Zahlenspalte "
+            "als Zahl lesen – pd.read_csv(..., dtype={'Sozialraum': str}) macht nur die Kennung zu Text – oder "
+            "mit pd.to_numeric umwandeln. (Text wird beim Summieren aneinandergehängt statt addiert.)"
+        )
     s = pd.Series(value.to_numpy(dtype=float), index=index)
     if s.index.duplicated().any():
         dup = s.index[s.index.duplicated()][0]
@@ -144,7 +141,7 @@ def _judge(
     area = known[known].index[0] if known.any() else expected.index[0]
     g, e = got[area], expected[area]
     if not np.isfinite(g):
-        detail = "ist leer (NaN) – fehlt ein Wert oder wurde durch 0 geteilt?"
+        detail = "ist leer (NaN) – fehlt ein Wert, oder wurde durch 0 geteilt"
     else:
         ratio = g / e if e else np.inf
         detail = f"ist {_n(g, decimals)} und damit zu {'hoch' if g > e else 'niedrig'}"

@@ -32,7 +32,11 @@ def read_keys(kurs, **kwargs) -> pd.DataFrame:
 def test_key_table(kurs):
     feedback.check_key_table(read_keys(kurs, sep=";", encoding="utf-8-sig", dtype=str))
     fails(feedback.check_key_table, read_keys(kurs, sep=",", dtype=str), match="sep=';'")
-    fails(feedback.check_key_table, read_keys(kurs, sep=";", encoding="cp1252", dtype=str), match="Byte-Order-Mark")
+    fails(
+        feedback.check_key_table,
+        read_keys(kurs, sep=";", encoding="cp1252", dtype=str),
+        match="Byte-Order-Mark",
+    )
     fails(feedback.check_key_table, read_keys(kurs, sep=";", encoding="utf-8-sig"), match="führenden Nullen")
     broken = read_keys(kurs, sep=";", encoding="utf-8-sig", dtype=str)
     broken["stat_bezirk_name"] = broken["stat_bezirk_name"].str.encode("utf-8").str.decode("cp1252")
@@ -55,7 +59,11 @@ def test_population_by_area(kurs):
         population_file(kurs).groupby("Sozialraum")["Anzahl"].sum(),
         match="führenden Nullen",
     )
-    fails(feedback.check_population_by_area, melde.groupby("Sozialraum")["Anzahl"].count(), match="Zeilen der Datei")
+    fails(
+        feedback.check_population_by_area,
+        melde.groupby("Sozialraum")["Anzahl"].count(),
+        match="Zeilen der Datei",
+    )
     fails(
         feedback.check_population_by_area,
         melde[melde["Geschlecht"] == "w"].groupby("Sozialraum")["Anzahl"].sum(),
@@ -64,7 +72,11 @@ def test_population_by_area(kurs):
     older = pd.read_csv(
         kurs.raw / f"einwohner_{kurs.year - 1}.csv", sep=";", encoding="cp1252", dtype={"Sozialraum": str}
     )
-    fails(feedback.check_population_by_area, older.groupby("Sozialraum")["Anzahl"].sum(), match=f"gefragt ist {kurs.year}")
+    fails(
+        feedback.check_population_by_area,
+        older.groupby("Sozialraum")["Anzahl"].sum(),
+        match=f"gefragt ist {kurs.year}",
+    )
     text = population_file(kurs, dtype=str).groupby("Sozialraum")["Anzahl"].sum()  # strings concatenated
     fails(feedback.check_population_by_area, text, match="Text, keine Zahlen")
     by_name = melde.groupby("Sozialraum")["Anzahl"].sum().rename(index=dict(kurs.area_names))
@@ -79,11 +91,19 @@ def test_join(kurs):
     by_name = areas.merge(lieferung, left_on="sozialraum_name", right_on="Sozialraum", how="left")
     assert by_name["Kita_Plaetze"].isna().any()  # the delivery spells names differently
     fails(feedback.check_join, by_name, match="über den Namen")
-    fails(feedback.check_join, areas.merge(lieferung, left_on="sozialraum_name", right_on="Sozialraum"), match="Namen")
+    fails(
+        feedback.check_join,
+        areas.merge(lieferung, left_on="sozialraum_name", right_on="Sozialraum"),
+        match="Namen",
+    )
     side_by_side = pd.concat([areas.reset_index(drop=True), lieferung[["Kita_Plaetze"]]], axis=1)
     fails(feedback.check_join, side_by_side, match="falschen Sozialraum")
     blocks = read_keys(kurs, sep=";", encoding="utf-8-sig", dtype=str)
-    fails(feedback.check_join, blocks.merge(lieferung, left_on="sozialraum_id", right_on="Kennung"), match="nicht eindeutig")
+    fails(
+        feedback.check_join,
+        blocks.merge(lieferung, left_on="sozialraum_id", right_on="Kennung"),
+        match="nicht eindeutig",
+    )
 
 
 def test_import_error(kurs, tmp_path):
@@ -240,13 +260,21 @@ def test_mss(kurs):
     right = index.mss_index(turned, status=cols, population="einwohner")
     assert not wrong["status_class"].equals(right["status_class"])
     fails(feedback.check_mss, wrong, match="ursprünglichen Richtung")
-    fails(feedback.check_mss, index.mss_index(turned, status=cols[:2], population="einwohner"), match="stimmen nicht")
+    fails(
+        feedback.check_mss,
+        index.mss_index(turned, status=cols[:2], population="einwohner"),
+        match="stimmen nicht",
+    )
 
 
 def test_budget(kurs, share):
     x, n = share
     feedback.check_budget(100_000 * x / x.sum())
-    fails(feedback.check_budget, pd.Series(100_000 / len(x), index=x.index), match="Ungleiches ungleich behandeln")
+    fails(
+        feedback.check_budget,
+        pd.Series(100_000 / len(x), index=x.index),
+        match="Ungleiches ungleich behandeln",
+    )
     fails(feedback.check_budget, 100_000 * (x / n) / (x / n).sum(), match="nach dem Anteil")
     fails(feedback.check_budget, 100_000 * kurs.population() / kurs.population().sum(), match="Einwohnern")
     fails(feedback.check_budget, 50_000 * x / x.sum(), match="genau 100.000")
@@ -261,7 +289,10 @@ def test_profile(kurs):
     feedback.check_profile(dict(right), area)
     fails(feedback.check_profile, {**right, "kinderarmut": right["kinderarmut"] / 100}, area, match="Bruch")
     fails(
-        feedback.check_profile, {**right, "anteil_unter_15": right["kinderarmut"]}, area, match="an allen Einwohnern"
+        feedback.check_profile,
+        {**right, "anteil_unter_15": right["kinderarmut"]},
+        area,
+        match="an allen Einwohnern",
     )
     other = feedback.profile_values(kurs, kurs.area_ids[3])
     fails(feedback.check_profile, {**right, "einwohner": other["einwohner"]}, area, match=kurs.area_ids[3])
@@ -281,7 +312,12 @@ def test_primary(cases):
     feedback.check_primary(cases.mask(primary_mask(cases, Rules())), cases)
     message = fails(feedback.check_primary, cases, cases, match="darf nicht veröffentlicht werden")
     assert "Fallzahl 1" in message or "Fallzahl 2" in message
-    fails(feedback.check_primary, cases.mask(primary_mask(cases, Rules(show_zero=False))), cases, match="0 wurde")
+    fails(
+        feedback.check_primary,
+        cases.mask(primary_mask(cases, Rules(show_zero=False))),
+        cases,
+        match="0 wurde",
+    )
     fails(feedback.check_primary, cases.mask((cases > 0) & (cases < 5)), cases, match="ab 3")
     fails(feedback.check_primary, ..., cases, match="noch leer")
 

@@ -147,3 +147,21 @@ def test_build_keeps_participants_work_and_reset_keeps_a_backup(built):
         assign.reset(built, "../tn02")
     with pytest.raises(WorkbenchError, match="Quellordner"):
         assign.build(SOURCE, SOURCE / "build")
+
+
+def test_typical_mistake_in_the_participant_notebook(built, kernel):
+    """A participant's share on the wrong denominator: the check in the notebook says what to check."""
+    module = "02_indikatoren_intervalle"
+    path = built / "teilnehmende" / "tn01" / module / f"{module}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith("kinder_u15 = ..."))
+    cell.source = cell.source.replace(
+        "kinder_u15 = ...", 'kinder_u15 = bev_jahr.groupby("area_id")["count"].sum()'
+    ).replace("anteil = ...", "anteil = zaehler / kinder_u15 * 100")
+    mistaken = path.with_name("mit_fehler.ipynb")
+    nbformat.write(nb, mistaken)
+    results = check_outputs(run(mistaken, kernel))
+    assert (
+        "Der Nenner sollte die Bevölkerung unter 15 Jahren sein, nicht die Gesamtbevölkerung" in results["q1"]
+    )
+    assert "noch leer" in results["q2"]  # the next exercise is still blank

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -344,6 +346,6 @@ def test_sentence():
 
 def test_every_check_is_tested():
     """Each check of the feedback module is exercised above (a new check needs its test)."""
-    source = open(__file__, encoding="utf-8").read()
+    source = Path(__file__).read_text(encoding="utf-8")
     untested = [name for name in feedback.CHECKS if f"feedback.{name}" not in source]
     assert untested == []

@@ -175,7 +175,7 @@ audit: | $(SETUP) ## alle veröffentlichten HTML/XLSX-Dateien im Berichtsordner 
 check: $(PROC)/manifest.json | $(SETUP) ## Konfiguration gegen die Daten prüfen (Fehler mit Datei und Schlüssel) und zeigen, welche Kapitel und Indikatoren die Daten erlauben
 	$(WB) check
 
-test: $(SETUP) browser ## alle Tests (inkl. eines vollständigen Berichtsbaus einer kleinen Demo-Stadt und Browsertests der Seiten)
+test: $(SETUP) browser ## alle Tests (inkl. eines vollständigen Berichtsbaus einer kleinen Demo-Stadt, Browsertests der Seiten und aller Workshop-Module mit Lösung und leerer Teilnehmer-Fassung)
 	$(PY) -m pytest -q
 
 lint: $(SETUP) ## ruff: Stil- und Formatprüfung

@@ -165,3 +165,45 @@ def test_typical_mistake_in_the_participant_notebook(built, kernel):
         "Der Nenner sollte die Bevölkerung unter 15 Jahren sein, nicht die Gesamtbevölkerung" in results["q1"]
     )
     assert "noch leer" in results["q2"]  # the next exercise is still blank
+
+
+def test_make_targets_are_documented_in_german():
+    """`make help` lists the trainer targets with their German help text; `make -n` shows what they run."""
+    import subprocess
+
+    out = subprocess.run(["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0
+    for target, words in {
+        "workshop": "Teilnehmer-Fassungen ohne Lösungen",
+        "workshop-reset": "nie gelöscht",
+        "wheelhouse": "ohne Netz",
+    }.items():
+        line = next(ln for ln in out.stdout.splitlines() if ln.split()[:2] == ["make", target])
+        assert words in line
+    dry = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-o", ".venv/.installed", "workshop", "TEILNEHMENDE=4"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert (
+        "-m workbench.workshop bauen --quelle workshop --ziel workshop_build --teilnehmende 4" in dry.stdout
+    )
+    wheels = subprocess.run(
+        ["make", "--no-print-directory", "-n", "wheelhouse", "WHEELHOUSE_DIR=/tmp/x"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert (
+        "pip download" in wheels.stdout
+        and "-r requirements.lock" in wheels.stdout
+        and "-d /tmp/x" in wheels.stdout
+    )
+    reset = subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "workshop-reset"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert reset.returncode != 0 and "TN=tn03" in reset.stderr

@@ -349,3 +349,9 @@ def test_every_check_is_tested():
     source = Path(__file__).read_text(encoding="utf-8")
     untested = [name for name in feedback.CHECKS if f"feedback.{name}" not in source]
     assert untested == []
+
+
+def test_suppression_signs_count_as_suppressed(cases):
+    """A participant may write the report's sign '.' (geheim) instead of NaN."""
+    signed = cases.astype(object).mask(primary_mask(cases, Rules()), ".")
+    feedback.check_primary(signed, cases)

@@ -919,11 +919,8 @@ def _published(value: Any, name: str, raw: pd.DataFrame) -> pd.DataFrame:
             f"`{name}` soll dieselben Zeilen und Spalten wie `faelle` haben (gesperrte Zellen als NaN), z. B. "
             "faelle.mask(maske)."
         )
-    published = value.loc[raw.index, raw.columns]
-    try:
-        return published.apply(pd.to_numeric, errors="coerce")
-    except (TypeError, ValueError):  # pragma: no cover - apply with coerce does not raise
-        raise Rueckmeldung(f"`{name}` enthält Einträge, die keine Zahlen sind.") from None
+    # signs such as "." (geheim) count as suppressed
+    return value.loc[raw.index, raw.columns].apply(pd.to_numeric, errors="coerce")
 
 
 def _small_visible(published: pd.DataFrame) -> str | None:

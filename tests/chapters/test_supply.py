@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -234,3 +235,51 @@ def test_areas_without_blocks_use_areas(model):
     m, _ = model
     assert m.inputs.block_source == "stat_bezirk"
     assert np.isclose(m.inputs.blocks.groupby("area_id")["land_share"].sum(), 1.0).all()
+
+
+# ------------------------------------------------------------------------------------ city without the inputs
+FLENSBURG = Path(__file__).resolve().parents[2] / "examples" / "flensburg" / "report.yaml"
+
+
+@pytest.mark.skipif(
+    not (Path(__file__).resolve().parents[3] / "shared" / "data" / "flensburg-sozialatlas-2022").is_dir(),
+    reason="shared data folder (Flensburg Sozialatlas 2022) not present",
+)
+def test_flensburg_leaves_both_chapters_out_with_german_note(tmp_path, monkeypatch):
+    """Flensburg (example config) has neither facilities nor a survey: both chapters are left out with the
+    German reason naming the raw file, `workbench check` lists them, and the left-out page passes the audit."""
+    import yaml
+
+    from workbench import settings
+    from workbench.build.availability import assess_report, check, left_out_page
+    from workbench.io.importer import import_report
+
+    root = FLENSBURG.parents[2]
+    monkeypatch.setenv("WORKBENCH_ROOT", str(root))
+    config = yaml.safe_load(FLENSBURG.read_text(encoding="utf-8"))
+    config.update(
+        data_processed=str(tmp_path / "daten"),
+        reports=str(tmp_path / "bericht"),
+        chapters=[*config["chapters"], "bestand", "bedarfserhebung"],
+        config_files={**config["config_files"], "chapters": str(root / "config" / "chapters.yaml")},
+    )
+    path = tmp_path / "report.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    try:
+        cfg = load_report_config(path)
+        import_report(cfg)
+        av = assess_report(cfg, published=True)
+        bestand, bedarf = av.chapter("bestand"), av.chapter("bedarfserhebung")
+        assert not bestand.ok and "einrichtungen.csv" in bestand.reason and "Einrichtungen" in bestand.reason
+        assert not bedarf.ok and "befragung_<Jahr>.csv" in bedarf.reason and "Befragung" in bedarf.reason
+        assert "bestand" not in av.buildable_chapters() and "bedarfserhebung" not in av.buildable_chapters()
+        text = check(cfg)
+        assert "Bestand und Versorgung" in text and "Bedarfserhebung" in text
+        out = tmp_path / "pub"
+        out.mkdir()
+        (out / "bestand.html").write_text(left_out_page(bestand, cfg, ""), encoding="utf-8")
+        page = (out / "bestand.html").read_text(encoding="utf-8")
+        assert "Dieses Kapitel konnte nicht erstellt werden" in page
+        assert audit_path(out, threshold=3) == []
+    finally:
+        settings.activate(None)

@@ -971,3 +971,48 @@ def build(ch: Any) -> SupplyModel:
         note,
         example,
     )
+
+
+# --------------------------------------------------------------------------------------------- profile
+
+
+def cached_frame(ch: Any) -> pd.DataFrame | None:
+    """The chapter's supply frame (:func:`supply_frame`), computed once per build and cached with the
+    processed data (the Sozialraumprofile read it); None when the report has no chapter „Bestand und
+    Versorgung“ or the data do not allow it."""
+    from workbench.chapters import missing_inputs
+
+    if CHAPTER not in ch.cfg.chapters or missing_inputs(CHAPTER, ch.ds):
+        return None
+    if not ch.availability.chapter(CHAPTER).ok:
+        return None
+    return ch._cached("supply_frame", lambda: build(ch).frame, f"reporting_year={ch.year}")
+
+
+def profile_text(ch: Any, area_id: str) -> str:
+    """German sentence for the Sozialraumprofil: the area's 2SFCA accessibility per offer in % of the city value
+    and its Versorgungslücken (nothing without the chapter)."""
+    frame = cached_frame(ch)
+    if frame is None:
+        return NOTHING
+    spec = chapter_titles(ch.cfg).get(CHAPTER) or {}
+    labels = {o.key: o.label for o in load_offers(spec, ch.cfg.files.chapters)}
+    parts, gaps = [], []
+    for key, f in frame.groupby("offer", sort=False):
+        f = f.set_index("area_id")
+        if str(area_id) not in f.index:
+            continue
+        city, own = float(f.loc[CITY_ID, "score"]), float(f.loc[str(area_id), "score"])
+        if city > 0:
+            parts.append(f"{labels.get(key, key)} {fmt.percent(100 * own / city, 0)}")
+        if bool(f.loc[str(area_id), "gap"]):
+            gaps.append(labels.get(key, key))
+    if not parts:
+        return NOTHING
+    text = "**Erreichbarkeit (2SFCA) im Verhältnis zum Stadtwert:** " + ", ".join(parts) + ". "
+    text += (
+        "Versorgungslücke bei " + ", ".join(gaps) + " (Kapitel „Bestand und Versorgung“)."
+        if gaps
+        else "Keine Versorgungslücke nach der Regel des Kapitels „Bestand und Versorgung“."
+    )
+    return text

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import stats
-from workbench.chapters.notes import Note
+from workbench.chapters.notes import NOTHING, Note
 from workbench.chapters.tables import unit_labels
 from workbench.confidentiality import AdditiveTable, Rules
 from workbench.errors import ConfigError, DataValidationError
@@ -582,3 +582,29 @@ def build(ch: Any) -> SurveyModel:
     return SurveyModel(
         _survey_year(ch), survey, settings, tuple(items), ch.ds.keys, ch.ds.areas, ch.ds.districts, ch.rules
     )
+
+
+def profile_text(ch: Any, area_id: str) -> str:
+    """German sentence for the Sozialraumprofil: approval per item in the area against the city (only on at
+    least ``min_n`` answers; the number of answers itself is not shown), nothing without the chapter."""
+    from workbench.chapters import missing_inputs
+
+    if CHAPTER not in ch.cfg.chapters or missing_inputs(CHAPTER, ch.ds):
+        return NOTHING
+    m = build(ch)
+    s = m.settings
+    own = m.survey[m.survey["area_id"].astype(str) == str(area_id)]
+    if own.empty:
+        return NOTHING
+    parts = []
+    for item in m.items:
+        a = item_estimates(own, item, s).iloc[0]
+        if not a["enough"]:
+            continue
+        c = item_estimates(m.survey, item, s).iloc[0]
+        cmp = stats.compare(a["lower"], a["upper"], c["share"], "hoch = gut")
+        parts.append(f"{m.label(item)} {fmt.percent(a['share'])} ({cmp})")
+    lead = f"**Bewohnerbefragung {m.year}, Zustimmung im Vergleich mit der Stadt:** "
+    if not parts:
+        return lead + f"weniger als {fmt.number(s.min_n)} Antworten je Frage, daher keine Ergebnisse."
+    return lead + "; ".join(parts) + "."

@@ -323,7 +323,7 @@ class SurveyModel:
             df,
             {
                 "Antworten": "count",
-                "Zustimmung": "share",
+                "Zustimmung": ("share", "Antworten"),
                 "95-%-Konfidenzintervall": "text",
                 "effektive Fallzahl": "text",
                 "Designeffekt": "text",
@@ -370,7 +370,7 @@ class SurveyModel:
             df,
             {
                 "Antworten": "count",
-                "Zustimmung": "share",
+                "Zustimmung": ("share", "Antworten"),
                 "95-%-Konfidenzintervall": "text",
                 "Designeffekt": "text",
                 "Vergleich mit der Stadt": "text",

@@ -158,3 +158,19 @@ def test_demo_chapter_builds(small_processed, tmp_path):
     out.mkdir()
     (out / "b.html").write_text("<html><body>" + "".join(tables) + "</body></html>", encoding="utf-8")
     assert audit_path(out, threshold=3) == []
+
+
+def test_coded_free_texts_pass_the_import(raw_copy, tmp_path):
+    """A delivered column Freitext_Code becomes text_code of survey.parquet; the topic table then counts codes."""
+    from workbench.io.importer import run_import
+
+    path = next(raw_copy.glob("befragung_*.csv"))
+    raw = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
+    raw["Freitext_Code"] = np.where(raw["Freitext"].str.contains("Kita"), "Kinderbetreuung", "")
+    raw.to_csv(path, sep=";", index=False)
+    run_import(raw_copy, tmp_path / "processed")
+    df = pd.read_parquet(tmp_path / "processed" / "survey.parquet")
+    assert set(df["text_code"]) <= {"", "Kinderbetreuung"}
+    n = int(raw["Freitext"].str.contains("Kita").sum())
+    t = survey.topic_counts(df, survey.load_settings({"topics": {"Egal": ["park"]}}, RULES))
+    assert t["topic"].tolist() == ["Kinderbetreuung"] and int(t["mentions"].iloc[0]) == n

@@ -168,6 +168,7 @@ def test_partial_city_chapters_parts_and_reasons(partial):
         "kinder_jugend.kita",
         "profil.trends",
         "profil.dynamik",
+        "bestand.prognose",  # assessed although this report has no chapter Bestand und Versorgung
     ]
     assert [p.key for p in av.left_out_parts()] == [
         "bevoelkerung.veraenderung",
@@ -328,9 +329,10 @@ def test_index_config_without_mss_leaves_out_only_the_monitoring(tmp_path, small
 
 
 def test_rules_are_data():
-    assert {p.chapter for p in PARTS} <= set(ALL) | {"profil"}
+    assert {p.chapter for p in PARTS} <= set(ALL) | {"profil", "bestand"}
     essential = sorted(f"{p.chapter}.{p.key}" for p in PARTS if p.essential)
     assert essential == [
+        "bestand.zielgruppen",
         "demografie.prognose",
         "demografie.rueckrechnung",
         "kinder_jugend.kita",

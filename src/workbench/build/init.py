@@ -81,6 +81,8 @@ chapters:
   - demografie        # Geburten, Sterbefälle, Wanderungen, Prognose
   - kinder_jugend     # Kinder, Jugend und Familie
   - wohnen            # Wohnen
+  - bestand           # Bestand und Versorgung (Einrichtungen, Erreichbarkeit)
+  - bedarfserhebung   # Bedarfserhebung (Bewohnerbefragung)
   - datenqualitaet    # Datenqualität und Methoden
 
 # Statistische Geheimhaltung: wird bei jedem Bau geprüft (`make audit`).

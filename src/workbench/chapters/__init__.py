@@ -48,6 +48,8 @@ CHAPTERS: dict[str, str] = {
     "wohnen": "housing",
     "datenqualitaet": "quality",
     "profil": "profile",
+    "bestand": "supply",
+    "bedarfserhebung": "survey",
 }
 """Chapter name (notebook ``notebooks/<name>.ipynb``) → module in :mod:`workbench.chapters`."""
 
@@ -184,6 +186,14 @@ PARTS: tuple[Part, ...] = (
     Part("profil", "monitoring", "Einstufung im Sozialraum-Monitoring", (Need("index_status"),)),
     Part("profil", "dynamik", "Dynamikklasse im Sozialraum-Monitoring", (Need("index_dynamic"),)),
     Part("profil", "einrichtungen", "Einrichtungen", (Need("table", "facilities"),)),
+    Part(
+        "bestand",
+        "zielgruppen",
+        "Zielgruppen nach Einzelaltersjahren",
+        (Need("single_ages"),),
+        essential=True,
+    ),
+    Part("bestand", "prognose", "Versorgungslücken mit der Bevölkerungsprognose", (Need("projection"),)),
 )
 """The chapter parts with requirements beyond their chapter's ``INPUTS``, in report order."""
 

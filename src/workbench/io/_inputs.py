@@ -354,8 +354,9 @@ def read_survey(entries: Sequence[Entry], area_ids: set[str], result: ImportResu
         tidy["weight"] = _numbers(r, "weight", "Gewicht")
         for c in items:
             tidy[c] = _numbers(r, c, f"Antwort {c}")
-        if "text" in r.data.columns:
-            tidy["text"] = _text(r.data["text"])
+        for c in ("text", "text_code"):
+            if c in r.data.columns:
+                tidy[c] = _text(r.data[c])
         frames.append(_tables.survey_table(tidy, r, items))
         _record(result, r)
     return pd.concat(frames, ignore_index=True)

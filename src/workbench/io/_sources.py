@@ -116,7 +116,7 @@ INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
         "target_group",
         "area_id",
     ),
-    "survey": ("respondent_id", "area_id", "age_group", "sex", "weight", "text"),
+    "survey": ("respondent_id", "area_id", "age_group", "sex", "weight", "text", "text_code"),
     "measures": ("measure_id", "name", "area_ids", "start", "end", "budget"),
     "kpis": ("measure_id", "kpi", "year", "value", "target"),
 }

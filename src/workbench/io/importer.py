@@ -297,6 +297,7 @@ def read_survey(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataF
             "sex": "Geschlecht",
             "weight": "Gewicht",
             "text": "Freitext",
+            "text_code": "Freitext_Code",
         }
         tidy = pd.DataFrame({col: df[src] for col, src in names.items() if src in df.columns})
         tidy["weight"], _ = rawio.parse_numbers(

@@ -211,7 +211,7 @@ def kpi_frame(
                     "budget_per_unit": per_unit,
                     "withheld": bool(small),
                     "trend_withheld": bool(small or prev_small),
-                    "unit_withheld": bool(unit_small or (small and name == first_count and len(s) == 1)),
+                    "unit_withheld": bool(unit_small or (small and name == first_count)),
                 }
             )
     return pd.DataFrame(rows)

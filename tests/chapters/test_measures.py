@@ -14,7 +14,7 @@ import yaml
 from workbench.chapters import context, measures
 from workbench.confidentiality.audit import audit_path
 from workbench.errors import ConfigError
-from workbench.stats._did import did_estimate, match_controls
+from workbench.stats import did_estimate, match_controls
 
 TRUE_EFFECT = -1.5
 YEARS = list(range(2017, 2025))

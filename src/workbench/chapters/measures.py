@@ -39,7 +39,7 @@ from workbench.render import fmt, maps
 from workbench.render.figure_text import attach
 from workbench.render.tables import html_table
 from workbench.settings import chapter_titles
-from workbench.stats._did import DidResult, did_estimate, match_controls
+from workbench.stats import DidResult, did_estimate, match_controls
 
 __all__ = [
     "INPUTS",
@@ -312,9 +312,9 @@ def status_chart(frame: pd.DataFrame, settings: ControllingSettings, year: int) 
     )
     for yi, v, s in zip(y, vals, f["status"], strict=True):
         ax.text(v + 1, yi, f"{fmt.percent(v, 0)} {STATUS_SYMBOLS.get(s, '')}", va="center", fontsize=8)
-    for x, lab in ((settings.yellow, "gelb"), (settings.green, "grün")):
+    for x, lab, ha in ((settings.yellow, "gelb", "right"), (settings.green, "grün", "left")):
         ax.axvline(x, color="#555555", ls="--", lw=0.8)
-        ax.text(x, len(f) - 0.3, f"{lab} ab {fmt.number(x)} %", fontsize=7, ha="center", va="bottom")
+        ax.text(x, len(f) - 0.3, f" {lab} ab {fmt.number(x)} % ", fontsize=7, ha=ha, va="bottom")
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlabel("Zielerreichung in %")
     ax.set_xlim(0, max(130.0, float(np.nanmax(vals)) + 20 if len(vals) else 130.0))

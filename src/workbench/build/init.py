@@ -81,6 +81,8 @@ chapters:
   - demografie        # Geburten, Sterbefälle, Wanderungen, Prognose
   - kinder_jugend     # Kinder, Jugend und Familie
   - wohnen            # Wohnen
+  - massnahmen        # Maßnahmencontrolling (braucht massnahmen.csv)
+  - finanzen          # Sozial- und Finanzplanung (braucht kosten.csv)
   - datenqualitaet    # Datenqualität und Methoden
 
 # Statistische Geheimhaltung: wird bei jedem Bau geprüft (`make audit`).

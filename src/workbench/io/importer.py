@@ -618,7 +618,11 @@ def run_import(
     if shares is not None:
         rawio.check_duplicates(shares, ["level", "unit_id", "year", "indicator"], path=raw)
     survey, measures = _optional_tables(raw, via, present, area_ids, result)
-    costs = read_costs(raw, area_ids, result) if present.get("costs") else None
+    costs = None
+    if via.get("costs"):
+        costs = _inputs.read_costs(via["costs"], area_ids, result)
+    elif present.get("costs"):
+        costs = read_costs(raw, area_ids, result)
     provided = set(counts_df["measure"]) if counts_df is not None else set()
     for name, spec in OPTIONAL_INPUTS.items():
         if present[name]:

@@ -503,7 +503,7 @@ def effect_table(effects: list[Effect], labels: pd.Series, year: int) -> str | N
             e.label,
             ", ".join(labels.get(a, a) for a in r.treated),
             ", ".join(labels.get(a, a) for a in r.controls),
-            f"{r.pre_years[0]}–{r.pre_years[-1]} / {r.post_years[0]}–{r.post_years[-1]}",
+            f"{_span(r.pre_years)} / {_span(r.post_years)}",
             f"{_num(r.estimate)} {_unit(e)}",
             f"{_num(r.lower)} bis {_num(r.upper)} ({level})",
             _pretrend_words(r),
@@ -533,6 +533,11 @@ def effect_table(effects: list[Effect], labels: pd.Series, year: int) -> str | N
             "Quelle: Maßnahmenregister; Indikatoren des Berichts.",
         ],
     )
+
+
+def _span(years: tuple[int, ...]) -> str:
+    """„2019–2021“, or „2019“ for one year."""
+    return str(years[0]) if years[0] == years[-1] else f"{years[0]}–{years[-1]}"
 
 
 def _pretrend_words(r: DidResult) -> str:

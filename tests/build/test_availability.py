@@ -360,7 +360,7 @@ def test_check_command_for_areas_and_population_only(tmp_path, small_processed, 
     cfg = _city(
         tmp_path,
         small_processed,
-        drop=("counts", "events", "facilities", "survey", "measures"),
+        drop=("counts", "events", "facilities", "survey", "measures", "costs"),
         relative=True,
     )
     (tmp_path / "processed" / "kpis.parquet").unlink()
@@ -391,7 +391,8 @@ Vorhanden: Schlüsseltabelle der Gebiete (keys.parquet), Gebietsgeometrien (area
   nach Alter und Geschlecht (population.parquet)
 Fehlen: Fallzahlen (SGB II, Arbeitslose, Haushalte …; counts.parquet), Bevölkerungsbewegungen
   (events.parquet), Einrichtungen (facilities.gpkg), Befragung (survey.parquet), Maßnahmen
-  (measures.parquet), veröffentlichte Anteile ohne Fallzahlen (shares.parquet)
+  (measures.parquet), veröffentlichte Anteile ohne Fallzahlen (shares.parquet), Ausgaben (HzE nach
+  Hilfeart, Kosten der Unterkunft; costs.parquet)
 
 Konfiguration: keine Fehler, 1 Hinweis:
   Hinweis: config/projection.yaml, Schlüssel scenarios → neubau → demo_only: Szenario „Neubau“

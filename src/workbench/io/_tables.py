@@ -314,6 +314,12 @@ def measures_table(df: pd.DataFrame, place: Place, area_ids: set[str] | None) ->
             "start": _text(df["start"]).to_numpy(),
             "end": _text(df["end"]).to_numpy(),
             "budget": budget.to_numpy(),
+            # optional column: catalogue id of the measure's target indicator ("" = none)
+            "target_indicator": (
+                _text(df["target_indicator"])
+                if "target_indicator" in df.columns
+                else pd.Series("", index=df.index)
+            ).to_numpy(),
         }
     )
 

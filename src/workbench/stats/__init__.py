@@ -114,3 +114,8 @@ __all__ = [
 for _obj in filter(_isfunction, (globals()[_n] for _n in __all__)):  # help() and tracebacks name the façade
     _obj.__module__ = __name__
 del _obj
+
+# Difference-in-differences with matched comparison areas (chapter „Maßnahmencontrolling“)
+from workbench.stats._did import DidResult, did_estimate, match_controls  # noqa: E402
+
+__all__ += ["DidResult", "did_estimate", "match_controls"]

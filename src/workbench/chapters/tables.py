@@ -11,6 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from workbench.chapters.labels import MEASURE_LABELS
 from workbench.chapters.population_cells import structure_measure
 from workbench.confidentiality import Rules, primary_mask, protect_rates
 from workbench.render.tables import count_key, write_xlsx
@@ -216,8 +217,6 @@ WORKBOOK_COLUMNS = {
 
 def _term_text(term) -> str:
     """German description of a numerator or denominator (measure ids replaced by their German names)."""
-    from workbench.chapters.quality import MEASURE_LABELS
-
     text = term.describe()
     for m in sorted({*term.measures, *term.minus}, key=len, reverse=True):
         text = re.sub(rf"\b{re.escape(m)}\b", MEASURE_LABELS.get(m, m), text)

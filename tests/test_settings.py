@@ -122,7 +122,7 @@ def test_legacy_keys_name_index_and_projection_files(tmp_path):
         ({"reporting_year": "zwanzig"}, "reporting_year"),
         ({"chapters": "bevoelkerung"}, "chapters"),
         ({"confidentiality": [3]}, "confidentiality"),
-        ({"chapters": ["bevoelkerung", "finanzen"]}, "chapters"),
+        ({"chapters": ["bevoelkerung", "finanzplanung"]}, "chapters"),
         ({"index_config": "gibt/es/nicht.yaml"}, "index_config"),
         ({"confidentality": {"threshold": 3}}, None),
     ],

@@ -41,6 +41,7 @@ def test_demo_total_row_is_the_unsuppressed_sum(small_raw):
     from workbench.demo._geo import build_city
     from workbench.demo._population import simulate
     from workbench.demo._social import social_counts
+    from workbench.demo._steering import plant_effect
     from workbench.demo._traits import make_traits
 
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(7).spawn(6)]
@@ -50,6 +51,7 @@ def test_demo_total_row_is_the_unsuppressed_sum(small_raw):
     traits = make_traits(streams[1], city.centroids, centre, radius)
     sim = simulate(streams[2], traits, 2019, 2024)
     social = social_counts(streams[3], traits, sim, city.area_ids)
+    social, _ = plant_effect(7, social, traits, city.area_ids, 2024)  # the measure with a known effect
     stars = 0
     for name, rows in _sheet_rows(small_raw / "ba_sgb2_arbeitslose.xlsx").items():
         year = int(name.split()[1])

@@ -271,5 +271,5 @@ def test_overview_map_links_every_area_to_its_profile():
     links = {a["href"]: a.find("path")["data-id"] for a in root.find_all("a")}
     assert links == {"0001.html": "0001", "0002.html": "0002", "0003.html": "0003"}
     assert {t.get_text() for t in root.find_all("text")} >= {"0001", "0002", "0003", "hoch (2)", "mittel (1)"}
-    assert root["role"] == "img" and "hoch: 2" in root.find("desc").get_text()
+    assert root["role"] == "group" and "hoch: 2" in root.find("desc").get_text()
     assert list(out.wb_text.data["Status"]) == ["hoch", "mittel", "hoch"]

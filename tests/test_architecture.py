@@ -158,6 +158,7 @@ LAYERS = {
     "chapters": 7,
     "build": 8,
     "demo": 8,
+    "explore": 8,
     "cli": 10,
 }
 """Layer of each top-level module and subpackage: a module imports only from its own or lower layers."""

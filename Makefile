@@ -6,7 +6,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-ifeq ($(filter lab test,$(MAKECMDGOALS)),)
+ifeq ($(filter lab test explorer,$(MAKECMDGOALS)),)
 MAKEFLAGS += --jobs=$(JOBS) --output-sync=target
 endif
 
@@ -153,6 +153,15 @@ format: $(SETUP) ## Code mit ruff formatieren
 
 lab: $(SETUP) ## JupyterLab im Projektordner öffnen (Kernel „workbench“)
 	$(VENV)/bin/jupyter lab --notebook-dir=.
+
+# The explorer notebook as a local web app (Voila, no internet): the report config reaches the notebook through
+# WORKBENCH_EXPLORER_CONFIG; PORT= chooses the port. Listens on localhost only.
+PORT ?= 8866
+.PHONY: explorer
+explorer: $(PROC)/manifest.json | $(SETUP) ## Explorer (Karte, Tabelle, Rangdiagramm) als Web-App (Voila) auf localhost starten, ohne Internet (CONFIG= Bericht, PORT= Port, Standard 8866)
+	@echo "Explorer für $(CONFIG): http://localhost:$(PORT)/  (beenden mit Strg+C)"
+	WORKBENCH_EXPLORER_CONFIG='$(abspath $(CONFIG))' $(VENV)/bin/voila notebooks/explorer.ipynb \
+		--no-browser --Voila.ip=127.0.0.1 --port=$(PORT) --strip_sources=True
 
 benchmarks: $(SETUP) ## Geschwindigkeitsmessungen (Indikatoren, Profile)
 	$(PY) benchmarks/indicators.py

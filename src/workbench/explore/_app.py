@@ -24,6 +24,13 @@ from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
+
+try:  # plotly's FigureWidget is an anywidget; without it plotly only says "Please install anywidget"
+    import anywidget  # noqa: F401
+except ImportError as exc:  # pragma: no cover - a declared dependency, missing only in a broken setup
+    raise ImportError(
+        "Der Explorer braucht das Paket anywidget (für plotly-Widgets): `make setup` ausführen."
+    ) from exc
 import pandas as pd
 import plotly.graph_objects as go
 

@@ -191,22 +191,31 @@ class Explorer(widgets.VBox):
         self._dots = dots
         with self.map.batch_update(), self.chart.batch_update():
             m = self.map.data[0]
-            m.z = col.codes
+            scale = col.colorscale()
+            m.z = np.asarray(col.codes, dtype=np.int16)
             m.zmin, m.zmax = -0.5, n - 0.5
-            m.colorscale = col.colorscale()
-            m.text = hover_texts(self._view, ind)
+            m.colorscale = scale
+            m.text = np.asarray(hover_texts(self._view, ind), dtype=object)
             m.colorbar.update(
                 title={"text": col.title}, tickvals=list(range(n)), ticktext=col.labels, len=0.8
             )
             c = self.chart.data[0]
-            y = list(range(len(dots)))
-            c.x = dots["value"].round(6).tolist()
+            y = np.arange(len(dots))
+            value = dots["value"].to_numpy(float).round(6)
+            c.x = value
             c.y = y
-            c.customdata = dots["unit_id"].tolist()
-            c.text = dots["label"].tolist()
-            c.error_x.array = (dots["upper"] - dots["value"]).clip(lower=0).round(6).fillna(0).tolist()
-            c.error_x.arrayminus = (dots["value"] - dots["lower"]).clip(lower=0).round(6).fillna(0).tolist()
-            c.marker.color = [col.colours[k] for k in np.asarray(col.codes)[self._dot_rows(dots)]]
+            c.customdata = dots["unit_id"].to_numpy(dtype=object)
+            c.text = dots["label"].to_numpy(dtype=object)
+            upper = np.nan_to_num((dots["upper"].to_numpy(float) - value).clip(min=0).round(6))
+            lower = np.nan_to_num((value - dots["lower"].to_numpy(float)).clip(min=0).round(6))
+            c.error_x.array = upper
+            c.error_x.arrayminus = lower
+            c.marker.update(
+                color=np.asarray(col.codes, dtype=np.int16)[self._dot_rows(dots)],
+                colorscale=scale,
+                cmin=-0.5,
+                cmax=n - 0.5,
+            )
             city = d.city_value(ind.id, self.year.value)
             self.chart.layout.shapes = (
                 [
@@ -224,7 +233,9 @@ class Explorer(widgets.VBox):
             )
             few = len(dots) <= MAX_TICK_LABELS
             self.chart.layout.yaxis.update(
-                tickvals=y if few else [], ticktext=dots["label"].tolist() if few else [], showticklabels=few
+                tickvals=y.tolist() if few else [],
+                ticktext=dots["label"].tolist() if few else [],
+                showticklabels=few,
             )
             self.chart.layout.xaxis.title = f"{ind.label} ({ind.unit})"
             withheld = int((~self._view["status"].isin(["shown", "missing"])).sum())

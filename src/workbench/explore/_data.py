@@ -117,6 +117,11 @@ class ExplorerData:
             for (i, lvl, y), g in pub.groupby(["indicator", "level", "year"], sort=False)
         }
         self._units = {lvl: sorted(self.labels[lvl].index.astype(str)) for lvl in LEVELS}
+        self._label_dict = {lvl: {str(k): str(v) for k, v in self.labels[lvl].items()} for lvl in LEVELS}
+        self._unit_frames = {
+            lvl: pd.DataFrame({"unit_id": units, "label": [self._label_dict[lvl].get(u, u) for u in units]})
+            for lvl, units in self._units.items()
+        }
         self._geo: dict[str, dict] = {}
         self._areas = {
             "sozialraum": (ch.ds.areas, "area_id"),
@@ -134,7 +139,7 @@ class ExplorerData:
 
     def label(self, level: str, unit_id: str) -> str:
         """Row label "0101 Altstadt" of a unit."""
-        return str(self.labels[level].get(unit_id, unit_id))
+        return self._label_dict[level].get(unit_id, unit_id)
 
     # ------------------------------------------------------------------ values
     def view(self, indicator: str, level: str, year: int) -> pd.DataFrame:
@@ -146,8 +151,8 @@ class ExplorerData:
         """
         ind = self.indicators[indicator]
         rows = self._slices.get((indicator, level, int(year)))
-        units = pd.DataFrame({"unit_id": self._units[level]})
-        df = units.merge(rows, on="unit_id", how="left") if rows is not None else units
+        units = self._unit_frames[level]
+        df = units.merge(rows, on="unit_id", how="left") if rows is not None else units.copy()
         for col in _PUBLISHED[1:]:
             if col not in df:
                 df[col] = np.nan
@@ -155,20 +160,19 @@ class ExplorerData:
         df["cmp_city"] = df["cmp_city"].fillna("nicht verglichen")
         df["trend"] = df["trend"].fillna("nicht berechenbar")
         df = df.rename(columns={"pub_value": "value", "pub_lower95": "lower", "pub_upper95": "upper"})
-        df.insert(1, "label", [self.label(level, u) for u in df["unit_id"]])
-        shown = df["status"].eq("shown").to_numpy()
+        status = df["status"].tolist()
+        shown = [st == "shown" for st in status]
         withheld = fmt.sign("geheim")
         missing = fmt.MISSING_SIGN
         d = ind.decimals
-        df["value_text"] = [
+        texts = [
             fmt.number(v, d) if s else (missing if st == "missing" else withheld)
-            for v, s, st in zip(df["value"], shown, df["status"], strict=True)
+            for v, s, st in zip(df["value"].tolist(), shown, status, strict=True)
         ]
+        df["value_text"] = texts
         df["interval_text"] = [
-            f"{fmt.number(lo, d)} – {fmt.number(up, d)}"
-            if s and pd.notna(lo) and pd.notna(up)
-            else ("" if s else t)
-            for lo, up, s, t in zip(df["lower"], df["upper"], shown, df["value_text"], strict=True)
+            (f"{fmt.number(lo, d)} – {fmt.number(up, d)}" if lo == lo and up == up else "") if s else t
+            for lo, up, s, t in zip(df["lower"].tolist(), df["upper"].tolist(), shown, texts, strict=True)
         ]
         return df
 

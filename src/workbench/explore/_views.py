@@ -141,22 +141,24 @@ def table_html(
     df = df.sort_values([col, "unit_id"], ascending=[asc, True], na_position="last", kind="mergesort")
     neighbours = neighbours or []
     unit = html.escape(ind.unit)
+    nb = set(neighbours)
+    esc = html.escape
     rows = []
-    for r in df.itertuples(index=False):
-        style = ""
-        mark = ""
-        if r.unit_id == selected:
-            style = ' style="font-weight:bold;background:#fff3b0"'
-            mark = "▶ "
-        elif r.unit_id in neighbours:
-            style = ' style="background:#fde0ef"'
-            mark = "≈ "
-        swatch = f'<span style="display:inline-block;width:10px;height:10px;background:{r.colour}"></span>'
+    cols = [
+        df[c].tolist()
+        for c in ("unit_id", "label", "value_text", "interval_text", "cmp_city", "trend", "colour")
+    ]
+    for uid, label, value, interval, cmp, trend, colour in zip(*cols, strict=True):
+        style = mark = ""
+        if uid == selected:
+            style, mark = ' style="font-weight:bold;background:#fff3b0"', "▶ "
+        elif uid in nb:
+            style, mark = ' style="background:#fde0ef"', "≈ "
         rows.append(
-            f'<tr data-unit="{html.escape(r.unit_id)}"{style}><td>{mark}{html.escape(r.label)}</td>'
-            f'<td style="text-align:right">{html.escape(r.value_text)}</td>'
-            f'<td style="text-align:right">{html.escape(r.interval_text)}</td>'
-            f"<td>{swatch} {html.escape(r.cmp_city)}</td><td>{html.escape(r.trend)}</td></tr>"
+            f'<tr data-unit="{esc(uid)}"{style}><td>{mark}{esc(label)}</td>'
+            f'<td style="text-align:right">{esc(value)}</td><td style="text-align:right">{esc(interval)}</td>'
+            f'<td><span style="display:inline-block;width:10px;height:10px;background:{colour}"></span> '
+            f"{esc(cmp)}</td><td>{esc(trend)}</td></tr>"
         )
     head = (
         f"<tr><th>Gebiet</th><th>{html.escape(ind.label)} ({unit})</th><th>95-%-KI</th>"

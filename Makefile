@@ -48,7 +48,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 CHAPTERS := $(shell $(PYTHON) -c "import yaml;print(' '.join(yaml.safe_load(open('$(CONFIG)'))['chapters']))" 2>/dev/null || awk '/^chapters:/{f=1;next} f&&/^[^[:space:]$(HASH)-]/{f=0} f&&/^[[:space:]]*-[[:space:]]/{sub(/^[[:space:]]*-[[:space:]]*/,"");sub(/[[:space:]]*$(HASH).*/,"");print}' '$(CONFIG)')
 CHAPTERS := $(or $(CHAPTERS),bevoelkerung)
 CHAPTER_HTML := $(CHAPTERS:%=$(HTML)/%.html)
-SRC := $(shell find src -name '*.py' -o -name '*.yaml') $(wildcard config/*.yaml)
+SRC := $(shell find src -name '*.py' -o -name '*.yaml' -o -name '*.j2' -o -name '*.css') $(wildcard config/*.yaml)
 
 # Raw files of this config (subfolders and hidden files such as the demo marker are not data). The import also
 # reruns when a raw file disappeared: its recipe records the file list it read, and a different list now forces it.
@@ -86,7 +86,7 @@ endif
 # chapters and profiles: checking again never rebuilds them.
 CHECKED := $(PROC)/.konfiguration-geprueft
 
-.PHONY: help setup data report profiles audit check test lint format lab clean clean-all benchmarks \
+.PHONY: help setup data report profiles pdf browser audit check test lint format lab clean clean-all benchmarks \
 	example-berlin example-flensburg FORCE
 
 help: ## diese Liste der make-Ziele zeigen
@@ -134,13 +134,43 @@ $(REPORTS)/index.html: $(CHAPTER_HTML) $(REPORTS)/profiles/index.html | $(SETUP)
 
 report: $(REPORTS)/index.html ## vollständiger Bericht (Übersicht reports/index.html der Konfiguration); richtet sich selbst ein
 
+# The PDF edition: headless Chromium from the system packages, driven by playwright (workbench.build.pdf). The
+# whole-report PDF depends on every published page; `workbench pdf --no-report` prints only the pages whose PDF is
+# older than their HTML (or than the print styles) and joins them again.
+PDF := $(REPORTS)/pdf
+PRINT_STYLES := $(wildcard src/workbench/templates/nbconvert/workbench/static/*.css) src/workbench/build/pdf.py
+
+$(PDF)/bericht.pdf: $(REPORTS)/index.html $(CHAPTER_HTML) $(REPORTS)/profiles/index.html $(PRINT_STYLES) | $(SETUP) browser
+	@$(BROWSER_CHECK) || { echo "Abbruch: Chromium fehlt – PDFs können nicht erstellt werden. Als root installiert make pdf es selbst (apt-get install -y chromium); sonst Chromium installieren lassen oder WORKBENCH_CHROMIUM=/pfad/zu/chromium setzen." >&2; exit 1; }
+	$(WB) pdf --no-report
+
+pdf: $(PDF)/bericht.pdf ## PDF je Kapitel, je Sozialraumprofil und den ganzen Bericht mit Lesezeichen nach reports/pdf schreiben (A4; baut den Bericht, falls nötig; braucht Chromium)
+
+# Chromium for PDFs and browser tests: taken from the system (WORKBENCH_CHROMIUM or chromium on the PATH);
+# installed with apt-get when missing and make runs as root; otherwise a German note, and the browser tests skip.
+# (the same search as workbench.build.pdf.find_chromium: WORKBENCH_CHROMIUM if set, else these names on the PATH)
+BROWSER_CHECK = if [ -n "$$WORKBENCH_CHROMIUM" ]; then test -x "$$WORKBENCH_CHROMIUM"; else \
+	command -v chromium || command -v chromium-browser || command -v google-chrome || command -v google-chrome-stable; \
+	fi >/dev/null 2>&1
+browser: ## Chromium für PDFs und Browsertests bereitstellen (als root per apt-get, sonst Hinweis)
+	@if $(BROWSER_CHECK); then :; \
+	elif [ -n "$$WORKBENCH_CHROMIUM" ]; then \
+		echo "Hinweis: WORKBENCH_CHROMIUM=$$WORKBENCH_CHROMIUM ist keine ausführbare Datei – PDFs und Browsertests (werden übersprungen) brauchen Chromium."; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Chromium fehlt – wird mit apt-get installiert (einmalig, einige Minuten) …"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+			|| echo "Hinweis: Chromium konnte nicht installiert werden (apt-get fehlgeschlagen) – PDFs und Browsertests sind nicht möglich."; \
+	else \
+		echo "Hinweis: Chromium fehlt und make läuft nicht als root – PDFs und Browsertests (werden übersprungen) brauchen es: „sudo apt-get install chromium“ oder WORKBENCH_CHROMIUM=/pfad/zu/chromium."; \
+	fi
+
 audit: | $(SETUP) ## alle veröffentlichten HTML/XLSX-Dateien im Berichtsordner auf Geheimhaltungslücken prüfen
 	$(WB) audit $(REPORTS)
 
 check: $(PROC)/manifest.json | $(SETUP) ## Konfiguration gegen die Daten prüfen (Fehler mit Datei und Schlüssel) und zeigen, welche Kapitel und Indikatoren die Daten erlauben
 	$(WB) check
 
-test: $(SETUP) ## alle Tests (inkl. eines vollständigen Berichtsbaus einer kleinen Demo-Stadt)
+test: $(SETUP) browser ## alle Tests (inkl. eines vollständigen Berichtsbaus einer kleinen Demo-Stadt und Browsertests der Seiten)
 	$(PY) -m pytest -q
 
 lint: $(SETUP) ## ruff: Stil- und Formatprüfung
@@ -151,8 +181,12 @@ format: $(SETUP) ## Code mit ruff formatieren
 	$(VENV)/bin/ruff format src tests benchmarks
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
-lab: $(SETUP) ## JupyterLab im Projektordner öffnen (Kernel „workbench“)
-	$(VENV)/bin/jupyter lab --notebook-dir=.
+# As root (containers) JupyterLab refuses to start without --allow-root; further options via LAB_OPTS, e.g.
+# make lab LAB_OPTS="--no-browser --port=8890 --ip=0.0.0.0"
+LAB_OPTS ?=
+LAB_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+lab: $(SETUP) ## JupyterLab im Projektordner öffnen (Kernel „workbench“; weitere Optionen: LAB_OPTS="--no-browser --port=8890")
+	$(VENV)/bin/jupyter lab --notebook-dir=. $(LAB_ROOT) $(LAB_OPTS)
 
 # The explorer notebook as a local web app (Voila, no internet): the report config reaches the notebook through
 # WORKBENCH_EXPLORER_CONFIG; PORT= chooses the port. Listens on localhost only.
@@ -174,7 +208,7 @@ example-flensburg: ## Bericht Flensburg (Sozialatlas 2022, 13 Stadtteile) aus ..
 	$(MAKE) report CONFIG=examples/flensburg/report.yaml
 
 clean: ## erzeugte Berichte und aufbereitete Daten dieser Konfiguration löschen (Rohdaten und .venv bleiben)
-	rm -rf $(REPORTS)/html $(REPORTS)/executed $(REPORTS)/profiles $(REPORTS)/tabellen $(REPORTS)/index.html \
+	rm -rf $(REPORTS)/html $(REPORTS)/executed $(REPORTS)/profiles $(REPORTS)/tabellen $(REPORTS)/pdf $(REPORTS)/index.html \
 		$(PROC)/*.parquet $(PROC)/*.gpkg $(PROC)/manifest.json $(PROC)/cache $(RAW_LIST) $(CHECKED)
 
 # Only files listed in the demo marker (.workbench-demo) are deleted: a city's own raw data are never touched.

@@ -45,6 +45,8 @@ PROVIDED_BY = {
     "IPython": "ipykernel",  # IPython.display in chapters/context.py and chapters/profile_figures.py
     "jupyter_client": "nbclient",  # kernelspec lookup in build/_jobs.py
     "jupyter_core": "nbclient",  # run_sync in build/_kernel.py
+    "traitlets": "nbclient",  # kernel manager configuration in build/_jobs.py
+    "zmq": "ipykernel",  # CurveZMQ support check in build/_jobs.py
 }
 
 # pip freeze never lists these, so the lock does not either.
@@ -199,6 +201,11 @@ def test_environment_yml_matches_pyproject():
         if isinstance(dep, dict):
             pip_section = dep.get("pip", [])
         elif not dep.startswith(("python", "pip")):
+            conda[_name(dep)] = dep
+    # packages conda-forge does not carry come from PyPI in the pip section (besides the package itself)
+    for dep in pip_section:
+        if not dep.startswith("-e"):
+            assert _name(dep) not in conda, f"{_name(dep)} both from conda and from pip"
             conda[_name(dep)] = dep
     assert set(conda) == set(wanted), (
         f"only in pyproject: {set(wanted) - set(conda)}; only in environment.yml: {set(conda) - set(wanted)}"

@@ -1,4 +1,7 @@
-"""Command line: ``workbench demo | data | chapter | index | profiles | audit``.
+"""Command line: ``workbench demo | data | check | chapter | index | profiles | audit | report | pdf | init``.
+
+``workbench report`` and ``workbench pdf`` run the whole pipeline without make (see
+:mod:`workbench.build.pipeline`): where make or bash are missing (Windows, conda), this is the way to build.
 
 User mistakes (bad data, bad configuration) print one German message naming file, place and remedy and
 exit with code 2; no traceback.
@@ -113,6 +116,59 @@ def _cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    """The whole report without make: every step that is due (see workbench.build.pipeline), in make's order."""
+    from workbench.build import pipeline
+    from workbench.settings import load_report_config, relative_to_root
+
+    cfg = load_report_config(args.config)
+    todo = pipeline.plan(cfg)
+    if todo.chapters or todo.profiles:  # the notebooks run in the Jupyter kernel "workbench"
+        from workbench.build.engine import DEFAULT_KERNEL, ensure_kernel
+
+        ensure_kernel(DEFAULT_KERNEL)
+    if todo.nothing:
+        print(f"Bericht ist aktuell: {relative_to_root(cfg.paths.index_html)} (nichts zu tun)")
+        return 0
+    ns = argparse.Namespace(config=args.config, quiet=True, workers=args.workers, areas=None)
+    if todo.data:
+        _cmd_data(ns)
+        pipeline.record_raw_names(cfg)
+        todo = pipeline.plan(cfg)  # the import's output is new: everything after it is due
+    if todo.check:
+        if _cmd_check(ns) != 0:
+            return 1
+        (cfg.paths.processed / pipeline.CHECKED).touch()
+    for name in todo.chapters:
+        _cmd_chapter(argparse.Namespace(config=args.config, name=name))
+    if todo.profiles and _cmd_profiles(ns) != 0:
+        return 1
+    _cmd_index(ns)
+    code = _cmd_audit(argparse.Namespace(path=str(cfg.paths.reports), threshold=None))
+    if code != 0:  # as make report: a report with a disclosive cell is not finished
+        cfg.paths.index_html.unlink(missing_ok=True)
+        return code
+    return 0
+
+
+def _cmd_pdf(args: argparse.Namespace) -> int:
+    from workbench.build.pdf import build_pdfs, pdf_dir
+    from workbench.settings import load_report_config, relative_to_root
+
+    if not args.no_report:
+        code = _cmd_report(args)
+        if code != 0:
+            return code
+    only = [a.strip() for a in args.pages.split(",") if a.strip()] if args.pages else None
+    written = build_pdfs(args.config, only=only, force=args.force)
+    for path in written:
+        print(f"PDF → {relative_to_root(path)}")
+    if not written:
+        folder = relative_to_root(pdf_dir(load_report_config(args.config)))
+        print(f"PDFs sind aktuell: {folder} (nichts zu tun)")
+    return 0
+
+
 def _check_make_folders(config: str | None) -> None:
     """Under make: stop when the Makefile read other folders from the report config than the workbench does.
 
@@ -181,6 +237,29 @@ def main(argv: list[str] | None = None) -> int:
         help="nur Konfigurationsfehler und Hinweise ausgeben, je eine Zeile (make report prüft so vor dem Bau)",
     )
     p.set_defaults(func=_cmd_check)
+    p = sub.add_parser(
+        "report",
+        help="den ganzen Bericht ohne make bauen (Daten, Prüfung, Kapitel, Profile, Übersicht, "
+        "Geheimhaltungsprüfung); nur was sich geändert hat, wird neu gebaut",
+    )
+    p.add_argument("--config", default=argparse.SUPPRESS, help="Berichtskonfiguration (wie vor dem Befehl)")
+    p.add_argument("--workers", type=int, default=None, help="Prozesse für die Profile (Standard: CPU-Kerne)")
+    p.set_defaults(func=_cmd_report)
+    p = sub.add_parser(
+        "pdf",
+        help="den Bericht bauen (wie „report“) und als PDF drucken: je Kapitel, je Profil und der ganze "
+        "Bericht mit Lesezeichen (Ordner pdf/ im Berichtsordner; braucht Chromium)",
+    )
+    p.add_argument("--config", default=argparse.SUPPRESS, help="Berichtskonfiguration (wie vor dem Befehl)")
+    p.add_argument("--workers", type=int, default=None, help="Prozesse für die Profile (Standard: CPU-Kerne)")
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="den Bericht nicht bauen, nur die PDFs (z. B. nach make report)",
+    )
+    p.add_argument("--pages", default=None, help="nur diese Seiten drucken (Komma-Liste: Kapitel, Kennungen)")
+    p.add_argument("--force", action="store_true", help="alle PDFs neu drucken, auch aktuelle")
+    p.set_defaults(func=_cmd_pdf)
     p = sub.add_parser(
         "init", help="neuen Stadtordner mit Berichtskonfiguration und Vorlagen der Zuordnungen anlegen"
     )

@@ -742,11 +742,21 @@ def test_left_out_chapter_gets_a_page_and_the_index_names_it(partial):
         "im Blatt „Hinweise“."
     ) in index
     book = openpyxl.load_workbook(reports / "tabellen" / "indikatoren_2024.xlsx")
-    assert book.sheetnames == ["Indikatoren 2024", "Definitionen", "Hinweise", "_wb_meta"]
-    values = book["Indikatoren 2024"]
+    assert book.sheetnames == ["Indikatoren", "Definitionen", "Hinweise", "_wb_meta"]
+    values = book["Indikatoren"]  # long layout: one row per indicator, year and area (issue 13)
     header = [c.value for c in values[3]]
-    assert len(header) == 1 + 18 and header[0] == "Gebiet"
-    assert "Anteil Alleinerziehender (%)" not in header and "SGB-II-Quote (%)" in header
+    assert header[:8] == [
+        "Schlüssel",
+        "Indikator-ID",
+        "Indikator",
+        "Einheit",
+        "Jahr",
+        "Ebene",
+        "Gebietsnummer",
+        "Gebiet",
+    ]
+    ids = {r[1] for r in values.iter_rows(min_row=4, values_only=True) if r[1]}
+    assert len(ids) == 18 and "alleinerziehende" not in ids and "sgb2_quote" in ids
     assert values.max_row - 3 >= 12 + 1  # 12 Sozialräume, their Stadtbezirke and the city
     notes = [[c.value for c in row] for row in book["Hinweise"].iter_rows(min_row=3)]
     assert notes[0] == ["id", "Indikator", "Nicht enthalten, weil"]

@@ -5,13 +5,10 @@ work; a changed notebook rebuilds only its chapter, with identical bytes."""
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,29 +22,9 @@ def _make(args: list[str], env: dict) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("e2e")
-    base = yaml.safe_load((ROOT / "config" / "report.yaml").read_text(encoding="utf-8"))
-    cfg = dict(
-        base, data_raw=str(tmp / "raw"), data_processed=str(tmp / "processed"), reports=str(tmp / "reports")
-    )
-    cfg["demo"] = {"areas": 12, "seed": 11}
-    # the shipped scenarios name Sozialräume of the 40-area demo city; point them at areas of this small one
-    projection = yaml.safe_load((ROOT / "config" / "projection.yaml").read_text(encoding="utf-8"))
-    for scenario in projection.get("scenarios", []):
-        if scenario.get("extra_in_migrants"):
-            scenario["extra_in_migrants"] = {"0101": 150, "0102": 150}
-    (tmp / "projection.yaml").write_text(yaml.safe_dump(projection, allow_unicode=True), encoding="utf-8")
-    cfg["projection_config"] = str(tmp / "projection.yaml")
-    path = tmp / "report.yaml"
-    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
-    (tmp / "raw").mkdir()
-    env = dict(os.environ, PYTHON=sys.executable)
-    # the folders come from the config alone (make reads data_raw, data_processed and reports from it)
-    args = [f"CONFIG={path}"]
-    res = _make(["-j2", "report", *args], env)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    return {"cfg": cfg, "tmp": tmp, "reports": tmp / "reports", "args": args, "env": env, "log": res.stdout}
+def built(e2e_report):
+    """The small demo report of the session (tests/conftest.py: built once, also used by tests/browser)."""
+    return e2e_report
 
 
 def test_all_chapters_and_profiles_published(built):
@@ -89,3 +66,12 @@ def test_changed_notebook_rebuilds_only_its_chapter_identically(built):
     assert "chapter bevoelkerung" in res.stdout
     assert hashlib.sha256(target.read_bytes()).hexdigest() == before
     assert {p: p.stat().st_mtime_ns for p in others} == others
+
+
+def test_build_log_is_quiet_and_german(built):
+    """No kernel warnings or spurious errors in make's output; the profiles' summary is printed once."""
+    log = built["log"] + built["stderr"]
+    assert "without encryption" not in log
+    assert "KeyboardInterrupt" not in log
+    assert "IPKernelApp" not in log and "Traceback" not in log
+    assert log.count("Profile erstellt") == 1, log[-2000:]

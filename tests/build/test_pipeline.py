@@ -244,3 +244,15 @@ def test_make_check_target_calls_workbench_check(tmp_path):
     res = _make("-n", "check", f"CONFIG={config}")
     assert res.returncode == 0, res.stderr
     assert re.search(rf"workbench\.cli --config {re.escape(str(config))} check\b", res.stdout)
+
+
+def test_make_pdf_builds_the_report_first_then_prints_into_the_configs_pdf_folder(tmp_path):
+    """`make pdf`: the report's steps, then one `workbench pdf --no-report` whose target is reports/pdf/bericht.pdf."""
+    config, folders = _city(tmp_path, "stadt_a")
+    res = _make("-n", "--debug=b", "pdf", f"CONFIG={config}")
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    commands = [ln for ln in res.stdout.splitlines() if "workbench.cli" in ln]
+    steps = [c.split(f"--config {config} ", 1)[1].split()[0] for c in commands]
+    assert steps[-1] == "pdf" and steps.count("pdf") == 1 and "index" in steps[:-1]
+    assert commands[-1].endswith("pdf --no-report")
+    assert f"Must remake target '{folders['reports'] / 'pdf' / 'bericht.pdf'}'" in res.stdout

@@ -165,7 +165,7 @@ def test_spine_and_sparkline_carry_no_digit_beyond_the_table():
     assert fine == coarse  # digits beyond the table cell do not reach the figure
     # the position has no more digits than the value's table cell: 0.5 − 2.3 / 20 = 0.385 → "0.4"
     assert re.search(r'data-pos="([0-9.]+)"', fine).group(1) == "0.4"
-    cx = float(re.search(r'<circle cx="([0-9.]+)"', fine).group(1))
+    cx = float(re.search(r'translate\(([0-9.]+),[0-9.]+\)"[^>]*data-pos', fine).group(1))  # ▼ schlechter
     assert cx == pytest.approx(420 + 0.385 * (780 - 12 - 420), abs=0.05)  # drawn from the rounded values
 
     def spark(v: list[float], lo: list[float], hi: list[float]) -> str:
@@ -226,6 +226,6 @@ def test_comparisons_against_a_withheld_city_value(withheld_city):
     gdf["suppressed"] = gdf["status"].ne("shown")
     fig = maps.significance_map(gdf, "cmp_city", polarity=ind.polarity, suppressed="suppressed")
     texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    counts = {re.sub(r" \(\d+\)$", "", t): int(re.search(r"\((\d+)\)$", t).group(1)) for t in texts}
+    counts = {re.sub(r"( [▲▼●○])? \(\d+\)$", "", t): int(re.search(r"\((\d+)\)$", t).group(1)) for t in texts}
     assert sum(counts.values()) == len(gdf) == 12
     assert counts["nicht verglichen"] + counts.get("geheimgehalten", 0) == 12

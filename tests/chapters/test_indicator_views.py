@@ -91,6 +91,8 @@ def test_chapter_indicator_list_from_config(ctx):
 
 
 def test_indicator_workbook_is_published_safely(ctx, tmp_path):
+    from openpyxl import load_workbook
+
     ds, cat, rules, prot, table = ctx
     year = max(ds.years)
     # the 12-area demo withholds no indicator in its last year: withhold one cell as protect_indicators would
@@ -99,20 +101,64 @@ def test_indicator_workbook_is_published_safely(ctx, tmp_path):
     table.loc[plant, "status"] = "numerator"
     for col in [c for c in table.columns if c.startswith("pub_")] + ["published_value"]:
         table.loc[plant, col] = np.nan
-    withheld = (table.level == "sozialraum") & ~table.status.isin(["shown", "missing"])
     path = tmp_path / "tabellen" / "indikatoren.xlsx"
-    reporttables.indicator_workbook(table, cat, ds.keys, year, path)
-    assert audit_path(tmp_path) == []
-    sheet = pd.read_excel(path, sheet_name=f"Indikatoren {year}", header=2, index_col=0)
-    hidden = table[withheld & (table.year == year)]
-    flags = sheet[[c for c in sheet.columns if str(c).endswith(" (Zeichen)")]]
-    values = sheet[[c.removesuffix(" (Zeichen)") for c in flags.columns]]
-    assert int((flags == ".").sum().sum()) >= len(hidden) > 0  # official sign in the flag column
-    area = [i for i in values.index if str(i).startswith("0101 ")]
-    sgb2 = [c for c in values.columns if c == f"{cat['sgb2_quote'].label} ({cat['sgb2_quote'].unit})"]
-    assert len(area) == 1 and len(sgb2) == 1 and pd.isna(values.at[area[0], sgb2[0]])  # empty value cell
-    assert flags.at[area[0], f"{sgb2[0]} (Zeichen)"] == "."
-    assert all(pd.api.types.is_numeric_dtype(values[c]) for c in values.columns)  # numbers stay numbers
-    # the workbook publishes rates and shares only, no raw counts
-    meta = pd.read_excel(path, sheet_name="_wb_meta", header=None)
-    assert not meta.astype(str).apply(lambda c: c.str.contains('"count"')).any().any()
+    reporttables.indicator_workbook(table, cat, ds.keys, year, path, counts=prot)
+    assert audit_path(tmp_path) == []  # the audit reads the long layout (and its chunked metadata)
+    wb = load_workbook(path)
+    ws = wb["Indikatoren"]
+    assert ws.freeze_panes == "B4" and ws.auto_filter.ref.startswith("A3:")
+    sheet = pd.read_excel(path, sheet_name="Indikatoren", header=2, index_col=0)
+    sheet = sheet[sheet["Indikator-ID"].notna()]  # footnotes under the table
+    # every indicator, every year and every level
+    assert set(sheet["Jahr"].astype(int)) == set(ds.years)
+    assert set(sheet["Ebene"]) == {"Sozialraum", "Stadtbezirk", "Stadt"}
+    assert set(sheet["Indikator-ID"]) == set(table["indicator"])
+    flags = [c for c in sheet.columns if str(c).endswith(" (Zeichen)")]
+    numbers = [c.removesuffix(" (Zeichen)") for c in flags]
+    assert {"Wert", "Untergrenze 95 %", "Obergrenze 95 %", "Zähler", "Nenner", "Differenz zur Stadt"} <= set(
+        numbers
+    )
+    for c in [*numbers, "Jahr"]:  # numbers stay numbers: no sign or text in a number column
+        assert pd.api.types.is_numeric_dtype(sheet[c]), c
+    headers = {cell.column: cell.value for cell in ws[3]}
+    for row in ws.iter_rows(min_row=4, max_row=3 + len(sheet)):
+        for cell in row:
+            if headers.get(cell.column) in numbers and cell.value is not None:
+                assert isinstance(cell.value, int | float), (headers[cell.column], cell.value)
+    # the withheld cell: empty value, "." in its flag column, and no interval or difference for it
+    key = f"sgb2_quote|sozialraum|0101|{year}"
+    assert pd.isna(sheet.at[key, "Wert"]) and sheet.at[key, "Wert (Zeichen)"] == "."
+    for c in ("Untergrenze 95 %", "Obergrenze 95 %", "Differenz zur Stadt"):
+        assert pd.isna(sheet.at[key, c]) and sheet.at[key, f"{c} (Zeichen)"] == "."
+    # numerators are the published counts of the protected cube, suppressed ones empty and flagged
+    num = prot[(prot.measure == "sgb2_rlb") & (prot.level == "sozialraum")].set_index(["unit_id", "year"])
+    sel = sheet[(sheet["Indikator-ID"] == "sgb2_quote") & (sheet["Ebene"] == "Sozialraum")]
+    for k, r in sel.iterrows():
+        cube = num.loc[(k.split("|")[2], int(r["Jahr"]))]
+        if cube["status"] == "shown":
+            assert r["Zähler"] == cube["published_value"]
+        else:
+            assert pd.isna(r["Zähler"]) and r["Zähler (Zeichen)"] == ".", k
+    assert not ((sheet["Zähler"] > 0) & (sheet["Zähler"] < rules.threshold)).any()
+    defs = pd.read_excel(path, sheet_name="Definitionen", header=2, index_col=0)
+    assert {"Indikator", "Einheit", "Zähler", "Nenner", "Quelle", "Methode (Konfidenzintervall)"} <= set(
+        defs.columns
+    )
+    assert "sgb2_rlb" not in " ".join(defs["Zähler"].astype(str))  # German names, not internal ones
+
+
+def test_audit_still_reads_the_new_workbook_layout(ctx, tmp_path):
+    ds, cat, rules, prot, table = ctx
+    year = max(ds.years)
+    leak = prot.copy()
+    hit = (
+        (leak.measure == "sgb2_rlb")
+        & (leak.level == "sozialraum")
+        & (leak.unit_id == "0101")
+        & (leak.year == year)
+    )
+    leak.loc[hit, ["published_value", "value"]] = 2.0  # a planted count of 2 in the numerator column
+    leak.loc[hit, "status"] = "shown"
+    reporttables.indicator_workbook(table, cat, ds.keys, year, tmp_path / "indikatoren.xlsx", counts=leak)
+    findings = audit_path(tmp_path)
+    assert any("0101" in str(f) and "Zähler" in str(f) for f in findings), findings

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from workbench.confidentiality.audit import Finding, audit_path
@@ -289,3 +290,40 @@ def test_excel_number_behind_a_sign_is_found(tmp_path) -> None:
     ws.cell(row=4, column=2, value=2)  # the number a reader sees beside the sign "."
     wb.save(tmp_path / "a.xlsx")
     assert _where(audit_path(tmp_path), "hidden_value") == [("a.xlsx", "blatt", "A", "Fälle", 2.0)]
+
+
+def test_pyramid_chance_fit_of_an_unrelated_page_number_is_not_a_finding(tmp_path) -> None:
+    # 38 bands of an area of 6031 residents at one decimal; the page also prints 950 (another area), which fits
+    # every band within ±0,475 persons by chance: no evidence, since such fits are expected among many numbers
+    # and makes the band of 12 persons (0,2 %) one of 2 persons
+    counts = np.random.default_rng(3).integers(60, 260, size=38)
+    counts[0] = 12
+    counts[-1] += 6031 - counts.sum()
+    shares = {(("m", "w")[i % 2], 5 * (i // 2)): f"{100 * c / 6031:.1f}" for i, c in enumerate(counts)}
+    numbers = " ".join(str(n) for n in range(900, 1000))
+    _write(tmp_path, "kapitel.html", f"<p>{numbers}</p>", _pyramid(shares))
+    assert _where(audit_path(tmp_path), "figure_small_count") == []
+
+
+def _with_withheld(svg: str, *bands: tuple[str, int]) -> str:
+    rects = "".join(
+        f'<rect x="0" y="{90 + 15 * i}" width="0" height="13" data-sex="{s}" data-age="{a}"/>'
+        for i, (s, a) in enumerate(bands)
+    )
+    return svg.replace("</svg>", rects + "</svg>")
+
+
+def test_pyramid_zero_bar_beside_withheld_bars_is_a_true_zero(tmp_path) -> None:
+    # m5 and w10 withheld (no share, hatched) and w5 a true 0: the rest (42,6 %) is the sum of the two withheld
+    # bars only, which the joint protection allows; the 0 beside them is not read as a hidden bar
+    svg = _pyramid({("m", 0): "24.6", ("w", 0): "32.8", ("w", 5): "0.0"})
+    _write(tmp_path, "profil.html", _with_withheld(svg, ("m", 5), ("w", 10)))
+    assert _where(audit_path(tmp_path), "figure_hidden_band") == []
+
+
+def test_pyramid_single_withheld_bar_is_the_rest(tmp_path) -> None:
+    svg = _pyramid({("m", 0): "24.6", ("w", 0): "32.8", ("w", 5): "0.0"})
+    _write(tmp_path, "profil.html", _with_withheld(svg, ("m", 5)))
+    assert _where(audit_path(tmp_path), "figure_hidden_band") == [
+        ("profil.html", "Abbildung pyramid", "m / 5", "data-share", None)
+    ]

@@ -167,8 +167,8 @@ def test_choropleth_legend_breaks_colours_and_note(areas, colours):
     np.testing.assert_allclose(fig.classification.bins, ref.bins)
     assert legend_texts(fig) == [
         f"3,1 – 8,4{NBSP}% (3)",
-        f"8,4 – 15,0{NBSP}% (2)",
-        f"15,0 – 22,8{NBSP}% (2)",
+        f"8,5 – 15,0{NBSP}% (2)",  # labels never overlap: the next class starts one table unit higher
+        f"15,1 – 22,8{NBSP}% (2)",
         "keine Daten (1)",
         "geheimgehalten (1)",
     ]
@@ -201,7 +201,7 @@ def test_choropleth_number_format_and_callable(areas):
         value_format="number",
         decimals=0,
     )
-    assert legend_texts(fig)[:2] == ["310 – 1.680 (5)", "1.680 – 3.050 (3)"]
+    assert legend_texts(fig)[:2] == ["310 – 1.680 (5)", "1.681 – 3.050 (3)"]
     fig = maps.choropleth(areas, "value", scheme="user", bins=[10, 20], value_format=lambda v: f"{v:.0f} €")
     assert legend_texts(fig)[0] == "3 € – 10 € (3)"
 
@@ -228,10 +228,10 @@ def test_significance_map_polar_and_neutral(areas, colours):
     )
     # area 9 is suppressed: hatched and counted once, as "geheimgehalten" (not also as "nicht verglichen")
     assert legend_texts(fig) == [
-        "besser (2)",
-        "ähnlich (3)",
-        "schlechter (2)",
-        "nicht verglichen (1)",
+        "besser ▲ (2)",  # significance as a symbol too, never by colour alone
+        "ähnlich ● (3)",
+        "schlechter ▼ (2)",
+        "nicht verglichen ○ (1)",
         "geheimgehalten (1)",
     ]
     counts = [int(re.search(r"\((\d+)\)$", t).group(1)) for t in legend_texts(fig)]
@@ -239,7 +239,7 @@ def test_significance_map_polar_and_neutral(areas, colours):
     pal = colours["significance"]["polar"]
     assert face_hex(fig)[:4] == [pal["besser"], pal["ähnlich"], pal["schlechter"], pal["nicht verglichen"]]
     fig = maps.significance_map(areas, "cmp_neutral", polarity="neutral")
-    assert legend_texts(fig) == ["höher (4)", "ähnlich (3)", "niedriger (1)", "nicht verglichen (1)"]
+    assert legend_texts(fig) == ["höher ▲ (4)", "ähnlich ● (3)", "niedriger ▼ (1)", "nicht verglichen ○ (1)"]
     assert face_hex(fig)[0] == colours["significance"]["neutral"]["höher"]
     with pytest.raises(DataValidationError, match="passen nicht zur Polarität"):
         maps.significance_map(areas, "cmp", polarity="neutral")

@@ -59,11 +59,7 @@ def test_spine_chart_positions_and_determinism():
     out = svg.spine_chart_svg(rows, area_label="Nord", title="Test", note="Quelle: Test.")
     assert out == svg.spine_chart_svg(rows, area_label="Nord", title="Test", note="Quelle: Test.")
     root = parse(out)
-    dots = {
-        c.get("data-indicator"): float(c.get("data-pos"))
-        for c in root.iter(f"{NS}circle")
-        if c.get("data-pos")
-    }
+    dots = {c.get("data-indicator"): float(c.get("data-pos")) for c in root.iter() if c.get("data-pos")}
     ref = spine_positions(rows)["pos_value"]
     assert set(dots) == {"a", "b"}  # no dot for the missing value
     for k, v in dots.items():  # data-pos has the decimals of the table cell (1)
@@ -76,6 +72,13 @@ def test_spine_chart_positions_and_determinism():
     # long units move into the label so the value columns stay narrow: "(je 1.000)" after the name, "3,0" alone
     assert "(je 1.000)</text>" in out and ">3,0</text>" in out
     assert "← schlechter" in out and "Spannweite aller Gebiete" in out
+    # a legend entry for every mark: the neutral indicator's dot colours too, each with its symbol
+    legend = [t.text for t in root.iter(f"{NS}text")]
+    assert {"besser ▲", "schlechter ▼", "höher ▲", "niedriger ▼"} <= set(legend)
+    # text alternative: role img, labelled by title and desc; data table with the published values
+    assert root.get("role") == "img" and len(root.get("aria-labelledby").split()) == 2
+    assert "Spine-Chart" in root.find(f"{NS}desc").text
+    assert list(out.wb_text.data.columns) == ["Nord", "Stadt", "Vergleich mit der Stadt"]
 
 
 def test_pyramid_shares_hand_worked():

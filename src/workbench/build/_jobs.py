@@ -40,12 +40,14 @@ os.umask(_UMASK)
 class Job:
     """One run of the template: its parameters and where the executed notebook and the HTML go.
 
-    ``executed_path`` may be ``None`` (no executed notebook is kept, e.g. for published profiles).
+    ``executed_path`` may be ``None`` (no executed notebook is kept, e.g. for published profiles). ``title``
+    is the page's ``<title>`` (and the PDF's title); ``None`` = the notebook's file name.
     """
 
     parameters: dict[str, Any]
     executed_path: Path | None
     html_path: Path
+    title: str | None = None
 
 
 @dataclass
@@ -131,6 +133,22 @@ def _check_kernel(name: str) -> None:
         )
 
 
+def kernel_config():
+    """traitlets configuration of the kernel managers that run chapters and profiles.
+
+    Transport encryption ``auto``: jupyter_client provisions CurveZMQ keys for kernels whose kernelspec declares
+    support (ipykernel 7 does), so the kernel does not talk over plain TCP and does not warn about it. Left at
+    jupyter_client's default where pyzmq was built without CurveZMQ.
+    """
+    import zmq
+    from traitlets.config import Config
+
+    config = Config()
+    if zmq.has("curve"):
+        config.KernelManager.transport_encryption = "auto"
+    return config
+
+
 def load_template(notebook: str | os.PathLike) -> NotebookNode:
     """Read a template notebook the way papermill does (``load_notebook_node``) with deterministic cell ids.
 
@@ -209,10 +227,20 @@ def normalize_executed(nb: NotebookNode) -> NotebookNode:
 
 
 def make_exporter():
-    """nbconvert ``HTMLExporter`` (lab template) without code, input prompts and output prompts."""
+    """nbconvert ``HTMLExporter`` without code, input prompts and output prompts, in German, self-contained.
+
+    Template ``workbench`` (:mod:`workbench.build.pages`): nbconvert's lab template without the scripts it
+    loads from a CDN, plus the report's screen and A4 print styles; ``lang="de"``.
+    """
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab")
+    from workbench.build import pages
+
+    exporter = HTMLExporter(
+        template_name=pages.TEMPLATE_NAME,
+        extra_template_basedirs=[str(pages.TEMPLATE_DIR)],
+        language_code=pages.LANGUAGE,
+    )
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
@@ -274,4 +302,6 @@ def _write_outputs(nb: NotebookNode, job: Job, title: str, exporter, ok: bool) -
     if job.executed_path is not None:
         write_atomic(job.executed_path, nbformat.writes(nb))
     if ok:
-        write_atomic(job.html_path, export_html(nb, title, exporter))
+        if job.title:  # the page's own title wins over a notebook's metadata title (nbconvert prefers that)
+            nb.metadata["title"] = job.title
+        write_atomic(job.html_path, export_html(nb, job.title or title, exporter))

@@ -23,6 +23,7 @@ from workbench.build._jobs import (
     _fast_imports,
     _write_outputs,
     find_error,
+    kernel_config,
     load_template,
     make_exporter,
     parameterize,
@@ -146,6 +147,7 @@ class WarmKernel:
             timeout=self.timeout,
             record_timing=False,
             resources={"metadata": {"path": self.cwd}},
+            config=kernel_config(),
         )
         client.km = client.create_kernel_manager()
         # The kernel's own stderr only carries ipykernel start-up noise; cell output comes over iopub.
@@ -346,11 +348,13 @@ def run_batch(
     cwd: str | os.PathLike | None = None,
     progress: bool = True,
     timeout: int | None = None,
+    summarize: bool = True,
 ) -> list[Result]:
     """Run ``jobs`` of one template on warm kernels (``workers`` processes, default ``os.cpu_count()``).
 
     Same HTML as :func:`run_papermill` per job. Failing jobs are reported in their :class:`Result` and the
-    others still run. With ``progress`` a tqdm bar and the German summary are printed to stderr.
+    others still run. With ``progress`` a tqdm bar is shown on stderr and, unless ``summarize`` is False (the
+    caller prints its own), the German summary.
     """
     jobs = list(jobs)
     if not jobs:
@@ -358,6 +362,6 @@ def run_batch(
     workers = min(max(1, int(workers or os.cpu_count() or 1)), len(jobs))
     with KernelPool(notebook, workers, kernel_name, cwd, timeout) as pool:
         results = pool.run(jobs, progress=progress)
-    if progress:
+    if progress and summarize:
         print(summary(results), file=sys.stderr)
     return results

@@ -480,12 +480,12 @@ def left_out_page(item: Item, cfg: ReportConfig, css: str) -> str:
     return f"""<!DOCTYPE html>
 <html lang="de"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{css}</style></head>
-<body>
+<body><main>
 <h1>{html.escape(item.label)}</h1>
 <p class="sub">Sozialbericht {html.escape(cfg.city)} {cfg.reporting_year} · Kapitel nicht erstellt (fehlende Daten)</p>
 {why}
 <p>Danach „workbench data“ ausführen und den Bericht neu bauen. Welche Kapitel, Indikatoren und Teile die
 vorhandenen Daten erlauben, zeigt „workbench check“ und das Kapitel „Datenqualität und Methoden“.</p>
 <p><a href="../index.html">Zur Übersicht des Berichts</a></p>
-</body></html>
+</main></body></html>
 """

@@ -49,6 +49,7 @@ from workbench.build._jobs import (
     ensure_kernel,
     export_html,
     find_error,
+    kernel_config,
     load_template,
     make_exporter,
     normalize_executed,
@@ -62,6 +63,7 @@ __all__ = [
     "DEFAULT_KERNEL",
     "INJECTED_CELL_ID",
     "INJECTED_TAG",
+    "KERNEL_QUIET",
     "Job",
     "KernelPool",
     "Result",
@@ -82,6 +84,14 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------------------- reference: papermill
+KERNEL_QUIET = ("--IPKernelApp.log_level=CRITICAL",)
+"""Command-line options of every chapter kernel: its own log stays quiet. The kernel talks encrypted where it
+can (:func:`kernel_config`); its log would otherwise still say "KeyboardInterrupt caught in kernel" whenever
+jupyter_client interrupts it on a normal shutdown (and, without CurveZMQ, "Kernel is running over TCP without
+encryption" at every start) - nothing a planner reading the make log can act on. Errors of the notebook itself
+come over the kernel's messages (cell outputs) and are still reported with cell and message."""
+
+
 def run_papermill(
     notebook: str | os.PathLike,
     parameters: dict[str, Any],
@@ -90,19 +100,21 @@ def run_papermill(
     kernel_name: str = DEFAULT_KERNEL,
     cwd: str | os.PathLike | None = None,
     timeout: int | None = None,
+    title: str | None = None,
 ) -> Result:
     """Run one notebook with papermill in a fresh kernel and export it to HTML (the reference path).
 
     ``cwd`` is the kernel's working directory (default: the notebook's folder, as in Jupyter). The
     executed notebook is written even when a cell fails (with papermill's error markers); the HTML only
-    on success. ``timeout`` limits each cell (seconds, ``None`` = no limit).
+    on success. ``timeout`` limits each cell (seconds, ``None`` = no limit); ``title`` is the page's
+    ``<title>`` (default: the notebook's file name).
     """
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     notebook = Path(notebook)
-    job = Job(dict(parameters), Path(executed_path) if executed_path else None, Path(html_path))
+    job = Job(dict(parameters), Path(executed_path) if executed_path else None, Path(html_path), title)
     result = Result(job.parameters, job.html_path, job.executed_path)
     start = time.perf_counter()
     template = load_template(notebook)
@@ -119,6 +131,8 @@ def run_papermill(
                 progress_bar=False,
                 request_save_on_cell_execute=False,
                 execution_timeout=timeout,
+                extra_arguments=list(KERNEL_QUIET),
+                config=kernel_config(),
             )
             ok = True
         except PapermillExecutionError:

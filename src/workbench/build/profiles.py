@@ -26,7 +26,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench.build import availability, engine
+from workbench.build import availability, engine, pages
 from workbench.chapters import profile as profile_content
 from workbench.chapters.context import Chapter
 from workbench.errors import ConfigError
@@ -138,9 +138,10 @@ def _page_head(city: str, year: int) -> str:
     """Start of the profiles' overview page up to its heading (``city`` already HTML-escaped)."""
     return f"""<!DOCTYPE html>
 <html lang="de"><head><meta charset="utf-8"><title>Sozialraumprofile {city} {year}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>
+<meta name="viewport" content="width=device-width, initial-scale=1">{pages.style_block(CSS)}</head>
 <body>
 <nav><a href="../index.html">← zurück zum Sozialbericht</a></nav>
+<main>
 <h1>Sozialraumprofile {city} {year}</h1>
 """
 
@@ -176,7 +177,7 @@ Sozialraum. Alle Zahlen sind statistisch geheimgehalten (Zeichen „{fmt.SUPPRES
 <img class="map" alt="Karte der Sozialräume mit ihren Kennungen, nach Stadtbezirk eingefärbt"
 src="data:image/png;base64,{png}">
 {chr(10).join(groups)}
-</body></html>
+</main></body></html>
 """
     )
 
@@ -191,7 +192,7 @@ def left_out_html(cfg: ReportConfig, reason: str) -> str:
 <p>Die Sozialraumprofile konnten nicht erstellt werden: {html.escape(reason)}.</p>
 <p>Danach „workbench data“ ausführen und den Bericht neu bauen. Was die vorhandenen Daten erlauben, zeigt
 „workbench check“.</p>
-</body></html>
+</main></body></html>
 """
     )
 
@@ -229,17 +230,23 @@ def build_profiles(
         sys.stdout.flush()
         return 0
     ch = warm_caches(param)
-    ids = parse_areas(areas, ch.ds.area_keys["area_id"].astype(str).tolist())
+    keys = ch.ds.area_keys.assign(area_id=ch.ds.area_keys["area_id"].astype(str))
+    ids = parse_areas(areas, keys["area_id"].tolist())
+    names = dict(zip(keys["area_id"], keys["area_name"], strict=True))
     engine.ensure_kernel(engine.DEFAULT_KERNEL)
     jobs = [
         engine.Job(
             parameters={"config_file": param, "area_id": a},
             executed_path=cfg.paths.executed / "profiles" / f"{a}.ipynb",
             html_path=cfg.paths.profiles / f"{a}.html",
+            title=f"Sozialraumprofil {a} {names.get(a, '')} – {cfg.city} {ch.year}".replace("  ", " "),
         )
         for a in ids
     ]
-    results = engine.run_batch(notebook, jobs, workers=workers, cwd=project_root(), progress=True)
+    # the progress bar only; the summary is printed once below (failure_summary, German number format)
+    results = engine.run_batch(
+        notebook, jobs, workers=workers, cwd=project_root(), progress=True, summarize=False
+    )
 
     out = cfg.paths.profiles / "index.html"
     atomic_write_text(out, overview_html(cfg, ch.ds, ch.year))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from workbench.build import availability, engine
+from workbench.build import availability, engine, pages
 from workbench.chapters import CHAPTERS
 from workbench.errors import ConfigError, DataValidationError, WorkbenchError
 from workbench.io import raw as rawio
@@ -113,11 +113,17 @@ def build_chapter(name: str, config_path: str | Path | None = None) -> Path:
     if name in CHAPTERS:
         status = availability.chapter_status(cfg, name, published=True)
         if not status.ok:
-            rawio.atomic_write_text(html_path, availability.left_out_page(status, cfg, CSS))
+            rawio.atomic_write_text(html_path, availability.left_out_page(status, cfg, CSS + pages.PRINT_CSS))
             (cfg.paths.executed / f"{name}.ipynb").unlink(missing_ok=True)  # results of earlier data
             return html_path
+    title = chapter_titles(cfg).get(name, {}).get("title", name)
     result = engine.run_papermill(
-        nb, chapter_parameters(cfg), cfg.paths.executed / f"{name}.ipynb", html_path, cwd=project_root()
+        nb,
+        chapter_parameters(cfg),
+        cfg.paths.executed / f"{name}.ipynb",
+        html_path,
+        cwd=project_root(),
+        title=f"{title} – Sozialbericht {cfg.city} {cfg.reporting_year}",
     )
     if not result.ok:
         raise WorkbenchError(
@@ -157,7 +163,9 @@ def _indicator_workbook(cfg: ReportConfig, av: availability.Availability) -> str
     name = f"tabellen/indikatoren_{ch.year}.xlsx"
     path = cfg.paths.reports / name
     notes = left_out_notes(av)
-    indicator_workbook(ch.indicators, ch.catalogue, ch.ds.keys, ch.year, path, notes=notes)
+    indicator_workbook(
+        ch.indicators, ch.catalogue, ch.ds.keys, ch.year, path, notes=notes, counts=ch.protected_counts
+    )
     return name
 
 
@@ -233,8 +241,8 @@ def build_index(config_path: str | Path | None = None) -> Path:
     period = f"{fmt.reference_date(years[0])} – {fmt.reference_date(years[-1])}" if years else ""
     page = f"""<!DOCTYPE html>
 <html lang="de"><head><meta charset="utf-8"><title>Sozialbericht {html.escape(cfg.city)} {cfg.reporting_year}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>
-<body>
+<meta name="viewport" content="width=device-width, initial-scale=1">{pages.style_block(CSS)}</head>
+<body><main>
 <h1>Sozialbericht {html.escape(cfg.city)} {cfg.reporting_year}</h1>
 <p class="sub">Kleinräumige Sozialberichterstattung · {fmt.number(manifest.get("areas", 0))} Sozialräume ·
 Datenstand {period}</p>
@@ -249,7 +257,7 @@ Datenstand {period}</p>
 <h2>Parameter</h2><pre>{params}</pre>
 <h2>Software</h2><table>{versions}</table>
 </details>
-</body></html>
+</main></body></html>
 """
     out = cfg.paths.index_html
     rawio.atomic_write_text(out, page)

@@ -42,6 +42,7 @@ from workbench.indicators.catalogue import Catalogue
 from workbench.indicators.population import totals
 from workbench.io.dataset import Dataset, read_memo
 from workbench.io.raw import atomic_write
+from workbench.render.figure_text import figure_html, svg_figure_html
 from workbench.render.plots import figure_to_png_bytes
 from workbench.settings import ReportConfig, load_report_config
 
@@ -201,17 +202,19 @@ class Chapter:
     # ------------------------------------------------------------------ display
     @staticmethod
     def figure(fig, dpi: int = 110) -> None:
-        """Show a matplotlib figure as a deterministic PNG and close it (a :class:`Note` as text, SVG text
-        inline, so the published figure is the vector the audit reads)."""
-        from IPython.display import HTML, Image, display
+        """Show a matplotlib figure as a deterministic PNG with its German text alternative (``alt``) and the
+        collapsible data table of its published values (:mod:`workbench.render.figure_text`), and close it; a
+        :class:`Note` as text, SVG text inline (so the published figure is the vector the audit reads), with
+        its data table when it carries one."""
+        from IPython.display import HTML, display
 
         if isinstance(fig, Note):
             Chapter.text(fig)
             return
         if isinstance(fig, str):
-            display(HTML(f'<figure class="wb-figure" style="margin:0">{fig}</figure>'))
+            display(HTML(svg_figure_html(fig, getattr(fig, "wb_text", None))))
             return
-        display(Image(data=figure_to_png_bytes(fig, dpi=dpi)))
+        display(HTML(figure_html(fig, figure_to_png_bytes(fig, dpi=dpi))))
         plt.close(fig)
 
     @staticmethod

@@ -353,13 +353,19 @@ def changes_table(
 
 
 def decile_map(gdf: gpd.GeoDataFrame, *, districts: gpd.GeoDataFrame | None, title: str, note: str) -> Figure:
-    """Deciles of the domain index (1 = most deprived 10 %, darkest) as a class map."""
-    col = gdf["decile"].astype("string").fillna(NOT_ASSESSED)
-    colours = sequential_colours("sequential_red", 10)[::-1]
+    """Deciles of the domain index as a class map in five classes of two deciles each (1.–2. Dezil = most
+    deprived 20 %, darkest): ten shades of one hue cannot be told apart, five can (the palette's anchors)."""
+    colours = sequential_colours("sequential_red", 5)[::-1]
+    pairs = {d: (d + 1) // 2 for d in range(1, 11)}  # decile → class 1 … 5
     cats = {
-        str(d): (f"{d}. Dezil" + (" (am stärksten benachteiligt)" if d == 1 else ""), colours[d - 1])
-        for d in range(1, 11)
+        str(c): (
+            f"{2 * c - 1}.–{2 * c}. Dezil" + (" (am stärksten benachteiligt)" if c == 1 else ""),
+            colours[c - 1],
+        )
+        for c in range(1, 6)
     }
+    dec = pd.to_numeric(gdf["decile"], errors="coerce")
+    col = dec.map(lambda d: str(pairs[int(d)]) if pd.notna(d) else NOT_ASSESSED)
     data = gdf.assign(decile_key=col.astype(object))
     return _category_map(data, "decile_key", cats, "Benachteiligungsindex", districts, title, note)
 

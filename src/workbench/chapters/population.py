@@ -305,7 +305,7 @@ class PopulationModel:
             decimals=1,
             districts=self.ds.districts,
             title=f"Bevölkerungsentwicklung {fmt.reference_date(self.first)} bis {fmt.reference_date(self.year)}",
-            note="Quelle: Einwohnermelderegister, Stichtag 31.12.; Klassifikation: natürliche Brüche (Jenks).",
+            note="Quelle: Einwohnermelderegister, Stichtag 31.12.",  # the map names its one classification
         )
 
     overview_table = view(

@@ -28,6 +28,7 @@ from workbench.chapters.profile import (
     age_bands,
 )
 from workbench.render import fmt, svg
+from workbench.render.figure_text import FigureText, svg_figure_html
 from workbench.vocabulary import CITY_ID
 
 SOURCES_SOCIAL = "Quellen: Bundesagentur für Arbeit, Sozialamt, Einwohnermelderegister."
@@ -42,7 +43,7 @@ def show(svg_text: str) -> None:
         if svg_text:
             display(Markdown(svg_text))
         return
-    display(HTML(f'<figure class="wb-figure" style="margin:0">{svg_text}</figure>'))
+    display(HTML(svg_figure_html(svg_text, getattr(svg_text, "wb_text", None))))
 
 
 def spine(p: Profile) -> str:
@@ -70,6 +71,9 @@ def trends(p: Profile, indicators: tuple[str, ...] = MAIN_TRENDS) -> str:
     area = hist[(hist["level"] == "sozialraum") & (hist["unit_id"] == p.area_id)]
     city = hist[hist["level"] == "stadt"].set_index(["indicator", "year"])["pub_value"]
     panels = []
+    table: dict[str, pd.Series] = {}
+    fmts: dict[str, dict] = {}
+    parts: list[str] = []
     for ind_id in ids:
         ind = p.meta[ind_id]
         d = area[area["indicator"] == ind_id].sort_values("year")
@@ -90,6 +94,29 @@ def trends(p: Profile, indicators: tuple[str, ...] = MAIN_TRENDS) -> str:
                 marker_text=marker,
             )
         )
+        # data table: the drawn (rounded, published) values, withheld ones as "."
+        col = f"{ind.label} ({ind.unit})"
+        vals = pd.Series(
+            np.round(d["pub_value"].to_numpy(dtype=float), ind.decimals), index=d["year"].astype(int)
+        )
+        table[col] = vals
+        fmts[col] = {"decimals": ind.decimals, "unit": ""}
+        ok = vals.dropna()
+        if len(ok) >= 2:
+            parts.append(
+                f"{ind.label} {fmt.number(ok.iloc[0], ind.decimals)} ({ok.index[0]}) → "
+                f"{fmt.number(ok.iloc[-1], ind.decimals)} ({ok.index[-1]})"
+                + (f", {marker}" if marker else "")
+            )
+    data = pd.DataFrame(table)
+    data.index = pd.Index([str(y) for y in data.index], name="Jahr")
+    info = FigureText(
+        f"Zeitreihen für {p.name}: " + ("; ".join(parts) or "keine veröffentlichten Werte") + ".",
+        data,
+        {c: "rate" for c in data.columns},
+        f"Daten zur Abbildung: Entwicklung der sozialen Lage in {p.name}",
+        {"number_formats": fmts},
+    )
     return svg.trend_multiples_svg(
         panels,
         area_label=p.name,
@@ -98,6 +125,7 @@ def trends(p: Profile, indicators: tuple[str, ...] = MAIN_TRENDS) -> str:
         note="Linie: Sozialraum mit 95-%-Konfidenzintervall (Band, Wilson); gestrichelt: Stadt. Trend: "
         "χ²-Trendtest über die letzten 5 Jahre, 99,8 %. Fehlende Punkte: geheimgehalten; fehlender Stadtwert: "
         "ein Teilwert wurde bereits geheimgehalten geliefert. " + SOURCES_SOCIAL,
+        text_info=info,
     )
 
 

@@ -7,6 +7,7 @@ person counts, so that the confidentiality audit does not confuse them with case
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,41 @@ METHOD_COLUMNS = {
     "source": "Quelle",
 }
 """Columns of :func:`workbench.indicators.indicator_meta` in the methods table and their German headings."""
+PARAMETER_LABELS = {
+    "n_draws": "Simulationen",
+    "seed": "Startwert des Zufallsgenerators",
+    "threshold": "Anteil gleicher Klassen für „robust“",
+    "k_min": "kleinste Zahl der Typen",
+    "k_max": "größte Zahl der Typen",
+}
+"""German names of the robustness and typology parameters of ``config/index.yaml`` (methods appendix)."""
+_MEASURE_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\b[a-z]+\b")
+
+
+def measure_text(expression: str) -> str:
+    """A numerator or denominator of the catalogue in German: measure names replaced by their labels.
+
+    >>> measure_text("sgb2_rlb − sgb2_u15")
+    'Regelleistungsberechtigte SGB II − RLB unter 15 Jahren'
+    """
+    return _MEASURE_NAME.sub(lambda m: MEASURE_LABELS.get(m.group(0), m.group(0)), str(expression))
+
+
+def parameter_text(params: Mapping[str, Any]) -> str:
+    """``{"n_draws": 500, "seed": 0}`` → ``"500 Simulationen, Startwert des Zufallsgenerators 0"`` (German)."""
+    parts = []
+    for key, value in params.items():
+        label = PARAMETER_LABELS.get(key, key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            shown = str(value)
+        else:
+            shown = (
+                fmt.number(value)
+                if float(value).is_integer()
+                else fmt.number(value, 2).rstrip("0").rstrip(",")
+            )
+        parts.append(f"{shown} {label}" if key == "n_draws" else f"{label} {shown}")
+    return ", ".join(parts)
 
 
 def _text(n: float | int) -> str:
@@ -322,6 +358,8 @@ def suppression_text(frame: pd.DataFrame) -> str:
 def indicator_methods_table(catalogue) -> str:
     """HTML table: per indicator numerator, denominator, unit, interval method, polarity, source."""
     meta = indicator_meta(catalogue)
+    for col in ("numerator", "denominator"):
+        meta[col] = [measure_text(v) for v in meta[col]]
     df = pd.DataFrame(
         {label: meta[col].to_numpy() for col, label in METHOD_COLUMNS.items()},
         index=pd.Index(meta["label"].to_numpy(), name="Indikator"),
@@ -414,8 +452,7 @@ def index_text(index_config: str | Path | Mapping[str, Any]) -> str:
             )
     for key, label in (("robustness", "Robustheit der Klassen"), ("typology", "Typisierung")):
         if isinstance(cfg.get(key), Mapping):
-            params = ", ".join(f"{k} = {v}" for k, v in cfg[key].items())
-            lines.append(f"- {label}: {params}.")
+            lines.append(f"- {label}: {parameter_text(cfg[key])}.")
     return "\n".join(lines)
 
 

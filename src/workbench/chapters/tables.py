@@ -6,12 +6,14 @@ Every table a chapter or profile shows is built here, so that each passes the sa
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from workbench.chapters.population_cells import structure_measure
 from workbench.confidentiality import Rules, primary_mask, protect_rates
-from workbench.render.tables import write_xlsx
+from workbench.render.tables import count_key, write_xlsx
 from workbench.vocabulary import CITY_ID
 
 NOT_COMPARED = "nicht verglichen"
@@ -199,74 +201,247 @@ def protect_indicators(
     return df.drop(columns=["numerator_measure", "denominator_measure", "numerator_check"])
 
 
+WORKBOOK_COLUMNS = {
+    "value": "Wert",
+    "lower": "Untergrenze 95 %",
+    "upper": "Obergrenze 95 %",
+    "numerator": "Zähler",
+    "denominator": "Nenner",
+    "city": "Stadtwert",
+    "diff": "Differenz zur Stadt",
+    "change": "Veränderung zum Vorjahr",
+}
+"""Number columns of the sheet „Indikatoren“ (each followed by its flag column „… (Zeichen)“)."""
+
+
+def _term_text(term) -> str:
+    """German description of a numerator or denominator (measure ids replaced by their German names)."""
+    from workbench.chapters.quality import MEASURE_LABELS
+
+    text = term.describe()
+    for m in sorted({*term.measures, *term.minus}, key=len, reverse=True):
+        text = re.sub(rf"\b{re.escape(m)}\b", MEASURE_LABELS.get(m, m), text)
+    return text
+
+
+def _single_measure(term) -> str | None:
+    """The count measure a term is, when it is exactly one measure (then it is a published count)."""
+    if term.kind == "measure" and len(term.measures) == 1 and not term.minus:
+        return term.measures[0]
+    return None
+
+
 def indicator_workbook(
-    table: pd.DataFrame, catalogue, keys: pd.DataFrame, year: int, path, notes: pd.DataFrame | None = None
+    table: pd.DataFrame,
+    catalogue,
+    keys: pd.DataFrame,
+    year: int,
+    path,
+    notes: pd.DataFrame | None = None,
+    counts: pd.DataFrame | None = None,
 ) -> None:
-    """Excel appendix: every catalogue indicator for every Sozialraum, Stadtbezirk and the city in ``year``.
+    """Excel appendix as planners use it: every catalogue indicator, every year and every level (Sozialraum,
+    Stadtbezirk, Stadt) in one long sheet „Indikatoren“ with filters and a frozen header row.
 
-    Published values only (``pub_value``): numeric columns with an empty cell where nothing is published and a
-    flag column with the official sign (suppressed "."; not computable because the denominator is 0 "x";
-    unknown "."), the legend under the table. One sheet with values, one with the indicator definitions;
-    metadata for the audit in the hidden sheet. ``notes`` (German text columns, e.g. the indicators left out
-    and why) becomes a sheet „Hinweise“ when it has rows.
+    Per row: indicator id and name, unit, year (a number), level, area number and name; number columns value,
+    lower and upper 95 % bound, numerator, denominator, city value, difference to the city and change against
+    the previous year, each followed by a flag column with the official sign (suppressed "."; not meaningful
+    "x"), never text in a number column; the comparison with the city and the trend as words. Published values
+    only (``pub_*``, rounded to the indicator's decimals): a suppressed value is an empty cell with "." in its
+    flag column, and so are its interval, the difference and the change. Numerator and denominator are filled
+    only where they are one count measure published in the protected count cube ``counts`` (the
+    ``published_value`` of :attr:`Chapter.protected_counts`, same cell keys as the chapter tables); other
+    numerators and denominators (population slices, sums) are not published and show ".". A sheet
+    „Definitionen“ holds id, German label, unit, numerator and denominator definition, source and method;
+    ``notes`` (e.g. the indicators left out and why) becomes a sheet „Hinweise“ when it has rows. ``year`` is
+    the reporting year (the caption names the years covered).
     """
+    inds = [i for i in catalogue.indicators if i.id in set(table["indicator"])]
+    labels = {lvl: unit_labels(keys, lvl) for lvl in ("sozialraum", "stadtbezirk", "stadt")}
+    t = table[table["level"].isin(labels) & table["indicator"].isin([i.id for i in inds])].copy()
+    t = t[t["year"] <= year]
+    meta = {i.id: i for i in inds}
+    order_ind = {i.id: k for k, i in enumerate(inds)}
+    order_lvl = {"stadt": 0, "stadtbezirk": 1, "sozialraum": 2}
+    t["_i"], t["_l"] = t["indicator"].map(order_ind), t["level"].map(order_lvl)
+    t = t.sort_values(["_i", "year", "_l", "unit_id"], kind="mergesort").reset_index(drop=True)
+    dec = t["indicator"].map(lambda x: meta[x].decimals).to_numpy(dtype=int)
 
-    sel = table[table["year"] == year]
-    labels = pd.concat(
-        [unit_labels(keys, "sozialraum"), unit_labels(keys, "stadtbezirk"), unit_labels(keys, "stadt")]
+    def rounded(col: str) -> np.ndarray:
+        v = pd.to_numeric(t[col], errors="coerce").to_numpy(dtype=float)
+        return np.array([round(a, d) if np.isfinite(a) else np.nan for a, d in zip(v, dec, strict=True)])
+
+    value, lower, upper = rounded("pub_value"), rounded("pub_lower95"), rounded("pub_upper95")
+    shown = t["status"].eq("shown").to_numpy()
+    withheld = (~t["status"].isin(["shown", "missing"]) & t["status"].notna()).to_numpy()
+    # city value and difference, from the published values only
+    city = t[t["level"] == "stadt"].set_index(["indicator", "year"])
+    city_value = np.array(
+        [
+            round(float(city["pub_value"].get((i, y), np.nan)), meta[i].decimals)
+            if pd.notna(city["pub_value"].get((i, y), np.nan))
+            else np.nan
+            for i, y in zip(t["indicator"], t["year"], strict=True)
+        ]
     )
-    order = list(labels.index)
-    wide = sel.pivot_table(index="unit_id", columns="indicator", values="pub_value", aggfunc="first")
-    status = sel.pivot_table(index="unit_id", columns="indicator", values="status", aggfunc="first")
-    inds = [i for i in catalogue.indicators if i.id in wide.columns]
-    wide = wide.reindex(index=order, columns=[i.id for i in inds])
-    status = status.reindex(index=order, columns=[i.id for i in inds])
-    names = {i.id: f"{i.label} ({i.unit})" for i in inds}
-    wide.index = pd.Index(labels.loc[order].to_numpy(), name="Gebiet")
-    status.index = wide.index
-    suppressed = (status.ne("shown") & status.ne("missing") & status.notna()).rename(columns=names)
-    if (
-        "denominator" in sel.columns
-    ):  # a rate on a denominator of 0 is not meaningful ("x"), else unknown (".")
-        den = sel.pivot_table(index="unit_id", columns="indicator", values="denominator", aggfunc="first")
-        den = den.reindex(index=order, columns=[i.id for i in inds])
-        den.index = wide.index
-        zero_base = status.eq("missing").to_numpy() & (den.to_numpy(dtype=float) == 0)
-    else:
-        zero_base = np.zeros(status.shape, dtype=bool)
-    signs = pd.DataFrame(
-        np.where(zero_base, "nicht_sinnvoll", "unbekannt"), index=wide.index, columns=wide.columns
-    ).rename(columns=names)
-    wide = wide.rename(columns=names)
-    kinds = {names[i.id]: "share" if i.unit == "%" else "rate" for i in inds}
-    fmts = {names[i.id]: {"decimals": i.decimals, "unit": i.unit} for i in inds}
+    diff = np.round(value - city_value, 6)
+    diff = np.array([round(a, d) if np.isfinite(a) else np.nan for a, d in zip(diff, dec, strict=True)])
+    prev = t.set_index(["indicator", "level", "unit_id", "year"])["pub_value"]
+    before = np.array(
+        [
+            prev.get((i, lv, u, y - 1), np.nan)
+            for i, lv, u, y in zip(t["indicator"], t["level"], t["unit_id"], t["year"], strict=True)
+        ],
+        dtype=float,
+    )
+    before = np.array([round(a, d) if np.isfinite(a) else np.nan for a, d in zip(before, dec, strict=True)])
+    change = np.array(
+        [round(a - b, d) if np.isfinite(a) and np.isfinite(b) else np.nan for a, b, d in zip(value, before, dec, strict=True)]
+    )  # fmt: skip
+    # numerator and denominator: published counts of one measure, from the protected cube
+    num = np.full(len(t), np.nan)
+    den = np.full(len(t), np.nan)
+    num_key: list[str | None] = [None] * len(t)
+    den_key: list[str | None] = [None] * len(t)
+    num_sup = np.zeros(len(t), dtype=bool)
+    den_sup = np.zeros(len(t), dtype=bool)
+    if counts is not None and len(counts):
+        cube = counts[["measure", "level", "unit_id", "year", "published_value", "status"]].copy()
+        cube["unit_id"] = cube["unit_id"].astype(str)
+        for term_of, target, keyl, supl in (
+            (lambda i: meta[i].numerator, num, num_key, num_sup),
+            (lambda i: meta[i].denominator, den, den_key, den_sup),
+        ):
+            want = pd.DataFrame(
+                {
+                    "measure": [_single_measure(term_of(i)) for i in t["indicator"]],
+                    "level": t["level"].to_numpy(),
+                    "unit_id": t["unit_id"].astype(str).to_numpy(),
+                    "year": t["year"].to_numpy(),
+                }
+            )
+            hit = want.merge(
+                cube, on=["measure", "level", "unit_id", "year"], how="left", validate="many_to_one"
+            )
+            found = hit["status"].notna().to_numpy()
+            ok = found & hit["status"].eq("shown").to_numpy() & hit["published_value"].notna().to_numpy()
+            target[ok] = hit["published_value"].to_numpy(dtype=float)[ok]
+            supl[found & ~ok] = True
+            for k in np.flatnonzero(found):
+                keyl[k] = count_key(
+                    want.at[k, "measure"], want.at[k, "level"], want.at[k, "unit_id"], want.at[k, "year"]
+                )
+    # no number that belongs to a withheld value: its interval, difference and change are withheld too
+    for arr in (lower, upper, diff, change):
+        arr[~shown] = np.nan
+    level_word = t["level"].map(LEVEL_LABELS).to_numpy()
+    unit_no = np.where(t["level"].eq("stadt"), "", t["unit_id"].astype(str))
+    names = [
+        str(labels[lv].get(u, u)).split(" ", 1)[-1] if lv != "stadt" else "Stadt insgesamt"
+        for lv, u in zip(t["level"], t["unit_id"], strict=True)
+    ]
+    cmp = np.where(t["level"].eq("stadt"), "", t["cmp_city"].fillna(NOT_COMPARED).astype(str))
+    cmp = np.where(shown, cmp, "")
+    trend = np.where(shown, t["trend"].fillna("").astype(str), "")
+    c = WORKBOOK_COLUMNS
+    index = pd.Index(
+        [f"{i}|{lv}|{u}|{y}" for i, lv, u, y in zip(t["indicator"], t["level"], t["unit_id"], t["year"], strict=True)],
+        name="Schlüssel",
+    )  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "Indikator-ID": t["indicator"].to_numpy(),
+            "Indikator": [meta[i].label for i in t["indicator"]],
+            "Einheit": [meta[i].unit for i in t["indicator"]],
+            "Jahr": t["year"].astype(int).to_numpy(),
+            "Ebene": level_word,
+            "Gebietsnummer": unit_no,
+            "Gebiet": names,
+            c["value"]: value,
+            c["lower"]: lower,
+            c["upper"]: upper,
+            c["numerator"]: num,
+            c["denominator"]: den,
+            c["city"]: city_value,
+            c["diff"]: diff,
+            "Vergleich mit der Stadt (95 %)": cmp,
+            c["change"]: change,
+            "Trend (χ²-Trendtest, 5 Jahre)": trend,
+        },
+        index=index,
+    )
+    text_cols = [
+        "Indikator-ID", "Indikator", "Einheit", "Jahr", "Ebene", "Gebietsnummer", "Gebiet",
+        "Vergleich mit der Stadt (95 %)", "Trend (χ²-Trendtest, 5 Jahre)",
+    ]  # fmt: skip
+    kinds = {col: "text" for col in text_cols}
+    kinds.update({c[k]: "rate" for k in ("value", "lower", "upper", "city", "diff", "change")})
+    kinds.update({c["numerator"]: "count", c["denominator"]: "count"})
+    max_dec = max((i.decimals for i in inds), default=1)
+    fmts = {
+        c[k]: {"decimals": max_dec, "unit": ""} for k in ("value", "lower", "upper", "city", "diff", "change")
+    }
+    suppressed = pd.DataFrame(False, index=df.index, columns=df.columns)
+    suppressed[c["value"]] = withheld
+    for k in ("lower", "upper", "diff", "change"):
+        suppressed[c[k]] = withheld
+    suppressed[c["numerator"]] = num_sup
+    suppressed[c["denominator"]] = den_sup
+    # a rate on a denominator of 0, or an interval for a value published without counts, is not meaningful
+    den_raw = (
+        pd.to_numeric(t.get("denominator"), errors="coerce").to_numpy(dtype=float)
+        if "denominator" in t
+        else np.full(len(t), np.nan)
+    )
+    zero_base = t["status"].eq("missing").to_numpy() & (den_raw == 0)
+    no_interval = np.array([meta[i].method in ("none", "published") for i in t["indicator"]])
+    signs = pd.DataFrame("unbekannt", index=df.index, columns=df.columns)
+    for col in (c["value"], c["lower"], c["upper"], c["diff"], c["change"]):
+        signs.loc[zero_base, col] = "nicht_sinnvoll"
+    for col in (c["lower"], c["upper"]):
+        signs.loc[no_interval, col] = "nicht_sinnvoll"
+    cell_keys = pd.DataFrame(None, index=df.index, columns=df.columns, dtype=object)
+    cell_keys[c["numerator"]] = num_key
+    cell_keys[c["denominator"]] = den_key
+    years = sorted(t["year"].unique())
     defs = pd.DataFrame(
         {
             "Indikator": [i.label for i in inds],
-            "Definition": [i.definition for i in inds],
             "Einheit": [i.unit for i in inds],
-            "Polarität": [i.polarity for i in inds],
-            "Intervall": [i.method for i in inds],
+            "Zähler": [_term_text(i.numerator) for i in inds],
+            "Nenner": [_term_text(i.denominator) for i in inds],
+            "Definition": [i.definition for i in inds],
             "Quelle": [i.source for i in inds],
+            "Methode (Konfidenzintervall)": [i.method_label for i in inds],
+            "Polarität": [i.polarity for i in inds],
+            "Nachkommastellen": [str(i.decimals) for i in inds],
         },
-        index=pd.Index([i.id for i in inds], name="id"),
+        index=pd.Index([i.id for i in inds], name="Indikator-ID"),
     )
+    first, last = (years[0], years[-1]) if years else (year, year)
     write_xlsx(
         {
-            f"Indikatoren {year}": (
-                wide,
+            "Indikatoren": (
+                df,
                 kinds,
                 None,
                 {
                     "suppressed": suppressed,
                     "number_formats": fmts,
-                    "caption": f"Indikatoren je Gebiet {year}",
+                    "caption": f"Indikatoren je Sozialraum, Stadtbezirk und Stadt, {first}–{last}",
                     "signs": signs,
+                    "cell_keys": cell_keys,
+                    "integer_columns": ["Jahr"],
+                    "footnotes": [
+                        "Werte auf die Nachkommastellen des Indikators gerundet (siehe Definitionen). Zähler und "
+                        "Nenner nur, wo sie eine veröffentlichte Fallzahl eines einzelnen Merkmals sind; sonst „.“.",
+                        "Differenz zur Stadt und Veränderung zum Vorjahr aus den veröffentlichten, gerundeten Werten.",
+                    ],
                 },
             ),
-            "Definitionen": (defs, {c: "text" for c in defs.columns}, None),
+            "Definitionen": (defs, {col: "text" for col in defs.columns}, None),
             **(
-                {"Hinweise": (notes, {c: "text" for c in notes.columns}, None)}
+                {"Hinweise": (notes, {col: "text" for col in notes.columns}, None)}
                 if notes is not None and len(notes)
                 else {}
             ),

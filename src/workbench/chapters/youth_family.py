@@ -13,7 +13,8 @@ import pandas as pd
 
 from workbench.chapters.tables import unit_labels
 from workbench.render import fmt
-from workbench.render.plots import add_note, german_axis, load_colours, new_figure
+from workbench.render.figure_text import attach
+from workbench.render.plots import add_note, german_axis, load_colours, new_figure, place_labels
 from workbench.render.tables import html_table
 
 CITY_LABEL = "Stadt insgesamt"
@@ -83,15 +84,6 @@ def quadrant_chart(frame: pd.DataFrame, year: int, title: str | None = None):
             label=f"{q} ({len(sub)})",
             zorder=3,
         )
-    for a, r in d.iterrows():
-        ax.annotate(
-            str(a),
-            (r["alleinerziehende"], r["kinderarmut"]),
-            xytext=(3, 3),
-            textcoords="offset points",
-            fontsize=6,
-            color="#333333",
-        )
     bench = colours["lines"]["benchmark"]
     if np.isfinite(city["alleinerziehende"]):
         ax.axvline(city["alleinerziehende"], color=bench, linestyle="--", linewidth=1)
@@ -113,6 +105,10 @@ def quadrant_chart(frame: pd.DataFrame, year: int, title: str | None = None):
         title="Lage zur Stadt",
         title_fontsize=9,
     )
+    # area numbers placed without collisions (a label without a free place is left out; the table has it)
+    fig.labels_placed = place_labels(
+        ax, d["alleinerziehende"].to_numpy(), d["kinderarmut"].to_numpy(), [str(a) for a in d.index]
+    )
     n_out = len(frame) - len(d)
     note = (
         f"Gestrichelt: Stadtwerte {year} (Alleinerziehende {fmt.percent(city['alleinerziehende'])}, "
@@ -121,7 +117,25 @@ def quadrant_chart(frame: pd.DataFrame, year: int, title: str | None = None):
     )
     if n_out:
         note += f" {fmt.count_word(n_out, 'Sozialraum', 'Sozialräume')} ohne veröffentlichten Wert nicht dargestellt."
-    add_note(fig, note, title or f"Alleinerziehende und Kinderarmut je Sozialraum {year}", ax)
+    heading = title or f"Alleinerziehende und Kinderarmut je Sozialraum {year}"
+    add_note(fig, note, heading, ax)
+    data = pd.DataFrame(
+        {
+            "Alleinerziehende": frame["alleinerziehende"].round(1),
+            "Kinderarmut": frame["kinderarmut"].round(1),
+            "Lage zur Stadt": frame["quadrant"].where(frame["quadrant"].notna(), ""),
+        },
+        index=pd.Index([str(a) for a in frame.index], name="Sozialraum"),
+    )
+    counts = [f"{q}: {int((d['quadrant'] == q).sum())}" for q in QUADRANTS]
+    attach(
+        fig,
+        f"Streudiagramm: {heading}. Je Sozialraum Anteil Alleinerziehender (waagerecht) und Kinderarmut "
+        f"(senkrecht), Stadtwerte gestrichelt. Sozialräume je Lage – {'; '.join(counts)}.",
+        data,
+        {"Alleinerziehende": "share", "Kinderarmut": "share", "Lage zur Stadt": "text"},
+        f"Daten zur Abbildung: {heading}",
+    )
     return fig
 
 

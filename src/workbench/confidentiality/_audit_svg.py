@@ -22,6 +22,7 @@ import numpy as np
 
 MAX_DECIMALS = {"data-share": 1, "data-value": 1, "data-rate": 1, "data-pos": 3}
 MAX_POPULATION = 10_000_000
+CHANCE_FIT = 0.01  # largest accepted chance that a page number fits all bands by coincidence
 
 
 @dataclass(frozen=True)
@@ -62,12 +63,20 @@ def _pyramid_counts(shares: np.ndarray, decimals: int, totals: set[int]) -> list
     Shares alone fix the counts only up to a common factor; the total printed beside the figure (profile header,
     table) removes it. A total fits when every band's share × total is an integer within the rounding of the
     share and the bands add up to the total.
+
+    Near the limit of what the shares pin (tolerance close to half a person) almost any number fits some of
+    the bands by chance; on a page with hundreds of numbers a chance fit is then expected. A fit counts as
+    evidence only when the chance of a coincidental fit of all bands, (2·tolerance)^bands per total, times the
+    number of totals tried is below :data:`CHANCE_FIT` (a Bonferroni bound): the area's own total printed in
+    the header of a small area always qualifies, a number of 950 elsewhere on the page beside 38 bands at one
+    decimal does not.
     """
     half = 0.5 * 10.0**-decimals
+    tried = [n for n in sorted(totals) if half * n / 100.0 + 1e-9 < 0.5]
     out = []
-    for n in sorted(totals):
+    for n in tried:
         tol = half * n / 100.0 + 1e-9
-        if tol >= 0.5:
+        if (2 * tol) ** len(shares) * len(tried) >= CHANCE_FIT:
             continue
         exact = shares * n / 100.0
         counts = np.round(exact)
@@ -129,7 +138,28 @@ def svg_findings(soup, threshold: int) -> list[FigureFinding]:  # noqa: ANN001 -
         dec = max(_decimals(str(b["data-share"])) for b in bars)
         zero = shares == 0
         rest = 100.0 - shares.sum()
-        if zero.any() and rest > 0.5 * 10.0**-dec * len(bars) + 1e-9:
+        # bars drawn as withheld (no share) take the rest together: two or more reveal only their sum, which
+        # the joint protection of bands and totals allows (a bar drawn as 0 beside them is then a true 0); a
+        # single one is the rest
+        withheld = [
+            el for el in svg.find_all(attrs={"data-sex": True, "data-age": True}) if not el.get("data-share")
+        ]
+        tolerance = 0.5 * 10.0**-dec * len(bars) + 1e-9
+        if len(withheld) == 1 and rest > tolerance:
+            out.append(
+                FigureFinding(
+                    name,
+                    _row_label(withheld[0]),
+                    "data-share",
+                    "figure_hidden_band",
+                    None,
+                    f"einziger verborgener Balken = Rest {rest:.4f} % (die übrigen ergeben {100 - rest:.4f} %)".replace(
+                        ".", ","
+                    ),
+                )
+            )
+            continue
+        if zero.any() and not withheld and rest > tolerance:
             for b in np.flatnonzero(zero):
                 out.append(
                     FigureFinding(

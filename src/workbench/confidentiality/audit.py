@@ -173,6 +173,7 @@ def _read_xlsx(path: Path, rel: str) -> list[_Table]:
         return []
     meta: dict[str, dict] = {}
     keys: dict[tuple[str, str, str], str] = {}
+    parts: dict[tuple[str, str], list[str]] = {}  # an item longer than an Excel cell spans consecutive rows
     for r in wb["_wb_meta"].iter_rows(min_row=2, values_only=True):
         if not r or r[0] is None:
             continue
@@ -180,9 +181,12 @@ def _read_xlsx(path: Path, rel: str) -> list[_Table]:
         if item == "key":
             keys[(str(sheet), str(row), str(col))] = str(value)
             continue
+        meta.setdefault(str(sheet), {"table_id": str(tid)})
+        parts.setdefault((str(sheet), str(item)), []).append("" if value is None else str(value))
+    for (sheet, item), chunks in parts.items():
         try:
-            meta.setdefault(str(sheet), {"table_id": str(tid)})[str(item)] = json.loads(value)
-        except (TypeError, json.JSONDecodeError) as exc:
+            meta[sheet][item] = json.loads("".join(chunks))
+        except json.JSONDecodeError as exc:
             raise AuditInputError(f"_wb_meta: {item} für {sheet} ist kein JSON", path=rel) from exc
     tables = []
     for sheet, m in meta.items():

@@ -17,6 +17,7 @@ from matplotlib.ticker import FuncFormatter
 from workbench.errors import DataValidationError
 from workbench.render import _style as style
 from workbench.render import fmt
+from workbench.render.figure_text import attach
 
 
 def bar_chart(
@@ -51,13 +52,25 @@ def bar_chart(
             0 if np.isnan(v) else v, i, " " + style.format_value(v, unit, decimals), va="center", fontsize=7
         )
     ax.set_yticks(np.arange(len(d)), labels, fontsize=8)
+    bench_text = None
     if benchmark is not None:
-        style.benchmark_line(ax, benchmark, benchmark_label, unit, decimals, colours)
+        bench_text = style.benchmark_line(ax, benchmark, benchmark_label, unit, decimals, colours)
+        style._legend_right(ax, [style.benchmark_handle(bench_text, colours)])
     style.german_axis(ax, "x", unit="%" if unit == "%" else "")
     ax.margins(x=0.12)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     style.add_note(fig, note, title, ax)
+    shown = np.round(vals, decimals)
+    data = pd.DataFrame({"Wert": shown}, index=pd.Index(labels, name="Kategorie")).iloc[::-1]
+    ok = np.isfinite(shown)
+    finding = ""
+    if ok.any():
+        i = int(np.nanargmax(np.where(ok, shown, -np.inf)))
+        finding = f" Höchster Wert: {labels[i]} ({style.format_value(shown[i], unit, decimals)})."
+    alt = f"Balkendiagramm: {title or 'Werte'}.{finding}" + (f" {bench_text}." if bench_text else "")
+    attach(fig, alt, data, {"Wert": "share" if unit == "%" else "rate"}, f"Daten zur Abbildung: {title or 'Balkendiagramm'}",
+           number_formats={"Wert": {"decimals": decimals, "unit": "%" if unit == "%" else ""}})  # fmt: skip
     return fig
 
 
@@ -88,14 +101,20 @@ def grouped_bars(
     k = len(table.columns)
     width = 0.8 / k
     xs = np.arange(len(table))
+    table = table.round(decimals)  # drawn at the table precision
     for j, g in enumerate(table.columns):
+        v = table[g].to_numpy(dtype=float)
+        ok = np.isfinite(v)
+        x = xs - 0.4 + width * (j + 0.5)
         ax.bar(
-            xs - 0.4 + width * (j + 0.5),
-            table[g].fillna(0),
+            x[ok],
+            v[ok],
             width=width * 0.95,
             color=colours["typology"][j % len(colours["typology"])],
             label=str(g),
         )
+        for xi in x[~ok]:  # a withheld value is shown as its sign, never as a bar of 0
+            ax.text(xi, 0, fmt.sign("geheim"), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(xs, [str(c) for c in table.index], fontsize=8)
     style.german_axis(ax, "y", unit="%" if unit == "%" else "")
     if unit and unit != "%":
@@ -103,6 +122,20 @@ def grouped_bars(
     style._finish_axes(ax)
     style._legend_right(ax, ax.get_legend_handles_labels()[0])
     style.add_note(fig, note, title, ax)
+    data = table.copy()
+    data.index = pd.Index([str(c) for c in data.index], name=str(category))
+    data.columns = [str(c) for c in data.columns]
+    parts = []
+    for c in data.columns:
+        col = data[c]
+        if col.notna().any():
+            parts.append(
+                f"{c}: höchster Wert {col.idxmax()} ({style.format_value(col.max(), unit, decimals)})"
+            )
+    alt = f"Balkendiagramm: {title or 'Werte je Gruppe'}. " + "; ".join(parts) + "."
+    kind = "share" if unit == "%" else "rate"
+    attach(fig, alt, data, {c: kind for c in data.columns}, f"Daten zur Abbildung: {title or 'Balkendiagramm'}",
+           number_formats={c: {"decimals": decimals, "unit": "%" if unit == "%" else ""} for c in data.columns})  # fmt: skip
     return fig
 
 
@@ -157,7 +190,7 @@ def likert_bars(
             f"{lab} (n = {fmt.number(n.get(i, np.nan), 0)})" for lab, i in zip(labels, df.index, strict=True)
         ]
     for yi in y[totals.to_numpy() <= 0]:
-        ax.text(0, yi, "keine Angaben", ha="center", va="center", fontsize=7, color="#777777")
+        ax.text(0, yi, "keine Angaben", ha="center", va="center", fontsize=7, color="#595959")
     ax.set_yticks(y, labels, fontsize=8)
     ax.axvline(0, color="#333333", linewidth=0.8, zorder=0.5)
     extent = float(np.nanmax(np.abs(np.r_[left.fillna(0).to_numpy(), start, 1.0])))
@@ -169,4 +202,15 @@ def likert_bars(
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(k, 5), frameon=False, fontsize=7)
     style.add_note(fig, note, title, ax)
     fig.likert_shares = shares
+    data = shares.round(0)
+    data.index = pd.Index(labels, name="Aussage")
+    data.columns = [str(c) for c in data.columns]
+    pos = shares.iloc[:, k - half :].sum(axis=1)
+    best = str(pos.idxmax()) if pos.notna().any() else ""
+    alt = (
+        f"Gestapelte Balken: {title or 'Antworten'}. Anteile der Antworten je Aussage, ablehnende links, zustimmende "
+        f"rechts." + (f" Höchste Zustimmung: {best} ({fmt.number(pos.max(), 0)}\u00a0%)." if best else "")
+    )
+    attach(fig, alt, data, {c: "share" for c in data.columns}, f"Daten zur Abbildung: {title or 'Antworten'} (Anteile)",
+           number_formats={c: {"decimals": 0, "unit": "%"} for c in data.columns})  # fmt: skip
     return fig

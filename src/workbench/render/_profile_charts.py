@@ -17,6 +17,13 @@ from matplotlib.patches import Patch
 from workbench.errors import DataValidationError, WorkbenchError
 from workbench.render import _style as style
 from workbench.render import fmt
+from workbench.render.figure_text import (
+    SIGNIFICANCE_MARKERS,
+    SIGNIFICANCE_SYMBOLS,
+    FigureText,
+    attach,
+    significance_label,
+)
 from workbench.stats import funnel_limits as stats_limits
 
 
@@ -99,13 +106,15 @@ def spine_chart(
         ax.barh(yi, hi - lo, left=lo, height=0.55, color=colours["lines"]["spine_range"], zorder=1)
         lo, hi = sorted([p["pos_p25"], p["pos_p75"]])
         ax.barh(yi, hi - lo, left=lo, height=0.55, color=colours["lines"]["spine_iqr"], zorder=2)
-        _, colour = spine_comparison(r, colours)
+        cmp, colour = spine_comparison(r, colours)
         if np.isfinite(p["pos_value"]):
+            sym = SIGNIFICANCE_SYMBOLS.get(cmp, "●")
             ax.scatter(
                 [p["pos_value"]],
                 [yi],
                 s=60,
-                color=colour,
+                color="white" if sym == "○" else colour,
+                marker=SIGNIFICANCE_MARKERS[sym],
                 edgecolors="#222222",
                 linewidths=0.6,
                 zorder=4,
@@ -136,10 +145,7 @@ def spine_chart(
     ax.set_xlim(-1.78, 1.03)
     ax.set_ylim(-0.6, n + 0.2)
     ax.set_axis_off()
-    handles = [
-        Patch(facecolor=c, edgecolor="#222222", label=k)
-        for k, c in style.significance_palette("hoch = schlecht", colours).items()
-    ]
+    handles = style.significance_handles(spine_legend_palette(rows, colours), edge="#222222")
     handles += [
         Patch(facecolor=colours["lines"]["spine_range"], label="Spannweite aller Gebiete"),
         Patch(facecolor=colours["lines"]["spine_iqr"], label="mittlere 50 % der Gebiete"),
@@ -152,7 +158,65 @@ def spine_chart(
     )
     style.add_note(fig, note, title, ax)
     fig.spine_positions = pos
+    info = spine_text(rows, area_label, city_label, decimals, title)
+    attach(fig, info.alt, info.data, info.kinds, info.caption, **info.options)
     return fig
+
+
+def spine_legend_palette(rows: pd.DataFrame, colours: dict) -> dict[str, str]:
+    """Legend entries (label → colour) for every dot colour a spine chart can draw: the polar classes, and the
+    neutral ones ("höher", "niedriger", their own "ähnlich") when a neutral indicator is among the rows."""
+    out = dict(style.significance_palette("hoch = schlecht", colours))
+    if any(style.normalise_polarity(p) == "neutral" for p in rows["polarity"]):
+        for k, c in style.significance_palette("neutral", colours).items():
+            if k == "ähnlich" and c != out.get("ähnlich"):
+                out["ähnlich (neutraler Indikator)"] = c
+            elif k not in out:
+                out[k] = c
+    return out
+
+
+def spine_text(
+    rows: pd.DataFrame, area_label: str, city_label: str, decimals: int, title: str | None
+) -> FigureText:
+    """Text alternative and data table of a spine chart: value, city value and comparison per indicator (the
+    published values at table precision)."""
+    colours = style.load_colours()
+    value = round_to_table(rows["value"].to_numpy(dtype=float), rows, decimals)
+    city = round_to_table(rows["city_value"].to_numpy(dtype=float), rows, decimals)
+    cmps = [spine_comparison(r, colours)[0] for _, r in rows.iterrows()]
+    labels = [
+        f"{lab} ({u})" if isinstance(u, str) and u not in ("", "%") else str(lab)
+        for lab, u in zip(rows["label"], rows["unit"], strict=True)
+    ]
+    shown = [
+        [fmt.number(v, int(d)) if np.isfinite(v) else fmt.sign("geheim") for v in (a, b)]
+        for a, b, d in zip(
+            value,
+            city,
+            rows["decimals"] if "decimals" in rows.columns else [decimals] * len(rows),
+            strict=True,
+        )
+    ]
+    units = ["%" if u == "%" else "" for u in rows["unit"]]
+    data = pd.DataFrame(
+        {
+            area_label: [f"{a}\u00a0{u}".strip() if a != fmt.sign("geheim") else a for (a, _b), u in zip(shown, units, strict=True)],
+            city_label: [f"{b}\u00a0{u}".strip() if b != fmt.sign("geheim") else b for (_a, b), u in zip(shown, units, strict=True)],
+            "Vergleich mit der Stadt": [significance_label(c) for c in cmps],
+        },
+        index=pd.Index(labels, name="Indikator"),
+    )  # fmt: skip
+    worse = [lab for lab, c in zip(labels, cmps, strict=True) if c == "schlechter"]
+    better = [lab for lab, c in zip(labels, cmps, strict=True) if c == "besser"]
+    alt = (
+        f"Spine-Chart: {title or area_label}. {len(rows)} Indikatoren von {area_label} im Vergleich mit "
+        f"{city_label} und der Spannweite aller Gebiete. Signifikant schlechter: {', '.join(worse) or 'keiner'}; "
+        f"signifikant besser: {', '.join(better) or 'keiner'}."
+    )
+    return FigureText(
+        alt, data, {c: "text" for c in data.columns}, f"Daten zur Abbildung: {title or 'Spine-Chart'}"
+    )
 
 
 def _fraction(confidence: float) -> float:
@@ -268,28 +332,33 @@ def funnel_plot(
         linewidth=1.6,
         label=f"{benchmark_label}: {style.format_value(p_bar * multiplier, unit, 1)}",
     )
-    ax.scatter(
-        table["n"],
-        table["value"],
-        c=[palette[k] for k in table["comparison"]],
-        s=28,
-        edgecolors="#222222",
-        linewidths=0.5,
-        zorder=3,
-    )
-    if label:
-        for _, r in table[table["outside_last"]].iterrows():
-            ax.annotate(
-                r["label"], (r["n"], r["value"]), xytext=(3, 3), textcoords="offset points", fontsize=7
+    for k, colour in palette.items():  # colour and marker shape (▲ ● ▼), never colour alone
+        sub = table[table["comparison"] == k]
+        if len(sub):
+            sym = SIGNIFICANCE_SYMBOLS.get(k, "●")
+            ax.scatter(
+                sub["n"],
+                sub["value"],
+                c="white" if sym == "○" else colour,
+                marker=SIGNIFICANCE_MARKERS[sym],
+                s=30,
+                edgecolors="#222222",
+                linewidths=0.5,
+                zorder=3,
             )
+    if label:
+        out = table[table["outside_last"]]
+        style.place_labels(
+            ax, out["n"].to_numpy(), out["value"].to_numpy(), out["label"].astype(str).tolist(), fontsize=7
+        )
     style.german_axis(ax, "x", decimals=0)
     style.german_axis(ax, "y", unit="%" if unit == "%" else "")
     ax.set_xlabel("Nenner (Personen)", fontsize=8)
     style._finish_axes(ax)
     handles = ax.get_legend_handles_labels()[0]
-    handles += [
-        Patch(facecolor=palette[k], edgecolor="#222222", label=k) for k in palette if k != "nicht verglichen"
-    ]
+    handles += style.significance_handles(
+        {k: c for k, c in palette.items() if k != "nicht verglichen"}, edge="#222222"
+    )
     style._legend_right(ax, handles)
     if overdispersion:
         note = (
@@ -302,4 +371,26 @@ def funnel_plot(
         ) + f"{fmt.count_word(skipped, 'Gebiet', 'Gebiete')} ohne Wert nicht dargestellt"
     style.add_note(fig, note, title, ax)
     fig.funnel_table = table
+    names = (
+        table["label"]
+        if "label" in table.columns
+        else pd.Series([str(i) for i in table.index], index=table.index)
+    )
+    data = pd.DataFrame(
+        {
+            "Nenner": table["n"].to_numpy(dtype=float),
+            "Wert": np.round(table["value"].to_numpy(dtype=float), 1),
+            "Lage": [significance_label(k) for k in table["comparison"]],
+        },
+        index=pd.Index(names.astype(str).to_numpy(), name="Gebiet"),
+    )
+    outside = [str(a) for a, o in zip(names, table["outside_last"], strict=True) if o]
+    alt = (
+        f"Funnel-Plot: {title or 'Werte gegen Nenner'}. {len(table)} Gebiete gegen ihre Kontrollgrenzen um "
+        f"{style.format_value(p_bar * multiplier, unit, 1)}; außerhalb der äußeren Grenze: "
+        f"{', '.join(outside) or 'keines'}."
+    )
+    attach(fig, alt, data, {"Nenner": "count", "Wert": "share" if unit == "%" else "rate", "Lage": "text"},
+           f"Daten zur Abbildung: {title or 'Funnel-Plot'}",
+           number_formats={"Wert": {"decimals": 1, "unit": "%" if unit == "%" else ""}})  # fmt: skip
     return fig

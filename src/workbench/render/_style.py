@@ -179,19 +179,106 @@ def benchmark_line(
     colours: dict[str, Any],
     zorder: float = 2,
 ) -> str:
-    """Dashed vertical benchmark line labelled e.g. "Stadt: 18,9 %" above the axes; returns that label."""
+    """Dashed vertical benchmark line; returns its label (e.g. "Stadt: 18,9 %") for the legend.
+
+    The label is not written into or above the plot (it ran into the title and covered marks): the caller puts
+    it into the legend outside the data area (:func:`benchmark_handle`).
+    """
     text = f"{label}: {format_value(benchmark, unit, decimals)}"
     ax.axvline(benchmark, color=colours["lines"]["benchmark"], linestyle="--", linewidth=1, zorder=zorder)
-    ax.text(
-        benchmark,
-        1.0,
-        f" {text}",
-        transform=ax.get_xaxis_transform(),
-        va="bottom",
-        ha="left",
-        fontsize=8,
-    )
     return text
+
+
+def benchmark_handle(text: str, colours: dict[str, Any]):
+    """Legend handle of the dashed benchmark line."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], color=colours["lines"]["benchmark"], linestyle="--", label=text)
+
+
+def significance_handles(palette: dict[str, str], edge: str = "#333333") -> list:
+    """Legend handles of the comparison classes: colour, marker shape and symbol in the text (▲ besser …),
+    so that significance is never carried by colour alone."""
+    from matplotlib.lines import Line2D
+
+    from workbench.render.figure_text import SIGNIFICANCE_MARKERS, significance_label, significance_symbol
+
+    out = []
+    for label, colour in palette.items():
+        sym = significance_symbol(label) or "●"
+        hollow = sym == "○"
+        out.append(
+            Line2D(
+                [], [], linestyle="none", marker=SIGNIFICANCE_MARKERS[sym], markersize=7,
+                markerfacecolor="white" if hollow else colour, markeredgecolor=edge if not hollow else "#555555",
+                label=significance_label(label),
+            )
+        )  # fmt: skip
+    return out
+
+
+def place_labels(
+    ax: Axes,
+    xs: Sequence[float],
+    ys: Sequence[float],
+    texts: Sequence[str],
+    *,
+    fontsize: float = 6,
+    marker_px: float = 5.0,
+    colour: str = "#333333",
+) -> list:
+    """Label points without collisions: for each point try positions around it (right, left, above, below,
+    diagonals, then farther out with a leader line) and take the first whose text box overlaps no label placed
+    before and no other point; a label that finds no free place is left out (its value is in the data table).
+
+    Returns the placed matplotlib ``Text`` objects (their window extents do not overlap).
+    """
+    fig = ax.figure
+    ax.autoscale_view()
+    ax.set_xlim(ax.get_xlim())  # freeze the limits: labels must not move the data area afterwards
+    ax.set_ylim(ax.get_ylim())
+    renderer = fig.canvas.get_renderer()
+    pts = ax.transData.transform(np.column_stack([np.asarray(xs, float), np.asarray(ys, float)]))
+    dot_boxes = [(x - marker_px, y - marker_px, x + marker_px, y + marker_px) for x, y in pts]
+    axes_box = ax.get_window_extent(renderer)
+    placed_boxes: list[tuple[float, float, float, float]] = []
+    placed = []
+
+    def free(box):
+        x0, y0, x1, y1 = box
+        if x0 < axes_box.x0 or x1 > axes_box.x1 or y0 < axes_box.y0 or y1 > axes_box.y1:
+            return False
+        for b in placed_boxes + dot_boxes:
+            if x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1:
+                return False
+        return True
+
+    dpi = fig.dpi / 72.0
+    offsets = []
+    for r in (4, 9, 15):
+        offsets += [(r, 0, "left", "center"), (-r, 0, "right", "center"), (0, r, "center", "bottom"),
+                    (0, -r, "center", "top"), (r, r, "left", "bottom"), (-r, r, "right", "bottom"),
+                    (r, -r, "left", "top"), (-r, -r, "right", "top")]  # fmt: skip
+    order = np.lexsort((pts[:, 0], -pts[:, 1]))
+    for i in order:
+        (px, py), label = pts[i], str(texts[i])
+        if not np.isfinite(px) or not np.isfinite(py):
+            continue
+        for dx, dy, ha, va in offsets:
+            t = ax.annotate(
+                label, (xs[i], ys[i]), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                fontsize=fontsize, color=colour,
+                arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.5} if abs(dx) > 9 or abs(dy) > 9 else None,
+            )  # fmt: skip
+            bb = t.get_window_extent(renderer)
+            pad = 0.5 * dpi
+            box = (bb.x0 - pad, bb.y0 - pad, bb.x1 + pad, bb.y1 + pad)
+            if free(box):
+                placed_boxes.append(box)
+                placed.append(t)
+                break
+            t.remove()
+    return placed
 
 
 def new_figure(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import math
 import textwrap
@@ -57,24 +58,66 @@ def wrap(note: str, width_px: float, size: float = 9) -> list[str]:
     return textwrap.wrap(note, chars) if note else []
 
 
-def document(width: float, height: float, title: str, note: str, body: list[str], *, kind: str) -> str:
-    """Wrap ``body`` into a complete ``<svg>`` with title, description and the note as wrapped text below."""
+def svg_id(kind: str, *parts: object) -> str:
+    """A stable element id (same content → same id; no counters, so output stays byte-stable)."""
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:10]
+    return f"wb-{kind}-{digest}"
+
+
+def document(
+    width: float, height: float, title: str, note: str, body: list[str], *, kind: str, desc: str = ""
+) -> str:
+    """Wrap ``body`` into a complete ``<svg>`` with title, description and the note as wrapped text below.
+
+    The ``<svg>`` has ``role="img"`` and ``aria-labelledby`` pointing at its ``<title>`` and ``<desc>``; the
+    description is ``desc`` (what the figure shows and its main finding, German) followed by the note.
+    """
     label = title or DEFAULT_TITLES.get(kind, "Abbildung")
     lines = wrap(note, width - 16)
     note_h = 13 * len(lines) + (6 if lines else 0)
     total = height + note_h
+    description = " ".join(p for p in (desc, note) if p)
+    sid = svg_id(kind, label, description, *body)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="wb-svg wb-svg-{kind}" viewBox="0 0 {num(width)} '
-        f'{num(total)}" width="{num(width)}" height="{num(total)}" role="img" font-family="{FONT}" '
+        f'{num(total)}" width="{num(width)}" height="{num(total)}" role="img" '
+        f'aria-labelledby="{sid}-t{f" {sid}-d" if description else ""}" font-family="{FONT}" '
         f'style="max-width:100%;height:auto">',
-        f"<title>{esc(label)}</title>",
-        f"<desc>{esc(note)}</desc>" if note else "",
+        f'<title id="{sid}-t">{esc(label)}</title>',
+        f'<desc id="{sid}-d">{esc(description)}</desc>' if description else "",
         '<rect width="100%" height="100%" fill="#ffffff"/>',
         *body,
     ]
     parts += [text(8, height + 10 + 13 * i, line, 9, fill="#444444") for i, line in enumerate(lines)]
     parts.append("</svg>")
     return "\n".join(p for p in parts if p)
+
+
+_SIG_SHAPES = {  # comparison symbol → SVG path around (0, 0), radius ~5.5 px (None: circle)
+    "▲": "M0,-6L5.5,4L-5.5,4Z",
+    "▼": "M0,6L5.5,-4L-5.5,-4Z",
+    "●": None,
+    "○": None,
+}
+
+
+def sig_marker(
+    symbol: str, x: float, y: float, fill: str, r: float = 5.5, extra: str = "", tip: str = ""
+) -> str:
+    """A comparison mark at ``x``, ``y``: triangle up (▲ besser/höher), down (▼ schlechter/niedriger), filled
+    circle (● ähnlich) or hollow circle (○ nicht verglichen), so that shape and colour both carry it."""
+    title = f"<title>{esc(tip)}</title>" if tip else ""
+    d = _SIG_SHAPES.get(symbol)
+    if d is None:
+        face = "#ffffff" if symbol == "○" else fill
+        return (
+            f'<circle cx="{num(x)}" cy="{num(y)}" r="{r:g}" fill="{face}" stroke="#222222" stroke-width="0.7"'
+            f"{extra}>{title}</circle>"
+        )
+    return (
+        f'<path transform="translate({num(x)},{num(y)})" d="{d}" fill="{fill}" stroke="#222222" '
+        f'stroke-width="0.7"{extra}>{title}</path>'
+    )
 
 
 def legend(
@@ -100,8 +143,9 @@ def swatch_box(fill: str, edge: str | None = None) -> str:
     return rect(0, 1, 12, 10, fill, stroke=edge, stroke_width=0.6 if edge else None)
 
 
-def swatch_dot(fill: str) -> str:
-    return f'<circle cx="6" cy="6" r="4.5" fill="{fill}" stroke="#222222" stroke-width="0.6"/>'
+def swatch_dot(fill: str, symbol: str = "●") -> str:
+    """Legend swatch of a comparison mark (shape by ``symbol``, see :func:`sig_marker`)."""
+    return sig_marker(symbol, 6, 6, fill, r=4.5)
 
 
 def swatch_line(colour: str, dash: bool = False, width: float = 1.5) -> str:

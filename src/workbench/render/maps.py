@@ -25,6 +25,7 @@ import geopandas as gpd
 import mapclassify
 import numpy as np
 import pandas as pd
+from matplotlib import colors as mcolors
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -34,6 +35,7 @@ from matplotlib.patches import Patch
 from workbench.errors import DataValidationError, WorkbenchError, require_table
 from workbench.render import fmt
 from workbench.render._style import LOCATOR_HINT, _legend_right, require_area, require_categories
+from workbench.render.figure_text import SIGNIFICANCE_SYMBOLS, attach, significance_label
 from workbench.render.plots import (
     add_note,
     load_colours,
@@ -68,9 +70,19 @@ SCHEMES: dict[str, str] = {
 _SEED = 20240101  # natural_breaks runs k-means: fixed seed for reproducible breaks
 
 
+MAX_CLASSES = 7
+"""Default upper limit of classes on a sequential map: more shades of one hue cannot be told apart in print."""
+
+
 @dataclass(frozen=True)
 class Classification:
-    """Result of :func:`classify`: upper class bounds, class per value (-1 = not classified) and counts."""
+    """Result of :func:`classify`: upper class bounds, class per value (-1 = not classified) and counts.
+
+    ``lows`` holds the lower bound each class label shows: the smallest value for the first class, else the
+    previous upper bound plus one unit of the table precision (``decimals``), so labels of neighbouring
+    classes never overlap ("1,0 – 2,0" then "2,1 – 3,0"). Empty classes are dropped, classes that collapse
+    at the table precision merged; ``k`` is the number of classes actually shown.
+    """
 
     scheme: str
     k: int
@@ -78,16 +90,53 @@ class Classification:
     lower: float
     yb: np.ndarray
     counts: np.ndarray
+    lows: np.ndarray | None = None
+    decimals: int | None = None
+    centre: float | None = None
+    source_index: np.ndarray | None = None
+    n_source: int | None = None
 
     @property
     def label(self) -> str:
         """German description for the note, e.g. "Klassifikation: Quantile, 5 Klassen"."""
-        return f"Klassifikation: {SCHEMES[self.scheme]}, {fmt.count_word(self.k, 'Klasse', 'Klassen')}"
+        around = ""
+        if self.centre is not None:
+            d = 0 if float(self.centre).is_integer() else (self.decimals or 0)
+            around = f", getrennt für Werte unter und über {fmt.number(self.centre, d)}"
+        return (
+            f"Klassifikation: {SCHEMES[self.scheme]}{around}, {fmt.count_word(self.k, 'Klasse', 'Klassen')}"
+        )
 
     def ranges(self) -> list[tuple[float, float]]:
-        """(lower, upper) value range of each class; the first class starts at the smallest value."""
-        lows = np.r_[self.lower, self.bins[:-1]]
-        return list(zip(lows.tolist(), self.bins.tolist(), strict=True))
+        """(lower, upper) value range of each class as its legend shows it (see ``lows``)."""
+        lows = self.lows if self.lows is not None else np.r_[self.lower, self.bins[:-1]]
+        return list(zip(np.asarray(lows, dtype=float).tolist(), self.bins.tolist(), strict=True))
+
+
+_CLASSIFIERS = {
+    "quantiles": mapclassify.Quantiles,
+    "natural_breaks": mapclassify.NaturalBreaks,
+    "equal_interval": mapclassify.EqualInterval,
+    "fisher_jenks": mapclassify.FisherJenks,
+}
+
+
+def _raw_bins(yv: np.ndarray, scheme: str, k: int, bins: Sequence[float] | None) -> np.ndarray:
+    """Upper class bounds of the values ``yv`` by mapclassify (last bound at least the maximum)."""
+    if scheme == "user":
+        b = np.sort(np.asarray(bins, dtype=float))
+        return np.r_[b[b < yv.max()], yv.max()] if b[-1] < yv.max() else b
+    k = min(int(k), len(np.unique(yv)))
+    if k <= 1:
+        return np.array([yv.max()])
+    state = np.random.get_state()
+    np.random.seed(_SEED)  # sklearn KMeans inside NaturalBreaks uses the global RNG
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return np.asarray(_CLASSIFIERS[scheme](yv, k=k).bins, dtype=float)
+    finally:
+        np.random.set_state(state)
 
 
 def classify(
@@ -95,58 +144,84 @@ def classify(
     scheme: str = "quantiles",
     k: int = 5,
     bins: Sequence[float] | None = None,
+    *,
+    decimals: int | None = None,
+    max_classes: int | None = MAX_CLASSES,
+    centre: float | None = None,
 ) -> Classification:
     """Classify values with mapclassify; NaN values get class -1 and are not used for the breaks.
 
     Schemes: quantiles, natural_breaks (k-means, fixed seed), equal_interval, fisher_jenks, user (``bins`` =
     upper bounds; the last bound is raised to the maximum when it lies below it). When there are fewer distinct
-    values than ``k``, ``k`` is reduced to their number (the note then names the real class count).
+    values than ``k``, ``k`` is reduced to their number (the note then names the real class count); ``k`` is
+    capped at ``max_classes`` (None: no cap).
+
+    With ``decimals`` (the precision of the table cell that shows the value) values and breaks are rounded to
+    it, classes that collapse at that precision are merged and class labels (:meth:`Classification.ranges`)
+    never overlap. Empty classes are always dropped. With ``centre`` (e.g. 0 for a change) the values below
+    and above the centre are classified separately (about ``k // 2`` classes each) and a value exactly at the
+    centre gets a class of its own, so the centre is always a class break (diverging maps).
     """
     if scheme not in SCHEMES:
         raise WorkbenchError(
             f"unbekanntes Klassifikationsverfahren '{scheme}'", hint=f"eines von {', '.join(SCHEMES)}"
         )
     y = pd.to_numeric(pd.Series(np.asarray(values, dtype=object)), errors="coerce").to_numpy(dtype=float)
+    if decimals is not None:
+        y = np.round(y, decimals)
     valid = np.isfinite(y)
     if not valid.any():
         raise DataValidationError("keine gültigen Werte zum Klassifizieren", hint="Spalte und Jahr prüfen")
     yv = y[valid]
-    if scheme == "user":
-        if bins is None or len(bins) == 0:
-            raise WorkbenchError(
-                "scheme='user' braucht bins (obere Klassengrenzen)", hint="z. B. bins=[5, 10, 20]"
-            )
-        b = np.sort(np.asarray(bins, dtype=float))
-        if b[-1] < yv.max():
-            b = np.r_[b, yv.max()]
-        result = mapclassify.UserDefined(yv, bins=b.tolist())
+    if scheme == "user" and (bins is None or len(bins) == 0):
+        raise WorkbenchError(
+            "scheme='user' braucht bins (obere Klassengrenzen)", hint="z. B. bins=[5, 10, 20]"
+        )
+    if scheme != "user" and int(k) < 2:
+        raise WorkbenchError(f"k={k}: mindestens 2 Klassen angeben")
+    if max_classes is not None and scheme != "user":
+        k = min(int(k), int(max_classes))
+    if centre is None:
+        b = _raw_bins(yv, scheme, k, bins)
     else:
-        if int(k) < 2:
-            raise WorkbenchError(f"k={k}: mindestens 2 Klassen angeben")
-        k = min(int(k), len(np.unique(yv)))
-        cls = {
-            "quantiles": mapclassify.Quantiles,
-            "natural_breaks": mapclassify.NaturalBreaks,
-            "equal_interval": mapclassify.EqualInterval,
-            "fisher_jenks": mapclassify.FisherJenks,
-        }[scheme]
-        state = np.random.get_state()
-        np.random.seed(_SEED)  # sklearn KMeans inside NaturalBreaks uses the global RNG
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                result = cls(yv, k=k) if k > 1 else mapclassify.UserDefined(yv, bins=[yv.max()])
-        finally:
-            np.random.set_state(state)
+        below, above = yv[yv < centre], yv[yv > centre]
+        k_side = max(1, int(k) // 2)
+        parts = []
+        if below.size:
+            parts.append(_raw_bins(below, scheme, k_side, bins)[:-1])
+            parts.append(np.array([below.max()]))
+        parts.append(np.array([float(centre)]))  # the centre is always a break (class of values == centre)
+        if above.size:
+            parts.append(_raw_bins(above, scheme, k_side, bins))
+        b = np.concatenate(parts)
+    if decimals is not None:
+        b = np.round(b, decimals)
+    b = np.unique(b)  # sorted; equal bounds (collapsed at the table precision) merged
+    if b[-1] < yv.max():
+        b = np.r_[b, yv.max()]
+    step = 10.0**-decimals if decimals is not None else 0.0
+    lows = np.r_[yv.min(), b[:-1] + step] if decimals is not None else np.r_[yv.min(), b[:-1]]
+    if centre is not None:
+        lows[b == centre] = centre  # the centre class holds exactly the centre value
+    lows = np.minimum(lows, b)
+    yb_valid = np.searchsorted(b, yv, side="left")  # class i holds b[i-1] < y <= b[i]
+    counts = np.bincount(yb_valid, minlength=len(b))
+    keep = counts > 0  # empty classes dropped
+    new_index = np.cumsum(keep) - 1
     yb = np.full(len(y), -1, dtype=int)
-    yb[valid] = result.yb
+    yb[valid] = new_index[yb_valid]
     return Classification(
         scheme=scheme,
-        k=len(result.bins),
-        bins=np.asarray(result.bins, dtype=float),
+        k=int(keep.sum()),
+        bins=b[keep],
         lower=float(yv.min()),
         yb=yb,
-        counts=np.asarray(result.counts, dtype=int),
+        counts=counts[keep].astype(int),
+        lows=lows[keep],
+        decimals=decimals,
+        centre=None if centre is None else float(centre),
+        source_index=np.flatnonzero(keep),
+        n_source=len(b),
     )
 
 
@@ -202,12 +277,87 @@ def _draw(
         d.boundary.plot(ax=ax, color=colours["lines"]["district_edge"], linewidth=1.4)
 
 
-def _labels(ax: Axes, gdf: gpd.GeoDataFrame, column: str | None) -> None:
-    if column is None:
-        return
+AREA_LABEL_LIMIT = 120
+"""Up to this many areas a chapter map writes each area's number on the map (more would not be legible)."""
+
+KEY_LIMIT = 60
+"""Up to this many areas the key (number → name) is printed under the map; beyond, the data table is the key."""
+
+_ID_COLUMNS = ("area_id", "unit_id")
+_NAME_COLUMNS = ("area_name", "unit_name", "name")
+
+
+def _ids_names(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Area numbers and names of the map's rows (None when the frame has no such column)."""
+    idc = next((c for c in _ID_COLUMNS if c in gdf.columns), None)
+    nc = next((c for c in _NAME_COLUMNS if c in gdf.columns), None)
+    ids = gdf[idc].astype(str).to_numpy() if idc else None
+    names = gdf[nc].astype(str).to_numpy() if nc else None
+    return ids, names
+
+
+def _labels(
+    ax: Axes, gdf: gpd.GeoDataFrame, column: str | None, symbols: Sequence[str] | None = None
+) -> list[str] | None:
+    """Write the area labels (``column``, else the area numbers up to :data:`AREA_LABEL_LIMIT` areas) at a
+    point inside each area, with the comparison symbol after it when ``symbols`` is given. Returns the labels."""
+    if column is not None:
+        texts = gdf[column].astype(str).to_numpy()
+    else:
+        ids, _ = _ids_names(gdf)
+        if ids is None or len(gdf) > AREA_LABEL_LIMIT:
+            return None
+        texts = ids
+    size = 6 if len(gdf) <= 60 else 5
     halo = [patheffects.withStroke(linewidth=2, foreground="white")]
-    for point, text in zip(gdf.geometry.representative_point(), gdf[column].astype(str), strict=True):
-        ax.text(point.x, point.y, text, ha="center", va="center", fontsize=6, path_effects=halo)
+    points = gdf.geometry.representative_point()
+    for i, (point, label) in enumerate(zip(points, texts, strict=True)):
+        if point is None or point.is_empty:
+            continue
+        sym = f" {symbols[i]}" if symbols is not None and symbols[i] else ""
+        ax.text(point.x, point.y, f"{label}{sym}", ha="center", va="center", fontsize=size, path_effects=halo)
+    return list(texts)
+
+
+def _key(ax: Axes, gdf: gpd.GeoDataFrame, labels: list[str] | None) -> None:
+    """Key under the map: area number → name in columns (up to :data:`KEY_LIMIT` areas).
+
+    The column count follows the measured width of the longest entry, so that columns never run into each
+    other; entries longer than a quarter of the map width are shortened with "…".
+    """
+    ids, names = _ids_names(gdf)
+    if labels is None or names is None or len(gdf) > KEY_LIMIT:
+        return
+    pairs = [f"{a} {b}" for a, b in sorted(zip(labels, names, strict=True))]
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    width = ax.get_window_extent(renderer).width
+
+    def measure(text: str) -> float:
+        t = ax.text(0, 0, text, fontsize=6, transform=ax.transAxes)
+        w = t.get_window_extent(renderer).width
+        t.remove()
+        return w
+
+    ncol = 4 if len(pairs) > 12 else 2
+    room = width / ncol - 6 * fig.dpi / 72  # column width minus a gap
+    fitted = []
+    for p in pairs:
+        w = measure(p)
+        if w > room:  # shorten with "…" to the measured room, so columns never run into each other
+            keep = max(6, int(len(p) * room / w) - 1)
+            p = p[:keep].rstrip() + "…"
+        fitted.append(p)
+    pairs = fitted
+    per = -(-len(pairs) // ncol)
+    for c in range(ncol):
+        chunk = pairs[c * per : (c + 1) * per]
+        if chunk:
+            ax.text(c / ncol, -0.02, "\n".join(chunk), transform=ax.transAxes, ha="left", va="top", fontsize=6,
+                    color="#222222", linespacing=1.25)  # fmt: skip
+    ax.text(0.0, -0.005, "Gebiete (Nummer auf der Karte)", transform=ax.transAxes, ha="left", va="bottom",
+            fontsize=6.5, fontweight="bold")  # fmt: skip
+    fig.key_columns = ncol
 
 
 def _hatch_patch(colours: dict[str, Any], label: str, count: int) -> Patch:
@@ -221,20 +371,71 @@ def _legend(ax: Axes, handles: list, title: str | None) -> None:
     _legend_right(ax, handles, title, anchor_x=1.0, title_fontsize=9)
 
 
-def _formatter(value_format: str | Callable[[float], str], decimals: int) -> Callable[[float, float], str]:
+def _single(value_format: str | Callable[[float], str], decimals: int) -> Callable[[float], str]:
     if callable(value_format):
-        return lambda a, b: f"{value_format(a)} – {value_format(b)}"
+        return value_format
     if value_format == "percent":
-        return lambda a, b: f"{fmt.number(a, decimals)} – {fmt.number(b, decimals)}\u00a0%"
+        return lambda a: f"{fmt.number(a, decimals)}\u00a0%"
     if value_format == "number":
-        return lambda a, b: f"{fmt.number(a, decimals)} – {fmt.number(b, decimals)}"
+        return lambda a: fmt.number(a, decimals)
     raise WorkbenchError(
         f"value_format '{value_format}' unbekannt", hint='"percent", "number" oder eine Funktion'
     )
 
 
+def _formatter(value_format: str | Callable[[float], str], decimals: int) -> Callable[[float, float], str]:
+    """Class label "a – b" (one value when both ends are equal at the table precision; "a bis b" with a
+    negative end, minus as "−")."""
+    one = _single(value_format, decimals)
+    if callable(value_format):
+        return lambda a, b: one(a) if one(a) == one(b) else f"{one(a)} – {one(b)}"
+    unit = "\u00a0%" if value_format == "percent" else ""
+
+    def rng(a: float, b: float) -> str:
+        lo, hi = (fmt.number(v, decimals).replace("-", "\u2212") for v in (a, b))
+        if lo == hi:
+            return f"{lo}{unit}"
+        sep = " bis " if lo.startswith("\u2212") or hi.startswith("\u2212") else " – "
+        return f"{lo}{sep}{hi}{unit}"
+
+    return rng
+
+
 def _join(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
+
+
+def _diverging_fill(result: Classification, anchors: Sequence[str]) -> list[str]:
+    """Colours of a classification around its centre: classes below dark → light, the centre class exactly
+    the palette's middle colour (white), classes above light → dark."""
+    cmap = mcolors.LinearSegmentedColormap.from_list("wb_div", list(anchors))
+    centre = result.centre
+    below = int((result.bins < centre).sum())
+    above = int((result.bins > centre).sum())
+    out = []
+    for b in result.bins:
+        if b < centre:
+            j = int((result.bins < b).sum())  # 0 = lowest
+            out.append(mcolors.to_hex(cmap(0.5 - 0.5 * (below - j) / below * 0.9 - 0.05)))
+        elif b > centre:
+            j = int(((result.bins > centre) & (result.bins < b)).sum())
+            out.append(mcolors.to_hex(cmap(0.5 + 0.5 * (j + 1) / above * 0.9 + 0.05)))
+        else:  # exactly the palette's middle colour (white), not an interpolation near it
+            mid = list(anchors)[len(anchors) // 2] if len(anchors) % 2 else cmap(0.5)
+            out.append(mcolors.to_hex(mid))
+    return out
+
+
+def _map_table(
+    gdf: gpd.GeoDataFrame, columns: dict[str, Any], kinds: dict[str, Any], **options: Any
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Data table of a map: one row per area (number), its name and the given columns."""
+    ids, names = _ids_names(gdf)
+    index = pd.Index(ids if ids is not None else [str(i + 1) for i in range(len(gdf))], name="Nr.")
+    data = {"Gebiet": names if names is not None else [""] * len(gdf), **columns}
+    df = pd.DataFrame(data, index=index)
+    order = np.argsort(index.to_numpy(), kind="stable")
+    return df.iloc[order], {"Gebiet": "text", **kinds}
 
 
 # --------------------------------------------------------------------------------------------- maps
@@ -256,13 +457,20 @@ def choropleth(
     labels: str | None = None,
     title: str | None = None,
     note: str = "",
+    max_classes: int | None = MAX_CLASSES,
+    centre: float | None = None,
     ax: Axes | None = None,
 ) -> Figure:
     """Classed choropleth map of ``column`` with a German legend ("12,3 – 15,0 % (4)") and per-class counts.
 
-    Missing values are grey ("keine Daten"); rows flagged in the bool column ``suppressed`` are hatched
-    ("geheimgehalten") and left out of the classification. The classification method is added to the note.
-    ``fig.classification`` (:class:`Classification`) holds the breaks; ``fig.area_colours`` the fill per row.
+    Values are classified at their table precision ``decimals`` (:func:`classify`): class labels never
+    overlap, empty classes are dropped, at most ``max_classes`` classes. With ``centre`` (e.g. 0 for a change)
+    the palette is diverging (default ``diverging_blue_red``): the centre is a class break and its own class is
+    the palette's middle colour (white), values below are blue, above red. Missing values are grey ("keine
+    Daten"); rows flagged in the bool column ``suppressed`` are hatched ("geheimgehalten") and left out of the
+    classification. The classification method (one) is added to the note. Areas carry their numbers (or
+    ``labels``) with a key under the map. ``fig.classification`` (:class:`Classification`) holds the breaks;
+    ``fig.area_colours`` the fill per row; ``fig.wb_text`` the text alternative and data table.
     """
     gdf = _check_gdf(gdf, [column, suppressed, labels], "Choroplethenkarte")
     colours = load_colours()
@@ -273,9 +481,19 @@ def choropleth(
         raise DataValidationError(
             f"Choroplethenkarte: Spalte '{column}' ist nicht numerisch ({exc})"
         ) from exc
-    values = np.where(sup, np.nan, values)  # suppressed values never enter the breaks
-    result = classify(values, scheme, k, bins)
-    fill = sequential_colours(palette, result.k, colours)
+    values = np.where(sup, np.nan, np.round(values, decimals))  # suppressed values never enter the breaks
+    if centre is None and isinstance(palette, str) and palette.startswith("diverging") and scheme != "user":
+        centre = 0.0  # a diverging palette is centred on 0: white means no change
+    result = classify(values, scheme, k, bins, decimals=decimals, max_classes=max_classes, centre=centre)
+    if centre is not None:
+        if isinstance(palette, str) and palette.startswith("sequential"):
+            palette = "diverging_blue_red"
+        anchors = colours["sequential"][palette] if isinstance(palette, str) else list(palette)
+        fill = _diverging_fill(result, anchors)
+    elif not isinstance(palette, str) and len(palette) == result.n_source:
+        fill = [mcolors.to_hex(palette[i]) for i in result.source_index]  # one fixed colour per given class
+    else:
+        fill = sequential_colours(palette, result.k, colours)
     missing = colours["missing"]["colour"]
     face = [
         fill[c] if c >= 0 else (colours["suppressed"]["colour"] if s else missing)
@@ -283,11 +501,13 @@ def choropleth(
     ]
     fig, ax = _map_axes(ax)
     _draw(ax, gdf, face, colours, sup, districts)
-    _labels(ax, gdf, labels)
+    shown = _labels(ax, gdf, labels)
+    _key(ax, gdf, shown)
     rng = _formatter(value_format, decimals)
+    class_text = [rng(a, b) for a, b in result.ranges()]
     handles = [
-        Patch(facecolor=fill[i], edgecolor="#999999", label=f"{rng(a, b)} ({result.counts[i]})")
-        for i, (a, b) in enumerate(result.ranges())
+        Patch(facecolor=fill[i], edgecolor="#999999", label=f"{class_text[i]} ({result.counts[i]})")
+        for i in range(result.k)
     ]
     n_missing = int(((result.yb < 0) & ~sup).sum())
     if n_missing:
@@ -302,7 +522,44 @@ def choropleth(
     add_note(fig, _join(result.label, note), title, ax)
     fig.classification = result
     fig.area_colours = pd.Series(face, index=gdf.index)
+    fig.legend_labels = [h.get_label() for h in handles]
+    # text alternative and data table: the published (rounded) values, suppressed ones as "."
+    what = legend_title or column
+    one = _single(value_format, decimals)
+    ids, names = _ids_names(gdf)
+    names = names if names is not None else (ids if ids is not None else np.array([""] * len(gdf)))
+    ok = np.isfinite(values)
+    finding = ""
+    if ok.any():
+        hi, lo = (
+            int(np.nanargmax(np.where(ok, values, -np.inf))),
+            int(np.nanargmin(np.where(ok, values, np.inf))),
+        )
+        finding = f" Höchster Wert: {names[hi]} ({one(values[hi])}); niedrigster Wert: {names[lo]} ({one(values[lo])})."
+    alt = (
+        f"Karte: {title or what}. {fmt.count_word(int(ok.sum()), 'Gebiet', 'Gebiete')} in "
+        f"{fmt.count_word(result.k, 'Klasse', 'Klassen')} ({SCHEMES[scheme]}).{finding}"
+        + (f" {fmt.count_word(int(sup.sum()), 'Gebiet', 'Gebiete')} geheimgehalten." if sup.any() else "")
+    )
+    cls = np.array([class_text[c] if c >= 0 else "" for c in result.yb], dtype=object)
+    kind = "share" if value_format == "percent" else "rate"
+    col = f"Wert ({what})" if legend_title else "Wert"
+    data, kinds = _map_table(gdf, {col: values, "Klasse": cls}, {col: kind, "Klasse": "text"})
+    supp = pd.DataFrame(False, index=data.index, columns=data.columns)
+    supp[col] = _reorder(gdf, sup)
+    attach(
+        fig, alt, data, kinds, f"Daten zur Karte: {title or what}",
+        number_formats={col: {"decimals": decimals, "unit": "%" if value_format == "percent" else ""}},
+        suppressed=supp,
+    )  # fmt: skip
     return fig
+
+
+def _reorder(gdf: gpd.GeoDataFrame, values: np.ndarray) -> np.ndarray:
+    """``values`` (one per row of ``gdf``) in the row order of :func:`_map_table`."""
+    ids, _ = _ids_names(gdf)
+    index = ids if ids is not None else np.array([str(i + 1) for i in range(len(gdf))])
+    return np.asarray(values)[np.argsort(index, kind="stable")]
 
 
 def significance_map(
@@ -321,7 +578,9 @@ def significance_map(
     """Areas coloured by their comparison with a benchmark (labels of ``workbench.stats.compare``).
 
     Polar indicators use besser/ähnlich/schlechter, neutral ones höher/ähnlich/niedriger; missing comparisons
-    count as "nicht verglichen". Labels that do not fit the polarity raise a DataValidationError.
+    count as "nicht verglichen". Labels that do not fit the polarity raise a DataValidationError. The
+    comparison is also written as a symbol (▲ ● ▼, :data:`SIGNIFICANCE_SYMBOLS`) after each area number, so
+    colour never carries it alone.
     """
     gdf = _check_gdf(gdf, [comparison_column, suppressed, labels], "Signifikanzkarte")
     colours = load_colours()
@@ -336,10 +595,13 @@ def significance_map(
     face = [palette[c] for c in cats]
     fig, ax = _map_axes(ax)
     _draw(ax, gdf, face, colours, sup, districts)
-    _labels(ax, gdf, labels)
+    symbols = [SIGNIFICANCE_SYMBOLS.get(c, "") if c != "nicht verglichen" else "" for c in cats]
+    shown = _labels(ax, gdf, labels, symbols)
+    _key(ax, gdf, shown)
     # each area counted once: a withheld area is counted as "geheimgehalten", not also as "nicht verglichen"
+    counts = {lab: int(((cats == lab) & ~sup).sum()) for lab in palette}
     handles = [
-        Patch(facecolor=c, edgecolor="#999999", label=f"{lab} ({int(((cats == lab) & ~sup).sum())})")
+        Patch(facecolor=c, edgecolor="#999999", label=f"{significance_label(lab)} ({counts[lab]})")
         for lab, c in palette.items()
     ]
     if sup.any():
@@ -347,6 +609,16 @@ def significance_map(
     _legend(ax, handles, legend_title)
     add_note(fig, note, title, ax)
     fig.area_colours = pd.Series(face, index=gdf.index)
+    fig.legend_labels = [h.get_label() for h in handles]
+    parts = [f"{counts[lab]} {lab}" for lab in palette if counts[lab]]
+    alt = (
+        f"Karte: {title or legend_title}. {legend_title}: {', '.join(parts)}"
+        + (f", {int(sup.sum())} geheimgehalten" if sup.any() else "")
+        + "."
+    )
+    shown_cats = np.where(sup, colours["suppressed"]["label"], [significance_label(c) for c in cats])
+    data, kinds = _map_table(gdf, {legend_title: shown_cats}, {legend_title: "text"})
+    attach(fig, alt, data, kinds, f"Daten zur Karte: {title or legend_title}")
     return fig
 
 
@@ -366,7 +638,8 @@ def category_map(
 ) -> Figure:
     """Areas coloured by a class (MSS status, the 12 overlay groups, typology): ``categories`` maps each value
     to (German label, colour), in legend order. Missing values are grey ("keine Daten"); rows flagged in
-    ``hatch_column`` (e.g. unstable classes) are hatched with legend entry ``hatch_label``.
+    ``hatch_column`` (e.g. unstable classes) are hatched with legend entry ``hatch_label``. Classes without an
+    area are left out of the legend; areas carry their numbers (or ``labels``) with a key under the map.
     """
     gdf = _check_gdf(gdf, [column, hatch_column, labels], "Klassenkarte")
     if not categories:
@@ -388,14 +661,13 @@ def category_map(
     face = [categories[keys[v]][1] if p else missing for v, p in zip(as_key, present, strict=True)]
     fig, ax = _map_axes(ax)
     _draw(ax, gdf, face, colours, hatched, districts)
-    _labels(ax, gdf, labels)
+    shown = _labels(ax, gdf, labels)
+    _key(ax, gdf, shown)
+    counts = {k: int(((as_key == str(k)) & present).sum()) for k in categories}
     handles = [
-        Patch(
-            facecolor=colour,
-            edgecolor="#999999",
-            label=f"{lab} ({int(((as_key == str(k)) & present).sum())})",
-        )
+        Patch(facecolor=colour, edgecolor="#999999", label=f"{lab} ({counts[k]})")
         for k, (lab, colour) in categories.items()
+        if counts[k]
     ]
     if (~present).any():
         handles.append(
@@ -410,6 +682,21 @@ def category_map(
     _legend(ax, handles, legend_title)
     add_note(fig, note, title, ax)
     fig.area_colours = pd.Series(face, index=gdf.index)
+    fig.legend_labels = [h.get_label() for h in handles]
+    what = legend_title or column
+    parts = [f"{lab}: {counts[k]}" for k, (lab, _c) in categories.items() if counts[k]]
+    alt = f"Karte: {title or what}. Gebiete je Klasse – {'; '.join(parts)}."
+    label_of = np.array(
+        [
+            categories[keys[v]][0] if p else colours["missing"]["label"]
+            for v, p in zip(as_key, present, strict=True)
+        ],
+        dtype=object,
+    )
+    if hatched.any():
+        label_of = np.where(hatched, [f"{x} ({hatch_label or 'unsicher'})" for x in label_of], label_of)
+    data, kinds = _map_table(gdf, {what: label_of}, {what: "text"})
+    attach(fig, alt, data, kinds, f"Daten zur Karte: {title or what}")
     return fig
 
 
@@ -528,4 +815,14 @@ def facility_map(
         )
     _legend(ax, handles, "Einrichtungen im Gebiet" if highlight_id is not None else "Einrichtungen")
     add_note(fig, note, title, ax)
+    where = f"im Gebiet {highlight_id}" if highlight_id is not None else "in der Stadt"
+    counts = {h.get_label().rsplit(" (", 1)[0]: h.get_label().rsplit(" (", 1)[1].rstrip(")") for h in handles}
+    alt = (
+        f"Karte: {title or 'Einrichtungen'}. Einrichtungen {where} nach Art (Farbe und Form): "
+        + ("; ".join(f"{t} {n}" for t, n in counts.items()) or "keine")
+        + "."
+    )
+    # facility counts are register data, not counts of persons: shown as text, as in the legend
+    data = pd.DataFrame({"Anzahl": list(counts.values())}, index=pd.Index(list(counts), name="Art"))
+    attach(fig, alt, data, {"Anzahl": "text"}, f"Daten zur Karte: {title or 'Einrichtungen'} ({where})")
     return fig

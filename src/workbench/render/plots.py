@@ -21,8 +21,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from workbench.errors import DataValidationError, WorkbenchError
@@ -42,6 +40,7 @@ from workbench.render._style import (
     _legend_right,
     _numeric,
     add_note,
+    benchmark_handle,
     benchmark_line,
     figure_to_png_bytes,
     format_value,
@@ -49,10 +48,18 @@ from workbench.render._style import (
     load_colours,
     new_figure,
     normalise_polarity,
+    place_labels,
     require_categories,
     require_columns,
     sequential_colours,
+    significance_handles,
     significance_palette,
+)
+from workbench.render.figure_text import (
+    SIGNIFICANCE_MARKERS,
+    SIGNIFICANCE_SYMBOLS,
+    attach,
+    significance_label,
 )
 
 __all__ = [
@@ -71,6 +78,7 @@ __all__ = [
     "load_colours",
     "new_figure",
     "normalise_polarity",
+    "place_labels",
     "pyramid",
     "require_columns",
     "sequential_colours",
@@ -104,8 +112,10 @@ def dot_chart(
 ) -> Figure:
     """Ranked dot chart: one row per area (highest value on top), interval whiskers, dots coloured by comparison.
 
-    Rows without a value (suppressed or missing) are listed at the bottom as "keine Angabe". The benchmark is a
-    dashed vertical line labelled e.g. "Stadt: 18,9 %".
+    Rows without a value (suppressed or missing) are listed at the bottom as "keine Angabe" (no interval). The
+    benchmark is a dashed vertical line named in the legend ("Stadt: 18,9 %"); the legend is outside the data
+    area and names every mark. The comparison is shown by colour and marker shape (▲ ● ▼ ○). Values are drawn
+    at the table precision ``decimals``; ``fig.wb_text`` holds the text alternative and the data table.
     """
     require_columns(df, [value, lower, upper, label, comparison], "Punktdiagramm")
     colours = load_colours()
@@ -126,20 +136,31 @@ def dot_chart(
         else np.full(n, "nicht verglichen")
     )
     require_categories(cats, palette, "Punktdiagramm: Vergleichswerte", polarity, comparison)
+    vals = d["_v"].to_numpy()
+    lo = hi = np.full(n, np.nan)
     if lower and upper:
         lo, hi = _numeric(d, lower, "Punktdiagramm"), _numeric(d, upper, "Punktdiagramm")
+        # published values at table precision; no interval without its value
+        lo = np.where(missing, np.nan, np.round(lo, decimals))
+        hi = np.where(missing, np.nan, np.round(hi, decimals))
         ok = ~np.isnan(lo) & ~np.isnan(hi)
         ax.hlines(y[ok], lo[ok], hi[ok], color=colours["lines"]["interval"], linewidth=1.2, zorder=2)
-    vals = d["_v"].to_numpy()
-    ax.scatter(
-        vals[~missing],
-        y[~missing],
-        c=[palette[c] for c in cats[~missing]],
-        s=36,
-        zorder=3,
-        edgecolors="#333333",
-        linewidths=0.5,
-    )
+    vals = np.round(vals, decimals)
+    for cat, colour in palette.items():  # marker shape per comparison class: colour never carries it alone
+        sel = ~missing & (cats == cat)
+        if not sel.any():
+            continue
+        sym = SIGNIFICANCE_SYMBOLS.get(cat, "●")
+        ax.scatter(
+            vals[sel],
+            y[sel],
+            c="white" if sym == "○" else colour,
+            marker=SIGNIFICANCE_MARKERS[sym],
+            s=40,
+            zorder=3,
+            edgecolors="#333333",
+            linewidths=0.6,
+        )
     for yi in y[missing]:
         ax.text(
             0.01,
@@ -148,13 +169,16 @@ def dot_chart(
             transform=ax.get_yaxis_transform(),
             va="center",
             fontsize=7,
-            color="#777777",
+            color="#595959",
         )
     ax.set_yticks(y, d[label].astype(str).tolist(), fontsize=8)
-    handles = [Patch(facecolor=c, edgecolor="#333333", label=k) for k, c in palette.items()]
+    handles = significance_handles(palette)
+    bench_text = None
     if benchmark is not None and np.isfinite(benchmark):
-        text = benchmark_line(ax, benchmark, benchmark_label, unit, decimals, colours, zorder=1)
-        handles.append(Line2D([], [], color=colours["lines"]["benchmark"], linestyle="--", label=text))
+        bench_text = benchmark_line(
+            ax, round(float(benchmark), decimals), benchmark_label, unit, decimals, colours, zorder=1
+        )
+        handles.append(benchmark_handle(bench_text, colours))
     german_axis(ax, "x", unit="%" if unit == "%" else "")
     ax.set_ylim(-0.7, n - 0.3)
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
@@ -165,6 +189,43 @@ def dot_chart(
         ax.set_xlabel(unit, fontsize=8)
     _legend_right(ax, handles, "Vergleich")
     add_note(fig, note, title, ax)
+    # text alternative and data table (the published values as drawn)
+    names = d[label].astype(str).to_numpy()
+    fin = ~missing
+    finding = ""
+    if fin.any():
+        top, low = int(np.argmax(np.where(fin, vals, -np.inf))), int(np.argmin(np.where(fin, vals, np.inf)))
+        finding = (
+            f" Höchster Wert: {names[top]} ({format_value(vals[top], unit, decimals)}); niedrigster Wert: "
+            f"{names[low]} ({format_value(vals[low], unit, decimals)})."
+        )
+    counts = [f"{int(((cats == c) & fin).sum())} {c}" for c in palette if ((cats == c) & fin).any()]
+    alt = (
+        f"Punktdiagramm: {title or 'Werte je Gebiet'}.{finding}"
+        + (f" {bench_text}." if bench_text else "")
+        + (f" Vergleich: {', '.join(counts)}." if comparison and counts else "")
+        + (
+            f" {fmt.count_word(int(missing.sum()), 'Gebiet', 'Gebiete')} ohne Angabe."
+            if missing.any()
+            else ""
+        )
+    )
+    order = np.argsort(-y, kind="stable")
+    kind = "share" if unit == "%" else "rate"
+    table = {"Wert": vals}
+    if lower and upper:
+        table.update({"untere Grenze (95 %)": lo, "obere Grenze (95 %)": hi})
+    if comparison:
+        table["Vergleich"] = np.where(missing, "", [significance_label(c) for c in cats])
+    data = pd.DataFrame(table, index=pd.Index(names, name="Gebiet")).iloc[order]
+    kinds = {c: ("text" if c == "Vergleich" else kind) for c in data.columns}
+    fmts = {
+        c: {"decimals": decimals, "unit": unit if unit == "%" else ""}
+        for c in data.columns
+        if c != "Vergleich"
+    }
+    attach(fig, alt, data, kinds, f"Daten zur Abbildung: {title or 'Werte je Gebiet'}"
+           + ("" if unit in ("%", "") else f" ({unit})"), number_formats=fmts)  # fmt: skip
     fig.dot_order = d[label].astype(str).to_numpy()[np.argsort(-y, kind="stable")].tolist()  # top to bottom
     return fig
 
@@ -237,7 +298,7 @@ def pyramid(
         f = pd.DataFrame(
             {s: t.get(s, pd.Series(dtype=float)).reindex(starts, fill_value=0.0) for s in ("m", "w")}
         )
-        frames.append(f / total * 100 if share else f)
+        frames.append((f / total * 100).round(1) if share else f.round(0))  # table precision
     fig, ax = new_figure(ax, (7.0, 6.0 if band == 5 else 8.0))
     height = 0.85 * band
     a = frames[0]
@@ -273,7 +334,13 @@ def pyramid(
     ax.set_xlim(-lim, lim)
     ax.axvline(0, color="#333333", linewidth=0.6)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.number(abs(v), 1 if share else 0)))
-    ax.set_xlabel("Anteil an der Bevölkerung in %" if share else "Personen", fontsize=8)
+    what = "Anteil an der Bevölkerung in %" if share else "Personen"
+    ax.set_xlabel(f"\u2190 Männer    {what}    Frauen \u2192", fontsize=8)
+    tick_labels = (
+        [f"{s}–{s + band - 1}" if s < top else f"{top}+" for s in starts]
+        if band == 5
+        else [f"{s}" if s < 100 else "100+" for s in starts]
+    )
     tick_starts = starts if band == 5 else np.arange(0, 101, 10)
     ax.set_yticks(
         tick_starts + (band / 2 if band == 5 else 0),
@@ -283,14 +350,33 @@ def pyramid(
         fontsize=7,
     )
     ax.set_ylabel("Alter in Jahren", fontsize=8)
-    ax.text(0.02, 0.98, "Männer", transform=ax.transAxes, ha="left", va="top", fontsize=10, fontweight="bold")
-    ax.text(
-        0.98, 0.98, "Frauen", transform=ax.transAxes, ha="right", va="top", fontsize=10, fontweight="bold"
-    )
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.legend(loc="lower right", fontsize=7, frameon=False)
+    # legend below the axes, outside the bars (inside it covered the bars of ages 0–9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=7, frameon=False)
     add_note(fig, note, title, ax)
+    unit = "%" if share else ""
+    d = 1 if share else 0
+    cols = {f"{label_a}: Männer": a["m"].to_numpy(), f"{label_a}: Frauen": a["w"].to_numpy()}
+    if len(frames) > 1:
+        cols.update(
+            {f"{label_b}: Männer": frames[1]["m"].to_numpy(), f"{label_b}: Frauen": frames[1]["w"].to_numpy()}
+        )
+    data = pd.DataFrame(cols, index=pd.Index(tick_labels, name="Alter in Jahren")).iloc[::-1]
+    peak = a.stack().idxmax()
+    sex_word = {"m": "Männer", "w": "Frauen"}[peak[1]]
+    alt = (
+        f"Alterspyramide: {title or label_a}. {'Anteile' if share else 'Personen'} je "
+        f"{'Fünfjahres-Altersgruppe' if band == 5 else 'Altersjahr'} nach Geschlecht, Männer links, Frauen rechts"
+        + (f", {label_b} als Linie zum Vergleich" if len(frames) > 1 else "")
+        + f". Größte Gruppe in {label_a}: {sex_word} {tick_labels[list(starts).index(peak[0])]} Jahre "
+        f"({format_value(a.loc[peak[0], peak[1]], unit, d)})."
+    )
+    kind = "share" if share else "count"
+    attach(
+        fig, alt, data, {c: kind for c in data.columns}, f"Daten zur Abbildung: {title or 'Alterspyramide'}",
+        number_formats={c: {"decimals": d, "unit": unit} for c in data.columns} if share else None,
+    )  # fmt: skip
     fig.pyramid_data = frames
     return fig
 
@@ -318,7 +404,8 @@ def trend_chart(
     """Time series: one line per ``series`` (e.g. area), shaded interval band, dashed benchmark.
 
     ``benchmark`` is a column of ``df`` with the benchmark value per year, or one constant. ``marker_text``
-    (e.g. "Trend: steigend (χ²-Trendtest, 99,8 %)") is printed in the upper left corner.
+    (e.g. "Trend: steigend (χ²-Trendtest, 99,8 %)") is printed under the axes (outside the data area); the
+    legend is outside on the right. ``fig.wb_text``: text alternative and data table (year × series).
     """
     require_columns(
         df,
@@ -335,9 +422,10 @@ def trend_chart(
     for i, (name, g) in enumerate(groups):
         g = g.sort_values("_y")
         c = colours["lines"]["bar"] if series is None else pal[i % len(pal)]
+        v = np.round(g["_v"].to_numpy(dtype=float), decimals)  # drawn at the table precision
         ax.plot(
             g["_y"],
-            g["_v"],
+            v,
             marker="o",
             color=c,
             linewidth=1.8,
@@ -345,10 +433,11 @@ def trend_chart(
             label=str(name) if name is not None else None,
         )
         if lower and upper:
+            ok = np.isfinite(v)  # no interval for a withheld value
             ax.fill_between(
                 g["_y"],
-                _numeric(g, lower, "Zeitreihe"),
-                _numeric(g, upper, "Zeitreihe"),
+                np.where(ok, np.round(_numeric(g, lower, "Zeitreihe"), decimals), np.nan),
+                np.where(ok, np.round(_numeric(g, upper, "Zeitreihe"), decimals), np.nan),
                 color=c,
                 alpha=0.18,
                 linewidth=0,
@@ -357,7 +446,7 @@ def trend_chart(
         bm = d.groupby("_y")[benchmark].first().sort_index()
         ax.plot(
             bm.index,
-            bm.to_numpy(dtype=float),
+            np.round(bm.to_numpy(dtype=float), decimals),
             linestyle="--",
             color=colours["lines"]["benchmark"],
             linewidth=1.2,
@@ -376,19 +465,44 @@ def trend_chart(
     german_axis(ax, "y", unit="%" if unit == "%" else "")
     if unit and unit != "%":
         ax.set_ylabel(unit, fontsize=8)
-    if marker_text:
-        ax.text(
-            0.01,
-            0.98,
-            marker_text,
-            transform=ax.transAxes,
-            ha="left",
-            va="top",
-            fontsize=8,
-            bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "#999999"},
-        )
+    if marker_text:  # under the axes, outside the data area (inside, the box covered a line)
+        ax.text(0.0, -0.1, marker_text, transform=ax.transAxes, ha="left", va="top", fontsize=8)
     _finish_axes(ax)
     if ax.get_legend_handles_labels()[0]:
         _legend_right(ax, ax.get_legend_handles_labels()[0])
     add_note(fig, note, title, ax)
+    # text alternative and data table: one row per year, one column per series (and the benchmark)
+    wide = {}
+    for name, g in groups:
+        g = g.sort_values("_y")
+        wide[str(name) if name is not None else "Wert"] = pd.Series(
+            np.round(g["_v"].to_numpy(dtype=float), decimals), index=g["_y"].astype(int).to_numpy()
+        )
+    if isinstance(benchmark, str):
+        bm = d.groupby("_y")[benchmark].first().sort_index()
+        wide[benchmark_label] = pd.Series(
+            np.round(bm.to_numpy(dtype=float), decimals), index=bm.index.astype(int)
+        )
+    data = pd.DataFrame(wide)
+    data.index = pd.Index([str(i) for i in data.index], name="Jahr")
+    data = data.loc[:, ~data.columns.duplicated()]
+    parts = []
+    if len(data):
+        first, last = data.index[0], data.index[-1]
+        for c in list(data.columns)[:8]:
+            v0, v1 = data[c].iloc[0], data[c].iloc[-1]
+            parts.append(
+                f"{c} {format_value(v0, unit, decimals)} ({first}) → {format_value(v1, unit, decimals)} ({last})"
+            )
+    alt = (
+        f"Zeitreihe: {title or 'Entwicklung'}. "
+        + "; ".join(parts)
+        + "."
+        + (f" {marker_text}." if marker_text else "")
+    )
+    kind = "share" if unit == "%" else "rate"
+    attach(
+        fig, alt, data, {c: kind for c in data.columns}, f"Daten zur Abbildung: {title or 'Zeitreihe'}",
+        number_formats={c: {"decimals": decimals, "unit": "%" if unit == "%" else ""} for c in data.columns},
+    )  # fmt: skip
     return fig

@@ -21,6 +21,7 @@ import pandas as pd
 
 from workbench.errors import DataValidationError
 from workbench.render import fmt
+from workbench.render._profile_charts import spine_legend_palette, spine_text
 from workbench.render._svg_doc import (
     DEFAULT_TITLES,
     FONT,
@@ -31,21 +32,28 @@ from workbench.render._svg_doc import (
     nice_ticks,
     num,
     rect,
+    sig_marker,
     swatch_box,
     swatch_dot,
     swatch_line,
     text,
     text_width,
 )
+from workbench.render.figure_text import (
+    SIGNIFICANCE_SYMBOLS,
+    FigureText,
+    significance_label,
+    significance_symbol,
+    with_text,
+)
 from workbench.render.plots import (
     format_value,
     load_colours,
     normalise_polarity,
-    significance_palette,
     spine_comparison,
     spine_positions,
 )
-from workbench.render.svg_maps import area_map_svg, facility_map_svg
+from workbench.render.svg_maps import area_map_svg, facility_map_svg, overview_map_svg
 
 
 # ------------------------------------------------------------------------------------------ spine chart
@@ -107,16 +115,25 @@ def spine_chart_svg(
         cmp, colour = spine_comparison(r, colours)
         if np.isfinite(p["pos_value"]):
             body.append(
-                f'<circle cx="{num(x0 + p["pos_value"] * cw)}" cy="{num(mid)}" r="5.5" fill="{colour}" '
-                f'stroke="#222222" stroke-width="0.7" data-indicator="{esc(r.name)}" '
-                f'data-pos="{p["pos_value"]:.{dec}f}"><title>{esc(r["label"])}: {esc(value_text)} ({esc(cmp)})</title></circle>'
+                sig_marker(
+                    SIGNIFICANCE_SYMBOLS.get(cmp, "●"),
+                    x0 + p["pos_value"] * cw,
+                    mid,
+                    colour,
+                    extra=f' data-indicator="{esc(r.name)}" data-pos="{p["pos_value"]:.{dec}f}"',
+                    tip=f"{r['label']}: {value_text} ({cmp})",
+                )
             )
     bottom = top + len(rows) * row_h
     cx = x0 + 0.5 * cw
     body.append(
         f'<path d="M{num(cx)},{num(top - 2)}V{num(bottom + 2)}" stroke="{lines["benchmark"]}" stroke-width="1.4"/>'
     )
-    items = [(swatch_dot(c), k) for k, c in significance_palette("hoch = schlecht", colours).items()]
+    # a legend entry for every mark: the neutral indicators' dots (höher, niedriger) too
+    items = [
+        (swatch_dot(c, significance_symbol(k) or "●"), significance_label(k))
+        for k, c in spine_legend_palette(rows, colours).items()
+    ]
     items += [
         (swatch_box(lines["spine_range"]), "Spannweite aller Gebiete"),
         (swatch_box(lines["spine_iqr"]), "mittlere 50 % der Gebiete"),
@@ -126,7 +143,10 @@ def spine_chart_svg(
     body += leg
     if any(normalise_polarity(p) == "neutral" for p in rows["polarity"]):
         note = (note + " " if note else "") + "Neutrale Indikatoren: links niedriger, rechts höher."
-    return document(width, bottom + 14 + leg_h, title, note, body, kind="spine")
+    info = spine_text(rows, area_label, city_label, decimals, title)
+    return with_text(
+        document(width, bottom + 14 + leg_h, title, note, body, kind="spine", desc=info.alt), info
+    )
 
 
 # ------------------------------------------------------------------------------------------ trends
@@ -251,8 +271,11 @@ def trend_multiples_svg(
     note: str = "",
     ncol: int = 2,
     panel_size: tuple[float, float] = (380, 160),
+    text_info: FigureText | None = None,
 ) -> str:
-    """Small multiples: the :func:`sparkline_svg` panels in ``ncol`` columns, one shared legend and note."""
+    """Small multiples: the :func:`sparkline_svg` panels in ``ncol`` columns, one shared legend and note;
+    ``text_info`` (text alternative and data table) is attached to the result and its ``alt`` is the
+    ``<desc>``."""
     colours = load_colours()
     pw, ph = panel_size
     width = ncol * pw + 20
@@ -273,7 +296,16 @@ def trend_multiples_svg(
     ]
     leg, leg_h = legend(items, 12, top + nrow * ph + 6, width - 24)
     body += leg
-    return document(width, top + nrow * ph + 10 + leg_h, title, note, body, kind="trends")
+    doc = document(
+        width,
+        top + nrow * ph + 10 + leg_h,
+        title,
+        note,
+        body,
+        kind="trends",
+        desc=text_info.alt if text_info else "",
+    )
+    return with_text(doc, text_info)
 
 
 # ------------------------------------------------------------------------------------------ pyramid
@@ -440,12 +472,52 @@ def pyramid_svg(
         items.append((_hatch_swatch(), "geheimgehalten"))
     leg, leg_h = legend(items, 8, bottom + 38, width - 16)
     body += leg
-    return document(width, bottom + 42 + leg_h, title, note, body, kind="pyramid")
+    info = _pyramid_text(a, b, label_a, label_b, decimals, title)
+    doc = document(width, bottom + 42 + leg_h, title, note, body, kind="pyramid", desc=info.alt)
+    return with_text(doc, info)
+
+
+def _pyramid_text(
+    a: pd.DataFrame, b: pd.DataFrame | None, label_a: str, label_b: str, decimals: int, title: str
+) -> FigureText:
+    """Text alternative and data table of :func:`pyramid_svg`: the drawn (rounded) shares, withheld bands
+    as the sign of ``geheim`` (".")."""
+    labels = [f"{s}–{s + 4}" if s < 90 else "90+" for s in PYRAMID_STARTS]
+    cols = {f"{label_a}: Männer": a["m"], f"{label_a}: Frauen": a["w"]}
+    if b is not None:
+        cols.update({f"{label_b}: Männer": b["m"], f"{label_b}: Frauen": b["w"]})
+    data = pd.DataFrame({k: v.reindex(PYRAMID_STARTS).to_numpy(dtype=float) for k, v in cols.items()},
+                        index=pd.Index(labels, name="Alter in Jahren")).iloc[::-1]  # fmt: skip
+    suppressed = data.isna()
+    stacked = a.stack()
+    peak = stacked.idxmax() if stacked.notna().any() else None
+    finding = ""
+    if peak is not None:
+        sex = "Männer" if peak[1] == "m" else "Frauen"
+        band = labels[list(PYRAMID_STARTS).index(peak[0])]
+        finding = f" Größte Gruppe: {sex} {band} Jahre ({fmt.number(stacked.max(), decimals)}\u00a0%)."
+    hidden = int(a.isna().to_numpy().sum())
+    alt = (
+        f"Alterspyramide: {title or label_a}. Anteile der Fünfjahres-Altersgruppen an allen Einwohnern, Männer "
+        f"links, Frauen rechts" + (f", {label_b} als Linie" if b is not None else "") + f".{finding}"
+        + (f" {fmt.count_word(hidden, 'Gruppe', 'Gruppen')} geheimgehalten." if hidden else "")
+    )  # fmt: skip
+    return FigureText(
+        alt,
+        data,
+        {c: "share" for c in data.columns},
+        f"Daten zur Abbildung: {title or 'Alterspyramide'} (Anteile in %)",
+        {
+            "number_formats": {c: {"decimals": decimals, "unit": "%"} for c in data.columns},
+            "suppressed": suppressed,
+        },
+    )
 
 
 __all__ = [
     "area_map_svg",
     "facility_map_svg",
+    "overview_map_svg",
     "pyramid_shares",
     "pyramid_svg",
     "sparkline_svg",

@@ -100,9 +100,14 @@ def area_map_svg(
     note: str = "",
     width: float = 300,
     max_height: float = 300,
+    link: str | None = "{id}.html",
+    names: dict[str, str] | None = None,
 ) -> str:
     """Locator map: every area light grey (one ``<path data-id>`` each), Stadtbezirke as dark outlines, the
     area ``highlight_id`` in the highlight colour (``class="wb-highlight"``).
+
+    With ``link`` (a pattern with ``{id}``, default the profile page ``0101.html`` next to this one) every
+    area is an SVG ``<a>`` to its profile, with its name (``names``, else the column ``area_name``) as tooltip.
 
     With ``max_areas`` and more areas than that, the background is the Stadtbezirke (filled) instead of every
     area — the same picture at this size with far less SVG. Paths are memoised per process.
@@ -126,10 +131,20 @@ def area_map_svg(
             for i in dids
         ]
     else:
-        body += [
-            f'<path d="{area_paths[i]}" fill="{lines["background"]}" stroke="{lines["area_edge"]}" stroke-width="0.5" data-id="{esc(i)}"/>'
-            for i in ids
-        ]
+        if names is None and "area_name" in gdf.columns:
+            names = dict(zip(ids, gdf["area_name"].astype(str), strict=True))
+        for i in ids:
+            path = (
+                f'<path d="{area_paths[i]}" fill="{lines["background"]}" stroke="{lines["area_edge"]}" '
+                f'stroke-width="0.5" data-id="{esc(i)}"/>'
+            )
+            if link and i != str(highlight_id):
+                label = f"{i} {names.get(i, '')}".strip() if names else str(i)
+                path = (
+                    f'<a href="{esc(link.format(id=i))}" aria-label="Profil {esc(label)}">'
+                    f"<title>Profil {esc(label)}</title>{path}</a>"
+                )
+            body.append(path)
     if districts is not None:
         dids = _check(districts, "district_id", "Lagekarte (Stadtbezirke)")
         dp = _layer(districts, dids, transform, tol, "districts")
@@ -150,7 +165,13 @@ def area_map_svg(
         items.append((swatch_line(lines["district_edge"], width=1), "Stadtbezirksgrenze"))
     leg, leg_h = legend(items, 8, top + h + 8, width - 16, size=9)
     body += leg
-    return document(width, top + h + 10 + leg_h, title, note, body, kind="location")
+    name = (names or {}).get(hid) if names else None
+    desc = (
+        f"Lagekarte: {name or hid} ist hervorgehoben, die übrige Stadt grau"
+        + (", Stadtbezirksgrenzen dunkel" if districts is not None else "")
+        + (". Jedes Gebiet verweist auf sein Profil." if link and not use_districts else ".")
+    )
+    return document(width, top + h + 10 + leg_h, title, note, body, kind="location", desc=desc)
 
 
 _MARKERS = {  # matplotlib marker letters of colours.yaml → SVG path around (0, 0), radius ~5 px
@@ -244,4 +265,98 @@ def facility_map_svg(
     head = [text(8, top + h + 20, "Einrichtungen im Sozialraum (Anzahl):", 10, font_weight="bold")]
     leg, leg_h = legend(items, 8, top + h + 28, width - 16, size=10)
     body += head + leg
-    return document(width, top + h + 32 + leg_h, title, note, body, kind="facilities")
+    counts = [f"{t}: {int(((ftype == t) & inside).sum())}" for t in types]
+    desc = (
+        f"Einrichtungskarte: Einrichtungen in und um das Gebiet {highlight_id}, nach Art (Farbe und Form). Im "
+        f"Gebiet: {'; '.join(counts) if counts else 'keine'}."
+    )
+    return document(width, top + h + 32 + leg_h, title, note, body, kind="facilities", desc=desc)
+
+
+def overview_map_svg(
+    gdf,
+    classes: Sequence[str],
+    colours: dict[str, str],
+    *,
+    id_column: str = "area_id",
+    name_column: str | None = "area_name",
+    link: str | None = "{id}.html",
+    districts=None,
+    numbers: bool = True,
+    title: str = "",
+    note: str = "",
+    legend_title: str = "",
+    width: float = 600,
+    max_height: float = 520,
+) -> str:
+    """Overview map of all areas as inline SVG, each area an ``<a>`` to its profile page (``link`` with
+    ``{id}``), filled by its class (``classes``: one label per row, ``colours``: label → fill, legend order),
+    with its number on the map (``numbers``) and a text alternative and data table (``.wb_text``).
+
+    For the profiles' overview page: unlike a PNG, a planner clicks an area to open its profile, and a screen
+    reader follows the same links.
+    """
+    from workbench.render.figure_text import FigureText, with_text
+
+    ids = _check(gdf, id_column, "Übersichtskarte")
+    names = gdf[name_column].astype(str).to_numpy() if name_column and name_column in gdf.columns else ids
+    cls = [str(c) for c in classes]
+    if len(cls) != len(ids):
+        raise DataValidationError("Übersichtskarte: eine Klasse je Gebiet angeben")
+    unknown = sorted(set(cls) - set(colours))
+    if unknown:
+        raise DataValidationError(f"Übersichtskarte: Klassen ohne Farbe: {', '.join(unknown)}")
+    lines = load_colours()["lines"]
+    top = 26.0 if title else 6.0
+    transform, w, h = _frame(gdf.total_bounds, width - 16, max_height)
+    tol = 0.5 / transform[2]
+    paths = _layer(gdf, ids, transform, tol, "areas")
+    body = [text(8, 18, title, 13, font_weight="bold")] if title else []
+    body.append(f'<g transform="translate(8,{num(top)})">')
+    points = gdf.geometry.representative_point()
+    for a, n, c in zip(ids, names, cls, strict=True):
+        shape = (
+            f'<path d="{paths[a]}" fill="{colours[c]}" stroke="{lines["area_edge"]}" stroke-width="0.6" '
+            f'data-id="{esc(a)}"/>'
+        )
+        label = f"{a} {n}" if n != a else a
+        if link:
+            shape = (
+                f'<a href="{esc(link.format(id=a))}" aria-label="Profil {esc(label)}: {esc(c)}">'
+                f"<title>{esc(label)}: {esc(c)}</title>{shape}</a>"
+            )
+        body.append(shape)
+    if districts is not None:
+        dids = _check(districts, "district_id", "Übersichtskarte (Stadtbezirke)")
+        dp = _layer(districts, dids, transform, tol, "districts")
+        body.append(
+            f'<path d="{"".join(dp[i] for i in dids)}" fill="none" stroke="{lines["district_edge"]}" '
+            'stroke-width="1.2" pointer-events="none"/>'
+        )
+    if numbers:
+        x0, y0, s, oy = transform
+        for a, p in zip(ids, points, strict=True):
+            px, py = (p.x - x0) * s, oy - (p.y - y0) * s
+            body.append(
+                text(px, py + 3, a, 8, "middle", stroke="#ffffff", stroke_width=2, paint_order="stroke",
+                     pointer_events="none")
+            )  # fmt: skip
+    body.append("</g>")
+    counts = {c: cls.count(c) for c in colours}
+    items = [(swatch_box(col, "#999999"), f"{c} ({counts[c]})") for c, col in colours.items() if counts[c]]
+    head = [text(8, top + h + 20, legend_title, 10, font_weight="bold")] if legend_title else []
+    leg, leg_h = legend(items, 8, top + h + (28 if legend_title else 8), width - 16, size=10)
+    body += head + leg
+    parts = [f"{c}: {counts[c]}" for c in colours if counts[c]]
+    desc = f"Übersichtskarte: {len(ids)} Gebiete nach {legend_title or 'Klasse'} – {'; '.join(parts)}." + (
+        " Jedes Gebiet verweist auf sein Profil." if link else ""
+    )
+    data = pd.DataFrame(
+        {"Gebiet": names, legend_title or "Klasse": cls}, index=pd.Index(ids, name="Nr.")
+    ).sort_index()
+    info = FigureText(
+        desc, data, {c: "text" for c in data.columns}, f"Daten zur Karte: {title or 'Übersicht'}"
+    )
+    doc = document(width, top + h + (32 if legend_title else 12) + leg_h, title, note, body, kind="overview",
+                   desc=desc)  # fmt: skip
+    return with_text(doc, info)

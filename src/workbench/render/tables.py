@@ -35,6 +35,7 @@ from workbench.vocabulary import SUPPRESSION_MARKERS
 KINDS = ("count", "rate", "share", "text")
 META_SHEET = "_wb_meta"
 _FIXED_ISO = "2000-01-01T00:00:00Z"
+_META_CHUNK = 30_000  # characters of one metadata item per row of ``_wb_meta`` (Excel cell limit 32,767)
 
 KindSpec = str | tuple[str, Hashable]
 
@@ -145,6 +146,10 @@ def _role_of_missing(signs: Any, r: Hashable, c: Hashable) -> str:
             role = signs.at[r, c]
     elif isinstance(signs, Mapping):
         role = signs.get(c)
+    return _checked_role(role, r, c)
+
+
+def _checked_role(role: Any, r: Hashable, c: Hashable) -> str:
     if role is None or (isinstance(role, float) and math.isnan(role)) or role == "":
         return "unbekannt"
     if role not in fmt.SIGN_DEFAULTS or role in ("geheim", "null"):
@@ -153,6 +158,23 @@ def _role_of_missing(signs: Any, r: Hashable, c: Hashable) -> str:
             hint="unbekannt, nicht_sinnvoll, unsicher oder spaeter; Geheimhaltung über suppressed angeben",
         )
     return str(role)
+
+
+def _aligned(frame: pd.DataFrame | None, df: pd.DataFrame) -> np.ndarray | None:
+    """``frame`` as an object array in the row and column order of ``df`` (None where it has no cell)."""
+    if frame is None:
+        return None
+    out = np.full(df.shape, None, dtype=object)
+    rows = [frame.index.get_loc(r) if r in frame.index else -1 for r in df.index]
+    cols = [frame.columns.get_loc(c) if c in frame.columns else -1 for c in df.columns]
+    src = frame.to_numpy(dtype=object)
+    ri = np.array(rows, dtype=int)
+    for j, cj in enumerate(cols):
+        if cj < 0:
+            continue
+        ok = ri >= 0
+        out[ok, j] = src[ri[ok], cj]
+    return out
 
 
 def _number(v: Any) -> float | None:
@@ -209,21 +231,22 @@ def _cells(
 ) -> list[list[_Cell]]:
     parsed = _parse_kinds(df, kinds)
     rows: list[list[_Cell]] = []
+    values = df.to_numpy(dtype=object)
+    sup_arr = _aligned(suppressed, df)
+    key_arr = _aligned(cell_keys, df)
+    sign_arr = _aligned(signs, df) if isinstance(signs, pd.DataFrame) else None
     for i, r in enumerate(df.index):
         row: list[_Cell] = []
         for j, c in enumerate(df.columns):
             kind, num = parsed[c]
-            v = df.iat[i, j]
+            v = values[i, j]
             str_role = _string_role(v) if kind != "text" else None
             sup = str_role == "geheim" or (
-                suppressed is not None
-                and r in suppressed.index
-                and c in suppressed.columns
-                and bool(suppressed.at[r, c])
+                sup_arr is not None and sup_arr[i, j] is not None and bool(sup_arr[i, j])
             )
             key = None
-            if cell_keys is not None and r in cell_keys.index and c in cell_keys.columns:
-                k = cell_keys.at[r, c]
+            if key_arr is not None:
+                k = key_arr[i, j]
                 key = None if k is None or (isinstance(k, float) and math.isnan(k)) else str(k)
             if kind == "text":
                 text = "" if _number(v) is None and not isinstance(v, str) else str(v)
@@ -251,7 +274,11 @@ def _cells(
                         f"Zelle ({_label(r)!r}, {_label(c)!r}) enthält Text {v!r} in einer Zahlenspalte",
                         hint="Zahl, NaN oder ein Zeichen der Zeichenerklärung verwenden",
                     )
-                role = str_role or _role_of_missing(signs, r, c)
+                role = str_role or (
+                    _checked_role(sign_arr[i, j], r, c)
+                    if sign_arr is not None
+                    else _role_of_missing(signs, r, c)
+                )
                 row.append(_Cell(kind, fmt.sign(role), None, num, key, True, role))
                 continue
             decimals, unit = _format_spec(number_formats, c, kind)
@@ -387,7 +414,8 @@ def write_xlsx(tables: Mapping[str, Sequence[Any]], path: str | os.PathLike) -> 
 
     ``tables``: sheet name → ``(df, kinds, totals)`` or ``(df, kinds, totals, options)`` with options
     ``suppressed``, ``cell_keys``, ``caption``, ``footnotes``, ``number_formats``, ``signs``, ``zero_as_sign``
-    as in :func:`html_table`. Every number column stays numeric (numbers with German-style number formats;
+    as in :func:`html_table`, and ``integer_columns`` (text columns written as whole numbers, e.g. the year).
+    Every sheet has a frozen header row and label column and a filter on its header row. Every number column stays numeric (numbers with German-style number formats;
     an empty cell where nothing is published) and is followed by a flag column „<Spalte> (Zeichen)“ holding
     the sign of the cell (".", "x", "–" …, see :mod:`workbench.render.fmt`), so that formulas work on the
     numbers. The legend of the signs used follows the footnotes. The layout in ``_wb_meta`` names the Excel
@@ -396,6 +424,7 @@ def write_xlsx(tables: Mapping[str, Sequence[Any]], path: str | os.PathLike) -> 
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
     path = Path(path)
     wb = Workbook()
@@ -410,6 +439,7 @@ def write_xlsx(tables: Mapping[str, Sequence[Any]], path: str | os.PathLike) -> 
         rows, cols = _check_labels(df)
         tot = _normalise_totals(totals, rows, cols)
         nf = opts.get("number_formats")
+        ints = {_label(c) for c in opts.get("integer_columns") or ()}
         cells = _cells(
             df,
             kinds,
@@ -441,7 +471,9 @@ def write_xlsx(tables: Mapping[str, Sequence[Any]], path: str | os.PathLike) -> 
             for j, cell in enumerate(row):
                 xc = ws.cell(row=first + i, column=value_col[cols[j]])
                 if cell.kind == "text":
-                    xc.value = cell.text
+                    t = cell.text
+                    as_int = cols[j] in ints and t.strip().lstrip("-").isdigit()
+                    xc.value = int(t) if as_int else t
                 else:
                     if cell.value is not None:  # a number (also a 0 shown as "–")
                         decimals, unit = _format_spec(nf, df.columns[j], cell.kind)
@@ -452,6 +484,11 @@ def write_xlsx(tables: Mapping[str, Sequence[Any]], path: str | os.PathLike) -> 
                         fc.alignment = Alignment(horizontal="center")
                 if cell.key is not None:
                     meta_rows.append([sheet, name, "key", label, cols[j], cell.key])
+        # planners filter and scroll: header row and label column frozen, a filter on the header row
+        last_col = max([*value_col.values(), *flag_col.values(), 1])
+        ws.freeze_panes = ws.cell(row=first, column=2)
+        if rows:
+            ws.auto_filter.ref = f"A{header_row}:{get_column_letter(last_col)}{first + len(rows) - 1}"
         notes = list(opts.get("footnotes") or [])
         legend = _table_legend(cells)
         if legend:
@@ -471,9 +508,10 @@ def write_xlsx(tables: Mapping[str, Sequence[Any]], path: str | os.PathLike) -> 
             _label(c): ({"kind": k, "numerator": n} if n else {"kind": k}) for c, (k, n) in parsed.items()
         }
         for item, obj in (("layout", layout), ("kinds", kinds_meta), ("totals", tot)):
-            meta_rows.append(
-                [sheet, name, item, None, None, json.dumps(obj, ensure_ascii=False, sort_keys=True)]
-            )
+            text = json.dumps(obj, ensure_ascii=False, sort_keys=True)
+            # an Excel cell holds at most 32,767 characters: a longer item spans consecutive rows
+            for k in range(0, max(len(text), 1), _META_CHUNK):
+                meta_rows.append([sheet, name, item, None, None, text[k : k + _META_CHUNK]])
     meta = wb.create_sheet(META_SHEET)
     meta.append(["sheet", "table_id", "item", "row", "column", "value"])
     for r in meta_rows:

@@ -3,6 +3,7 @@ withheld value never reaches any widget's state."""
 
 from __future__ import annotations
 
+import base64
 import math
 import shutil
 
@@ -161,7 +162,9 @@ def _walk_states(widget):
 
 
 def _numbers_and_strings(obj, nums, strs):
-    if isinstance(obj, dict):
+    if isinstance(obj, dict) and "bdata" in obj and "dtype" in obj:  # plotly's base64 typed array
+        _numbers_and_strings(np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"]), nums, strs)
+    elif isinstance(obj, dict):
         for v in obj.values():
             _numbers_and_strings(v, nums, strs)
     elif isinstance(obj, (list, tuple)):
@@ -259,3 +262,58 @@ def test_export_writes_values_and_notes(ex, chapter, tmp_path):
     assert any("Geheimhaltung" in s for s in xl["Hinweise"]["Hinweise"])
     assert paths["chart"].exists() if "chart" in paths else paths["diagramm"].exists()
     assert (tmp_path / "plotly.min.js").exists(), "the HTML export works offline"
+
+
+def test_table_click_selects_and_head_click_sorts(ex):
+    unit = ex.data.units("sozialraum")[7]
+    ex.table.clicked = f"{unit}|1"  # what the browser sends for a click on the row
+    assert ex.selected == unit
+    assert list(ex.map.data[2].locations) == [unit]
+    ex.table.clicked = "no-such-area|2"  # ignored, selection stays
+    assert ex.selected == unit
+    ex.table.sort_request = "Name|3"
+    assert ex.sort.value == "Name" and ex.descending.value is False
+    names = [ex.data.label("sozialraum", u).split(" ", 1)[-1] for u in _table_units(ex)]
+    assert names == sorted(names)
+    ex.table.sort_request = "Name|4"  # the same head again: reversed
+    assert ex.descending.value is True
+    assert [ex.data.label("sozialraum", u).split(" ", 1)[-1] for u in _table_units(ex)] == sorted(names)[::-1]
+
+
+def _table_units(ex) -> list[str]:
+    return [part.split('"', 1)[0] for part in ex.table.value.split('data-unit="')[1:]]
+
+
+def test_table_shows_published_numerator_only(ex, chapter):
+    counts = chapter.protected_counts
+    from workbench.chapters.tables import single_measure
+
+    meta = {i.id: i for i in chapter.catalogue.indicators}
+    ind = next(i for i in ex.data.indicators if single_measure(meta[i].numerator))
+    measure = single_measure(meta[ind].numerator)
+    ex.indicator.value = ind
+    view = ex.current_view
+    cube = counts[(counts["measure"] == measure) & (counts["level"] == "sozialraum")]
+    cube = cube[cube["year"] == ex.year.value]
+    cube = cube.set_index(cube["unit_id"].astype(str))
+    assert '<th data-sort="Zähler">Zähler</th>' in ex.table.value
+    for r in view.itertuples():
+        cell = cube.loc[r.unit_id]
+        if r.status == "shown" and cell["status"] == "shown":
+            assert r.numerator_text == fmt.number(cell["published_value"], 0)
+        else:
+            assert r.numerator_text == fmt.SUPPRESSED_SIGN
+
+
+def test_export_writes_svg_and_png_figures(ex, tmp_path):
+    ex.select(ex.data.units("sozialraum")[2])
+    paths = ex.export(tmp_path)
+    for kind in ("karte", "diagramm"):
+        svg = paths[f"{kind}_svg"].read_text(encoding="utf-8")
+        assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+        assert paths[f"{kind}_png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the notes are drawn under the figure (text as paths, so check the PNG is taller than the plot alone)
+    from PIL import Image
+
+    with Image.open(paths["karte_png"]) as im:
+        assert im.height > 600

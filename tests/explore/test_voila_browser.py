@@ -62,8 +62,14 @@ def voila_url(small_processed, tmp_path_factory):
     }
     log = (root / "voila.log").open("w")
     proc_ = subprocess.Popen(
-        [str(VOILA), str(ROOT / "notebooks" / "explorer.ipynb"), "--no-browser", "--Voila.ip=127.0.0.1",
-         f"--port={port}", "--show_tracebacks=True"],
+        [
+            str(VOILA),
+            str(ROOT / "notebooks" / "explorer.ipynb"),
+            "--no-browser",
+            "--Voila.ip=127.0.0.1",
+            f"--port={port}",
+            "--show_tracebacks=True",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -106,7 +112,10 @@ def test_voila_app_loads_and_the_map_follows_the_indicator(voila_url):
 
         def guard(route):
             host = route.request.url.split("/")[2] if "://" in route.request.url else ""
-            if route.request.url.startswith(("data:", "blob:")) or host.split(":")[0] in ("127.0.0.1", "localhost"):
+            if route.request.url.startswith(("data:", "blob:")) or host.split(":")[0] in (
+                "127.0.0.1",
+                "localhost",
+            ):
                 route.continue_()
             else:
                 external.append(route.request.url)

@@ -7,13 +7,15 @@ kilobytes and the browser redraws without re-parsing the geometry. ``visible=Fal
 ``fitbounds="locations"`` need no tile server and no internet; plotly's JavaScript ships inside the PyPI
 package (served by the anywidget/plotly front-end extension), so Voila and JupyterLab work offline. ipyleaflet
 would need a tile layer (or a blank map) and re-sends styled GeoJSON features for every restyle, which is slower
-with 1,000 polygons. The table is an ``ipywidgets.HTML`` table (ipydatagrid is not a dependency); it is sorted
-with the "Sortieren" control and cannot be clicked — areas are selected on the map, in the dot chart or by
-name/number search.
+with 1,000 polygons. The table is a small anywidget (HTML rows; a click on a row selects the area, as on the
+map, in the dot chart or by name/number search; ipydatagrid is not a dependency); it is sorted by a click on a
+column head or with the "Sortieren" control.
 
-Export: CSV (German: ";" and decimal comma) and XLSX of the shown values with notes on source, method and
-confidentiality, and map and chart as self-contained HTML (plotly.js beside them, offline). SVG/PNG would need
-kaleido and a browser, which the workbench does not install, so the chart export is HTML.
+Export: CSV (German: ";" and decimal comma) and XLSX of the shown values (with the published numerator and
+denominator) and notes on source, method and confidentiality; map and dot chart as SVG and PNG, drawn with
+matplotlib from the same published values and colours (plotly's own static export would need kaleido and a
+browser), and as interactive HTML (plotly.js beside them, offline). In the browser, each figure's toolbar also
+offers "Download plot as a png".
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import plotly.graph_objects as go
 
 from workbench.explore._data import LEVELS, ExplorerData
 from workbench.explore._neighbours import monitoring_indicators, nearest
+from workbench.explore._table import TableWidget
 from workbench.explore._views import (
     NEIGHBOUR_COLOUR,
     SELECTED_COLOUR,
@@ -117,7 +120,7 @@ class Explorer(widgets.VBox):
         # ---------------------------------------------------------------- views
         self.map = go.FigureWidget(self._map_figure())
         self.chart = go.FigureWidget(self._chart_figure())
-        self.table = widgets.HTML()
+        self.table = TableWidget()
         self.profile = widgets.HTML(
             "<p><i>Gebiet auf der Karte, im Diagramm oder über die Suche wählen.</i></p>"
         )
@@ -140,6 +143,8 @@ class Explorer(widgets.VBox):
             w.observe(self._on_change, names="value")
         for w in (self.sort, self.descending):
             w.observe(lambda _c: self._update_table(), names="value")
+        self.table.observe(self._on_table_click, names="clicked")
+        self.table.observe(self._on_table_sort, names="sort_request")
         self.search.observe(self._on_search, names="value")
         self.export_button.on_click(lambda _b: self._export_clicked())
         self._set_level_options()
@@ -256,7 +261,7 @@ class Explorer(widgets.VBox):
 
     def export(self, folder: str | Path | None = None) -> dict[str, Path]:
         """Write the current view: values as CSV and XLSX with notes on source, method and confidentiality,
-        map and chart as HTML (offline, plotly.js in the same folder).
+        map and chart as SVG and PNG (with the notes) and as HTML (offline, plotly.js in the same folder).
 
         Parameters
         ----------
@@ -266,7 +271,8 @@ class Explorer(widgets.VBox):
         Returns
         -------
         dict
-            Paths by kind: ``csv``, ``xlsx``, ``chart``, ``map``.
+            Paths by kind: ``csv``, ``xlsx``, ``karte_svg``, ``karte_png``, ``diagramm_svg``, ``diagramm_png``,
+            ``diagramm`` and ``karte`` (HTML).
         """
         from workbench.explore._export import export_view
 
@@ -284,6 +290,9 @@ class Explorer(widgets.VBox):
             neighbours=self.neighbours,
             selected=self.selected,
             figures={"diagramm": self.chart, "karte": self.map},
+            colouring=self._colouring,
+            areas=d.frame(self.level.value),
+            city_value=d.city_value(ind.id, self.year.value),
         )
 
     # ------------------------------------------------------------------ figures
@@ -431,6 +440,21 @@ class Explorer(widgets.VBox):
     def _on_chart_click(self, trace, points, _state) -> None:
         if points.point_inds:
             self.select(str(trace.customdata[points.point_inds[0]]))
+
+    def _on_table_click(self, change) -> None:
+        unit = change["new"].rsplit("|", 1)[0]
+        if unit in self.data.units(self.level.value):
+            self.select(unit)
+
+    def _on_table_sort(self, change) -> None:
+        key = change["new"].rsplit("|", 1)[0]
+        if key not in SORT_KEYS:
+            return
+        if key == self.sort.value:
+            self.descending.value = not self.descending.value
+        else:
+            self.descending.value = not SORT_KEYS[key][1]
+            self.sort.value = key
 
     def _on_search(self, change) -> None:
         unit = self.find(change["new"])

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import settings
-from workbench.chapters.tables import unit_labels
+from workbench.chapters.tables import single_measure, unit_labels
 from workbench.render import fmt
 
 LEVELS = {"sozialraum": "Sozialraum", "stadtbezirk": "Stadtbezirk"}
@@ -33,10 +33,15 @@ TOPIC_LABELS = {
 }
 """German labels of catalogue topics; an unknown topic gets its chapter title or its capitalised id."""
 
+COUNT_PUBLISHED, COUNT_WITHHELD, COUNT_NONE = 0, 1, 2
+"""State of a numerator/denominator cell: a published count, withheld, or no published count of one measure."""
+
 COMPARISON_LABELS = {"ähnlich": "kein Unterschied"}
 """Legend label of a comparison category (the table keeps the label of the reports)."""
 
 _PUBLISHED = ["unit_id", "pub_value", "pub_lower95", "pub_upper95", "cmp_city", "trend", "quintile", "status"]
+"""The only columns read from ``Chapter.indicators`` (its own numerator/denominator columns are internal)."""
+_COUNT_COLUMNS = ["numerator", "numerator_state", "denominator", "denominator_state"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,12 @@ class ExplorerData:
         pub["trend"] = pub["trend"].where(shown, "nicht berechenbar")
         pub["cmp_city"] = pub["cmp_city"].where(shown, "nicht verglichen")
         pub["unit_id"] = pub["unit_id"].astype(str)
+        for col, (values, state) in published_terms(pub, ch.catalogue, _protected_counts(ch)).items():
+            # a count beside a withheld rate is withheld as well (the rate could follow from the two counts)
+            pub[col] = np.where(shown, values, np.nan)
+            pub[f"{col}_state"] = np.where(
+                shown, state, np.where(pub["status"].eq("missing"), COUNT_NONE, COUNT_WITHHELD)
+            )
         self._slices: dict[tuple[str, str, int], pd.DataFrame] = {
             (str(i), str(lvl), int(y)): g.drop(columns=["indicator", "level", "year"]).reset_index(drop=True)
             for (i, lvl, y), g in pub.groupby(["indicator", "level", "year"], sort=False)
@@ -153,9 +164,11 @@ class ExplorerData:
         rows = self._slices.get((indicator, level, int(year)))
         units = self._unit_frames[level]
         df = units.merge(rows, on="unit_id", how="left") if rows is not None else units.copy()
-        for col in _PUBLISHED[1:]:
+        for col in [*_PUBLISHED[1:], *_COUNT_COLUMNS]:
             if col not in df:
                 df[col] = np.nan
+        for col in ("numerator_state", "denominator_state"):
+            df[col] = df[col].fillna(COUNT_NONE)
         df["status"] = df["status"].fillna("missing")
         df["cmp_city"] = df["cmp_city"].fillna("nicht verglichen")
         df["trend"] = df["trend"].fillna("nicht berechenbar")
@@ -170,6 +183,15 @@ class ExplorerData:
             for v, s, st in zip(df["value"].tolist(), shown, status, strict=True)
         ]
         df["value_text"] = texts
+        for col in ("numerator", "denominator"):
+            df[f"{col}_text"] = [
+                fmt.number(v, 0)
+                if s and c == COUNT_PUBLISHED and v == v
+                else (withheld if c == COUNT_WITHHELD or (not s and st != "missing") else missing)
+                for v, c, s, st in zip(
+                    df[col].tolist(), df[f"{col}_state"].tolist(), shown, status, strict=True
+                )
+            ]
         df["interval_text"] = [
             (f"{fmt.number(lo, d)} – {fmt.number(up, d)}" if lo == lo and up == up else "") if s else t
             for lo, up, s, t in zip(df["lower"].tolist(), df["upper"].tolist(), shown, texts, strict=True)
@@ -215,6 +237,11 @@ class ExplorerData:
         return pd.DataFrame(cols).reindex(self._units[level])
 
     # ------------------------------------------------------------------ geometry
+    def frame(self, level: str):
+        """Geometries of a level's units (GeoDataFrame with ``unit_id`` and ``geometry``, the data's CRS)."""
+        gdf, key = self._areas[level]
+        return gdf[[key, "geometry"]].rename(columns={key: "unit_id"})
+
     def geojson(self, level: str) -> dict:
         """GeoJSON (WGS84, simplified to ~5 m, coordinates rounded to ~1 m) of a level's units, feature id =
         unit id; built once per level."""
@@ -237,6 +264,67 @@ class ExplorerData:
         target = self.cfg.paths.profiles / f"{unit_id}.html"
         base = base or settings.notebooks_dir()
         return Path(os.path.relpath(target, base)).as_posix()
+
+
+def _protected_counts(ch) -> pd.DataFrame | None:
+    """The report's protected count cube, or None when the data hold no counts (e.g. published shares only)."""
+    try:
+        counts = ch.protected_counts
+    except (KeyError, ValueError, FileNotFoundError):  # no count measures in the data
+        return None
+    return counts if counts is not None and len(counts) else None
+
+
+def published_terms(
+    table: pd.DataFrame, catalogue, counts: pd.DataFrame | None
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Published numerator and denominator of each row of an indicator table.
+
+    A term is a published count when it is exactly one count measure of the protected count cube (as in the
+    Excel appendix); its value is the cube's ``published_value`` where the cell is shown.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows with indicator, level, unit_id (str) and year.
+    catalogue : workbench.indicators.catalogue.Catalogue
+        The report's catalogue (numerator and denominator terms).
+    counts : pandas.DataFrame or None
+        :attr:`Chapter.protected_counts` (measure, level, unit_id, year, published_value, status).
+
+    Returns
+    -------
+    dict
+        ``{"numerator": (values, states), "denominator": (values, states)}``: values NaN unless published;
+        states :data:`COUNT_PUBLISHED`, :data:`COUNT_WITHHELD` or :data:`COUNT_NONE`.
+    """
+    meta = {i.id: i for i in catalogue.indicators}
+    n = len(table)
+    out = {}
+    for col in ("numerator", "denominator"):
+        values = np.full(n, np.nan)
+        state = np.full(n, COUNT_NONE, dtype=np.int8)
+        if counts is not None:
+            measure = {i: single_measure(getattr(m, col)) for i, m in meta.items()}
+            want = pd.DataFrame(
+                {
+                    "measure": table["indicator"].map(measure).to_numpy(),
+                    "level": table["level"].to_numpy(),
+                    "unit_id": table["unit_id"].astype(str).to_numpy(),
+                    "year": table["year"].to_numpy(),
+                }
+            )
+            cube = counts[["measure", "level", "unit_id", "year", "published_value", "status"]].copy()
+            cube["unit_id"] = cube["unit_id"].astype(str)
+            cube = cube.drop_duplicates(["measure", "level", "unit_id", "year"])
+            hit = want.merge(cube, on=["measure", "level", "unit_id", "year"], how="left")
+            found = hit["status"].notna().to_numpy()
+            ok = found & hit["status"].eq("shown").to_numpy() & hit["published_value"].notna().to_numpy()
+            values[ok] = hit["published_value"].to_numpy(dtype=float)[ok]
+            state[found & ~ok] = COUNT_WITHHELD
+            state[ok] = COUNT_PUBLISHED
+        out[col] = (values, state)
+    return out
 
 
 def _round(geo: dict, digits: int) -> dict:

@@ -117,6 +117,8 @@ SORT_KEYS = {
     "Name": ("name", True),
     "Vergleich": ("cmp_city", True),
     "Trend": ("trend", True),
+    "Zähler": ("numerator", False),
+    "Nenner": ("denominator", False),
 }
 """Sort options of the table (German label → column, ascending)."""
 
@@ -132,8 +134,11 @@ def table_html(
     city_text: str = "",
     max_height: int = 420,
 ) -> str:
-    """HTML table of the current view (value, 95 % interval, comparison, trend); selected and neighbour rows
-    are highlighted. Withheld values show the official sign."""
+    """HTML table of the current view (value, 95 % interval, published numerator and denominator, comparison,
+    trend); selected and neighbour rows are highlighted. Withheld values show the official sign. The numerator
+    and denominator columns appear only when the view has a published count in them (a term that is not one
+    published count, e.g. a population age slice, shows the sign of "unbekannt"). Column heads carry their
+    sort key (``data-sort``) for the clickable table."""
     col, asc = SORT_KEYS.get(sort, SORT_KEYS["Rang (Wert)"])
     if descending is not None:
         asc = not descending
@@ -146,9 +151,22 @@ def table_html(
     rows = []
     cols = [
         df[c].tolist()
-        for c in ("unit_id", "label", "value_text", "interval_text", "cmp_city", "trend", "colour")
+        for c in (
+            "unit_id",
+            "label",
+            "value_text",
+            "interval_text",
+            "numerator_text",
+            "denominator_text",
+            "cmp_city",
+            "trend",
+            "colour",
+        )
     ]
-    for uid, label, value, interval, cmp, trend, colour in zip(*cols, strict=True):
+    right = '<td style="text-align:right">'
+    show_num = bool(df["numerator"].notna().any()) if "numerator" in df else False
+    show_den = bool(df["denominator"].notna().any()) if "denominator" in df else False
+    for uid, label, value, interval, num, den, cmp, trend, colour in zip(*cols, strict=True):
         style = mark = ""
         if uid == selected:
             style, mark = ' style="font-weight:bold;background:#fff3b0"', "▶ "
@@ -156,24 +174,31 @@ def table_html(
             style, mark = ' style="background:#fde0ef"', "≈ "
         rows.append(
             f'<tr data-unit="{esc(uid)}"{style}><td>{mark}{esc(label)}</td>'
-            f'<td style="text-align:right">{esc(value)}</td><td style="text-align:right">{esc(interval)}</td>'
-            f'<td><span style="display:inline-block;width:10px;height:10px;background:{colour}"></span> '
+            f"{right}{esc(value)}</td>{right}{esc(interval)}</td>"
+            + (f"{right}{esc(num)}</td>" if show_num else "")
+            + (f"{right}{esc(den)}</td>" if show_den else "")
+            + f'<td><span style="display:inline-block;width:10px;height:10px;background:{colour}"></span> '
             f"{esc(cmp)}</td><td>{esc(trend)}</td></tr>"
         )
     head = (
-        f"<tr><th>Gebiet</th><th>{html.escape(ind.label)} ({unit})</th><th>95-%-KI</th>"
-        "<th>Vergleich Stadt</th><th>Trend (5 J.)</th></tr>"
+        '<tr><th data-sort="Name">Gebiet</th>'
+        f'<th data-sort="Rang (Wert)">{html.escape(ind.label)} ({unit})</th><th>95-%-KI</th>'
+        + ('<th data-sort="Zähler">Zähler</th>' if show_num else "")
+        + ('<th data-sort="Nenner">Nenner</th>' if show_den else "")
+        + '<th data-sort="Vergleich">Vergleich Stadt</th><th data-sort="Trend">Trend (5 J.)</th></tr>'
     )
+    empty = 3 + show_num + show_den
     foot = (
         f'<tr style="border-top:2px solid #333"><td>Stadt insgesamt</td>'
-        f'<td style="text-align:right">{html.escape(city_text)}</td><td></td><td></td><td></td></tr>'
+        f'<td style="text-align:right">{html.escape(city_text)}</td>' + "<td></td>" * empty + "</tr>"
     )
     return (
         f'<div class="wb-explorer-table" style="max-height:{max_height}px;overflow-y:auto">'
         '<table style="border-collapse:collapse;font-size:12px;width:100%">'
         f"<thead>{head}</thead><tbody>{''.join(rows)}{foot}</tbody></table></div>"
         f'<p style="font-size:11px;color:#555">{html.escape(fmt.SUPPRESSED_SIGN)} = geheim gehalten '
-        "(Fallzahl zu klein) oder nicht vorhanden.</p>"
+        "(Fallzahl zu klein) oder nicht vorhanden. Zähler und Nenner nur, wo sie als Fallzahl veröffentlicht "
+        "sind. Zeile anklicken: Gebiet wählen; Spaltenkopf anklicken: sortieren.</p>"
     )
 
 

@@ -190,12 +190,16 @@ lab: $(SETUP) ## JupyterLab im Projektordner öffnen (Kernel „workbench“; we
 
 # The explorer notebook as a local web app (Voila, no internet): the report config reaches the notebook through
 # WORKBENCH_EXPLORER_CONFIG; PORT= chooses the port. Listens on localhost only.
+# The template "workbench" (src/workbench/resources/voila) is Voila's lab template without its Font Awesome CDN
+# links; JupyterLab extensions that do not run inside Voila (ipylab, jupytext) are left out (console errors).
 PORT ?= 8866
+VOILA_OPTS = --no-browser --Voila.ip=127.0.0.1 --strip_sources=True --template=workbench \
+	"--VoilaConfiguration.extension_denylist=['ipylab','jupyterlab-jupytext','@voila-dashboards/jupyterlab-preview']"
 .PHONY: explorer
 explorer: $(PROC)/manifest.json | $(SETUP) ## Explorer (Karte, Tabelle, Rangdiagramm) als Web-App (Voila) auf localhost starten, ohne Internet (CONFIG= Bericht, PORT= Port, Standard 8866)
 	@echo "Explorer für $(CONFIG): http://localhost:$(PORT)/  (beenden mit Strg+C)"
-	WORKBENCH_EXPLORER_CONFIG='$(abspath $(CONFIG))' $(VENV)/bin/voila notebooks/explorer.ipynb \
-		--no-browser --Voila.ip=127.0.0.1 --port=$(PORT) --strip_sources=True
+	WORKBENCH_EXPLORER_CONFIG='$(abspath $(CONFIG))' JUPYTER_PATH='$(abspath src/workbench/resources)' \
+		$(VENV)/bin/voila notebooks/explorer.ipynb $(VOILA_OPTS) --port=$(PORT)
 
 benchmarks: $(SETUP) ## Geschwindigkeitsmessungen (Indikatoren, Profile)
 	$(PY) benchmarks/indicators.py

@@ -20,8 +20,11 @@ offers "Download plot as a png".
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 import time
+import urllib.parse
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -38,6 +41,7 @@ import plotly.graph_objects as go
 
 from workbench.explore._data import LEVELS, ExplorerData
 from workbench.explore._neighbours import monitoring_indicators, nearest
+from workbench.explore._speed import import_figure_widget
 from workbench.explore._table import TableWidget
 from workbench.explore._views import (
     NEIGHBOUR_COLOUR,
@@ -52,8 +56,30 @@ from workbench.explore._views import (
 )
 from workbench.render import fmt
 
+FigureWidget = import_figure_widget()
+
 COLOURINGS = {"vergleich": "Vergleich mit der Stadt", "klassen": "Wertklassen (Quantile)"}
 MAX_TICK_LABELS = 60
+CHART_HEIGHT = 560
+PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "svg", "scale": 1}}
+"""plotly config of both figures: the toolbar's camera button saves an SVG (in the browser, offline)."""
+
+_EMPTY_TOPOLOGY = {
+    "type": "Topology",
+    "arcs": [],
+    "objects": {
+        k: {"type": "GeometryCollection", "geometries": []}
+        for k in ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")
+    },
+}
+EMPTY_TOPOJSON_URL = (
+    "data:application/json," + urllib.parse.quote(json.dumps(_EMPTY_TOPOLOGY, separators=(",", ":"))) + "#/"
+)
+"""plotly.js loads a world topojson for every geo map, even without base layers (from cdn.plot.ly unless the
+config option ``topojsonURL`` says otherwise). The map draws only its own GeoJSON, so an empty topology in a
+``data:`` URL serves it: the fragment ``#`` swallows the file name plotly.js appends, and nothing leaves the
+machine."""
+
 _TRANSPARENT = [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]]
 
 
@@ -103,9 +129,13 @@ class Explorer(widgets.VBox):
             value=d.report_year if d.report_year in d.years else d.years[-1],
             description="Jahr",
         )
-        self.level = widgets.ToggleButtons(options=[(v, k_) for k_, v in LEVELS.items()], description="Ebene")
+        self.level = widgets.ToggleButtons(
+            options=[(v, k_) for k_, v in LEVELS.items()], description="Ebene", style={"button_width": "auto"}
+        )
         self.colour_by = widgets.ToggleButtons(
-            options=[(v, k_) for k_, v in COLOURINGS.items()], description="Färbung"
+            options=[(v, k_) for k_, v in COLOURINGS.items()],
+            description="Färbung",
+            style={"button_width": "auto"},
         )
         self.search = widgets.Combobox(
             placeholder="Name oder Nummer",
@@ -115,11 +145,15 @@ class Explorer(widgets.VBox):
         )
         self.sort = widgets.Dropdown(options=list(SORT_KEYS), value="Rang (Wert)", description="Sortieren")
         self.descending = widgets.Checkbox(value=True, description="absteigend", indent=False)
-        self.export_button = widgets.Button(description="Ansicht exportieren", icon="download")
+        # no icon: ipywidgets' icons are Font Awesome, which the Voila page would fetch from a CDN
+        self.export_button = widgets.Button(description="Ansicht exportieren")
         self.message = widgets.HTML()
+        self.note = widgets.HTML()
         # ---------------------------------------------------------------- views
-        self.map = go.FigureWidget(self._map_figure())
-        self.chart = go.FigureWidget(self._chart_figure())
+        self.map = FigureWidget(self._map_figure())
+        self.chart = FigureWidget(self._chart_figure())
+        self.map._config = {**self.map._config, **PLOT_CONFIG, "topojsonURL": EMPTY_TOPOJSON_URL}
+        self.chart._config = {**self.chart._config, **PLOT_CONFIG}
         self.table = TableWidget()
         self.profile = widgets.HTML(
             "<p><i>Gebiet auf der Karte, im Diagramm oder über die Suche wählen.</i></p>"
@@ -133,6 +167,7 @@ class Explorer(widgets.VBox):
                 widgets.HBox([self.level, self.colour_by]),
                 widgets.HBox([self.search, self.sort, self.descending, self.export_button]),
                 self.message,
+                self.note,
             ]
         )
         views = widgets.HBox(
@@ -151,11 +186,25 @@ class Explorer(widgets.VBox):
         self.refresh()
 
     # ------------------------------------------------------------------ public API
+    def _repr_mimebundle_(self, **kwargs):
+        # plotly sends a FigureWidget's changes as deltas that only a front-end view already on the page applies;
+        # a page that connects later (Voila, a re-opened notebook) builds each figure from its initial state. So
+        # the figures' state is brought up to date whenever the explorer is displayed (as plotly does for a
+        # FigureWidget displayed on its own).
+        self.sync_figures()
+        return super()._repr_mimebundle_(**kwargs)
+
+    def sync_figures(self) -> None:
+        """Make the map's and the chart's widget state the current figure (for a view created from now on)."""
+        for fig in (self.map, self.chart):
+            fig._widget_layout = copy.deepcopy(fig._layout_obj._props)
+            fig._widget_data = copy.deepcopy(fig._data)
+
     def show(self) -> None:
         """Display the explorer in the current notebook cell."""
         from IPython.display import display
 
-        display(self)
+        display(self)  # calls _repr_mimebundle_, which syncs the figures
 
     @property
     def widget(self) -> widgets.VBox:
@@ -185,11 +234,18 @@ class Explorer(widgets.VBox):
         d = self.data
         ind = d.indicators[self.indicator.value]
         self._view = d.view(ind.id, self.level.value, self.year.value)
-        col = (
-            comparison_colouring(self._view, ind)
-            if self.colour_by.value == "vergleich"
-            else class_colouring(self._view, ind)
-        )
+        compared = self._view["cmp_city"].ne("nicht verglichen").any()
+        if self.colour_by.value == "vergleich" and compared:
+            col = comparison_colouring(self._view, ind)
+            self.note.value = ""
+        else:
+            col = class_colouring(self._view, ind)
+            self.note.value = (
+                ""
+                if self.colour_by.value == "klassen"
+                else "<span style='color:#555'>Kein Gebiet ist mit der Stadt verglichen (kein Konfidenzintervall "
+                "oder Stadtwert geheim): die Karte ist nach Wertklassen gefärbt.</span>"
+            )
         self._colouring = col
         n = len(col.colours)
         dots = dot_data(self._view)
@@ -237,6 +293,8 @@ class Explorer(widgets.VBox):
                 else []
             )
             few = len(dots) <= MAX_TICK_LABELS
+            # one label line per area needs ~13 px; many areas get the default height without labels
+            self.chart.layout.height = max(CHART_HEIGHT, 13 * len(dots) + 140) if few else CHART_HEIGHT
             self.chart.layout.yaxis.update(
                 tickvals=y.tolist() if few else [],
                 ticktext=dots["label"].tolist() if few else [],
@@ -298,7 +356,8 @@ class Explorer(widgets.VBox):
     # ------------------------------------------------------------------ figures
     def _map_figure(self) -> go.Figure:
         fig = go.Figure()
-        common = {"featureidkey": "properties.id"}
+        # locationmode "geojson-id": plotly.js needs no world topojson (which it would fetch from its CDN)
+        common = {"featureidkey": "properties.id", "locationmode": "geojson-id"}
         fig.add_trace(
             go.Choropleth(
                 **common,
@@ -349,7 +408,7 @@ class Explorer(widgets.VBox):
             )
         )
         fig.update_layout(
-            height=560,
+            height=CHART_HEIGHT,
             margin={"l": 150, "r": 10, "t": 50, "b": 40},
             showlegend=True,
             legend={"orientation": "h", "y": -0.08},
@@ -368,9 +427,11 @@ class Explorer(widgets.VBox):
         missing = sorted(set(units) - set(ids))
         if missing:
             self.message.value = f"<span style='color:#a00'>Ohne Fläche (nicht auf der Karte): {', '.join(missing[:10])}</span>"
+        self._features = {f["id"]: f for f in geo["features"]}
         with self.map.batch_update():
-            for tr in self.map.data:
-                tr.geojson = geo
+            # the areas' geometry goes to the browser once, with the main trace; the outline traces of the
+            # selection and the neighbours carry only their own few features (see _update_highlight)
+            self.map.data[0].geojson = geo
             self.map.data[0].locations = units
 
     def _dot_rows(self, dots: pd.DataFrame) -> np.ndarray:
@@ -380,8 +441,13 @@ class Explorer(widgets.VBox):
     def _update_highlight(self) -> None:
         sel = [self.selected] if self.selected else []
         nb = list(self.neighbours)
-        self.map.data[1].update(locations=nb, z=[0] * len(nb))
-        self.map.data[2].update(locations=sel, z=[0] * len(sel))
+        for trace, units in ((self.map.data[1], nb), (self.map.data[2], sel)):
+            features = [self._features[u] for u in units if u in self._features]
+            trace.update(
+                geojson={"type": "FeatureCollection", "features": features},
+                locations=[f["id"] for f in features],
+                z=[0] * len(features),
+            )
         pos = {u: i for i, u in enumerate(self._dots["unit_id"])}
         for trace, units in ((self.chart.data[1], nb), (self.chart.data[2], sel)):
             rows = [pos[u] for u in units if u in pos]

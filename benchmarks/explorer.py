@@ -1,8 +1,9 @@
 """Benchmark: explorer update time after a change of indicator or year, against rebuilding the views.
 
 Run: ``PYTHONPATH=src .venv/bin/python benchmarks/explorer.py [config ...]``
-(default: ``config/report.yaml`` — the 40-area demo — and ``config/skalentest.yaml`` — 1,000 areas; their
-processed data must exist: ``make data`` / ``make data CONFIG=config/skalentest.yaml``).
+(default: ``config/report.yaml`` — the 40-area demo —, ``examples/berlin/report.yaml`` — 542 areas — and
+``config/skalentest.yaml`` — 1,000 areas; a config whose processed data are missing is skipped with a note:
+``make data CONFIG=...``).
 
 For each config: the time to open the explorer on a warm cache (the chapter context is loaded once before, so
 the cached indicator table exists), then the median and maximum time of an in-place update over a sequence of
@@ -18,8 +19,13 @@ import statistics
 import sys
 import time
 
-from workbench.chapters.context import setup
-from workbench.explore import Explorer
+T0 = time.perf_counter()
+from workbench.explore import Explorer  # noqa: E402
+
+IMPORT_S = time.perf_counter() - T0
+
+from workbench.chapters.context import setup  # noqa: E402
+from workbench.settings import load_report_config  # noqa: E402
 
 CHANGES = 12
 NAIVE_CHANGES = 4
@@ -71,8 +77,20 @@ def bench(config: str) -> dict[str, float]:
 
 
 def main(configs: list[str]) -> None:
-    print(f"{'Konfiguration':28} {'Gebiete':>7} {'Öffnen':>8} {'Update Median':>14} {'Max':>7} {'neu bauen':>10} {'Faktor':>7}")
+    print(f"Import von workbench.explore (einmal je Prozess): {IMPORT_S:.2f} s")
+    print(
+        f"{'Konfiguration':28} {'Gebiete':>7} {'Öffnen':>8} {'Update Median':>14} {'Max':>7} "
+        f"{'neu bauen':>10} {'Faktor':>7}"
+    )
     for config in configs:
+        try:
+            manifest = load_report_config(config).paths.processed / "manifest.json"
+        except Exception as err:  # noqa: BLE001 - report and go on with the next config
+            print(f"{config:28} übersprungen: {err}")
+            continue
+        if not manifest.exists():
+            print(f"{config:28} übersprungen: keine aufbereiteten Daten (make data CONFIG={config})")
+            continue
         r = bench(config)
         print(
             f"{config:28} {r['areas']:>7} {r['open_s']:>7.2f}s {r['update_median_s']:>13.3f}s "
@@ -81,4 +99,4 @@ def main(configs: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["config/report.yaml", "config/skalentest.yaml"])
+    main(sys.argv[1:] or ["config/report.yaml", "examples/berlin/report.yaml", "config/skalentest.yaml"])

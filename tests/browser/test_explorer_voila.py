@@ -125,7 +125,7 @@ def voila_url(small_processed, tmp_path_factory):
 
 def map_fills(page) -> list[str]:
     return page.eval_on_selector_all(
-        "path.choroplethlocation", "els => els.map(e => e.style.fill || e.getAttribute('style') || '')"
+        "path.choroplethlocation", "els => els.map(e => getComputedStyle(e).fill)"
     )
 
 

@@ -317,3 +317,27 @@ def test_export_writes_svg_and_png_figures(ex, tmp_path):
 
     with Image.open(paths["karte_png"]) as im:
         assert im.height > 600
+
+
+def test_without_any_comparison_the_map_falls_back_to_value_classes(ex):
+    ind, year = ex.indicator.value, ex.year.value
+    key = (ind, "sozialraum", int(year))
+    ex.data._slices[key] = ex.data._slices[key].assign(cmp_city="nicht verglichen")
+    ex.refresh()
+    assert ex.colour_by.value == "vergleich"
+    assert ex.map.data[0].colorbar.title.text.startswith("Klassen")
+    assert "Wertklassen" in ex.note.value
+    assert len(set(np.asarray(ex.map.data[0].z))) >= 2
+
+
+def test_display_sends_the_current_figures(ex):
+    """A page that connects after the updates (Voila) builds the figures from the widget state: displaying the
+    explorer must bring that state up to date."""
+    ex.indicator.value = list(ex.data.indicators)[1]
+    ex.select(ex.data.units("sozialraum")[0])
+    ex._repr_mimebundle_()
+    state = ex.map._widget_data[0]
+    np.testing.assert_array_equal(np.asarray(state["z"]), np.asarray(ex.map.data[0].z))
+    assert list(ex.map._widget_data[2]["locations"]) == [ex.data.units("sozialraum")[0]]
+    assert ex.chart._widget_layout["title"]["text"].startswith(ex.data.indicators[ex.indicator.value].label)
+    assert ex.map._config["topojsonURL"].startswith("data:application/json,")

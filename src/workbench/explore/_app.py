@@ -40,8 +40,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from workbench.explore._data import LEVELS, ExplorerData
+from workbench.explore._figure import lazy_figure_widget_class
 from workbench.explore._neighbours import monitoring_indicators, nearest
-from workbench.explore._speed import import_figure_widget
 from workbench.explore._table import TableWidget
 from workbench.explore._views import (
     NEIGHBOUR_COLOUR,
@@ -56,7 +56,7 @@ from workbench.explore._views import (
 )
 from workbench.render import fmt
 
-FigureWidget = import_figure_widget()
+FigureWidget = lazy_figure_widget_class()
 
 COLOURINGS = {"vergleich": "Vergleich mit der Stadt", "klassen": "Wertklassen (Quantile)"}
 MAX_TICK_LABELS = 60

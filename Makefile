@@ -201,9 +201,10 @@ explorer: $(PROC)/manifest.json | $(SETUP) ## Explorer (Karte, Tabelle, Rangdiag
 	WORKBENCH_EXPLORER_CONFIG='$(abspath $(CONFIG))' JUPYTER_PATH='$(abspath src/workbench/resources)' \
 		$(VENV)/bin/voila notebooks/explorer.ipynb $(VOILA_OPTS) --port=$(PORT)
 
-benchmarks: $(SETUP) ## Geschwindigkeitsmessungen (Indikatoren, Profile)
+benchmarks: $(SETUP) ## Geschwindigkeitsmessungen (Indikatoren, Profile, Explorer)
 	$(PY) benchmarks/indicators.py
 	$(PY) benchmarks/profiles.py --areas 40
+	$(PY) benchmarks/explorer.py
 
 example-berlin: ## Bericht Berlin (MSS 2021, 542 Planungsräume) aus ../shared/data = make report CONFIG=examples/berlin/report.yaml
 	$(MAKE) report CONFIG=examples/berlin/report.yaml

@@ -207,10 +207,17 @@ def profile_html(
 ) -> str:
     """Mini-profile: key figures (published values with city value and comparison), neighbours and the link to
     the area's profile page."""
+    cell = "padding:1px 6px"
+    num = f"{cell};text-align:right"
+
+    def with_unit(text: str, unit: str) -> str:
+        return f"{text} {unit}" if text[:1].isdigit() or text[:1] == "-" else text
+
     rows = "".join(
-        f"<tr><td>{html.escape(r.label)}</td><td style='text-align:right'>{html.escape(r.value_text)}"
-        f"{' ' + html.escape(r.unit) if r.value_text[:1].isdigit() else ''}</td>"
-        f"<td style='text-align:right'>{html.escape(r.city_text)}</td><td>{html.escape(r.cmp_city)}</td></tr>"
+        f"<tr><td style='{cell}'>{html.escape(r.label)}</td>"
+        f"<td style='{num}'>{html.escape(with_unit(r.value_text, r.unit))}</td>"
+        f"<td style='{num}'>{html.escape(with_unit(r.city_text, r.unit))}</td>"
+        f"<td style='{cell}'>{html.escape(r.cmp_city)}</td></tr>"
         for r in values.itertuples(index=False)
     )
     nb = ", ".join(html.escape(neighbour_labels.get(n, n)) for n in neighbours) or "–"
@@ -218,7 +225,8 @@ def profile_html(
     return (
         f"<div class='wb-explorer-profile'><h4 style='margin:4px 0'>{html.escape(label)}{sub}</h4>"
         "<table style='font-size:12px;border-collapse:collapse'>"
-        "<tr><th>Kennzahl</th><th>Wert</th><th>Stadt</th><th>Vergleich</th></tr>"
+        f"<tr><th style='{cell}'>Kennzahl</th><th style='{num}'>Wert</th><th style='{num}'>Stadt</th>"
+        f"<th style='{cell}'>Vergleich</th></tr>"
         f"{rows}</table><p style='font-size:12px'>Statistische Nachbarn: {nb}</p>"
         f"<p><a href='{html.escape(link)}' target='_blank'>Gebietsprofil öffnen</a></p></div>"
     )

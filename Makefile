@@ -198,7 +198,7 @@ VOILA_OPTS = --no-browser --Voila.ip=127.0.0.1 --strip_sources=True --template=w
 .PHONY: explorer
 explorer: $(PROC)/manifest.json | $(SETUP) ## Explorer (Karte, Tabelle, Rangdiagramm) als Web-App (Voila) auf localhost starten, ohne Internet (CONFIG= Bericht, PORT= Port, Standard 8866)
 	@echo "Explorer für $(CONFIG): http://localhost:$(PORT)/  (beenden mit Strg+C)"
-	WORKBENCH_EXPLORER_CONFIG='$(abspath $(CONFIG))' JUPYTER_PATH='$(abspath src/workbench/resources)' \
+	WORKBENCH_EXPLORER_CONFIG='$(abspath $(CONFIG))' JUPYTER_PATH='$(abspath src/workbench/resources)'$${JUPYTER_PATH:+:$$JUPYTER_PATH} \
 		$(VENV)/bin/voila notebooks/explorer.ipynb $(VOILA_OPTS) --port=$(PORT)
 
 benchmarks: $(SETUP) ## Geschwindigkeitsmessungen (Indikatoren, Profile, Explorer)

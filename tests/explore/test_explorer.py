@@ -213,6 +213,11 @@ def test_withheld_values_never_reach_the_widget_state(ex, chapter):
             row = ex.table.value.split(f'data-unit="{uid}"')[1].split("</tr>")[0]
             assert f">{fmt.SUPPRESSED_SIGN}</td>" in row
             assert fmt.number(r["value"], d) not in row
+            # nor its internal numerator/denominator (the rate would follow from them)
+            cells = [c.split(">")[-1] for c in row.split("</td>")]
+            for count in (r["numerator"], r["denominator"]):
+                if np.isfinite(count) and count >= 3:
+                    assert fmt.number(count, 0) not in cells
             assert uid not in list(ex.chart.data[0].customdata)
         assert blob  # the scan saw the texts
 
@@ -322,7 +327,7 @@ def test_export_writes_svg_and_png_figures(ex, tmp_path):
 def test_without_any_comparison_the_map_falls_back_to_value_classes(ex):
     ind, year = ex.indicator.value, ex.year.value
     key = (ind, "sozialraum", int(year))
-    ex.data._slices[key] = ex.data._slices[key].assign(cmp_city="nicht verglichen")
+    ex.data._slices[key] = ex.data._slice(key).assign(cmp_city="nicht verglichen")
     ex.refresh()
     assert ex.colour_by.value == "vergleich"
     assert ex.map.data[0].colorbar.title.text.startswith("Klassen")

@@ -123,10 +123,15 @@ class ExplorerData:
             pub[f"{col}_state"] = np.where(
                 shown, state, np.where(pub["status"].eq("missing"), COUNT_NONE, COUNT_WITHHELD)
             )
-        self._slices: dict[tuple[str, str, int], pd.DataFrame] = {
-            (str(i), str(lvl), int(y)): g.drop(columns=["indicator", "level", "year"]).reset_index(drop=True)
-            for (i, lvl, y), g in pub.groupby(["indicator", "level", "year"], sort=False)
+        # rows of each (indicator, level, year), cut out on first use: slicing all at once costs seconds
+        # with 1,000 areas and is needed only for the few views a planner opens
+        keys = pub[["indicator", "level", "year"]].astype({"year": int})
+        self._groups = {
+            (str(i), str(lvl), int(y)): idx
+            for (i, lvl, y), idx in keys.groupby(list(keys), sort=False).indices.items()
         }
+        self._body = pub.drop(columns=["indicator", "level", "year"]).reset_index(drop=True)
+        self._slices: dict[tuple[str, str, int], pd.DataFrame] = {}
         self._units = {lvl: sorted(self.labels[lvl].index.astype(str)) for lvl in LEVELS}
         self._label_dict = {lvl: {str(k): str(v) for k, v in self.labels[lvl].items()} for lvl in LEVELS}
         self._unit_frames = {
@@ -148,6 +153,13 @@ class ExplorerData:
         """Unit ids of a level (sorted)."""
         return self._units[level]
 
+    def _slice(self, key: tuple[str, str, int]) -> pd.DataFrame | None:
+        """Published rows of one (indicator, level, year), None when there are none (cached)."""
+        rows = self._slices.get(key)
+        if rows is None and key in self._groups:
+            rows = self._slices[key] = self._body.take(self._groups[key]).reset_index(drop=True)
+        return rows
+
     def label(self, level: str, unit_id: str) -> str:
         """Row label "0101 Altstadt" of a unit."""
         return self._label_dict[level].get(unit_id, unit_id)
@@ -161,7 +173,7 @@ class ExplorerData:
         value_text (German number, "." when withheld, "–" when missing), interval_text.
         """
         ind = self.indicators[indicator]
-        rows = self._slices.get((indicator, level, int(year)))
+        rows = self._slice((indicator, level, int(year)))
         units = self._unit_frames[level]
         df = units.merge(rows, on="unit_id", how="left") if rows is not None else units.copy()
         for col in [*_PUBLISHED[1:], *_COUNT_COLUMNS]:
@@ -200,7 +212,7 @@ class ExplorerData:
 
     def city_value(self, indicator: str, year: int) -> float:
         """The city's published value (NaN when withheld or missing)."""
-        rows = self._slices.get((indicator, "stadt", int(year)))
+        rows = self._slice((indicator, "stadt", int(year)))
         if rows is None or rows.empty:
             return float("nan")
         return float(rows["pub_value"].iloc[0])
@@ -231,7 +243,7 @@ class ExplorerData:
         """Published values (unit × indicator) of one level and year; withheld cells are NaN."""
         cols = {}
         for i in indicators:
-            rows = self._slices.get((i, level, int(year)))
+            rows = self._slice((i, level, int(year)))
             if rows is not None:
                 cols[i] = rows.set_index("unit_id")["pub_value"]
         return pd.DataFrame(cols).reindex(self._units[level])

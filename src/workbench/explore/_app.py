@@ -303,7 +303,8 @@ class Explorer(widgets.VBox):
             self.chart.layout.xaxis.title = f"{ind.label} ({ind.unit})"
             withheld = int((~self._view["status"].isin(["shown", "missing"])).sum())
             self.chart.layout.title = {
-                "text": f"{ind.label} {self.year.value} – Rang mit 95-%-Intervall"
+                "text": f"{ind.label} {self.year.value} – Rang"
+                + (" mit 95-%-Intervall" if dots["lower"].notna().any() else " (ohne Intervalle)")
                 + (
                     f"<br><sub>{withheld} Gebiete geheim gehalten ({fmt.SUPPRESSED_SIGN})</sub>"
                     if withheld

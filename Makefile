@@ -87,18 +87,23 @@ endif
 CHECKED := $(PROC)/.konfiguration-geprueft
 
 .PHONY: help setup data report profiles pdf browser audit check test lint format lab clean clean-all benchmarks \
-	example-berlin example-flensburg FORCE
+	example-berlin example-flensburg workshop workshop-reset wheelhouse FORCE
 
 help: ## diese Liste der make-Ziele zeigen
 	@echo "Sozialplanungs-Workbench – make-Ziele (Berichtskonfiguration: CONFIG=$(CONFIG))"
 	@echo "  Rohdaten $(RAW) · aufbereitet $(PROC) · Berichte $(REPORTS)"
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-15s %s\n", $$1, $$2}'
 	@echo "Eine andere Stadt: make report CONFIG=config/meine_stadt.yaml (eigene Ordner data_raw, data_processed, reports)"
+
+# WHEELHOUSE=wheelhouse installs without network from a folder filled once by `make wheelhouse` (offline laptops).
+WHEELHOUSE ?=
+PIP_SOURCE := $(if $(WHEELHOUSE),--no-index --find-links $(abspath $(WHEELHOUSE)))
 
 $(SETUP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev,lab]'
+	@if [ -n "$(WHEELHOUSE)" ] && [ ! -d "$(WHEELHOUSE)" ]; then echo "Abbruch: WHEELHOUSE=$(WHEELHOUSE) ist kein Ordner – zuerst mit Netz make wheelhouse ausführen und den Ordner mitkopieren." >&2; exit 2; fi
+	$(PY) -m pip install --quiet $(PIP_SOURCE) --upgrade pip
+	$(PY) -m pip install --quiet $(PIP_SOURCE) -c requirements.lock -e '.[dev,lab]'
 	$(PY) -m ipykernel install --sys-prefix --name workbench --display-name "Workbench (Python)" >/dev/null
 	@touch $@
 
@@ -170,7 +175,7 @@ audit: | $(SETUP) ## alle veröffentlichten HTML/XLSX-Dateien im Berichtsordner 
 check: $(PROC)/manifest.json | $(SETUP) ## Konfiguration gegen die Daten prüfen (Fehler mit Datei und Schlüssel) und zeigen, welche Kapitel und Indikatoren die Daten erlauben
 	$(WB) check
 
-test: $(SETUP) browser ## alle Tests (inkl. eines vollständigen Berichtsbaus einer kleinen Demo-Stadt und Browsertests der Seiten)
+test: $(SETUP) browser ## alle Tests (inkl. eines vollständigen Berichtsbaus einer kleinen Demo-Stadt, Browsertests der Seiten und aller Workshop-Module mit Lösung und leerer Teilnehmer-Fassung)
 	$(PY) -m pytest -q
 
 lint: $(SETUP) ## ruff: Stil- und Formatprüfung
@@ -200,6 +205,27 @@ explorer: $(PROC)/manifest.json | $(SETUP) ## Explorer (Karte, Tabelle, Rangdiag
 	@echo "Explorer für $(CONFIG): http://localhost:$(PORT)/  (beenden mit Strg+C)"
 	WORKBENCH_EXPLORER_CONFIG='$(abspath $(CONFIG))' JUPYTER_PATH='$(abspath src/workbench/resources)'$${JUPYTER_PATH:+:$$JUPYTER_PATH} \
 		$(VENV)/bin/voila notebooks/explorer.ipynb $(VOILA_OPTS) --port=$(PORT)
+
+# Qualification workshops (workshop/, trainer guide workshop/LEITFADEN.md): participant versions without solutions,
+# made by otter-grader's `otter assign` from the one source notebook per module, into a folder outside the sources.
+WORKSHOP_BUILD ?= workshop_build
+TEILNEHMENDE ?= 0
+workshop: $(SETUP) ## Workshop-Module (workshop/LEITFADEN.md): Teilnehmer-Fassungen ohne Lösungen nach workshop_build/vorlage, Lösungen nach workshop_build/loesungen, Demo-Stadt nach workshop_build/kursdaten; TEILNEHMENDE=12 legt teilnehmende/tn01 … tn12 an (vorhandene bleiben); anderer Ordner: WORKSHOP_BUILD=…
+	$(PY) -m workbench.workshop bauen --quelle workshop --ziel $(WORKSHOP_BUILD) --teilnehmende $(TEILNEHMENDE)
+
+workshop-reset: $(SETUP) ## einen Teilnehmer-Ordner neu anlegen (TN=tn03); die bisherige Arbeit wird vorher nach workshop_build/sicherungen verschoben, nie gelöscht
+	@test -n "$(TN)" || { echo "Abbruch: welcher Teilnehmer-Ordner? z. B. make workshop-reset TN=tn03" >&2; exit 2; }
+	$(PY) -m workbench.workshop zuruecksetzen --ziel $(WORKSHOP_BUILD) --tn $(TN)
+
+# Every package of requirements.lock (and pip's build tools for the editable install) as files, for laptops without
+# network: copy the folder along and run `make setup WHEELHOUSE=wheelhouse`. The files fit the operating system and
+# Python of the machine that downloads; for Windows laptops e.g.
+# make wheelhouse WHEELHOUSE_OPTS="--platform win_amd64 --python-version 3.11 --only-binary=:all:"
+WHEELHOUSE_DIR ?= $(or $(WHEELHOUSE),wheelhouse)
+WHEELHOUSE_OPTS ?=
+wheelhouse: ## alle Pakete aus requirements.lock einmal nach wheelhouse/ laden (für Laptops ohne Netz; dort make setup WHEELHOUSE=wheelhouse)
+	$(PYTHON) -m pip download --quiet $(WHEELHOUSE_OPTS) -d $(WHEELHOUSE_DIR) -r requirements.lock pip setuptools wheel
+	@echo "$$(ls $(WHEELHOUSE_DIR) | wc -l) Pakete in $(WHEELHOUSE_DIR)/ – auf den Laptop kopieren, dann: make setup WHEELHOUSE=$(WHEELHOUSE_DIR)"
 
 benchmarks: $(SETUP) ## Geschwindigkeitsmessungen (Indikatoren, Profile, Explorer)
 	$(PY) benchmarks/indicators.py

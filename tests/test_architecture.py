@@ -159,6 +159,7 @@ LAYERS = {
     "build": 8,
     "demo": 8,
     "explore": 8,
+    "workshop": 9,
     "cli": 10,
 }
 """Layer of each top-level module and subpackage: a module imports only from its own or lower layers."""

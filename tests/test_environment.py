@@ -278,9 +278,13 @@ def test_package_imports_are_hard_dependencies():
 
 
 def test_tests_and_notebooks_imports_are_declared():
-    """Tests, benchmarks and notebooks import only declared packages (hard or an extra such as dev)."""
+    """Tests, benchmarks and notebooks (chapters, examples, workshop modules) import only declared packages."""
     paths = [*ROOT.glob("tests/**/*.py"), *ROOT.glob("benchmarks/**/*.py")]
-    paths += [*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("examples/*/*.ipynb")]
+    paths += [
+        *ROOT.glob("notebooks/*.ipynb"),
+        *ROOT.glob("examples/*/*.ipynb"),
+        *ROOT.glob("workshop/*/*.ipynb"),
+    ]
     declared = {_name(r) for r in _all_declared()}
     problems = [
         f"{module} in {files[:3]}"

@@ -90,7 +90,7 @@ def opened(e2e_report, browser, axe_source) -> dict[str, dict]:
                 const doc = document.documentElement;
                 const wide = [...document.querySelectorAll('body *')]
                     .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > doc.clientWidth + 1)
-                    .filter(e => !e.closest('svg') || e.tagName.toLowerCase() === 'svg')
+                    .filter(e => !(e.parentElement && e.parentElement.closest('svg')))  // outermost svg only: a nested one is clipped
                     .slice(0, 3)
                     .map(e => e.tagName + ' ' + (e.textContent || '').trim().slice(0, 50));
                 return {scroll: doc.scrollWidth, client: doc.clientWidth, wide};

@@ -168,6 +168,7 @@ def test_partial_city_chapters_parts_and_reasons(partial):
         "kinder_jugend.kita",
         "profil.trends",
         "profil.dynamik",
+        "bestand.prognose",  # assessed although this report has no chapter Bestand und Versorgung
     ]
     assert [p.key for p in av.left_out_parts()] == [
         "bevoelkerung.veraenderung",
@@ -328,9 +329,10 @@ def test_index_config_without_mss_leaves_out_only_the_monitoring(tmp_path, small
 
 
 def test_rules_are_data():
-    assert {p.chapter for p in PARTS} <= set(ALL) | {"profil"}
+    assert {p.chapter for p in PARTS} <= set(ALL) | {"profil", "bestand"}
     essential = sorted(f"{p.chapter}.{p.key}" for p in PARTS if p.essential)
     assert essential == [
+        "bestand.zielgruppen",
         "demografie.prognose",
         "demografie.rueckrechnung",
         "kinder_jugend.kita",
@@ -358,7 +360,7 @@ def test_check_command_for_areas_and_population_only(tmp_path, small_processed, 
     cfg = _city(
         tmp_path,
         small_processed,
-        drop=("counts", "events", "facilities", "survey", "measures"),
+        drop=("counts", "events", "facilities", "survey", "measures", "costs"),
         relative=True,
     )
     (tmp_path / "processed" / "kpis.parquet").unlink()
@@ -389,7 +391,8 @@ Vorhanden: Schlüsseltabelle der Gebiete (keys.parquet), Gebietsgeometrien (area
   nach Alter und Geschlecht (population.parquet)
 Fehlen: Fallzahlen (SGB II, Arbeitslose, Haushalte …; counts.parquet), Bevölkerungsbewegungen
   (events.parquet), Einrichtungen (facilities.gpkg), Befragung (survey.parquet), Maßnahmen
-  (measures.parquet), veröffentlichte Anteile ohne Fallzahlen (shares.parquet)
+  (measures.parquet), veröffentlichte Anteile ohne Fallzahlen (shares.parquet), Ausgaben (HzE nach
+  Hilfeart, Kosten der Unterkunft; costs.parquet)
 
 Konfiguration: keine Fehler, 1 Hinweis:
   Hinweis: config/projection.yaml, Schlüssel scenarios → neubau → demo_only: Szenario „Neubau“

@@ -233,11 +233,12 @@ def test_build_profiles_writes_audited_pages(built):
 
 
 @pytest.mark.slow
-def test_engine_profile_equals_fresh_papermill(built, setup, tmp_path):
+def test_engine_profile_equals_fresh_papermill(built, setup, ch, tmp_path):
     from workbench.build import engine
     from workbench.settings import notebooks_dir, project_root
 
     _, ids, folder = built
+    names = ch.ds.area_keys.assign(area_id=ch.ds.area_keys["area_id"].astype(str)).set_index("area_id")
     for a in ids:
         ref = tmp_path / f"{a}.html"
         res = engine.run_papermill(
@@ -246,6 +247,7 @@ def test_engine_profile_equals_fresh_papermill(built, setup, tmp_path):
             None,
             ref,
             cwd=project_root(),
+            title=profiles.profile_title(a, names.at[a, "area_name"], ch.cfg.city, ch.year),
         )
         assert res.ok, res.error
         assert ref.read_bytes() == (folder / f"{a}.html").read_bytes()

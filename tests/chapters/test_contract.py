@@ -59,8 +59,8 @@ def test_notebooks_only_build_the_model_and_show_its_views(name):
 
 
 def test_unknown_chapter_is_named():
-    with pytest.raises(KeyError, match="unbekanntes Kapitel 'finanzen'"):
-        chapters.chapter_module("finanzen")
+    with pytest.raises(KeyError, match="unbekanntes Kapitel 'haushaltsplan'"):
+        chapters.chapter_module("haushaltsplan")
 
 
 @pytest.fixture(scope="module")

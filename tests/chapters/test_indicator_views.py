@@ -162,3 +162,33 @@ def test_audit_still_reads_the_new_workbook_layout(ctx, tmp_path):
     reporttables.indicator_workbook(table, cat, ds.keys, year, tmp_path / "indikatoren.xlsx", counts=leak)
     findings = audit_path(tmp_path)
     assert any("0101" in str(f) and "Zähler" in str(f) for f in findings), findings
+
+
+def test_value_on_too_small_base_is_unsure_not_secret(ctx, tmp_path):
+    # a rate on fewer than min_base (20) in the denominator is "/" (not sure enough) with its interval, never
+    # "." (secret): its counts may be published elsewhere, and "." would claim a protection that does not exist
+    ds, cat, _, prot, _ = ctx
+    rules = Rules(threshold=3, min_base=300, suppress_on_denominator=True)  # the small city's bases are large
+    table = reporttables.protect_indicators(compute(cat, ds.population, ds.counts, ds.keys), cat, prot, rules)
+    low = table[(table["status"] == "min_base") & (table["level"] == "sozialraum")]
+    assert len(low), "with min_base 300 the small demo city should have rates on too small a base"
+    row = low.iloc[0]
+    ind = cat[row["indicator"]]
+    html = views.indicator_table(table, ind, int(row["year"]), ds.keys)
+    soup = BeautifulSoup(html, "html.parser")
+    unit = str(row["unit_id"])
+    tr = next(r for r in soup.select("tbody tr") if r.find("th") and r.find("th").get_text().startswith(unit))
+    tds = [td.get_text(strip=True) for td in tr.find_all("td")]
+    assert tds[0] == "/" and tds[1] == "/"
+    assert "wb-suppressed" not in " ".join(tr.find_all("td")[0].get("class", []))
+    assert "/" in soup.select_one(".wb-legend").get_text()
+    (tmp_path / "t.html").write_text(html, encoding="utf-8")
+    assert audit_path(tmp_path) == []
+    # the Excel appendix: empty value with "/" in its flag column, and so its interval
+    path = tmp_path / "indikatoren.xlsx"
+    reporttables.indicator_workbook(table, cat, ds.keys, int(row["year"]), path, counts=prot)
+    sheet = pd.read_excel(path, sheet_name="Indikatoren", header=2, index_col=0)
+    key = f"{row['indicator']}|sozialraum|{unit}|{int(row['year'])}"
+    assert pd.isna(sheet.at[key, "Wert"]) and sheet.at[key, "Wert (Zeichen)"] == "/"
+    assert sheet.at[key, "Untergrenze 95 %" + " (Zeichen)"] == "/"
+    assert audit_path(tmp_path) == []

@@ -95,8 +95,12 @@ CSV_FORMATS = {  # name: (encoding, columns)
             "Freitext",
         ],
     ),
-    "massnahmen.csv": ("utf-8", ["Massnahme_ID", "Name", "Sozialraeume", "Beginn", "Ende", "Budget_EUR"]),
+    "massnahmen.csv": (
+        "utf-8",
+        ["Massnahme_ID", "Name", "Sozialraeume", "Beginn", "Ende", "Budget_EUR", "Zielindikator"],
+    ),
     "massnahmen_kennzahlen.csv": ("utf-8", ["Massnahme_ID", "Kennzahl", "Jahr", "Wert", "Zielwert"]),
+    "kosten.csv": ("utf-8", ["Sozialraum", "Jahr", "Leistung", "Faelle", "Ausgaben_EUR"]),
 }
 POP_COLUMNS = ["Sozialraum", "Stichtag", "Geschlecht", "Alter", "Staatsangehörigkeit", "Anzahl"]
 
@@ -387,7 +391,7 @@ def test_interrupted_generation_is_still_recognised(tmp_path, monkeypatch):
     assert state.is_demo and not state.complete(n_areas=5) and (out / "einwohner_2024.csv").exists()
     monkeypatch.undo()
     files = generate(out, n_areas=5)
-    assert inspect_folder(out, verify=True).complete(n_areas=5, seed=2024) and len(files) == 17
+    assert inspect_folder(out, verify=True).complete(n_areas=5, seed=2024) and len(files) == 18
 
 
 @pytest.mark.parametrize(
@@ -645,7 +649,9 @@ def test_survey_microdata(small):
 def test_measures_and_kpis(small):
     reg = read(small["massnahmen.csv"])
     kpi = read(small["massnahmen_kennzahlen.csv"])
-    assert len(reg) == 8 and reg["Massnahme_ID"].is_unique
+    assert len(reg) == 9 and reg["Massnahme_ID"].is_unique
+    # the planted measure (demo._steering) and M02 name a target indicator of the catalogue
+    assert dict(zip(reg["Massnahme_ID"], reg["Zielindikator"], strict=True))["M09"] == "jugend_alo"
     known = set(read(small["haushalte.csv"], "cp1252")["Sozialraum"])
     assert all(set(s.split(",")) <= known for s in reg["Sozialraeume"])
     assert reg["Beginn"].str.fullmatch(r"\d{2}\.\d{2}\.\d{4}").all()

@@ -25,6 +25,7 @@ SORT = {
     "survey": ["respondent_id"],
     "measures": ["measure_id"],
     "kpis": ["measure_id", "kpi", "year"],
+    "costs": ["area_id", "year", "item"],
 }
 LAYERS = {"areas.gpkg": ["sozialraum", "stadtbezirk", "stat_bezirk"], "facilities.gpkg": [None]}
 
@@ -45,7 +46,7 @@ def test_every_processed_table_equals_the_raw_folder_import(small_processed, by_
     out, result = by_mapping
     names = sorted(p.name for p in small_processed.iterdir() if p.suffix in (".parquet", ".gpkg"))
     assert sorted(p.name for p in out.iterdir() if p.suffix in (".parquet", ".gpkg")) == names
-    assert len(names) == 10
+    assert len(names) == 11
     for name in names:
         if name.endswith(".parquet"):
             table = name.removesuffix(".parquet")
@@ -95,12 +96,12 @@ def test_workbench_data_generates_the_demo_for_a_config_read_through_mappings(tm
     cfg.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     assert cli_main(["--config", str(cfg), "data"]) == 0
     out = capsys.readouterr().out
-    assert "Demo-Stadt in" in out and "Import fertig: 17 Dateien, 12 Sozialräume, Jahre 2019–2024" in out
+    assert "Demo-Stadt in" in out and "Import fertig: 18 Dateien, 12 Sozialräume, Jahre 2019–2024" in out
     manifest = json.loads((tmp_path / "processed" / "manifest.json").read_text(encoding="utf-8"))
     assert {f["mapping"] for f in manifest["files"]} == {
         f"config/demo_zuordnungen/{n}.yaml"
         for n in (
             "schluessel", "gebiete", "einwohner", "haushalte", "ba", "sgb12", "hze", "bewegungen",
-            "einrichtungen", "befragung", "massnahmen", "kennzahlen",
+            "einrichtungen", "befragung", "massnahmen", "kennzahlen", "kosten",
         )
     }  # fmt: skip

@@ -22,6 +22,7 @@ OPTIONAL_FILES = [
     "einrichtungen.csv",
     "massnahmen.csv",
     "massnahmen_kennzahlen.csv",
+    "kosten.csv",
 ]
 
 

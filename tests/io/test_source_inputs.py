@@ -665,6 +665,7 @@ def test_measures_and_kpis(tmp_path, city):
         "start": ["01.01.2022", "01.06.2023"],
         "end": ["", "31.12.2025"],
         "budget": [120000.0, 45500.0],
+        "target_indicator": ["", ""],  # optional column, not delivered
     }
     k = pd.read_parquet(tmp_path / "processed" / "kpis.parquet")
     assert k[["measure_id", "year", "value"]].values.tolist() == [["M1", 2023, 410.0], ["M2", 2024, 12.5]]

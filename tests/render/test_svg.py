@@ -143,6 +143,9 @@ def test_area_map_one_path_per_area_and_highlight():
     assert len(paths) == len(areas) + 1  # every area once, plus the highlight on top
     hl = [p for p in paths if p.get("class") == "wb-highlight"]
     assert len(hl) == 1 and hl[0].get("data-id") == "0005"
+    # its areas link to the profiles: a group of links, not an image (which must not hold focusable controls)
+    assert root.get("role") == "group" and len(list(root.iter(f"{NS}a"))) == len(areas) - 1  # not itself
+    assert parse(svg.area_map_svg(areas, "0005", link=None)).get("role") == "img"
     assert hl[0].get("d") == next(p.get("d") for p in paths if p.get("data-id") == "0005" and p is not hl[0])
     assert all(re.fullmatch(r"-?\d+\.\d", v) for v in re.findall(r"-?[\d.]+", hl[0].get("d")))
     # large city: Stadtbezirke as background instead of every area

@@ -81,6 +81,10 @@ chapters:
   - demografie        # Geburten, Sterbefälle, Wanderungen, Prognose
   - kinder_jugend     # Kinder, Jugend und Familie
   - wohnen            # Wohnen
+  - bestand           # Bestand und Versorgung (Einrichtungen, Erreichbarkeit)
+  - bedarfserhebung   # Bedarfserhebung (Bewohnerbefragung)
+  - massnahmen        # Maßnahmencontrolling (braucht massnahmen.csv)
+  - finanzen          # Sozial- und Finanzplanung (braucht kosten.csv)
   - datenqualitaet    # Datenqualität und Methoden
 
 # Statistische Geheimhaltung: wird bei jedem Bau geprüft (`make audit`).

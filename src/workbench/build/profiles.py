@@ -49,6 +49,11 @@ nav{margin-bottom:1rem;font-size:.95rem}
 """
 
 
+def profile_title(area_id: str, name: str, city: str, year: int) -> str:
+    """The ``<title>`` of a profile page, e.g. "Sozialraumprofil 0101 Altstadt – Musterstadt 2024"."""
+    return f"Sozialraumprofil {area_id} {name} – {city} {year}".replace("  ", " ")
+
+
 def parse_areas(areas: str | Sequence[str] | None, known: Sequence[str]) -> list[str]:
     """Area ids to build: all ``known`` ids (sorted) or the given ones (comma list or sequence), checked.
 
@@ -239,7 +244,7 @@ def build_profiles(
             parameters={"config_file": param, "area_id": a},
             executed_path=cfg.paths.executed / "profiles" / f"{a}.ipynb",
             html_path=cfg.paths.profiles / f"{a}.html",
-            title=f"Sozialraumprofil {a} {names.get(a, '')} – {cfg.city} {ch.year}".replace("  ", " "),
+            title=profile_title(a, names.get(a, ""), cfg.city, ch.year),
         )
         for a in ids
     ]

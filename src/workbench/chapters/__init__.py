@@ -48,6 +48,10 @@ CHAPTERS: dict[str, str] = {
     "wohnen": "housing",
     "datenqualitaet": "quality",
     "profil": "profile",
+    "bestand": "supply",
+    "bedarfserhebung": "survey",
+    "massnahmen": "measures",
+    "finanzen": "finance",
 }
 """Chapter name (notebook ``notebooks/<name>.ipynb``) → module in :mod:`workbench.chapters`."""
 
@@ -61,6 +65,7 @@ TABLE_LABELS: dict[str, str] = {
     "survey": "Befragung",
     "measures": "Maßnahmen",
     "shares": "veröffentlichte Anteile ohne Fallzahlen",
+    "costs": "Ausgaben (HzE nach Hilfeart, Kosten der Unterkunft)",
 }
 """German names of the processed tables a chapter may need (for messages)."""
 
@@ -101,13 +106,14 @@ RAW_FILES: dict[str, tuple[str, ...]] = {
     "facilities": ("einrichtungen.csv",),
     "survey": ("befragung_<Jahr>.csv",),
     "measures": ("massnahmen.csv",),
+    "costs": ("kosten.csv",),
 }
 """Processed table → the raw files (docs/DATA_CONTRACT.md) the import makes it from."""
 
 INDICATOR_CHAPTERS = frozenset({"soziale_lage"})
 """Chapters that consist of catalogue indicators only; left out when none of their indicators is computable."""
 
-PLURAL_TABLES = frozenset({"areas", "population", "counts", "events", "facilities", "measures"})
+PLURAL_TABLES = frozenset({"areas", "population", "counts", "events", "facilities", "measures", "costs"})
 """Tables whose German label (:data:`TABLE_LABELS`) is a plural ("es fehlen …" instead of "es fehlt …")."""
 
 SINGLE_AGES = (0, 79)
@@ -184,6 +190,14 @@ PARTS: tuple[Part, ...] = (
     Part("profil", "monitoring", "Einstufung im Sozialraum-Monitoring", (Need("index_status"),)),
     Part("profil", "dynamik", "Dynamikklasse im Sozialraum-Monitoring", (Need("index_dynamic"),)),
     Part("profil", "einrichtungen", "Einrichtungen", (Need("table", "facilities"),)),
+    Part(
+        "bestand",
+        "zielgruppen",
+        "Zielgruppen nach Einzelaltersjahren",
+        (Need("single_ages"),),
+        essential=True,
+    ),
+    Part("bestand", "prognose", "Versorgungslücken mit der Bevölkerungsprognose", (Need("projection"),)),
 )
 """The chapter parts with requirements beyond their chapter's ``INPUTS``, in report order."""
 

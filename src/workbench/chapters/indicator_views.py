@@ -221,11 +221,13 @@ def indicator_table(
     shown = rows["status"].eq("shown").to_numpy()
     d = ind.decimals
 
-    def interval(lo, up):
+    def interval(lo, up, status):
         if ind.published:
             return NO_INTERVAL
         if ind.method == "none":
             return fmt.sign("nicht_sinnvoll")  # no interval by method
+        if status == "min_base":
+            return fmt.sign("unsicher")  # too few in the base: not secret, not sure enough
         if pd.isna(lo) or pd.isna(up):
             return fmt.sign("geheim")  # withheld with its value (or unknown: the same official sign ".")
         return f"{fmt.number(lo, d)} – {fmt.number(up, d)}"
@@ -234,7 +236,8 @@ def indicator_table(
     value_col = f"{ind.label} ({ind.unit})"
     df[value_col] = np.where(shown, rows["pub_value"], np.nan)
     df["95-%-KI"] = [
-        interval(lo, up) for lo, up in zip(rows["pub_lower95"], rows["pub_upper95"], strict=True)
+        interval(lo, up, st)
+        for lo, up, st in zip(rows["pub_lower95"], rows["pub_upper95"], rows["status"], strict=True)
     ]
     df["Vergleich Stadt"] = rows["cmp_city"].to_numpy()
     if level == "sozialraum":
@@ -245,7 +248,12 @@ def indicator_table(
     ]
     df.loc[df.index[-1], ["Vergleich Stadt", "Trend (5 J.)"]] = ["", rows["trend"].iloc[-1]]
     suppressed = pd.DataFrame(False, index=df.index, columns=df.columns)
-    suppressed[value_col] = ~shown & rows["status"].ne("missing").to_numpy()
+    unsure = rows["status"].eq("min_base").to_numpy()
+    suppressed[value_col] = ~shown & ~unsure & rows["status"].ne("missing").to_numpy()
+    # a value on fewer than min_base in the denominator is not secret (its counts may be published elsewhere,
+    # so "." would claim a protection that does not exist) but too unsure: "/"
+    signs = pd.DataFrame(None, index=df.index, columns=df.columns, dtype=object)
+    signs.loc[unsure, value_col] = "unsicher"
     kind = "share" if ind.unit == "%" else "rate"
     kinds = {c: "text" for c in df.columns}
     kinds[value_col] = kind
@@ -256,6 +264,7 @@ def indicator_table(
         table_id=f"{ind.id}-{level}-{year}",
         caption=f"{ind.label} je {level.capitalize()} {year}: {ind.definition}",
         suppressed=suppressed,
+        signs=signs,
         number_formats=fmts,
         footnotes=[
             f"95-%-KI: {METHOD_TEXT.get(ind.method, ind.method)}. Vergleich: „ähnlich“, wenn der Vergleichswert im "

@@ -419,7 +419,11 @@ class Profile:
         idx = pd.Index(labels, name="Indikator")
 
         def withheld(rows: pd.DataFrame) -> np.ndarray:
-            return ~rows["status"].isin(["shown", "missing"]).to_numpy() & rows["status"].notna().to_numpy()
+            # too few in the base ("min_base") is not secret but unsure: "/" (steckbrief_html), not "."
+            return (
+                ~rows["status"].isin(["shown", "missing", "min_base"]).to_numpy()
+                & rows["status"].notna().to_numpy()
+            )
 
         def compared(cmp: pd.Series, bench: pd.Series) -> list[str]:
             # a comparison against a withheld benchmark is not shown (it would bound the withheld value)
@@ -431,8 +435,10 @@ class Profile:
         shown = (a["status"] == "shown").to_numpy()
         # official signs: trend of a withheld or unknown value ".", a trend that cannot be computed "x"
         trends = [
-            TREND_TEXT.get(str(tr), fmt.sign("nicht_sinnvoll")) if ok else fmt.sign("geheim")
-            for tr, ok in zip(a["trend"], shown, strict=True)
+            TREND_TEXT.get(str(tr), fmt.sign("nicht_sinnvoll"))
+            if ok
+            else fmt.sign("unsicher" if st == "min_base" else "geheim")
+            for tr, ok, st in zip(a["trend"], shown, a["status"], strict=True)
         ]
         df = pd.DataFrame(
             {
@@ -483,6 +489,15 @@ class Profile:
         for col in ("95-%-KI von", "95-%-KI bis"):
             no_interval = df["Wert"].notna() & df[col].isna() & ~sup[col]
             signs.loc[no_interval, col] = "nicht_sinnvoll"
+        # too few in the base: not secret (the counts may be published elsewhere) but not sure enough
+        for rows, cols in (
+            (self.rows["area"], ("Wert", "95-%-KI von", "95-%-KI bis")),
+            (self.rows["district"], ("Stadtbezirk",)),
+            (self.rows["city"], ("Stadt",)),
+        ):
+            unsure = rows["status"].eq("min_base").to_numpy()
+            for col in cols:
+                signs.loc[unsure & df[col].isna().to_numpy(), col] = "unsicher"
         table = html_table(
             df,
             {

@@ -11,6 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from workbench.chapters.labels import MEASURE_LABELS
 from workbench.chapters.population_cells import structure_measure
 from workbench.confidentiality import Rules, primary_mask, protect_rates
 from workbench.render.tables import count_key, write_xlsx
@@ -216,8 +217,6 @@ WORKBOOK_COLUMNS = {
 
 def _term_text(term) -> str:
     """German description of a numerator or denominator (measure ids replaced by their German names)."""
-    from workbench.chapters.quality import MEASURE_LABELS
-
     text = term.describe()
     for m in sorted({*term.measures, *term.minus}, key=len, reverse=True):
         text = re.sub(rf"\b{re.escape(m)}\b", MEASURE_LABELS.get(m, m), text)
@@ -273,7 +272,9 @@ def indicator_workbook(
 
     value, lower, upper = rounded("pub_value"), rounded("pub_lower95"), rounded("pub_upper95")
     shown = t["status"].eq("shown").to_numpy()
-    withheld = (~t["status"].isin(["shown", "missing"]) & t["status"].notna()).to_numpy()
+    # too few in the base ("min_base"): not secret, too unsure to publish; "/" instead of "." (below)
+    unsure = t["status"].eq("min_base").to_numpy()
+    withheld = (~t["status"].isin(["shown", "missing", "min_base"]) & t["status"].notna()).to_numpy()
     # city value and difference, from the published values only
     city = t[t["level"] == "stadt"].set_index(["indicator", "year"])
     city_value = np.array(
@@ -400,6 +401,8 @@ def indicator_workbook(
         signs.loc[zero_base, col] = "nicht_sinnvoll"
     for col in (c["lower"], c["upper"]):
         signs.loc[no_interval, col] = "nicht_sinnvoll"
+    for col in (c["value"], c["lower"], c["upper"], c["diff"], c["change"]):
+        signs.loc[unsure, col] = "unsicher"
     cell_keys = pd.DataFrame(None, index=df.index, columns=df.columns, dtype=object)
     cell_keys[c["numerator"]] = num_key
     cell_keys[c["denominator"]] = den_key

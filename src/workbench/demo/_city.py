@@ -19,6 +19,7 @@ from workbench.demo._geo import build_city, small_areas
 from workbench.demo._population import Simulation, simulate
 from workbench.demo._registers import facilities, measures, survey
 from workbench.demo._social import HZE_TYPES, social_counts
+from workbench.demo._steering import TARGET_INDICATORS, costs, plant_effect, planted_register
 from workbench.demo._traits import make_traits
 from workbench.errors import WorkbenchError
 from workbench.io.importer import BA_COLUMNS as _BA_SOURCE
@@ -40,6 +41,7 @@ STATIC_FILES = [
     "bewegungen.csv",
     "massnahmen.csv",
     "massnahmen_kennzahlen.csv",
+    "kosten.csv",
 ]
 """Raw files the generator writes besides ``einwohner_<year>.csv`` and ``befragung_<last_year>.csv``."""
 
@@ -375,6 +377,8 @@ def generate(
     traits = make_traits(streams[1], city.centroids, centre, radius, small)
     sim = simulate(streams[2], traits, first_year, last_year)
     social = social_counts(streams[3], traits, sim, city.area_ids)
+    # a measure with comparison areas and a known effect on youth unemployment (demo._steering)
+    social, planted = plant_effect(seed, social, traits, city.area_ids, last_year)
     pop_last = sim.population[last_year]
 
     written: dict[str, Path] = {}
@@ -426,8 +430,12 @@ def generate(
     written["bewegungen.csv"] = out_dir / "bewegungen.csv"
     put(f"befragung_{last_year}.csv", survey(streams[5], city, traits, pop_last))
     reg, kpis = measures(streams[5], city, traits, first_year, last_year)
+    planted_row, planted_kpis = planted_register(seed, planted, last_year)
+    reg = pd.concat([reg, pd.DataFrame([planted_row])], ignore_index=True)
+    reg["Zielindikator"] = reg["Massnahme_ID"].map(TARGET_INDICATORS).fillna("")
     put("massnahmen.csv", reg)
-    put("massnahmen_kennzahlen.csv", kpis)
+    put("massnahmen_kennzahlen.csv", pd.concat([kpis, pd.DataFrame(planted_kpis)], ignore_index=True))
+    put("kosten.csv", costs(seed, social, traits, city.area_ids))
     assert sorted(written) == names, "expected_files() must name exactly the files generate() writes"
     _write_marker(out_dir, parameters, {name: _sha256(path) for name, path in written.items()})
     return written

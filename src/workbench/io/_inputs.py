@@ -354,8 +354,9 @@ def read_survey(entries: Sequence[Entry], area_ids: set[str], result: ImportResu
         tidy["weight"] = _numbers(r, "weight", "Gewicht")
         for c in items:
             tidy[c] = _numbers(r, c, f"Antwort {c}")
-        if "text" in r.data.columns:
-            tidy["text"] = _text(r.data["text"])
+        for c in ("text", "text_code"):
+            if c in r.data.columns:
+                tidy[c] = _text(r.data[c])
         frames.append(_tables.survey_table(tidy, r, items))
         _record(result, r)
     return pd.concat(frames, ignore_index=True)
@@ -376,6 +377,8 @@ def read_measures(
             {c: _optional_text(r, c) for c in ("measure_id", "name", "area_ids", "start", "end")}
         )
         tidy["budget"] = _numbers(r, "budget", "Budget") if "budget" in r.data.columns else np.nan
+        if "target_indicator" in r.data.columns:  # optional: catalogue id of the measure's target indicator
+            tidy["target_indicator"] = _optional_text(r, "target_indicator")
         frames.append(_tables.measures_table(tidy, r, area_ids))
         _record(result, r)
     measures = pd.concat(frames, ignore_index=True)
@@ -390,3 +393,43 @@ def read_measures(
         kpis.append(_tables.kpis_table(tidy, r, set(measures["measure_id"])))
         _record(result, r)
     return measures, pd.concat(kpis, ignore_index=True) if kpis else _tables.empty_kpis()
+
+
+# ------------------------------------------------------------------------------------------------- costs
+
+
+def read_costs(entries: Sequence[Entry], area_ids: set[str], result: ImportResult) -> pd.DataFrame:
+    """Expenditure per area, year and Leistung (area_id, year, item, cases, expenditure) → ``costs.parquet``.
+
+    Item: a Hilfeart of the Hilfen zur Erziehung (``§31`` …) or ``KdU``; cases: whole numbers ≥ 0 (HzE cases or
+    Bedarfsgemeinschaften), expenditure in euros ≥ 0; a suppressed cell is refused."""
+    frames = []
+    for r in _all_reads(entries, result):
+        _require(r, ["area_id", "item", "cases", "expenditure"], "die Ausgaben (HzE, KdU)")
+        ids = _text(r.data["area_id"])
+        _check_ids(r, ids, area_ids, KEYS_LABEL)
+        cases = _numbers(r, "cases", "Fälle")
+        spend = _numbers(r, "expenditure", "Ausgaben")
+        bad = cases.isna() | (cases < 0) | (cases % 1 != 0) | spend.isna() | (spend < 0)
+        if bad.any():
+            raise DataValidationError(
+                f"Fälle oder Ausgaben fehlen, sind negativ oder keine ganze Fallzahl (erste Zeile "
+                f"{int(np.flatnonzero(bad.to_numpy())[0]) + 2})",
+                path=r.path,
+                hint="Fälle als ganze Zahl ≥ 0 und Ausgaben in Euro ≥ 0 liefern (keine geheimgehaltenen Werte).",
+            )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "area_id": ids.to_numpy(),
+                    "year": _years(r).astype("int64").to_numpy(),
+                    "item": _text(r.data["item"]).to_numpy(),
+                    "cases": cases.astype("int64").to_numpy(),
+                    "expenditure": spend.astype("float64").to_numpy(),
+                }
+            )
+        )
+        _record(result, r)
+    costs = pd.concat(frames, ignore_index=True)
+    _once(entries, costs, ["area_id", "year", "item"], "Ausgabenzeile")
+    return costs.sort_values(["area_id", "year", "item"], ignore_index=True)

@@ -82,6 +82,11 @@ OPTIONAL_INPUTS: dict[str, dict] = {
     "facilities": {"file": "einrichtungen.csv", "label": "Einrichtungen", "tables": ["facilities"]},
     "survey": {"file": "befragung_<Jahr>.csv", "label": "Befragung", "tables": ["survey"]},
     "measures": {"file": "massnahmen.csv", "label": "Maßnahmen", "tables": ["measures", "kpis"]},
+    "costs": {
+        "file": "kosten.csv",
+        "label": "Ausgaben (HzE nach Hilfeart, Kosten der Unterkunft)",
+        "tables": ["costs"],
+    },
 }
 """The optional inputs of the raw folder (everything but key table, geometries and population), in import order.
 An absent one is listed in the manifest (``missing``) with the measures and tables it would have given."""

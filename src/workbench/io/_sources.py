@@ -68,6 +68,7 @@ from workbench.settings import project_root, relative_to_root
 
 OPTIONAL_SOURCES = ("blocks", "households", "ba", "sgb12", "hze", "events", "facilities", "survey")
 OPTIONAL_SOURCES += ("measures", "kpis")
+OPTIONAL_SOURCES += ("costs",)  # kosten.csv: expenditure on HzE by Hilfeart and Kosten der Unterkunft
 """The inputs of the raw-folder layout besides keys, geometries and population that ``sources:`` can name as well
 (read by :mod:`workbench.io._inputs`): block geometries, the count deliveries, movements, facilities, survey,
 measures register and its KPI series."""
@@ -96,6 +97,7 @@ ENTRY_KEYS |= {
     "survey": frozenset({"mapping", "columns", "items"}),
     "measures": frozenset({"mapping", "columns"}),
     "kpis": frozenset({"mapping", "columns", "year"}),
+    "costs": frozenset({"mapping", "columns", "year"}),
 }
 """Options of one entry of ``sources:`` per input."""
 INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -116,9 +118,10 @@ INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
         "target_group",
         "area_id",
     ),
-    "survey": ("respondent_id", "area_id", "age_group", "sex", "weight", "text"),
-    "measures": ("measure_id", "name", "area_ids", "start", "end", "budget"),
+    "survey": ("respondent_id", "area_id", "age_group", "sex", "weight", "text", "text_code"),
+    "measures": ("measure_id", "name", "area_ids", "start", "end", "budget", "target_indicator"),
     "kpis": ("measure_id", "kpi", "year", "value", "target"),
+    "costs": ("area_id", "year", "item", "cases", "expenditure"),
 }
 """Column names (after the mapping) that the entry option ``columns`` may give, for the inputs of
 :data:`OPTIONAL_SOURCES` (docs/DATA_CONTRACT.md, "Sources by mapping")."""

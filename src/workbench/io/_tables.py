@@ -239,7 +239,7 @@ def survey_items(columns: Sequence[object]) -> list[str]:
 
 def survey_table(df: pd.DataFrame, place: Place, items: Sequence[str]) -> pd.DataFrame:
     """``survey.parquet`` from respondent_id, area_id, age_group, sex, weight (number), the Likert ``items``
-    (numbers 1–5, NaN = no answer) and text (optional).
+    (numbers 1–5, NaN = no answer), text and text_code (coded topic of the free text; both optional).
 
     Refused: a missing or non-positive design weight, an answer outside 1–5.
     """
@@ -266,6 +266,8 @@ def survey_table(df: pd.DataFrame, place: Place, items: Sequence[str]) -> pd.Dat
         )
         out[c] = v.to_numpy()
     out["text"] = _text(df["text"], strip=False).to_numpy() if "text" in df.columns else ""
+    if "text_code" in df.columns:  # optional: topic code of the free text (chapter Bedarfserhebung)
+        out["text_code"] = _text(df["text_code"]).to_numpy()
     return out
 
 
@@ -312,6 +314,12 @@ def measures_table(df: pd.DataFrame, place: Place, area_ids: set[str] | None) ->
             "start": _text(df["start"]).to_numpy(),
             "end": _text(df["end"]).to_numpy(),
             "budget": budget.to_numpy(),
+            # optional column: catalogue id of the measure's target indicator ("" = none)
+            "target_indicator": (
+                _text(df["target_indicator"])
+                if "target_indicator" in df.columns
+                else pd.Series("", index=df.index)
+            ).to_numpy(),
         }
     )
 

@@ -72,6 +72,7 @@ class Dataset:
         "survey": "survey.parquet",
         "measures": "measures.parquet",
         "shares": "shares.parquet",
+        "costs": "costs.parquet",
     }
     """Processed table → file in the processed folder (see docs/DATA_CONTRACT.md)."""
 
@@ -183,6 +184,12 @@ class Dataset:
     @cached_property
     def measures(self) -> pd.DataFrame | None:
         p = self.processed / "measures.parquet"
+        return read_memo(p, pd.read_parquet) if p.exists() else None
+
+    @cached_property
+    def costs(self) -> pd.DataFrame | None:
+        """Expenditure per area, year and Leistung (area_id, year, item, cases, expenditure), None without."""
+        p = self.processed / "costs.parquet"
         return read_memo(p, pd.read_parquet) if p.exists() else None
 
     @cached_property

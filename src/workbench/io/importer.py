@@ -297,6 +297,7 @@ def read_survey(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataF
             "sex": "Geschlecht",
             "weight": "Gewicht",
             "text": "Freitext",
+            "text_code": "Freitext_Code",
         }
         tidy = pd.DataFrame({col: df[src] for col, src in names.items() if src in df.columns})
         tidy["weight"], _ = rawio.parse_numbers(
@@ -330,6 +331,8 @@ def read_measures(
         "end": "Ende",
         "budget": "Budget_EUR",
     }
+    if "Zielindikator" in reg.columns:  # optional: catalogue id of the indicator the measure aims at
+        names["target_indicator"] = "Zielindikator"
     tidy = pd.DataFrame({col: reg[src] for col, src in names.items()})
     tidy["budget"], _ = rawio.parse_numbers(
         reg["Budget_EUR"], path=p1, column="Budget_EUR", allow_suppressed=False
@@ -399,6 +402,7 @@ def missing_measures() -> dict[str, list[str]]:
         "facilities": ["kita_places_u3", "kita_places_ue3"],
         "survey": [],
         "measures": [],
+        "costs": [],
     }
 
 
@@ -481,6 +485,52 @@ def _optional_tables(
     elif present["measures"]:
         measures = read_measures(raw, result, area_ids)
     return survey, measures
+
+
+def read_costs(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataFrame:
+    """Expenditure per Sozialraum, year and Leistung (``kosten.csv``: Sozialraum, Jahr, Leistung, Faelle,
+    Ausgaben_EUR) → ``costs.parquet`` (area_id, year, item, cases, expenditure).
+
+    Leistung: a Hilfeart of the Hilfen zur Erziehung (``§27.2``, ``§29`` … ``§35a``) or ``KdU`` (Kosten der
+    Unterkunft und Heizung, Faelle = Bedarfsgemeinschaften). Refused: an unknown Sozialraum, a row twice, a
+    year that is no whole number, negative or fractional cases, negative expenditure."""
+    path = raw / "kosten.csv"
+    df = rawio.read_csv(path, required=["Sozialraum", "Jahr", "Leistung", "Faelle", "Ausgaben_EUR"])
+    df["Sozialraum"] = _strip_ids(df["Sozialraum"])
+    rawio.check_keys(df["Sozialraum"], area_ids, path=path, column="Sozialraum")
+    df["Leistung"] = df["Leistung"].astype(str).str.strip()
+    rawio.check_duplicates(df, ["Sozialraum", "Jahr", "Leistung"], path=path)
+    year = _whole_numbers(df["Jahr"], path, "Jahr")
+    cases, _ = rawio.parse_numbers(df["Faelle"], path=path, column="Faelle", allow_suppressed=False)
+    rawio.refuse_first(
+        cases.isna() | (cases < 0) | (cases % 1 != 0),
+        df["Faelle"],
+        "'{value}' ist keine Fallzahl (ganze Zahl ≥ 0)",
+        path=path,
+        column="Faelle",
+        hint="Fälle bzw. Bedarfsgemeinschaften als ganze Zahl angeben.",
+    )
+    spend, _ = rawio.parse_numbers(
+        df["Ausgaben_EUR"], path=path, column="Ausgaben_EUR", allow_suppressed=False
+    )
+    rawio.refuse_first(
+        spend.isna() | (spend < 0),
+        df["Ausgaben_EUR"],
+        "'{value}' ist kein Betrag ≥ 0",
+        path=path,
+        column="Ausgaben_EUR",
+        hint="Ausgaben in Euro als Zahl ≥ 0 angeben (Dezimalkomma erlaubt).",
+    )
+    _record(result, path, len(df))
+    return pd.DataFrame(
+        {
+            "area_id": df["Sozialraum"].astype(str).to_numpy(),
+            "year": year.astype("int64").to_numpy(),
+            "item": df["Leistung"].to_numpy(),
+            "cases": cases.astype("int64").to_numpy(),
+            "expenditure": spend.astype("float64").to_numpy(),
+        }
+    )
 
 
 def run_import(
@@ -569,6 +619,11 @@ def run_import(
     if shares is not None:
         rawio.check_duplicates(shares, ["level", "unit_id", "year", "indicator"], path=raw)
     survey, measures = _optional_tables(raw, via, present, area_ids, result)
+    costs = None
+    if via.get("costs"):
+        costs = _inputs.read_costs(via["costs"], area_ids, result)
+    elif present.get("costs"):
+        costs = read_costs(raw, area_ids, result)
     provided = set(counts_df["measure"]) if counts_df is not None else set()
     for name, spec in OPTIONAL_INPUTS.items():
         if present[name]:
@@ -600,6 +655,7 @@ def run_import(
         "facilities": fac,
         "survey": survey,
         "measures": measures,
+        "costs": costs,
     }
     if write:
         write_processed(result, Path(processed) if processed else raw.parent / "processed", years)
@@ -780,6 +836,8 @@ def write_processed(result: ImportResult, processed: Path, years) -> None:
     if t.get("measures") is not None:
         parquet("measures", t["measures"][0])
         parquet("kpis", t["measures"][1])
+    if t.get("costs") is not None:
+        parquet("costs", t["costs"])
     # tables of inputs that are no longer delivered must not survive from an earlier import
     for name in OPTIONAL_OUTPUTS:
         if name not in written and (processed / name).exists():
@@ -807,6 +865,7 @@ OPTIONAL_OUTPUTS = (
     "survey.parquet",
     "measures.parquet",
     "kpis.parquet",
+    "costs.parquet",
 )
 """Processed files that exist only when their input was delivered; removed when a new import has no such input."""
 

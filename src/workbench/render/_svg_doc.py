@@ -69,8 +69,9 @@ def document(
 ) -> str:
     """Wrap ``body`` into a complete ``<svg>`` with title, description and the note as wrapped text below.
 
-    The ``<svg>`` has ``role="img"`` and ``aria-labelledby`` pointing at its ``<title>`` and ``<desc>``; the
-    description is ``desc`` (what the figure shows and its main finding, German) followed by the note.
+    The ``<svg>`` has ``role="img"`` (``role="group"`` when it holds links: an image must not contain focusable
+    controls, WCAG 4.1.2 / axe ``nested-interactive``) and ``aria-labelledby`` pointing at its ``<title>`` and
+    ``<desc>``; the description is ``desc`` (what the figure shows and its main finding, German) followed by the note.
     """
     label = title or DEFAULT_TITLES.get(kind, "Abbildung")
     lines = wrap(note, width - 16)
@@ -78,9 +79,10 @@ def document(
     total = height + note_h
     description = " ".join(p for p in (desc, note) if p)
     sid = svg_id(kind, label, description, *body)
+    role = "group" if any("<a " in b for b in body) else "img"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="wb-svg wb-svg-{kind}" viewBox="0 0 {num(width)} '
-        f'{num(total)}" width="{num(width)}" height="{num(total)}" role="img" '
+        f'{num(total)}" width="{num(width)}" height="{num(total)}" role="{role}" '
         f'aria-labelledby="{sid}-t{f" {sid}-d" if description else ""}" font-family="{FONT}" '
         f'style="max-width:100%;height:auto">',
         f'<title id="{sid}-t">{esc(label)}</title>',

@@ -18,6 +18,8 @@ compare, normalise_polarity : Comparison with a benchmark (:data:`POLARITIES`, :
 chi2_trend, poisson_trend, trend_marker : Trend tests for proportions and rates, German trend marker
     (:data:`TREND_LABELS`).
 funnel_limits, overdispersion_tau2, assign_quantiles : Funnel-plot limits, over-dispersion, quantile groups.
+kish_effective_n, design_effect, weighted_share_ci : Weighted survey shares with the Wilson interval on the
+    Kish effective sample size (:class:`WeightedShare`).
 StatisticsInputError : The error raised for invalid input.
 
 Notes
@@ -73,6 +75,7 @@ from workbench.stats._core import (
     z_value,
 )
 from workbench.stats._dsr import AGE_BANDS_5Y, ESP2013, age_band_5y, dsr, dsr_by_group
+from workbench.stats._survey import WeightedShare, design_effect, kish_effective_n, weighted_share_ci
 from workbench.stats._trend import TREND_LABELS, chi2_trend, poisson_trend, trend_marker
 
 __all__ = [
@@ -100,9 +103,19 @@ __all__ = [
     "trend_marker",
     "wilson_ci",
     "z_value",
+    # weighted survey estimates (Kish effective sample size, design effect, Wilson on n_eff)
+    "WeightedShare",
+    "design_effect",
+    "kish_effective_n",
+    "weighted_share_ci",
 ]
 
 
 for _obj in filter(_isfunction, (globals()[_n] for _n in __all__)):  # help() and tracebacks name the façade
     _obj.__module__ = __name__
 del _obj
+
+# Difference-in-differences with matched comparison areas (chapter „Maßnahmencontrolling“)
+from workbench.stats._did import DidResult, did_estimate, match_controls  # noqa: E402
+
+__all__ += ["DidResult", "did_estimate", "match_controls"]

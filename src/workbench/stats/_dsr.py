@@ -154,7 +154,9 @@ def _dsr_matrix(
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.sqrt(variance / observed)
     enough = observed >= _MIN_EVENTS_FOR_CI
-    lower = np.where(enough, value + scale * (o_lower - observed), np.nan)
+    # Dobson's lower limit falls below 0 when a few events sit in a band of tiny population and large weight;
+    # a rate cannot be negative, so it is truncated at 0 (the upper limit is unaffected)
+    lower = np.where(enough, np.maximum(value + scale * (o_lower - observed), 0.0), np.nan)
     upper = np.where(enough, value + scale * (o_upper - observed), np.nan)
     # NaN anywhere in a row (missing or suppressed band) makes the whole row missing
     missing = np.isnan(events).any(axis=1) | np.isnan(population).any(axis=1)

@@ -6,7 +6,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-ifeq ($(filter lab test,$(MAKECMDGOALS)),)
+ifeq ($(filter lab test explorer,$(MAKECMDGOALS)),)
 MAKEFLAGS += --jobs=$(JOBS) --output-sync=target
 endif
 
@@ -193,6 +193,19 @@ LAB_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 lab: $(SETUP) ## JupyterLab im Projektordner öffnen (Kernel „workbench“; weitere Optionen: LAB_OPTS="--no-browser --port=8890")
 	$(VENV)/bin/jupyter lab --notebook-dir=. $(LAB_ROOT) $(LAB_OPTS)
 
+# The explorer notebook as a local web app (Voila, no internet): the report config reaches the notebook through
+# WORKBENCH_EXPLORER_CONFIG; PORT= chooses the port. Listens on localhost only.
+# The template "workbench" (src/workbench/resources/voila) is Voila's lab template without its Font Awesome CDN
+# links; JupyterLab extensions that do not run inside Voila (ipylab, jupytext) are left out (console errors).
+PORT ?= 8866
+VOILA_OPTS = --no-browser --Voila.ip=127.0.0.1 --strip_sources=True --template=workbench \
+	"--VoilaConfiguration.extension_denylist=['ipylab','jupyterlab-jupytext','@voila-dashboards/jupyterlab-preview']"
+.PHONY: explorer
+explorer: $(PROC)/manifest.json | $(SETUP) ## Explorer (Karte, Tabelle, Rangdiagramm) als Web-App (Voila) auf localhost starten, ohne Internet (CONFIG= Bericht, PORT= Port, Standard 8866)
+	@echo "Explorer für $(CONFIG): http://localhost:$(PORT)/  (beenden mit Strg+C)"
+	WORKBENCH_EXPLORER_CONFIG='$(abspath $(CONFIG))' JUPYTER_PATH='$(abspath src/workbench/resources)'$${JUPYTER_PATH:+:$$JUPYTER_PATH} \
+		$(VENV)/bin/voila notebooks/explorer.ipynb $(VOILA_OPTS) --port=$(PORT)
+
 # Qualification workshops (workshop/, trainer guide workshop/LEITFADEN.md): participant versions without solutions,
 # made by otter-grader's `otter assign` from the one source notebook per module, into a folder outside the sources.
 WORKSHOP_BUILD ?= workshop_build
@@ -214,9 +227,10 @@ wheelhouse: ## alle Pakete aus requirements.lock einmal nach wheelhouse/ laden (
 	$(PYTHON) -m pip download --quiet $(WHEELHOUSE_OPTS) -d $(WHEELHOUSE_DIR) -r requirements.lock pip setuptools wheel
 	@echo "$$(ls $(WHEELHOUSE_DIR) | wc -l) Pakete in $(WHEELHOUSE_DIR)/ – auf den Laptop kopieren, dann: make setup WHEELHOUSE=$(WHEELHOUSE_DIR)"
 
-benchmarks: $(SETUP) ## Geschwindigkeitsmessungen (Indikatoren, Profile)
+benchmarks: $(SETUP) ## Geschwindigkeitsmessungen (Indikatoren, Profile, Explorer)
 	$(PY) benchmarks/indicators.py
 	$(PY) benchmarks/profiles.py --areas 40
+	$(PY) benchmarks/explorer.py
 
 example-berlin: ## Bericht Berlin (MSS 2021, 542 Planungsräume) aus ../shared/data = make report CONFIG=examples/berlin/report.yaml
 	$(MAKE) report CONFIG=examples/berlin/report.yaml

@@ -158,6 +158,7 @@ LAYERS = {
     "chapters": 7,
     "build": 8,
     "demo": 8,
+    "explore": 8,
     "workshop": 9,
     "cli": 10,
 }

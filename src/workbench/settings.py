@@ -393,7 +393,8 @@ def load_report_config(path: str | os.PathLike | None = None) -> ReportConfig:
     chapters = data.get("chapters", ["bevoelkerung"])
     if not isinstance(chapters, list) or not all(isinstance(c, str) for c in chapters):
         raise ConfigError("chapters muss eine Liste von Kapitelnamen sein", path=path, where="chapters")
-    available = sorted(p.stem for p in notebooks_dir().glob("*.ipynb"))
+    # every notebook is a chapter except the interactive explorer (make explorer)
+    available = sorted(p.stem for p in notebooks_dir().glob("*.ipynb") if p.stem != "explorer")
     unknown_chapters = [c for c in chapters if available and c not in available]
     if unknown_chapters:
         raise ConfigError(

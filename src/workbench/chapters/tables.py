@@ -223,7 +223,7 @@ def _term_text(term) -> str:
     return text
 
 
-def _single_measure(term) -> str | None:
+def single_measure(term) -> str | None:
     """The count measure a term is, when it is exactly one measure (then it is a published count)."""
     if term.kind == "measure" and len(term.measures) == 1 and not term.minus:
         return term.measures[0]
@@ -315,7 +315,7 @@ def indicator_workbook(
         ):
             want = pd.DataFrame(
                 {
-                    "measure": [_single_measure(term_of(i)) for i in t["indicator"]],
+                    "measure": [single_measure(term_of(i)) for i in t["indicator"]],
                     "level": t["level"].to_numpy(),
                     "unit_id": t["unit_id"].astype(str).to_numpy(),
                     "year": t["year"].to_numpy(),

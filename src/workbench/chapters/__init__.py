@@ -130,9 +130,11 @@ class Need:
     (single years of age by sex in the reporting year), ``age_detail`` (age groups or single years in the
     reporting year, not totals only), ``population`` (``value`` = a population filter, a catalogue
     :class:`~workbench.indicators.Term`, computable in the reporting year),
-    ``projection`` (single ages and ≥ :data:`PROJECTION_MIN_EVENT_YEARS` years of movements, each with the
-    previous year's population), ``backtest`` (population and movements up to reporting year − ``backtest_span``
-    of the projection config), ``index_status`` / ``index_dynamic`` (measures and years of the MSS index of
+    ``components`` (single ages and ≥ :data:`PROJECTION_MIN_EVENT_YEARS` years of movements, each with the
+    previous year's population: the cohort-component projection), ``projection`` (``components``, or else the
+    population by age at ≥ 2 reference dates up to the reporting year: Hamilton–Perry, with a note),
+    ``backtest`` (cohort-component: population and movements up to reporting year − ``backtest_span`` of the
+    projection config; Hamilton–Perry: ≥ 3 reference dates with ages), ``index_status`` / ``index_dynamic`` (measures and years of the MSS index of
     the index config), ``kita_places`` (facilities of type Kita with places).
     """
 
@@ -170,13 +172,19 @@ PARTS: tuple[Part, ...] = (
     Part("monitoring", "status", "Status-Index", (Need("index_status"),), essential=True),
     Part("monitoring", "dynamik", "Dynamik-Index und Gesamtindex (12 Gruppen)", (Need("index_dynamic"),)),
     Part("monitoring", "wechsel", "Klassenwechsel gegenüber dem Vorjahr", (Need("previous_year"),)),
-    Part("demografie", "prognose", "Bevölkerungsprognose", (Need("projection"),), essential=True),
-    Part("demografie", "rueckrechnung", "Rückrechnung der Prognose (Backtest)", (Need("backtest"),), True),
+    Part(
+        "demografie",
+        "bewegungen",
+        "Geburten, Sterbefälle und Wanderungen",
+        (Need("table", "events"), Need("table", "counts")),
+    ),
+    Part("demografie", "prognose", "Bevölkerungsprognose", (Need("projection"),)),
+    Part("demografie", "rueckrechnung", "Rückrechnung der Prognose (Backtest)", (Need("backtest"),)),
     Part(
         "kinder_jugend",
         "kita",
         "Kita-Versorgung heute und in fünf Jahren",
-        (Need("kita_places"), Need("projection")),
+        (Need("kita_places"), Need("components")),
         essential=True,
     ),
     Part("profil", "trends", "Entwicklung der sozialen Lage", (Need("years", TREND_MIN_YEARS),)),
@@ -600,9 +608,13 @@ class _Context:
                     )
                 ], ""
             return [], ""
-        if need.kind == "projection":
+        if need.kind == "components":
             return self._projection(), ""
+        if need.kind == "projection":
+            return self._any_projection()
         if need.kind == "backtest":
+            if self._projection() and self._stock_years():
+                return self._stock_backtest()
             return self._backtest(), ""
         if need.kind in ("index_status", "index_dynamic"):
             part = "status" if need.kind == "index_status" else "dynamic"
@@ -676,6 +688,55 @@ class _Context:
                 )
             )
         return gaps
+
+    def _stock_years(self) -> list[int]:
+        """Years up to the reporting year with the population by age (single years or age groups), when the
+        reporting year is one of them and there are at least two (a projection from stocks is possible)."""
+        f = self.facts
+        years = [y for y in f.population_years if y <= f.year and f.population.kind(y) != "total"]
+        return years if f.year in years and len(years) >= 2 else []
+
+    def _any_projection(self) -> tuple[list[Gap], str]:
+        """Cohort-component when the components allow it; else Hamilton–Perry from ≥ 2 stocks by age (note)."""
+        components = self._projection()
+        if not components:
+            return [], ""
+        stocks = self._stock_years()
+        if stocks:
+            return [], (
+                f"ohne Bewegungsdaten aus den Einwohnerbeständen nach Alter ({years_text(stocks)}) nach dem "
+                "Hamilton–Perry-Verfahren gerechnet (Kohorten-Komponenten-Methode: "
+                + "; ".join(g.what for g in components)
+                + ")"
+            )
+        f = self.facts
+        with_ages = [y for y in f.population_years if y <= f.year and f.population.kind(y) != "total"]
+        what = (
+            "die Einwohner liegen ohne Altersgliederung vor"
+            if not with_ages
+            else f"Einwohner nach Alter nur zu einem Stichtag ({years_text(with_ages)})"
+        )
+        return [
+            Gap(
+                f"keine Prognose möglich: {what}; nötig sind Einwohner nach Alter zu mindestens zwei Stichtagen "
+                "(Hamilton–Perry) oder Einwohner nach Einzelaltern mit Bewegungsdaten (Kohorten-Komponenten)",
+                f"Einwohnertabellen nach Alter (Altersgruppen genügen) eines früheren Stichtags im Rohdatenordner "
+                f"({self.raw}) ergänzen",
+            )
+        ], ""
+
+    def _stock_backtest(self) -> tuple[list[Gap], str]:
+        """The back-test of a projection from stocks needs three reference dates with ages."""
+        stocks = self._stock_years()
+        if len(stocks) >= 3:
+            return [], ""
+        return [
+            Gap(
+                f"Einwohner nach Alter nur zu {len(stocks)} Stichtagen ({years_text(stocks)}); die Rückrechnung "
+                "braucht mindestens drei",
+                f"Einwohnertabellen nach Alter früherer Stichtage im Rohdatenordner ({self.raw}) ergänzen",
+            )
+        ], ""
 
     def _backtest(self) -> list[Gap]:
         """Population at the back-test's base year and the year before, movements up to the base year."""

@@ -436,10 +436,14 @@ class DemographyModel(ViewsModel):
     # the model's own single back-test window (cohort-component only)
     backtest_text = _guarded(backtest_text, "backtest", "backtest")
     backtest_map = _guarded(backtest_map, "backtest", "backtest", "views.areas", "views.districts")
-    backtest_table = _guarded(backtest_table_html, "backtest", "backtest", "views.keys", "projection_config.rounding")
+    backtest_table = _guarded(
+        backtest_table_html, "backtest", "backtest", "views.keys", "projection_config.rounding"
+    )
 
 
-def projection_for(ch: Any, horizon: int | None = None) -> tuple[MethodChoice, ProjectionRun | None, Evaluation]:
+def projection_for(
+    ch: Any, horizon: int | None = None
+) -> tuple[MethodChoice, ProjectionRun | None, Evaluation]:
     """The projection the chapter's data allow: method choice, status-quo run (None without projection) and the
     back-test over every feasible window with its bands. Shared by the Demografie chapter and the Kita and
     school demand of the chapter Kinder, Jugend und Familie. ``horizon``: years (default: the projection

@@ -65,7 +65,7 @@ def source(run: ProjectionRun) -> str:
 
 
 def _basis(run: ProjectionRun) -> str:
-    """"Kohorten-Komponenten-Methode, Basisjahre 2022–2024" or "Hamilton–Perry-Verfahren, Stichtage …"."""
+    """ "Kohorten-Komponenten-Methode, Basisjahre 2022–2024" or "Hamilton–Perry-Verfahren, Stichtage …"."""
     if run.method == "cohort-component":
         return f"Kohorten-Komponenten-Methode, Basisjahre {_years(run.base_years)}"
     return f"Hamilton–Perry-Verfahren, Stichtage {_years(run.base_years)}"
@@ -458,9 +458,7 @@ def evaluation_text(ev: Evaluation, choice: MethodChoice) -> str | Note:
             parts[0] += f", eine konstante Einwohnerzahl um {fmt.percent(const['mape'])}"
         parts[0] += "."
         if own["mape"] < mape:
-            parts.append(
-                "Das Modell ist damit genauer als die einfachste Alternative und lohnt den Aufwand."
-            )
+            parts.append("Das Modell ist damit genauer als die einfachste Alternative und lohnt den Aufwand.")
         else:
             parts.append(
                 "Das Modell ist damit **nicht genauer** als die einfache Fortschreibung; seine Ergebnisse je "
@@ -519,7 +517,7 @@ def evaluation_table_html(ev: Evaluation, choice: MethodChoice, quantity: str = 
     return html_table(
         df,
         kinds,
-        table_id=f"prognose-guete-{'insgesamt' if quantity == TOTAL else quantity}",
+        table_id=f"prognose-guete-{'insgesamt' if quantity == TOTAL else quantity.replace('–', '-')}",
         caption=f"Rückrechnung über alle möglichen Basisjahre: Fehler der Vorausberechnung ({what}) nach "
         "Horizont, verglichen mit den einfachen Fortschreibungen",
         number_formats={"Mittlere Abweichung Modell": {"decimals": 1, "unit": "%"}},
@@ -605,7 +603,7 @@ def band_table_html(
     return html_table(
         df,
         kinds,
-        table_id=f"prognose-band-{'insgesamt' if quantity == TOTAL else quantity}",
+        table_id=f"prognose-band-{'insgesamt' if quantity == TOTAL else quantity.replace('–', '-')}",
         caption=f"Prognose {what} je Sozialraum in {' und '.join(str(h) for h in BAND_HORIZONS)} Jahren mit "
         "Schwankungsbreite aus der Rückrechnung",
         footnotes=notes,
@@ -686,7 +684,6 @@ def demand_table_html(
     areas = frames[next(iter(DEMAND_GROUPS))].index
     idx = pd.Index([labels.get(a, a) for a in areas], name="Sozialraum")
     df = pd.DataFrame(index=idx)
-    sup = pd.DataFrame(index=idx)
     extrapolated = False
     for g, b in frames.items():
         small = (b["base"] < (rules.min_base or 0)).to_numpy()
@@ -695,14 +692,18 @@ def demand_table_html(
                 continue
             col = f"{g} Jahre {run.base_year + h}"
             cells = []
-            for p, lo, hi, how in zip(b[f"proj_{h}"], b[f"lo_{h}"], b[f"hi_{h}"], b[f"how_{h}"], strict=True):
+            for p, lo, hi, how, tiny in zip(
+                b[f"proj_{h}"], b[f"lo_{h}"], b[f"hi_{h}"], b[f"how_{h}"], small, strict=True
+            ):
+                if tiny:  # a text cell that is exactly the sign: withheld (see docstring)
+                    cells.append(fmt.SUPPRESSED_SIGN)
+                    continue
                 text = f"{fmt.number(round_to(p, r))} ({_band_text(lo, hi, r)})"
                 if how == "extrapoliert":
                     text += " ¹"
                     extrapolated = True
                 cells.append(text)
             df[col] = cells
-            sup[col] = small
     kinds = {c: "text" for c in df.columns}
     notes = [
         "Je Zelle: Prognose (Status quo) und in Klammern die Schwankungsbreite aus der Rückrechnung derselben "
@@ -726,7 +727,6 @@ def demand_table_html(
         table_id="prognose-kita-schule",
         caption=f"Kinder im Kita- und Schulalter je Sozialraum {run.base_year + BAND_HORIZONS[0]} und "
         f"{run.base_year + BAND_HORIZONS[-1]} (Prognose mit Schwankungsbreite)",
-        suppressed=sup.reindex(columns=df.columns).fillna(False).astype(bool),
         footnotes=notes,
     )
 

@@ -198,7 +198,9 @@ def choose_method(
     if not stocks:
         what = "Die Einwohner liegen ohne Altersgliederung vor"
     elif year not in stocks:
-        what = f"Für das Berichtsjahr {year} liegen keine Einwohner nach Alter vor (nur {_years_text(stocks)})"
+        what = (
+            f"Für das Berichtsjahr {year} liegen keine Einwohner nach Alter vor (nur {_years_text(stocks)})"
+        )
     else:
         what = f"Die Einwohner nach Alter liegen nur zu einem Stichtag ({year}) vor"
     return MethodChoice(
@@ -284,17 +286,26 @@ def _graduated(stocks: Mapping[int, pd.DataFrame], year: int, cache: dict[int, A
     return _stock_long(pd.DataFrame(data, index=yr.areas, columns=labels))
 
 
-def _hp_long(stocks: Mapping[int, pd.DataFrame], base: int, target: int, cache: dict[int, Any]) -> pd.DataFrame:
+def _hp_long(
+    stocks: Mapping[int, pd.DataFrame], base: int, target: int, cache: dict[int, Any]
+) -> pd.DataFrame:
     """Hamilton–Perry from ``base`` to ``target`` with the stocks up to ``base`` (graduated years cached),
     as :func:`workbench.projection.project_stocks` with its default options; long area_id, age, count."""
     used, read = _stocks._prepare(stocks, base, target, cache)
-    pop, areas, _sexes, top, _info = _stocks._project(read, used, target, "hamilton-perry", _stocks._check_options({}))
+    pop, areas, _sexes, top, _info = _stocks._project(
+        read, used, target, "hamilton-perry", _stocks._check_options({})
+    )
     labels = [f"{a}-{a + 1}" for a in range(top)] + [f"{top}+"]
     return _stock_long(pd.DataFrame(pop.sum(axis=1), index=areas, columns=labels))
 
 
 def _records_for(
-    method: str, base_year: int, target: int, base: pd.DataFrame, projected: pd.DataFrame, observed: pd.DataFrame
+    method: str,
+    base_year: int,
+    target: int,
+    base: pd.DataFrame,
+    projected: pd.DataFrame,
+    observed: pd.DataFrame,
 ) -> pd.DataFrame:
     """Long records (one per area and quantity) of one window."""
     areas = base.index
@@ -368,7 +379,9 @@ def backtest_records(
                 used = available_base_years(pop, events, b, max_base_years)
             except Exception:  # noqa: BLE001  (no usable base year: window not feasible)
                 continue
-            rates = estimate_rates(pop[pop["year"] <= b], events[events["year"] <= b], used, smoothing, shrinkage)
+            rates = estimate_rates(
+                pop[pop["year"] <= b], events[events["year"] <= b], used, smoothing, shrinkage
+            )
             res = project(pop[pop["year"] == b], rates, b, max(targets) - b)
             for t in targets:
                 proj_q = quantities(res[res["year"] == t], groups)
@@ -388,7 +401,9 @@ def backtest_records(
                 if t not in stocks or t > year:
                     continue
                 proj = _hp_long(stocks, b, t, cache)
-                parts.append(_records_for(choice.method, b, t, observed_q[b], quantities(proj, groups), observed_q[t]))
+                parts.append(
+                    _records_for(choice.method, b, t, observed_q[b], quantities(proj, groups), observed_q[t])
+                )
                 for m, base_proj in _baselines(observed_q, b, t, years[i - 1]).items():
                     parts.append(_records_for(m, b, t, observed_q[b], base_proj, observed_q[t]))
     if not parts:
@@ -482,12 +497,16 @@ class Evaluation:
         hi = value / (1 - q / 100) if q < 100 else float("inf")
         return max(lo, 0.0), hi, how
 
-    def row(self, method: str, horizon: int, quantity: str = TOTAL, size_class: str = "alle") -> pd.Series | None:
+    def row(
+        self, method: str, horizon: int, quantity: str = TOTAL, size_class: str = "alle"
+    ) -> pd.Series | None:
         key = (method, quantity, int(horizon), size_class)
         return self.summary.loc[key] if key in self.summary.index else None
 
 
-def summarise(records: pd.DataFrame, coverage: float = 0.8, min_past: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+def summarise(
+    records: pd.DataFrame, coverage: float = 0.8, min_past: int = 10
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Errors of back-test ``records`` by method, quantity, horizon and size class, and the records with bands.
 
     The band of a record is the ``coverage`` quantile of the absolute percentage errors of the same method,

@@ -347,7 +347,9 @@ def run_stock_projection(
     frames = [_graduated(stocks, year, cache).assign(year=year)]
     for h in range(1, config.horizon + 1):
         frames.append(_hp_long(stocks, year, year + h, cache).assign(year=year + h))
-    res = pd.concat(frames, ignore_index=True).assign(sex="insgesamt")[["area_id", "year", "sex", "age", "count"]]
+    res = pd.concat(frames, ignore_index=True).assign(sex="insgesamt")[
+        ["area_id", "year", "sex", "age", "count"]
+    ]
     used = sorted(stocks)[-6:]
     status_quo = Scenario(
         description_de="Veränderung jedes Jahrgangs zwischen den letzten Stichtagen (Kohortenveränderungsraten) "

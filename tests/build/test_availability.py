@@ -119,15 +119,17 @@ def test_partial_city_chapters_parts_and_reasons(partial):
     cfg, raw = partial
     av = availability.assess_report(cfg)
     assert av.years == (2024,) and not av.complete
+    # Demografie is built from one date by age: movements and projection are left out with the reason
     assert av.buildable_chapters() == [
         "bevoelkerung",
         "soziale_lage",
         "monitoring",
+        "demografie",
         "wohnen",
         "datenqualitaet",
     ]
     assert availability.buildable_chapters(cfg) == av.buildable_chapters()
-    assert [c.key for c in av.left_out_chapters()] == ["demografie", "kinder_jugend"]
+    assert [c.key for c in av.left_out_chapters()] == ["kinder_jugend"]
     events = (
         "es fehlen Bevölkerungsbewegungen (events.parquet)",
         f"Datei bewegungen.csv im Rohdatenordner ({raw}) ergänzen",
@@ -142,16 +144,17 @@ def test_partial_city_chapters_parts_and_reasons(partial):
             f"einwohner_<Jahr>.csv für 2023 im Rohdatenordner ({raw}) ergänzen",
         ),
     ]
-    demografie = av.chapter("demografie")
-    assert [(g.what, g.remedy) for g in demografie.gaps] == [
-        events,
-        *((f"Bevölkerungsprognose: {w}", r) for w, r in projection),
+    parts0 = {p.key: p for p in av.parts}
+    assert [(g.what, g.remedy) for g in parts0["demografie.prognose"].gaps] == [
         (
-            "Rückrechnung der Prognose (Backtest): sie beginnt 3 Jahre vor dem Berichtsjahr (2021) und braucht "
-            "Einwohner für 2020 und 2021, vorhanden: 2024",
-            f"einwohner_<Jahr>.csv für 2020 und 2021 im Rohdatenordner ({raw}) ergänzen",
-        ),
+            "keine Prognose möglich: Einwohner nach Alter nur zu einem Stichtag (2024); nötig sind Einwohner nach "
+            "Alter zu mindestens zwei Stichtagen (Hamilton–Perry) oder Einwohner nach Einzelaltern mit "
+            "Bewegungsdaten (Kohorten-Komponenten)",
+            f"Einwohnertabellen nach Alter (Altersgruppen genügen) eines früheren Stichtags im Rohdatenordner ({raw}) "
+            "ergänzen",
+        )
     ]
+    assert not parts0["demografie.bewegungen"].ok
     kita = av.chapter("kinder_jugend")
     assert [(g.what, g.remedy) for g in kita.gaps] == [
         events,
@@ -163,6 +166,7 @@ def test_partial_city_chapters_parts_and_reasons(partial):
         "soziale_lage.trends",
         "monitoring.dynamik",
         "monitoring.wechsel",
+        "demografie.bewegungen",
         "demografie.prognose",
         "demografie.rueckrechnung",
         "kinder_jugend.kita",
@@ -174,6 +178,9 @@ def test_partial_city_chapters_parts_and_reasons(partial):
         "soziale_lage.trends",
         "monitoring.dynamik",
         "monitoring.wechsel",
+        "demografie.bewegungen",
+        "demografie.prognose",
+        "demografie.rueckrechnung",
         "profil.trends",
         "profil.dynamik",
     ]
@@ -220,11 +227,9 @@ def test_partial_city_check_text(partial):
     text = availability.check(cfg)
     assert text.startswith("Datenprüfung für den Sozialbericht Kleinstadt 2024\n")
     assert "Fehlen: Bevölkerungsbewegungen (events.parquet)" in text
-    assert "Kapitel, die erstellt werden (5 von 7):" in text
-    assert (
-        "Kapitel, die ausgelassen werden (2 von 7):\n  Demografie und Bevölkerungsprognose (demografie):\n"
-        in text
-    )
+    assert "Kapitel, die erstellt werden (6 von 7):" in text
+    assert "Kapitel, die ausgelassen werden (1 von 7):\n  Kinder, Jugend und Familie (kinder_jugend):\n" in text
+    assert "    ohne Bevölkerungsprognose: keine Prognose möglich: Einwohner nach Alter nur zu einem Stichtag" in text
     assert (
         "  Sozialraum-Monitoring (monitoring)\n    ohne Dynamik-Index und Gesamtindex (12 Gruppen): " in text
     )
@@ -238,10 +243,8 @@ def test_partial_city_in_the_quality_chapter(partial):
     av = availability.assess_report(cfg, published=True)
     text = quality.left_out_text(av)
     assert text.startswith("### Was die vorhandenen Daten nicht erlauben\n")
-    assert (
-        "- Kapitel „Demografie und Bevölkerungsprognose“ nicht erstellt: es fehlen Bevölkerungsbewegungen"
-        in text
-    )
+    assert "- Kapitel „Kinder, Jugend und Familie“ nicht erstellt: es fehlen Bevölkerungsbewegungen" in text
+    assert "- Demografie und Bevölkerungsprognose ohne Bevölkerungsprognose: keine Prognose möglich" in text
     assert "- Sozialraum-Monitoring ohne Dynamik-Index und Gesamtindex (12 Gruppen): " in text
     assert "- Indikator „Anteil Alleinerziehender“ nicht berechenbar: Maß single_parent_hh fehlt" in text
     # the raw folder lies outside the project: published texts never show its absolute path

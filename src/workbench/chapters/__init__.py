@@ -613,7 +613,7 @@ class _Context:
         if need.kind == "projection":
             return self._any_projection()
         if need.kind == "backtest":
-            if self._projection() and self._stock_years():
+            if self._projection():  # no cohort-component model: the back-test of the stock projection
                 return self._stock_backtest()
             return self._backtest(), ""
         if need.kind in ("index_status", "index_dynamic"):
@@ -689,12 +689,19 @@ class _Context:
             )
         return gaps
 
-    def _stock_years(self) -> list[int]:
-        """Years up to the reporting year with the population by age (single years or age groups), when the
-        reporting year is one of them and there are at least two (a projection from stocks is possible)."""
+    def _age_years(self) -> list[int]:
+        """Years up to the reporting year with the population by age: age groups, or single years (every age of
+        :data:`SINGLE_AGES`)."""
         f = self.facts
-        years = [y for y in f.population_years if y <= f.year and f.population.kind(y) != "total"]
-        return years if f.year in years and len(years) >= 2 else []
+        full = set(range(SINGLE_AGES[0], SINGLE_AGES[1] + 1)) <= f.ages
+        kinds = {y: f.population.kind(y) for y in f.population_years if y <= f.year}
+        return [y for y, k in kinds.items() if k == "age_groups" or (k == "single_years" and full)]
+
+    def _stock_years(self) -> list[int]:
+        """:meth:`_age_years` when the reporting year is one of them and there are at least two (a projection
+        from stocks is possible), else empty."""
+        years = self._age_years()
+        return years if self.facts.year in years and len(years) >= 2 else []
 
     def _any_projection(self) -> tuple[list[Gap], str]:
         """Cohort-component when the components allow it; else Hamilton–Perry from ≥ 2 stocks by age (note)."""
@@ -710,12 +717,13 @@ class _Context:
                 + ")"
             )
         f = self.facts
-        with_ages = [y for y in f.population_years if y <= f.year and f.population.kind(y) != "total"]
-        what = (
-            "die Einwohner liegen ohne Altersgliederung vor"
-            if not with_ages
-            else f"Einwohner nach Alter nur zu einem Stichtag ({years_text(with_ages)})"
-        )
+        with_ages = self._age_years()
+        if not with_ages:
+            what = "die Einwohner liegen nicht nach Alter vor (weder Einzelalter noch lückenlose Altersgruppen)"
+        elif f.year not in with_ages:
+            what = f"Einwohner nach Alter nicht für das Berichtsjahr {f.year} (nur {years_text(with_ages)})"
+        else:
+            what = f"Einwohner nach Alter nur zu einem Stichtag ({years_text(with_ages)})"
         return [
             Gap(
                 f"keine Prognose möglich: {what}; nötig sind Einwohner nach Alter zu mindestens zwei Stichtagen "
@@ -727,13 +735,18 @@ class _Context:
 
     def _stock_backtest(self) -> tuple[list[Gap], str]:
         """The back-test of a projection from stocks needs three reference dates with ages."""
-        stocks = self._stock_years()
-        if len(stocks) >= 3:
+        stocks = self._age_years()
+        if len(stocks) >= 3 and self.facts.year in stocks:
             return [], ""
+        have = (
+            "Einwohner nach Alter zu keinem Stichtag"
+            if not stocks
+            else f"Einwohner nach Alter nur zu {'einem Stichtag' if len(stocks) == 1 else f'{len(stocks)} Stichtagen'}"
+            f" ({years_text(stocks)})"
+        )
         return [
             Gap(
-                f"Einwohner nach Alter nur zu {len(stocks)} Stichtagen ({years_text(stocks)}); die Rückrechnung "
-                "braucht mindestens drei",
+                f"{have}; die Rückrechnung braucht mindestens drei Stichtage bis zum Berichtsjahr",
                 f"Einwohnertabellen nach Alter früherer Stichtage im Rohdatenordner ({self.raw}) ergänzen",
             )
         ], ""

@@ -514,12 +514,17 @@ def evaluation_table_html(ev: Evaluation, choice: MethodChoice, quantity: str = 
     kinds = {c: "rate" for c in df.columns}
     kinds.update({"Basisjahre": "text", "Vorausberechnungen": "text"})
     what = "Einwohner je Sozialraum" if quantity == TOTAL else DEMAND_LABELS.get(quantity, quantity)
+    # no band yet (too few earlier errors): "x" (statement not meaningful), not the sign of secret values
+    signs = pd.DataFrame(
+        np.where(df.isna(), "nicht_sinnvoll", None), index=df.index, columns=df.columns, dtype=object
+    )
     return html_table(
         df,
         kinds,
+        signs=signs,
         table_id=f"prognose-guete-{'insgesamt' if quantity == TOTAL else quantity.replace('–', '-')}",
-        caption=f"Rückrechnung über alle möglichen Basisjahre: Fehler der Vorausberechnung ({what}) nach "
-        "Horizont, verglichen mit den einfachen Fortschreibungen",
+        caption=f"Rückrechnung über alle möglichen Basisjahre: Fehler der Vorausberechnung nach Horizont – {what}, "
+        "verglichen mit den einfachen Fortschreibungen",
         number_formats={"Mittlere Abweichung Modell": {"decimals": 1, "unit": "%"}},
         footnotes=[
             f"Modell: {METHOD_LABELS[ev.method]}, je Basisjahr nur mit den Daten bis zu diesem Jahr gerechnet. "
@@ -527,7 +532,8 @@ def evaluation_table_html(ev: Evaluation, choice: MethodChoice, quantity: str = 
             "Vorzeichen (positiv = zu hoch).",
             f"Anteil im Band: Anteil der Vorausberechnungen, deren Fehler innerhalb der Schwankungsbreite lag, die "
             f"aus den bis dahin bekannten Fehlern gleich großer Sozialräume folgte (Soll "
-            f"{fmt.percent(ev.coverage * 100, 0)}; leer, wenn es dafür noch zu wenige frühere Fehler gab). "
+            f"{fmt.percent(ev.coverage * 100, 0)}; „{fmt.sign('nicht_sinnvoll')}“, wenn es dafür noch zu wenige "
+            "frühere Fehler gab). "
             f"Schwankungsbreite ±: {fmt.percent(ev.coverage * 100, 0)}-Quantil aller absoluten Fehler.",
             "Einfache Fortschreibungen: Einwohnerzahl konstant; Wachstum seit dem vorigen Stichtag unverändert "
             "fortgeschrieben.",

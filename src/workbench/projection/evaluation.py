@@ -109,11 +109,14 @@ def single_age_years(population: pd.DataFrame | None) -> list[int]:
 
 
 def age_stock_years(population: pd.DataFrame | None, age_groups: pd.DataFrame | None) -> list[int]:
-    """Years with the population by age: single years, or age groups that cover all ages from 0 without gap or
-    overlap up to the open group (``age_to`` 100)."""
+    """Years with the population by age: single years (every age 0 … 79 present), or age groups that cover all
+    ages from 0 without gap or overlap up to the open group (``age_to`` 100)."""
     years = set()
     if population is not None and not population.empty:
-        years |= {int(y) for y in population.loc[population["age"] >= 0, "year"].unique()}
+        aged = population[population["age"] >= 0]
+        for y, part in aged.groupby("year"):
+            if set(range(80)) <= set(part["age"].astype(int).unique()):
+                years.add(int(y))
     if age_groups is not None and not age_groups.empty:
         for y, part in age_groups.groupby("year"):
             bands = sorted({(int(a), int(b)) for a, b in zip(part["age_from"], part["age_to"], strict=True)})

@@ -376,12 +376,11 @@ def test_check_command_for_areas_and_population_only(tmp_path, small_processed, 
         text=True,
     )
     assert run.returncode == 0, run.stderr
-    Path("/tmp/w17b_expected.txt").write_text(run.stdout, encoding="utf-8")  # TEMP
     assert run.stdout == EXPECTED_CHECK
     # the same through the function
     monkeypatch.setenv("WORKBENCH_ROOT", str(tmp_path))
     assert availability.check(load_report_config(cfg)) == EXPECTED_CHECK
-    assert availability.buildable_chapters(cfg.name) == ["bevoelkerung"]
+    assert availability.buildable_chapters(cfg.name) == ["bevoelkerung", "demografie"]
 
 
 EXPECTED_CHECK = """\
@@ -400,30 +399,32 @@ Konfiguration: keine Fehler, 1 Hinweis:
       Szenarien mit den Sozialraum-Schlüsseln der Stadt in einer eigenen Prognose-Konfiguration
       anlegen (config_files: projection: in der Berichtskonfiguration)
 
-Kapitel, die erstellt werden (1 von 7):
+Kapitel, die erstellt werden (2 von 7):
   Bevölkerung (bevoelkerung)
     ohne Veränderung der Einwohnerzahl: nur 1 Jahr mit Daten (2024), nötig sind mindestens 2 –
       Einwohner- und Fallzahldateien von mindestens 1 früheren Jahr im Rohdatenordner (raw) ergänzen
+  Demografie und Bevölkerungsprognose (demografie)
+    ohne Geburten, Sterbefälle und Wanderungen:
+      - es fehlen Bevölkerungsbewegungen (events.parquet) – Datei bewegungen.csv im Rohdatenordner
+        (raw) ergänzen
+      - es fehlen Fallzahlen (SGB II, Arbeitslose, Haushalte …; counts.parquet) – mindestens eine
+        der Dateien ba_sgb2_arbeitslose.xlsx, haushalte.csv, sgb12_grundsicherung_65plus.csv oder
+        hze_faelle.csv im Rohdatenordner (raw) ergänzen
+    ohne Bevölkerungsprognose: keine Prognose möglich: Einwohner nach Alter nur zu einem Stichtag
+      (2024); nötig sind Einwohner nach Alter zu mindestens zwei Stichtagen (Hamilton–Perry) oder
+      Einwohner nach Einzelaltern mit Bewegungsdaten (Kohorten-Komponenten) – Einwohnertabellen nach
+      Alter (Altersgruppen genügen) eines früheren Stichtags im Rohdatenordner (raw) ergänzen
+    ohne Rückrechnung der Prognose (Backtest): Einwohner nach Alter nur zu einem Stichtag (2024);
+      die Rückrechnung braucht mindestens drei Stichtage bis zum Berichtsjahr – Einwohnertabellen
+      nach Alter früherer Stichtage im Rohdatenordner (raw) ergänzen
 
-Kapitel, die ausgelassen werden (6 von 7):
+Kapitel, die ausgelassen werden (5 von 7):
   Soziale Lage (soziale_lage): es fehlen Fallzahlen (SGB II, Arbeitslose, Haushalte …;
     counts.parquet) – mindestens eine der Dateien ba_sgb2_arbeitslose.xlsx, haushalte.csv,
     sgb12_grundsicherung_65plus.csv oder hze_faelle.csv im Rohdatenordner (raw) ergänzen
   Sozialraum-Monitoring (monitoring): es fehlen Fallzahlen (SGB II, Arbeitslose, Haushalte …;
     counts.parquet) – mindestens eine der Dateien ba_sgb2_arbeitslose.xlsx, haushalte.csv,
     sgb12_grundsicherung_65plus.csv oder hze_faelle.csv im Rohdatenordner (raw) ergänzen
-  Demografie und Bevölkerungsprognose (demografie):
-    - es fehlen Fallzahlen (SGB II, Arbeitslose, Haushalte …; counts.parquet) und
-      Bevölkerungsbewegungen (events.parquet) – mindestens eine der Dateien
-      ba_sgb2_arbeitslose.xlsx, haushalte.csv, sgb12_grundsicherung_65plus.csv oder hze_faelle.csv
-      und Datei bewegungen.csv im Rohdatenordner (raw) ergänzen
-    - Bevölkerungsprognose: Bevölkerungsbewegungen aus mindestens 2 Jahren nötig – bewegungen.csv
-      mit mindestens 2 Jahren bis 2024 im Rohdatenordner (raw) liefern
-    - Bevölkerungsprognose: Einwohnerbestand vor den Bewegungsjahren (2023) nötig, vorhanden: 2024 –
-      einwohner_<Jahr>.csv für 2023 im Rohdatenordner (raw) ergänzen
-    - Rückrechnung der Prognose (Backtest): sie beginnt 3 Jahre vor dem Berichtsjahr (2021) und
-      braucht Einwohner für 2020 und 2021, vorhanden: 2024 – einwohner_<Jahr>.csv für 2020 und 2021
-      im Rohdatenordner (raw) ergänzen
   Kinder, Jugend und Familie (kinder_jugend):
     - es fehlen Fallzahlen (SGB II, Arbeitslose, Haushalte …; counts.parquet),
       Bevölkerungsbewegungen (events.parquet) und Einrichtungen (facilities.gpkg) – mindestens eine
@@ -650,17 +651,15 @@ def test_check_of_a_city_folder_with_only_areas_and_population(tmp_path, monkeyp
     text = run.stdout
     assert "Aufbereitete Daten: stadt/aufbereitet – 3 Sozialräume, Einwohner 2024\n" in text
     assert "\nKonfiguration: keine Fehler, 1 Hinweis:\n" in text  # the demo's Neubau scenario is not theirs
-    assert "Kapitel, die erstellt werden (1 von 7):\n  Bevölkerung (bevoelkerung)\n" in text
-    assert "Kapitel, die ausgelassen werden (6 von 7):\n" in text
+    assert "Kapitel, die erstellt werden (2 von 7):\n  Bevölkerung (bevoelkerung)\n" in text
+    assert "\n  Demografie und Bevölkerungsprognose (demografie)\n    ohne Geburten, Sterbefälle" in text
+    assert "ohne Bevölkerungsprognose: keine Prognose möglich: Einwohner nach Alter nur zu einem Stichtag" in text
+    assert "Kapitel, die ausgelassen werden (5 von 7):\n" in text
     chapters = text.split("Kapitel, die ausgelassen werden")[1].split("Sozialraumprofile")[0]
     flat = " ".join(chapters.split())
     for chapter, files in (
         ("Soziale Lage (soziale_lage)", ["ba_sgb2_arbeitslose.xlsx", "haushalte.csv"]),
         ("Sozialraum-Monitoring (monitoring)", ["sgb12_grundsicherung_65plus.csv"]),
-        (
-            "Demografie und Bevölkerungsprognose (demografie)",
-            ["Datei bewegungen.csv", "einwohner_<Jahr>.csv"],
-        ),
         ("Kinder, Jugend und Familie (kinder_jugend)", ["Datei einrichtungen.csv"]),
         ("Wohnen (wohnen)", ["hze_faelle.csv"]),
         ("Datenqualität und Methoden (datenqualitaet)", ["counts.parquet"]),
@@ -677,7 +676,7 @@ def test_check_of_a_city_folder_with_only_areas_and_population(tmp_path, monkeyp
     assert "Ausländeranteil (auslaender): " in flat_text and "Staatsangehörigkeit" in flat_text
     # the same through the function, and the processed folder holds only what the two files give
     monkeypatch.setenv("WORKBENCH_ROOT", str(tmp_path))
-    assert availability.buildable_chapters("stadt.yaml") == ["bevoelkerung"]
+    assert availability.buildable_chapters("stadt.yaml") == ["bevoelkerung", "demografie"]
     assert sorted(p.name for p in (tmp_path / "stadt" / "aufbereitet").glob("*.parquet")) == [
         "city_totals.parquet",
         "keys.parquet",
@@ -710,32 +709,26 @@ def test_check_of_a_city_folder_with_only_areas_and_population(tmp_path, monkeyp
 def test_left_out_chapter_gets_a_page_and_the_index_names_it(partial):
     cfg, _ = partial
     reports = Path(cfg).parent / "reports"
-    executed = reports / "executed" / "demografie.ipynb"
+    executed = reports / "executed" / "kinder_jugend.ipynb"
     executed.parent.mkdir(parents=True)
     executed.write_text("{}", encoding="utf-8")  # from an earlier build with more data
-    out = reportbuild.build_chapter("demografie", cfg)  # returns normally, no notebook is run
-    assert out == reports / "html" / "demografie.html" and not executed.exists()
+    out = reportbuild.build_chapter("kinder_jugend", cfg)  # returns normally, no notebook is run
+    assert out == reports / "html" / "kinder_jugend.html" and not executed.exists()
     page = out.read_text(encoding="utf-8")
     assert page.startswith('<!DOCTYPE html>\n<html lang="de">') and reportbuild.CSS in page
-    assert "<title>Demografie und Bevölkerungsprognose – Sozialbericht Kleinstadt 2024</title>" in page
+    assert "<title>Kinder, Jugend und Familie – Sozialbericht Kleinstadt 2024</title>" in page
     assert "<p>Dieses Kapitel konnte nicht erstellt werden:</p>" in page
-    assert (
-        "<li>es fehlen Bevölkerungsbewegungen (events.parquet) – Datei bewegungen.csv im Rohdatenordner "
-        "(data_raw) ergänzen</li>"
-    ) in page
+    assert "<li>es fehlen Bevölkerungsbewegungen (events.parquet) und Einrichtungen" not in page
+    assert "es fehlen Bevölkerungsbewegungen (events.parquet)" in page
     assert "einwohner_&lt;Jahr&gt;.csv" in page and str(Path(cfg).parent) not in page
     assert '<a href="../index.html">' in page
-    one = reportbuild.build_chapter("kinder_jugend", cfg)
     index = reportbuild.build_index(cfg).read_text(encoding="utf-8")
     assert (
-        '<li><a href="html/demografie.html">Demografie und Bevölkerungsprognose</a> – <em>nicht erstellt '
-        "(fehlende Daten)</em><br>es fehlen Bevölkerungsbewegungen (events.parquet) – Datei bewegungen.csv "
-        "im Rohdatenordner (data_raw) ergänzen; Bevölkerungsprognose: "
+        '<li><a href="html/kinder_jugend.html">Kinder, Jugend und Familie</a> – <em>nicht erstellt '
+        "(fehlende Daten)</em><br>es fehlen Bevölkerungsbewegungen (events.parquet)"
     ) in index
-    assert (
-        '<a href="html/kinder_jugend.html">Kinder, Jugend und Familie</a> – <em>nicht erstellt (fehlende'
-        in index
-    )
+    # Demografie is allowed (from one date by age, without movements and projection) but was not built here
+    assert "<li>Demografie und Bevölkerungsprognose – <em>nicht erstellt (Fehler beim Bau" in index
     # chapters the data allow but that were not built are still reported as build errors
     assert "<li>Wohnen – <em>nicht erstellt (Fehler beim Bau, siehe Konsole)</em></li>" in index
     # the appendix holds the 18 computable indicators; the sheet „Hinweise“ names the 5 others and why
@@ -776,7 +769,7 @@ def test_left_out_chapter_gets_a_page_and_the_index_names_it(partial):
         "Rohdatenordner (data_raw) ergänzen",
     ]
     assert str(Path(cfg).parent) not in index
-    assert one.exists() and audit_path(reports) == []  # HTML pages and the workbook with its notes
+    assert out.exists() and audit_path(reports) == []  # HTML pages and the workbook with its notes
     # the page is rewritten (atomically) with the same bytes
     first = out.read_bytes()
     reportbuild.build_chapter("demografie", cfg)

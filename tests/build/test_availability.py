@@ -228,8 +228,13 @@ def test_partial_city_check_text(partial):
     assert text.startswith("Datenprüfung für den Sozialbericht Kleinstadt 2024\n")
     assert "Fehlen: Bevölkerungsbewegungen (events.parquet)" in text
     assert "Kapitel, die erstellt werden (6 von 7):" in text
-    assert "Kapitel, die ausgelassen werden (1 von 7):\n  Kinder, Jugend und Familie (kinder_jugend):\n" in text
-    assert "    ohne Bevölkerungsprognose: keine Prognose möglich: Einwohner nach Alter nur zu einem Stichtag" in text
+    assert (
+        "Kapitel, die ausgelassen werden (1 von 7):\n  Kinder, Jugend und Familie (kinder_jugend):\n" in text
+    )
+    assert (
+        "    ohne Bevölkerungsprognose: keine Prognose möglich: Einwohner nach Alter nur zu einem Stichtag"
+        in text
+    )
     assert (
         "  Sozialraum-Monitoring (monitoring)\n    ohne Dynamik-Index und Gesamtindex (12 Gruppen): " in text
     )
@@ -653,7 +658,10 @@ def test_check_of_a_city_folder_with_only_areas_and_population(tmp_path, monkeyp
     assert "\nKonfiguration: keine Fehler, 1 Hinweis:\n" in text  # the demo's Neubau scenario is not theirs
     assert "Kapitel, die erstellt werden (2 von 7):\n  Bevölkerung (bevoelkerung)\n" in text
     assert "\n  Demografie und Bevölkerungsprognose (demografie)\n    ohne Geburten, Sterbefälle" in text
-    assert "ohne Bevölkerungsprognose: keine Prognose möglich: Einwohner nach Alter nur zu einem Stichtag" in text
+    assert (
+        "ohne Bevölkerungsprognose: keine Prognose möglich: Einwohner nach Alter nur zu einem Stichtag"
+        in text
+    )
     assert "Kapitel, die ausgelassen werden (5 von 7):\n" in text
     chapters = text.split("Kapitel, die ausgelassen werden")[1].split("Sozialraumprofile")[0]
     flat = " ".join(chapters.split())

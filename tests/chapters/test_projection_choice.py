@@ -87,7 +87,7 @@ def test_one_date_gives_no_projection_with_german_note(ds):
     ev = ev_mod.evaluate(c, None, None, groups, 2024)
     assert ev.empty
     text = dp.evaluation_text(ev, c)
-    assert isinstance(text, Note) and "Keine Bevölkerungsprognose möglich" in text
+    assert isinstance(text, Note) and "keine Rückrechnung möglich" in text
     table = dp.demand_table_html(None, ev, ds.keys, RULES, c)
     assert isinstance(table, Note) and "Stichtag" in table
 

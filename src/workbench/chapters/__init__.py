@@ -719,7 +719,9 @@ class _Context:
         f = self.facts
         with_ages = self._age_years()
         if not with_ages:
-            what = "die Einwohner liegen nicht nach Alter vor (weder Einzelalter noch lückenlose Altersgruppen)"
+            what = (
+                "die Einwohner liegen nicht nach Alter vor (weder Einzelalter noch lückenlose Altersgruppen)"
+            )
         elif f.year not in with_ages:
             what = f"Einwohner nach Alter nicht für das Berichtsjahr {f.year} (nur {years_text(with_ages)})"
         else:

@@ -382,7 +382,7 @@ class DemographyModel(ViewsModel):
 
     city_series_chart = _guarded(city_series_chart, "movements", "protected_counts", "city")
     balance_table = _guarded(balance_table_html, "movements", "protected_counts", "views.keys", "year")
-    rules_text = view(rules_text, "rules")
+    rules_text = _guarded(rules_text, "movements", "rules")
 
     # age structure
     age_indicators = AGE_INDICATORS
@@ -399,10 +399,17 @@ class DemographyModel(ViewsModel):
         return age_indicator_map(v.table, v.areas, indicator, self.year, v.catalogue, v.districts)
 
     def age_indicator_text(self, indicator: str) -> str:
-        """German sentences on the indicator's significant differences (why not, when not computable)."""
+        """German sentences on the indicator's significant differences (why not, when not computable); for
+        indicators the report's catalogue does not hold, one sentence at the first of them."""
         ind = self._indicator(indicator)
         if ind is None:
-            return NOTHING
+            absent = [i for i in AGE_INDICATORS if self._indicator(i) is None]
+            if indicator != absent[0]:
+                return NOTHING
+            return Note(
+                "Die Altersstrukturindikatoren (Jugendquotient, Altenquotient, Anteil Hochbetagter) stehen nicht "
+                "im Indikatorenkatalog dieses Berichts; sie brauchen Einwohner nach Alter."
+            )
         missing = self.views.missing(ind)
         if missing:
             return missing
@@ -473,7 +480,7 @@ def build(ch: Any) -> DemographyModel:
     cfg = config_for(ch)
     choice, run, ev = projection_for(ch, cfg.horizon)
     bt = None
-    if choice.method == "cohort-component":
+    if choice.method == "cohort-component" and ch.item("demografie.rueckrechnung").ok:
         bt = run_backtest(single_years(ds.population), ds.events, year, cfg)
     movements = NOTHING
     counts = None

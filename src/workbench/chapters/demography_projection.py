@@ -434,7 +434,7 @@ def evaluation_text(ev: Evaluation, choice: MethodChoice) -> str | Note:
     """German summary of the back-test: the model's mean error at 5 years (or the longest tested horizon)
     against the naive baselines, the coverage of the bands, and whether the model earns its keep."""
     if choice.method == "none":
-        return Note(markdown(choice.reason))
+        return Note("Ohne Prognose ist auch keine Rückrechnung möglich (Gründe im Abschnitt zur Prognose).")
     if ev.empty:
         return Note(
             "Keine Rückrechnung möglich: Dafür braucht es mindestens einen früheren Stichtag vor dem Basisjahr und "

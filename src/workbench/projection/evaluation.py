@@ -198,8 +198,11 @@ def choose_method(
             tuple(stocks),
             tuple(ev_years),
         )
+    dates = sorted(int(y) for y in pop["year"].unique() if int(y) <= year) if len(pop) else []
     if not stocks:
         what = "Die Einwohner liegen ohne Altersgliederung vor"
+        if len(dates) == 1:
+            what = f"Die Einwohner liegen nur zu einem Stichtag ({dates[0]}) und ohne Altersgliederung vor"
     elif year not in stocks:
         what = (
             f"Für das Berichtsjahr {year} liegen keine Einwohner nach Alter vor (nur {_years_text(stocks)})"

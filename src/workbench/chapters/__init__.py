@@ -36,6 +36,7 @@ from workbench.index.monitoring import load_spec, years_text
 from workbench.indicators import TREND_POINTS, load_catalogue
 from workbench.indicators.population import STRUCTURE
 from workbench.io.dataset import Dataset
+from workbench.projection.evaluation import MAX_BAND_WIDTH, usable_groups
 from workbench.projection.runs import load_projection_config
 from workbench.settings import ReportConfig, chapter_titles, relative_to_root
 
@@ -690,12 +691,18 @@ class _Context:
         return gaps
 
     def _age_years(self) -> list[int]:
-        """Years up to the reporting year with the population by age: age groups, or single years (every age of
+        """Years up to the reporting year with the population by age: age groups that a projection from stocks
+        can use (:func:`workbench.projection.evaluation.usable_groups`), or single years (every age of
         :data:`SINGLE_AGES`)."""
         f = self.facts
         full = set(range(SINGLE_AGES[0], SINGLE_AGES[1] + 1)) <= f.ages
         kinds = {y: f.population.kind(y) for y in f.population_years if y <= f.year}
-        return [y for y, k in kinds.items() if k == "age_groups" or (k == "single_years" and full)]
+        return [
+            y
+            for y, k in kinds.items()
+            if (k == "age_groups" and usable_groups(f.population.groups.get(y, ())))
+            or (k == "single_years" and full)
+        ]
 
     def _stock_years(self) -> list[int]:
         """:meth:`_age_years` when the reporting year is one of them and there are at least two (a projection
@@ -718,7 +725,13 @@ class _Context:
             )
         f = self.facts
         with_ages = self._age_years()
-        if not with_ages:
+        coarse = [y for y in f.population_years if y <= f.year and f.population.kind(y) == "age_groups"]
+        if not with_ages and coarse:
+            what = (
+                f"die Altersgruppen der Einwohner ({years_text(coarse)}) sind zu grob (Gruppen breiter als "
+                f"{MAX_BAND_WIDTH} Jahre) oder nicht lückenlos"
+            )
+        elif not with_ages:
             what = (
                 "die Einwohner liegen nicht nach Alter vor (weder Einzelalter noch lückenlose Altersgruppen)"
             )

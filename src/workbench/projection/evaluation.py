@@ -108,9 +108,26 @@ def single_age_years(population: pd.DataFrame | None) -> list[int]:
     return sorted(out)
 
 
+MAX_BAND_WIDTH = 20
+"""Widest closed age group (years) a projection from stocks accepts: the cohort-change ratios of single years
+come from the graduated groups, and groups such as 18–64 say nothing about single cohorts."""
+
+
+def usable_groups(groups: Any) -> bool:
+    """Whether age groups (inclusive (from, to) pairs, ``to`` 100 = open group) cover all ages from 0 without
+    gap or overlap up to an open group, each closed group at most :data:`MAX_BAND_WIDTH` years wide."""
+    edge = 0
+    for lo, hi in sorted(groups):
+        if lo != edge or (hi < 100 and hi - lo + 1 > MAX_BAND_WIDTH):
+            return False
+        edge = hi + 1
+    return edge > 100
+
+
 def age_stock_years(population: pd.DataFrame | None, age_groups: pd.DataFrame | None) -> list[int]:
     """Years with the population by age: single years (every age 0 … 79 present), or age groups that cover all
-    ages from 0 without gap or overlap up to the open group (``age_to`` 100)."""
+    ages from 0 without gap or overlap up to the open group (``age_to`` 100), none wider than
+    :data:`MAX_BAND_WIDTH` years (:func:`usable_groups`)."""
     years = set()
     if population is not None and not population.empty:
         aged = population[population["age"] >= 0]
@@ -119,15 +136,9 @@ def age_stock_years(population: pd.DataFrame | None, age_groups: pd.DataFrame | 
                 years.add(int(y))
     if age_groups is not None and not age_groups.empty:
         for y, part in age_groups.groupby("year"):
-            bands = sorted({(int(a), int(b)) for a, b in zip(part["age_from"], part["age_to"], strict=True)})
-            edge = 0
-            for lo, hi in bands:  # the groups must cover all ages without gap or overlap, open at 100
-                if lo != edge:
-                    break
-                edge = hi + 1
-            else:
-                if edge > 100:
-                    years.add(int(y))
+            bands = {(int(a), int(b)) for a, b in zip(part["age_from"], part["age_to"], strict=True)}
+            if usable_groups(bands):
+                years.add(int(y))
     return sorted(years)
 
 
@@ -199,7 +210,12 @@ def choose_method(
             tuple(ev_years),
         )
     dates = sorted(int(y) for y in pop["year"].unique() if int(y) <= year) if len(pop) else []
-    if not stocks:
+    if not stocks and age_groups is not None and len(age_groups):
+        what = (
+            "Die Altersgruppen der Einwohner sind für eine Prognose zu grob (Gruppen breiter als "
+            f"{MAX_BAND_WIDTH} Jahre) oder nicht lückenlos"
+        )
+    elif not stocks:
         what = "Die Einwohner liegen ohne Altersgliederung vor"
         if len(dates) == 1:
             what = f"Die Einwohner liegen nur zu einem Stichtag ({dates[0]}) und ohne Altersgliederung vor"

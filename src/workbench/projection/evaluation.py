@@ -275,13 +275,15 @@ def stock_tables(
 
 def quantities(long: pd.DataFrame, groups: Mapping[str, tuple[int, int]] = DEMAND_GROUPS) -> pd.DataFrame:
     """Area totals and planning groups from a long table (area_id, age, count; ages inclusive): one column
-    per quantity (:data:`TOTAL` first), indexed by area id."""
-    a = long.assign(area_id=long["area_id"].astype(str))
-    cols = {TOTAL: a.groupby("area_id")["count"].sum()}
+    per quantity (:data:`TOTAL` first), indexed by area id (sorted)."""
+    codes, areas = pd.factorize(long["area_id"].astype(str).to_numpy(), sort=True)
+    age = long["age"].to_numpy()
+    count = long["count"].to_numpy(dtype=float)
+    cols = {TOTAL: np.bincount(codes, count, len(areas))}
     for g, (lo, hi) in groups.items():
-        sel = a[(a["age"] >= lo) & (a["age"] <= hi)]
-        cols[g] = sel.groupby("area_id")["count"].sum()
-    return pd.DataFrame(cols).fillna(0.0).sort_index()
+        sel = (age >= lo) & (age <= hi)
+        cols[g] = np.bincount(codes[sel], count[sel], len(areas))
+    return pd.DataFrame(cols, index=pd.Index(areas, name="area_id"))
 
 
 def _stock_long(frame: pd.DataFrame) -> pd.DataFrame:
@@ -322,32 +324,24 @@ def _hp_long(
 
 
 def _records_for(
-    method: str,
-    base_year: int,
-    target: int,
-    base: pd.DataFrame,
-    projected: pd.DataFrame,
-    observed: pd.DataFrame,
+    method: str, base_year: int, target: int, base: pd.DataFrame, projected: pd.DataFrame, observed: pd.DataFrame
 ) -> pd.DataFrame:
     """Long records (one per area and quantity) of one window."""
     areas = base.index
-    rows = []
-    for q in base.columns:
-        rows.append(
-            pd.DataFrame(
-                {
-                    "method": method,
-                    "base_year": base_year,
-                    "horizon": target - base_year,
-                    "quantity": q,
-                    "area_id": areas,
-                    "base": base[q].to_numpy(dtype=float),
-                    "projected": projected[q].reindex(areas).to_numpy(dtype=float),
-                    "observed": observed[q].reindex(areas).to_numpy(dtype=float),
-                }
-            )
-        )
-    return pd.concat(rows, ignore_index=True)
+    cols = list(base.columns)
+    n = len(areas)
+    return pd.DataFrame(
+        {
+            "method": method,
+            "base_year": base_year,
+            "horizon": target - base_year,
+            "quantity": np.repeat(np.asarray(cols, dtype=object), n),
+            "area_id": np.tile(np.asarray(areas, dtype=object), len(cols)),
+            "base": base.to_numpy(dtype=float).T.ravel(),
+            "projected": projected.reindex(index=areas, columns=cols).to_numpy(dtype=float).T.ravel(),
+            "observed": observed.reindex(index=areas, columns=cols).to_numpy(dtype=float).T.ravel(),
+        }
+    )
 
 
 def _baselines(

@@ -735,6 +735,11 @@ class _Context:
             what = (
                 "die Einwohner liegen nicht nach Alter vor (weder Einzelalter noch lückenlose Altersgruppen)"
             )
+            dates = [y for y in f.population_years if y <= f.year]
+            if len(dates) == 1:
+                what = (
+                    f"die Einwohner liegen nur zu einem Stichtag ({dates[0]}) und ohne Altersgliederung vor"
+                )
         elif f.year not in with_ages:
             what = f"Einwohner nach Alter nicht für das Berichtsjahr {f.year} (nur {years_text(with_ages)})"
         else:

@@ -324,7 +324,12 @@ def _hp_long(
 
 
 def _records_for(
-    method: str, base_year: int, target: int, base: pd.DataFrame, projected: pd.DataFrame, observed: pd.DataFrame
+    method: str,
+    base_year: int,
+    target: int,
+    base: pd.DataFrame,
+    projected: pd.DataFrame,
+    observed: pd.DataFrame,
 ) -> pd.DataFrame:
     """Long records (one per area and quantity) of one window."""
     areas = base.index

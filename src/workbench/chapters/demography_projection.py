@@ -626,7 +626,7 @@ def band_chart(run: ProjectionRun | None, ev: Evaluation, rules: Rules, city: st
     b = _banded(run, ev, TOTAL)
     b = b[b["base"] >= (rules.min_base or 0)]
     hs = [h for h in BAND_HORIZONS if f"proj_{h}" in b]
-    order = b.sort_values(f"proj_{hs[-1]}").index if hs else b.index
+    order = (b[f"proj_{hs[-1]}"] / b["base"]).sort_values().index if hs else b.index  # by projected change
     b = b.loc[order]
     fig = Figure(figsize=(7.5, max(3.0, 0.22 * len(b) + 1.5)))
     FigureCanvasAgg(fig)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.errors import DataValidationError
 from workbench.projection import _stocks, estimate_rates, project
 from workbench.projection._stock_sources import stocks_from_population
 from workbench.render import fmt
@@ -237,6 +238,22 @@ def choose_method(
     )
 
 
+def available_base_years(
+    population: pd.DataFrame, events: pd.DataFrame, year: int, max_years: int
+) -> list[int]:
+    """The last ``max_years`` years ≤ ``year`` with events and the previous year's population (ascending)."""
+    pop_years = set(pd.unique(population["year"]).tolist())
+    ev_years = set(pd.unique(events["year"]).tolist())
+    usable = [t for t in sorted(ev_years) if t <= year and t - 1 in pop_years]
+    if not usable:
+        raise DataValidationError(
+            f"keine Basisjahre ≤ {year} mit Bewegungsdaten und Vorjahresbestand",
+            where="Tabellen population/events, Spalte year",
+            hint="Bewegungsdaten (bewegungen.csv) und Bestände von mindestens zwei Jahren importieren",
+        )
+    return usable[-max_years:]
+
+
 # ----------------------------------------------------------------------------------------------- stocks
 
 
@@ -387,8 +404,6 @@ def backtest_records(
     hs = sorted({int(h) for h in horizons})
     parts: list[pd.DataFrame] = []
     if choice.method == "cohort-component":
-        from workbench.projection.runs import available_base_years  # noqa: PLC0415  (runs imports this module)
-
         pop = population[(population["age"] >= 0) & population["sex"].isin(("m", "w"))]
         years = sorted(int(y) for y in pop["year"].unique() if int(y) <= year)
         observed_q = {y: quantities(pop[pop["year"] == y], groups) for y in years}
@@ -398,7 +413,7 @@ def backtest_records(
                 continue
             try:
                 used = available_base_years(pop, events, b, max_base_years)
-            except Exception:  # noqa: BLE001  (no usable base year: window not feasible)
+            except DataValidationError:  # no usable base year: window not feasible
                 continue
             rates = estimate_rates(
                 pop[pop["year"] <= b], events[events["year"] <= b], used, smoothing, shrinkage

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from workbench import settings
-from workbench.errors import ConfigError, DataValidationError
+from workbench.errors import ConfigError
 from workbench.projection import STATUS_QUO, Scenario, backtest, estimate_rates, load_scenarios, project
-from workbench.projection.evaluation import METHOD_LABELS, _hp_long, stock_tables
+from workbench.projection.evaluation import METHOD_LABELS, _hp_long, available_base_years, stock_tables
 from workbench.render import fmt
 from workbench.settings import read_yaml
 
@@ -218,22 +218,6 @@ def for_report(config: ProjectionConfig, area_ids: Any, *, demo: bool) -> Projec
         return config
     kept = tuple(s for s in config.scenarios if s.name not in skip)
     return replace(config, scenarios=kept)
-
-
-def available_base_years(
-    population: pd.DataFrame, events: pd.DataFrame, year: int, max_years: int
-) -> list[int]:
-    """The last ``max_years`` years ≤ ``year`` with events and the previous year's population (ascending)."""
-    pop_years = set(pd.unique(population["year"]).tolist())
-    ev_years = set(pd.unique(events["year"]).tolist())
-    usable = [t for t in sorted(ev_years) if t <= year and t - 1 in pop_years]
-    if not usable:
-        raise DataValidationError(
-            f"keine Basisjahre ≤ {year} mit Bewegungsdaten und Vorjahresbestand",
-            where="Tabellen population/events, Spalte year",
-            hint="Bewegungsdaten (bewegungen.csv) und Bestände von mindestens zwei Jahren importieren",
-        )
-    return usable[-max_years:]
 
 
 def interpolate_control(

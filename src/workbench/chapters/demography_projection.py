@@ -458,7 +458,9 @@ def evaluation_text(ev: Evaluation, choice: MethodChoice) -> str | Note:
             parts[0] += f", eine konstante Einwohnerzahl um {fmt.percent(const['mape'])}"
         parts[0] += "."
         if own["mape"] < mape:
-            parts.append("Das Modell ist damit genauer als die einfachste Alternative und lohnt den Aufwand.")
+            parts.append(
+                "Das Modell ist damit genauer als die beste einfache Fortschreibung und lohnt den Aufwand."
+            )
         else:
             parts.append(
                 "Das Modell ist damit **nicht genauer** als die einfache Fortschreibung; seine Ergebnisse je "

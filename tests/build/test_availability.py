@@ -119,15 +119,17 @@ def test_partial_city_chapters_parts_and_reasons(partial):
     cfg, raw = partial
     av = availability.assess_report(cfg)
     assert av.years == (2024,) and not av.complete
+    # Demografie is built from one date by age: movements and projection are left out with the reason
     assert av.buildable_chapters() == [
         "bevoelkerung",
         "soziale_lage",
         "monitoring",
+        "demografie",
         "wohnen",
         "datenqualitaet",
     ]
     assert availability.buildable_chapters(cfg) == av.buildable_chapters()
-    assert [c.key for c in av.left_out_chapters()] == ["demografie", "kinder_jugend"]
+    assert [c.key for c in av.left_out_chapters()] == ["kinder_jugend"]
     events = (
         "es fehlen Bevölkerungsbewegungen (events.parquet)",
         f"Datei bewegungen.csv im Rohdatenordner ({raw}) ergänzen",
@@ -142,16 +144,17 @@ def test_partial_city_chapters_parts_and_reasons(partial):
             f"einwohner_<Jahr>.csv für 2023 im Rohdatenordner ({raw}) ergänzen",
         ),
     ]
-    demografie = av.chapter("demografie")
-    assert [(g.what, g.remedy) for g in demografie.gaps] == [
-        events,
-        *((f"Bevölkerungsprognose: {w}", r) for w, r in projection),
+    parts0 = {p.key: p for p in av.parts}
+    assert [(g.what, g.remedy) for g in parts0["demografie.prognose"].gaps] == [
         (
-            "Rückrechnung der Prognose (Backtest): sie beginnt 3 Jahre vor dem Berichtsjahr (2021) und braucht "
-            "Einwohner für 2020 und 2021, vorhanden: 2024",
-            f"einwohner_<Jahr>.csv für 2020 und 2021 im Rohdatenordner ({raw}) ergänzen",
-        ),
+            "keine Prognose möglich: Einwohner nach Alter nur zu einem Stichtag (2024); nötig sind Einwohner nach "
+            "Alter zu mindestens zwei Stichtagen (Hamilton–Perry) oder Einwohner nach Einzelaltern mit "
+            "Bewegungsdaten (Kohorten-Komponenten)",
+            f"Einwohnertabellen nach Alter (Altersgruppen genügen) eines früheren Stichtags im Rohdatenordner ({raw}) "
+            "ergänzen",
+        )
     ]
+    assert not parts0["demografie.bewegungen"].ok
     kita = av.chapter("kinder_jugend")
     assert [(g.what, g.remedy) for g in kita.gaps] == [
         events,
@@ -163,6 +166,7 @@ def test_partial_city_chapters_parts_and_reasons(partial):
         "soziale_lage.trends",
         "monitoring.dynamik",
         "monitoring.wechsel",
+        "demografie.bewegungen",
         "demografie.prognose",
         "demografie.rueckrechnung",
         "kinder_jugend.kita",
@@ -175,6 +179,9 @@ def test_partial_city_chapters_parts_and_reasons(partial):
         "soziale_lage.trends",
         "monitoring.dynamik",
         "monitoring.wechsel",
+        "demografie.bewegungen",
+        "demografie.prognose",
+        "demografie.rueckrechnung",
         "profil.trends",
         "profil.dynamik",
     ]
@@ -221,9 +228,12 @@ def test_partial_city_check_text(partial):
     text = availability.check(cfg)
     assert text.startswith("Datenprüfung für den Sozialbericht Kleinstadt 2024\n")
     assert "Fehlen: Bevölkerungsbewegungen (events.parquet)" in text
-    assert "Kapitel, die erstellt werden (5 von 7):" in text
+    assert "Kapitel, die erstellt werden (6 von 7):" in text
     assert (
-        "Kapitel, die ausgelassen werden (2 von 7):\n  Demografie und Bevölkerungsprognose (demografie):\n"
+        "Kapitel, die ausgelassen werden (1 von 7):\n  Kinder, Jugend und Familie (kinder_jugend):\n" in text
+    )
+    assert (
+        "    ohne Bevölkerungsprognose: keine Prognose möglich: Einwohner nach Alter nur zu einem Stichtag"
         in text
     )
     assert (
@@ -239,10 +249,8 @@ def test_partial_city_in_the_quality_chapter(partial):
     av = availability.assess_report(cfg, published=True)
     text = quality.left_out_text(av)
     assert text.startswith("### Was die vorhandenen Daten nicht erlauben\n")
-    assert (
-        "- Kapitel „Demografie und Bevölkerungsprognose“ nicht erstellt: es fehlen Bevölkerungsbewegungen"
-        in text
-    )
+    assert "- Kapitel „Kinder, Jugend und Familie“ nicht erstellt: es fehlen Bevölkerungsbewegungen" in text
+    assert "- Demografie und Bevölkerungsprognose ohne Bevölkerungsprognose: keine Prognose möglich" in text
     assert "- Sozialraum-Monitoring ohne Dynamik-Index und Gesamtindex (12 Gruppen): " in text
     assert "- Indikator „Anteil Alleinerziehender“ nicht berechenbar: Maß single_parent_hh fehlt" in text
     # the raw folder lies outside the project: published texts never show its absolute path
@@ -261,7 +269,7 @@ def test_two_and_three_years(tmp_path, small_processed):
     assert parts["bevoelkerung.veraenderung"].ok and not parts["soziale_lage.trends"].ok
     assert parts["demografie.prognose"].ok  # movements 2023 and 2024, population 2023 before 2024
     assert not parts["demografie.rueckrechnung"].ok and av.buildable_chapters() == [
-        "bevoelkerung", "soziale_lage", "monitoring", "kinder_jugend", "wohnen", "datenqualitaet",
+        "bevoelkerung", "soziale_lage", "monitoring", "demografie", "kinder_jugend", "wohnen", "datenqualitaet",
     ]  # fmt: skip
     three = _city(tmp_path / "drei", small_processed, years=[2022, 2023, 2024])
     parts = {p.key: p for p in availability.assess_report(three).parts}
@@ -290,14 +298,18 @@ def test_single_ages_and_kita_places(tmp_path, small_processed):
     av = availability.assess_report(cfg)
     parts = {p.key: p for p in av.parts}
     ages = "die Einwohner liegen nicht nach Einzelaltern vor (nicht jedes Alter von 0 bis 79)"
-    assert [g.what for g in parts["demografie.prognose"].gaps] == [ages]
+    assert [g.what for g in parts["demografie.prognose"].gaps] == [
+        "keine Prognose möglich: die Einwohner liegen nicht nach Alter vor (weder Einzelalter noch lückenlose "
+        "Altersgruppen); nötig sind Einwohner nach Alter zu mindestens zwei Stichtagen (Hamilton–Perry) oder "
+        "Einwohner nach Einzelaltern mit Bewegungsdaten (Kohorten-Komponenten)"
+    ]
     assert [g.what for g in parts["kinder_jugend.kita"].gaps] == [
         "im Einrichtungsverzeichnis gibt es keine Kita mit Plätzen",
         ages,
     ]
     assert "Plaetze_U3" in parts["kinder_jugend.kita"].reason
     assert not parts["profil.pyramide"].ok and parts["profil.einrichtungen"].ok
-    assert [c.key for c in av.left_out_chapters()] == ["demografie", "kinder_jugend"]
+    assert [c.key for c in av.left_out_chapters()] == ["kinder_jugend"]
 
 
 def test_reporting_year_without_population(tmp_path, small_processed):
@@ -331,13 +343,7 @@ def test_index_config_without_mss_leaves_out_only_the_monitoring(tmp_path, small
 def test_rules_are_data():
     assert {p.chapter for p in PARTS} <= set(ALL) | {"profil", "bestand"}
     essential = sorted(f"{p.chapter}.{p.key}" for p in PARTS if p.essential)
-    assert essential == [
-        "bestand.zielgruppen",
-        "demografie.prognose",
-        "demografie.rueckrechnung",
-        "kinder_jugend.kita",
-        "monitoring.status",
-    ]
+    assert essential == ["bestand.zielgruppen", "kinder_jugend.kita", "monitoring.status"]
 
 
 # ------------------------------------------------------------------------------------- required data, CLI
@@ -380,7 +386,7 @@ def test_check_command_for_areas_and_population_only(tmp_path, small_processed, 
     # the same through the function
     monkeypatch.setenv("WORKBENCH_ROOT", str(tmp_path))
     assert availability.check(load_report_config(cfg)) == EXPECTED_CHECK
-    assert availability.buildable_chapters(cfg.name) == ["bevoelkerung"]
+    assert availability.buildable_chapters(cfg.name) == ["bevoelkerung", "demografie"]
 
 
 EXPECTED_CHECK = """\
@@ -400,30 +406,32 @@ Konfiguration: keine Fehler, 1 Hinweis:
       Szenarien mit den Sozialraum-Schlüsseln der Stadt in einer eigenen Prognose-Konfiguration
       anlegen (config_files: projection: in der Berichtskonfiguration)
 
-Kapitel, die erstellt werden (1 von 7):
+Kapitel, die erstellt werden (2 von 7):
   Bevölkerung (bevoelkerung)
     ohne Veränderung der Einwohnerzahl: nur 1 Jahr mit Daten (2024), nötig sind mindestens 2 –
       Einwohner- und Fallzahldateien von mindestens 1 früheren Jahr im Rohdatenordner (raw) ergänzen
+  Demografie und Bevölkerungsprognose (demografie)
+    ohne Geburten, Sterbefälle und Wanderungen:
+      - es fehlen Bevölkerungsbewegungen (events.parquet) – Datei bewegungen.csv im Rohdatenordner
+        (raw) ergänzen
+      - es fehlen Fallzahlen (SGB II, Arbeitslose, Haushalte …; counts.parquet) – mindestens eine
+        der Dateien ba_sgb2_arbeitslose.xlsx, haushalte.csv, sgb12_grundsicherung_65plus.csv oder
+        hze_faelle.csv im Rohdatenordner (raw) ergänzen
+    ohne Bevölkerungsprognose: keine Prognose möglich: Einwohner nach Alter nur zu einem Stichtag
+      (2024); nötig sind Einwohner nach Alter zu mindestens zwei Stichtagen (Hamilton–Perry) oder
+      Einwohner nach Einzelaltern mit Bewegungsdaten (Kohorten-Komponenten) – Einwohnertabellen nach
+      Alter (Altersgruppen genügen) eines früheren Stichtags im Rohdatenordner (raw) ergänzen
+    ohne Rückrechnung der Prognose (Backtest): Einwohner nach Alter nur zu einem Stichtag (2024);
+      die Rückrechnung braucht mindestens drei Stichtage bis zum Berichtsjahr – Einwohnertabellen
+      nach Alter früherer Stichtage im Rohdatenordner (raw) ergänzen
 
-Kapitel, die ausgelassen werden (6 von 7):
+Kapitel, die ausgelassen werden (5 von 7):
   Soziale Lage (soziale_lage): es fehlen Fallzahlen (SGB II, Arbeitslose, Haushalte …;
     counts.parquet) – mindestens eine der Dateien ba_sgb2_arbeitslose.xlsx, haushalte.csv,
     sgb12_grundsicherung_65plus.csv oder hze_faelle.csv im Rohdatenordner (raw) ergänzen
   Sozialraum-Monitoring (monitoring): es fehlen Fallzahlen (SGB II, Arbeitslose, Haushalte …;
     counts.parquet) – mindestens eine der Dateien ba_sgb2_arbeitslose.xlsx, haushalte.csv,
     sgb12_grundsicherung_65plus.csv oder hze_faelle.csv im Rohdatenordner (raw) ergänzen
-  Demografie und Bevölkerungsprognose (demografie):
-    - es fehlen Fallzahlen (SGB II, Arbeitslose, Haushalte …; counts.parquet) und
-      Bevölkerungsbewegungen (events.parquet) – mindestens eine der Dateien
-      ba_sgb2_arbeitslose.xlsx, haushalte.csv, sgb12_grundsicherung_65plus.csv oder hze_faelle.csv
-      und Datei bewegungen.csv im Rohdatenordner (raw) ergänzen
-    - Bevölkerungsprognose: Bevölkerungsbewegungen aus mindestens 2 Jahren nötig – bewegungen.csv
-      mit mindestens 2 Jahren bis 2024 im Rohdatenordner (raw) liefern
-    - Bevölkerungsprognose: Einwohnerbestand vor den Bewegungsjahren (2023) nötig, vorhanden: 2024 –
-      einwohner_<Jahr>.csv für 2023 im Rohdatenordner (raw) ergänzen
-    - Rückrechnung der Prognose (Backtest): sie beginnt 3 Jahre vor dem Berichtsjahr (2021) und
-      braucht Einwohner für 2020 und 2021, vorhanden: 2024 – einwohner_<Jahr>.csv für 2020 und 2021
-      im Rohdatenordner (raw) ergänzen
   Kinder, Jugend und Familie (kinder_jugend):
     - es fehlen Fallzahlen (SGB II, Arbeitslose, Haushalte …; counts.parquet),
       Bevölkerungsbewegungen (events.parquet) und Einrichtungen (facilities.gpkg) – mindestens eine
@@ -650,17 +658,18 @@ def test_check_of_a_city_folder_with_only_areas_and_population(tmp_path, monkeyp
     text = run.stdout
     assert "Aufbereitete Daten: stadt/aufbereitet – 3 Sozialräume, Einwohner 2024\n" in text
     assert "\nKonfiguration: keine Fehler, 1 Hinweis:\n" in text  # the demo's Neubau scenario is not theirs
-    assert "Kapitel, die erstellt werden (1 von 7):\n  Bevölkerung (bevoelkerung)\n" in text
-    assert "Kapitel, die ausgelassen werden (6 von 7):\n" in text
+    assert "Kapitel, die erstellt werden (2 von 7):\n  Bevölkerung (bevoelkerung)\n" in text
+    assert "\n  Demografie und Bevölkerungsprognose (demografie)\n    ohne Geburten, Sterbefälle" in text
+    assert (
+        "ohne Bevölkerungsprognose: keine Prognose möglich: Einwohner nach Alter nur zu einem Stichtag"
+        in text
+    )
+    assert "Kapitel, die ausgelassen werden (5 von 7):\n" in text
     chapters = text.split("Kapitel, die ausgelassen werden")[1].split("Sozialraumprofile")[0]
     flat = " ".join(chapters.split())
     for chapter, files in (
         ("Soziale Lage (soziale_lage)", ["ba_sgb2_arbeitslose.xlsx", "haushalte.csv"]),
         ("Sozialraum-Monitoring (monitoring)", ["sgb12_grundsicherung_65plus.csv"]),
-        (
-            "Demografie und Bevölkerungsprognose (demografie)",
-            ["Datei bewegungen.csv", "einwohner_<Jahr>.csv"],
-        ),
         ("Kinder, Jugend und Familie (kinder_jugend)", ["Datei einrichtungen.csv"]),
         ("Wohnen (wohnen)", ["hze_faelle.csv"]),
         ("Datenqualität und Methoden (datenqualitaet)", ["counts.parquet"]),
@@ -677,7 +686,7 @@ def test_check_of_a_city_folder_with_only_areas_and_population(tmp_path, monkeyp
     assert "Ausländeranteil (auslaender): " in flat_text and "Staatsangehörigkeit" in flat_text
     # the same through the function, and the processed folder holds only what the two files give
     monkeypatch.setenv("WORKBENCH_ROOT", str(tmp_path))
-    assert availability.buildable_chapters("stadt.yaml") == ["bevoelkerung"]
+    assert availability.buildable_chapters("stadt.yaml") == ["bevoelkerung", "demografie"]
     assert sorted(p.name for p in (tmp_path / "stadt" / "aufbereitet").glob("*.parquet")) == [
         "city_totals.parquet",
         "keys.parquet",
@@ -710,32 +719,26 @@ def test_check_of_a_city_folder_with_only_areas_and_population(tmp_path, monkeyp
 def test_left_out_chapter_gets_a_page_and_the_index_names_it(partial):
     cfg, _ = partial
     reports = Path(cfg).parent / "reports"
-    executed = reports / "executed" / "demografie.ipynb"
+    executed = reports / "executed" / "kinder_jugend.ipynb"
     executed.parent.mkdir(parents=True)
     executed.write_text("{}", encoding="utf-8")  # from an earlier build with more data
-    out = reportbuild.build_chapter("demografie", cfg)  # returns normally, no notebook is run
-    assert out == reports / "html" / "demografie.html" and not executed.exists()
+    out = reportbuild.build_chapter("kinder_jugend", cfg)  # returns normally, no notebook is run
+    assert out == reports / "html" / "kinder_jugend.html" and not executed.exists()
     page = out.read_text(encoding="utf-8")
     assert page.startswith('<!DOCTYPE html>\n<html lang="de">') and reportbuild.CSS in page
-    assert "<title>Demografie und Bevölkerungsprognose – Sozialbericht Kleinstadt 2024</title>" in page
+    assert "<title>Kinder, Jugend und Familie – Sozialbericht Kleinstadt 2024</title>" in page
     assert "<p>Dieses Kapitel konnte nicht erstellt werden:</p>" in page
-    assert (
-        "<li>es fehlen Bevölkerungsbewegungen (events.parquet) – Datei bewegungen.csv im Rohdatenordner "
-        "(data_raw) ergänzen</li>"
-    ) in page
+    assert "<li>es fehlen Bevölkerungsbewegungen (events.parquet) und Einrichtungen" not in page
+    assert "es fehlen Bevölkerungsbewegungen (events.parquet)" in page
     assert "einwohner_&lt;Jahr&gt;.csv" in page and str(Path(cfg).parent) not in page
     assert '<a href="../index.html">' in page
-    one = reportbuild.build_chapter("kinder_jugend", cfg)
     index = reportbuild.build_index(cfg).read_text(encoding="utf-8")
     assert (
-        '<li><a href="html/demografie.html">Demografie und Bevölkerungsprognose</a> – <em>nicht erstellt '
-        "(fehlende Daten)</em><br>es fehlen Bevölkerungsbewegungen (events.parquet) – Datei bewegungen.csv "
-        "im Rohdatenordner (data_raw) ergänzen; Bevölkerungsprognose: "
+        '<li><a href="html/kinder_jugend.html">Kinder, Jugend und Familie</a> – <em>nicht erstellt '
+        "(fehlende Daten)</em><br>es fehlen Bevölkerungsbewegungen (events.parquet)"
     ) in index
-    assert (
-        '<a href="html/kinder_jugend.html">Kinder, Jugend und Familie</a> – <em>nicht erstellt (fehlende'
-        in index
-    )
+    # Demografie is allowed (from one date by age, without movements and projection) but was not built here
+    assert "<li>Demografie und Bevölkerungsprognose – <em>nicht erstellt (Fehler beim Bau" in index
     # chapters the data allow but that were not built are still reported as build errors
     assert "<li>Wohnen – <em>nicht erstellt (Fehler beim Bau, siehe Konsole)</em></li>" in index
     # the appendix holds the 18 computable indicators; the sheet „Hinweise“ names the 5 others and why
@@ -776,7 +779,7 @@ def test_left_out_chapter_gets_a_page_and_the_index_names_it(partial):
         "Rohdatenordner (data_raw) ergänzen",
     ]
     assert str(Path(cfg).parent) not in index
-    assert one.exists() and audit_path(reports) == []  # HTML pages and the workbook with its notes
+    assert out.exists() and audit_path(reports) == []  # HTML pages and the workbook with its notes
     # the page is rewritten (atomically) with the same bytes
     first = out.read_bytes()
     reportbuild.build_chapter("demografie", cfg)

@@ -143,7 +143,9 @@ def views_of(name: str, m) -> dict[str, object]:
             call(v, getattr(m, v))
         for v in ("scenario_chart", "city_pyramid", "projection_table", "scenario_list_text"):
             call(v, getattr(m, v))
-        for v in ("backtest_text", "backtest_map", "backtest_table"):
+        for v in ("backtest_text", "backtest_map", "backtest_table", "method_text"):
+            call(v, getattr(m, v))
+        for v in ("evaluation_text", "evaluation_table", "band_chart", "band_table"):
             call(v, getattr(m, v))
         for ind in m.age_indicators:
             call(f"map {ind}", m.age_indicator_map, ind)
@@ -152,6 +154,10 @@ def views_of(name: str, m) -> dict[str, object]:
             call(f"change {group}", m.change_map, group)
     elif name == "kinder_jugend":
         call("kita_summary", m.kita_summary)
+        call("demand_text", m.demand_text)
+        call("demand_table", m.demand_table)
+        for g in m.demand_groups:
+            call(f"demand evaluation {g}", m.demand_evaluation_table, g)
         for g in ("u3", "ue3"):
             call(f"gap map {g}", m.kita_gap_map, g)
             call(f"kita table {g}", m.kita_table, g)
@@ -260,7 +266,14 @@ def test_indicators_hold_only_what_the_data_allow(one_year):
 
 def test_every_buildable_chapter_builds_on_one_year(one_year):
     ch, built = one_year
-    assert list(built) == ["bevoelkerung", "soziale_lage", "monitoring", "wohnen", "datenqualitaet"]
+    assert list(built) == [
+        "bevoelkerung",
+        "soziale_lage",
+        "monitoring",
+        "demografie",
+        "wohnen",
+        "datenqualitaet",
+    ]
     assert ch.availability.profile.ok  # facilities are a part of the profile, not an input
 
 
@@ -414,6 +427,7 @@ def test_three_years_draw_trends_without_the_trend_test(small_processed, tmp_pat
         "bevoelkerung",
         "soziale_lage",
         "monitoring",
+        "demografie",
         "kinder_jugend",
         "wohnen",
         "datenqualitaet",
@@ -425,6 +439,10 @@ def test_three_years_draw_trends_without_the_trend_test(small_processed, tmp_pat
         "nutzt 5 Zeitpunkte und bleibt bis dahin „nicht berechenbar“."
     )
     assert isinstance(built["monitoring"]["map dynamic"], Figure)  # 2022 and 2024: the dynamic index exists
+    # movements 2023 and 2024: cohort-component, back-tested from 2023 only; no three-year window
+    d = built["demografie"]
+    assert "Kohorten-Komponenten-Methode" in d["method_text"] and d["backtest_text"] == NOTHING
+    assert "nach 1 Jahr im Mittel um" in d["evaluation_text"]
     assert parts["pf.trends"].startswith("<svg") and "Ohne" not in text(parts["monitoring_html"])
 
 
@@ -506,6 +524,49 @@ def test_demography_without_some_indicators(small_processed, tmp_path):
     assert parts["pf.trends"].startswith("<svg") and parts["pf.facility"].startswith("Ohne Einrichtungen")
 
 
+def test_demography_on_one_date_says_why_there_is_no_projection(one_year, tmp_path):
+    _, built = one_year
+    v = built["demografie"]
+    assert v["method_text"].startswith(
+        "Keine Bevölkerungsprognose möglich: Die Einwohner nach Alter liegen nur zu"
+    )
+    assert "(2024)" in v["method_text"]
+    for view in ("projection_text", "scenario_chart", "projection_table", "band_table", "band_chart"):
+        assert v[view] == NOTHING, view
+    assert v["balance_text"].startswith("Ohne Geburten, Sterbefälle und Wanderungen: es fehlen")
+    assert "keine Rückrechnung möglich" in v["evaluation_text"]
+    assert isinstance(v["map jugendquotient"], Figure)
+
+
+def test_demography_and_demand_from_stocks_alone(small_processed, tmp_path):
+    """Without movements but with the population at six dates: Hamilton–Perry, bands from its back-test."""
+    cfg = make_city(tmp_path, small_processed, drop=("events",))
+    try:
+        ch = context.Chapter(cfg)
+        m = demography.build(ch)
+        v = views_of("demografie", m)
+    finally:
+        settings.activate(None)
+    assert m.choice.method == "hamilton-perry" and m.projection.method == "hamilton-perry"
+    assert (
+        "Bewegungsdaten (Geburten, Sterbefälle, Wanderungen je Sozialraum und Alter) fehlen"
+        in v["method_text"]
+    )
+    assert "(Hamilton–Perry-Verfahren (Kohortenveränderungsraten aus Beständen))" in v["projection_text"]
+    assert "Hamilton–Perry-Verfahren, Stichtage" in v["projection_table"]
+    assert v["backtest_text"] == NOTHING and v["city_pyramid"].startswith("Keine Alterspyramide")
+    # the bands of the table are the back-test's: 80 % quantile of the errors of areas of the same size
+    ev = m.evaluation
+    assert ev.method == "hamilton-perry" and ev.max_horizon == 4
+    assert "Im Rückblick lag die Vorausberechnung (Hamilton–Perry-Verfahren" in v["evaluation_text"]
+    assert "MAPE Einwohnerzahl konstant" in v["evaluation_table"]
+    assert isinstance(v["band_chart"], Figure)
+    for view in ("projection_table", "band_table", "evaluation_table"):
+        f = tmp_path / f"{view}.html"
+        f.write_text(f"<html><body>{v[view]}</body></html>", encoding="utf-8")
+        assert audit_path(f) == [], view
+
+
 def test_no_indicator_computable(small_processed, tmp_path):
     """Counts without any measure of the catalogue: population indicators only, the chapters still build."""
     cfg = make_city(tmp_path, small_processed)
@@ -553,7 +614,8 @@ def test_notebooks_on_a_partial_city(small_processed, tmp_path):
     assert "Indikator „Anteil Alleinerziehender“ nicht berechenbar" in pages["soziale_lage"]
     assert "Ohne Dynamik-Index und Gesamtindex (12 Gruppen)" in pages["monitoring"]
     assert "Ohne Klassenwechsel gegenüber dem Vorjahr" in pages["monitoring"]
-    assert "Dieses Kapitel konnte nicht erstellt werden" in pages["demografie"]  # no movements
+    assert "Keine Bevölkerungsprognose möglich" in pages["demografie"]  # one date, no movements
+    assert "Ohne Geburten, Sterbefälle und Wanderungen" in pages["demografie"]
     assert "Was die vorhandenen Daten nicht erlauben" in pages["datenqualitaet"]
     for name, page in pages.items():
         assert "Traceback" not in page and 'data-mime-type="application/vnd.jupyter.stderr"' not in page, name

@@ -89,3 +89,17 @@ def test_monitoring_reproduces_mss_2021_classes(berlin):
     zw = read_table(ROOT / "examples" / "berlin" / "zwerte.yaml").set_index("area_id").reindex(index.index)
     for ours, theirs in (("status_index", "status_index"), ("dynamic_index", "dynamic_index")):
         assert (index.loc[ok, ours] - zw.loc[ok, theirs]).abs().max() <= 0.005 + 1e-5
+
+
+def test_one_date_without_ages_gives_no_projection(berlin):
+    """Berlin's shared data have the population of one date (31.12.2020, totals): the Demografie chapter says
+    that no projection is possible (method choice of the chapter)."""
+    from workbench.projection.evaluation import choose_method
+
+    _, ds, _, _ = berlin
+    choice = choose_method(ds.population, None, ds.age_groups, 2020)
+    assert choice.method == "none"
+    assert choice.reason.startswith(
+        "Keine Bevölkerungsprognose möglich: Die Einwohner liegen nur zu einem Stichtag (2020) und ohne "
+        "Altersgliederung vor."
+    )

@@ -128,7 +128,13 @@ def test_chapters_build_on_flensburg_totals(flensburg_chapter, tmp_path):
         "Die Einwohner liegen nach den Altersgruppen 0–17, 18–64, 65 und älter (2011 und 2017–2021) vor, ohne "
         "Aufteilung nach Geschlecht und Staatsangehörigkeit"
     )
-    assert av.buildable_chapters() == ["bevoelkerung", "soziale_lage", "wohnen", "datenqualitaet"]
+    assert av.buildable_chapters() == ["bevoelkerung", "soziale_lage", "demografie", "wohnen", "datenqualitaet"]
+    # six dates with age groups, but 0–17, 18–64 and 65+ say nothing about single cohorts: no projection
+    prognose = next(p for p in av.parts if p.key == "demografie.prognose")
+    assert prognose.gaps[0].what.startswith(
+        "keine Prognose möglich: die Altersgruppen der Einwohner (2011, 2017, 2018, 2019, 2020 und 2021) sind zu "
+        "grob"
+    )
     # 0–64 = Tab. 6 + Tab. 7 (rest 65+ from Tab. 1) makes the SGB-II-Quote computable; the published share too
     assert {i.key for i in av.indicators if i.ok} == {"migration", "sgb2_anteil_sozialatlas", "sgb2_quote"}
     kinder = next(i for i in av.indicators if i.key == "kinderarmut")

@@ -36,6 +36,7 @@ from workbench.index.monitoring import load_spec, years_text
 from workbench.indicators import TREND_POINTS, load_catalogue
 from workbench.indicators.population import STRUCTURE
 from workbench.io.dataset import Dataset
+from workbench.projection.evaluation import MAX_BAND_WIDTH, usable_groups
 from workbench.projection.runs import load_projection_config
 from workbench.settings import ReportConfig, chapter_titles, relative_to_root
 
@@ -136,9 +137,11 @@ class Need:
     (single years of age by sex in the reporting year), ``age_detail`` (age groups or single years in the
     reporting year, not totals only), ``population`` (``value`` = a population filter, a catalogue
     :class:`~workbench.indicators.Term`, computable in the reporting year),
-    ``projection`` (single ages and ≥ :data:`PROJECTION_MIN_EVENT_YEARS` years of movements, each with the
-    previous year's population), ``backtest`` (population and movements up to reporting year − ``backtest_span``
-    of the projection config), ``index_status`` / ``index_dynamic`` (measures and years of the MSS index of
+    ``components`` (single ages and ≥ :data:`PROJECTION_MIN_EVENT_YEARS` years of movements, each with the
+    previous year's population: the cohort-component projection), ``projection`` (``components``, or else the
+    population by age at ≥ 2 reference dates up to the reporting year: Hamilton–Perry, with a note),
+    ``backtest`` (cohort-component: population and movements up to reporting year − ``backtest_span`` of the
+    projection config; Hamilton–Perry: ≥ 3 reference dates with ages), ``index_status`` / ``index_dynamic`` (measures and years of the MSS index of
     the index config), ``kita_places`` (facilities of type Kita with places).
     """
 
@@ -176,13 +179,19 @@ PARTS: tuple[Part, ...] = (
     Part("monitoring", "status", "Status-Index", (Need("index_status"),), essential=True),
     Part("monitoring", "dynamik", "Dynamik-Index und Gesamtindex (12 Gruppen)", (Need("index_dynamic"),)),
     Part("monitoring", "wechsel", "Klassenwechsel gegenüber dem Vorjahr", (Need("previous_year"),)),
-    Part("demografie", "prognose", "Bevölkerungsprognose", (Need("projection"),), essential=True),
-    Part("demografie", "rueckrechnung", "Rückrechnung der Prognose (Backtest)", (Need("backtest"),), True),
+    Part(
+        "demografie",
+        "bewegungen",
+        "Geburten, Sterbefälle und Wanderungen",
+        (Need("table", "events"), Need("table", "counts")),
+    ),
+    Part("demografie", "prognose", "Bevölkerungsprognose", (Need("projection"),)),
+    Part("demografie", "rueckrechnung", "Rückrechnung der Prognose (Backtest)", (Need("backtest"),)),
     Part(
         "kinder_jugend",
         "kita",
         "Kita-Versorgung heute und in fünf Jahren",
-        (Need("kita_places"), Need("projection")),
+        (Need("kita_places"), Need("components")),
         essential=True,
     ),
     Part("profil", "trends", "Entwicklung der sozialen Lage", (Need("years", TREND_MIN_YEARS),)),
@@ -614,9 +623,13 @@ class _Context:
                     )
                 ], ""
             return [], ""
-        if need.kind == "projection":
+        if need.kind == "components":
             return self._projection(), ""
+        if need.kind == "projection":
+            return self._any_projection()
         if need.kind == "backtest":
+            if self._projection():  # no cohort-component model: the back-test of the stock projection
+                return self._stock_backtest()
             return self._backtest(), ""
         if need.kind in ("index_status", "index_dynamic"):
             part = "status" if need.kind == "index_status" else "dynamic"
@@ -690,6 +703,87 @@ class _Context:
                 )
             )
         return gaps
+
+    def _age_years(self) -> list[int]:
+        """Years up to the reporting year with the population by age: age groups that a projection from stocks
+        can use (:func:`workbench.projection.evaluation.usable_groups`), or single years (every age of
+        :data:`SINGLE_AGES`)."""
+        f = self.facts
+        full = set(range(SINGLE_AGES[0], SINGLE_AGES[1] + 1)) <= f.ages
+        kinds = {y: f.population.kind(y) for y in f.population_years if y <= f.year}
+        return [
+            y
+            for y, k in kinds.items()
+            if (k == "age_groups" and usable_groups(f.population.groups.get(y, ())))
+            or (k == "single_years" and full)
+        ]
+
+    def _stock_years(self) -> list[int]:
+        """:meth:`_age_years` when the reporting year is one of them and there are at least two (a projection
+        from stocks is possible), else empty."""
+        years = self._age_years()
+        return years if self.facts.year in years and len(years) >= 2 else []
+
+    def _any_projection(self) -> tuple[list[Gap], str]:
+        """Cohort-component when the components allow it; else Hamilton–Perry from ≥ 2 stocks by age (note)."""
+        components = self._projection()
+        if not components:
+            return [], ""
+        stocks = self._stock_years()
+        if stocks:
+            return [], (
+                f"ohne Bewegungsdaten aus den Einwohnerbeständen nach Alter ({years_text(stocks)}) nach dem "
+                "Hamilton–Perry-Verfahren gerechnet (Kohorten-Komponenten-Methode: "
+                + "; ".join(g.what for g in components)
+                + ")"
+            )
+        f = self.facts
+        with_ages = self._age_years()
+        coarse = [y for y in f.population_years if y <= f.year and f.population.kind(y) == "age_groups"]
+        if not with_ages and coarse:
+            what = (
+                f"die Altersgruppen der Einwohner ({years_text(coarse)}) sind zu grob (Gruppen breiter als "
+                f"{MAX_BAND_WIDTH} Jahre) oder nicht lückenlos"
+            )
+        elif not with_ages:
+            what = (
+                "die Einwohner liegen nicht nach Alter vor (weder Einzelalter noch lückenlose Altersgruppen)"
+            )
+            dates = [y for y in f.population_years if y <= f.year]
+            if len(dates) == 1:
+                what = (
+                    f"die Einwohner liegen nur zu einem Stichtag ({dates[0]}) und ohne Altersgliederung vor"
+                )
+        elif f.year not in with_ages:
+            what = f"Einwohner nach Alter nicht für das Berichtsjahr {f.year} (nur {years_text(with_ages)})"
+        else:
+            what = f"Einwohner nach Alter nur zu einem Stichtag ({years_text(with_ages)})"
+        return [
+            Gap(
+                f"keine Prognose möglich: {what}; nötig sind Einwohner nach Alter zu mindestens zwei Stichtagen "
+                "(Hamilton–Perry) oder Einwohner nach Einzelaltern mit Bewegungsdaten (Kohorten-Komponenten)",
+                f"Einwohnertabellen nach Alter (Altersgruppen genügen) eines früheren Stichtags im Rohdatenordner "
+                f"({self.raw}) ergänzen",
+            )
+        ], ""
+
+    def _stock_backtest(self) -> tuple[list[Gap], str]:
+        """The back-test of a projection from stocks needs three reference dates with ages."""
+        stocks = self._age_years()
+        if len(stocks) >= 3 and self.facts.year in stocks:
+            return [], ""
+        have = (
+            "Einwohner nach Alter zu keinem Stichtag"
+            if not stocks
+            else f"Einwohner nach Alter nur zu {'einem Stichtag' if len(stocks) == 1 else f'{len(stocks)} Stichtagen'}"
+            f" ({years_text(stocks)})"
+        )
+        return [
+            Gap(
+                f"{have}; die Rückrechnung braucht mindestens drei Stichtage bis zum Berichtsjahr",
+                f"Einwohnertabellen nach Alter früherer Stichtage im Rohdatenordner ({self.raw}) ergänzen",
+            )
+        ], ""
 
     def _backtest(self) -> list[Gap]:
         """Population at the back-test's base year and the year before, movements up to the base year."""

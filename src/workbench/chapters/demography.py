@@ -24,7 +24,8 @@ The projection runs are :mod:`workbench.projection.runs`; their views are in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -33,13 +34,18 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from workbench.chapters.demography_projection import (
+    BAND_HORIZONS,
     MAP_GROUPS,
     backtest_map,
     backtest_table_html,
     backtest_text,
+    band_chart,
+    band_table_html,
     change_map,
     city_pyramid,
     config_for,
+    evaluation_table_html,
+    evaluation_text,
     projection_table_html,
     projection_text,
     scenario_chart,
@@ -47,17 +53,19 @@ from workbench.chapters.demography_projection import (
 )
 from workbench.chapters.indicator_views import IndicatorViews
 from workbench.chapters.model import ViewsModel, view
-from workbench.chapters.notes import NOTHING, Note
+from workbench.chapters.notes import NOTHING, Note, markdown
 from workbench.chapters.tables import unit_labels
 from workbench.confidentiality import CITY_ID, Rules
 from workbench.errors import DataValidationError
 from workbench.indicators.population import single_years
+from workbench.projection.evaluation import Evaluation, MethodChoice, choose_method, evaluate
 from workbench.projection.runs import (
     BacktestResult,
     ProjectionConfig,
     ProjectionRun,
     run_backtest,
     run_projection,
+    run_stock_projection,
 )
 from workbench.render import fmt, maps, plots
 from workbench.render.findings import significance_summary
@@ -324,40 +332,85 @@ def rules_text(rules: Rules) -> str:
     )
 
 
-INPUTS = ("keys", "areas", "population", "counts", "events")
-"""Processed tables the chapter needs (see :func:`workbench.chapters.missing_inputs`)."""
+INPUTS = ("keys", "areas", "population")
+"""Processed tables the chapter needs (see :func:`workbench.chapters.missing_inputs`). Movements (``events``)
+and counts are optional: without them the section on births, deaths and moves says what is missing, and the
+projection is chosen from the data (:func:`workbench.projection.evaluation.choose_method`)."""
+
+
+def _guarded(render: Any, need: str, *fields: str) -> Any:
+    """A model view ``render(<fields>)`` that shows nothing when the model's ``need`` is missing: ``"projection"``
+    or ``"backtest"`` None (the method note says why), ``"movements"`` a note (shown once by the text view)."""
+
+    def method(self: DemographyModel, *args: Any, **kwargs: Any) -> Any:
+        value = getattr(self, need)
+        if value is None or (need == "movements" and value):
+            return NOTHING
+        return render(*(attrgetter(f)(self) for f in fields), *args, **kwargs)
+
+    method.__doc__ = render.__doc__
+    return method
 
 
 @dataclass(frozen=True)
 class DemographyModel(ViewsModel):
-    """Protected movements (count cube), age-structure indicators, projection run and back-test."""
+    """Protected movements (count cube), age-structure indicators, projection run and back-tests.
 
-    protected_counts: pd.DataFrame
+    ``choice``: the projection method the data allow (cohort-component, Hamilton–Perry or none);
+    ``projection`` is None without a projection, ``backtest`` None unless cohort-component (the single
+    back-test window of the model's own back-test map and table); ``evaluation`` the back-test over every
+    feasible window against the naive baselines with the empirical bands; ``movements``: a note when the
+    movements are missing (else empty).
+    """
+
+    protected_counts: pd.DataFrame | None
     rules: Rules
     city: str
     projection_config: ProjectionConfig
-    projection: ProjectionRun
-    backtest: BacktestResult
+    projection: ProjectionRun | None
+    backtest: BacktestResult | None
+    choice: MethodChoice
+    evaluation: Evaluation
+    movements: Note = NOTHING
 
     # movements
-    balance_text = view(balance_text, "protected_counts", "year", "city")
-    city_series_chart = view(city_series_chart, "protected_counts", "city")
-    balance_table = view(balance_table_html, "protected_counts", "views.keys", "year")
-    rules_text = view(rules_text, "rules")
+    def balance_text(self) -> str:
+        """German summary of the balances, or why there are none."""
+        if self.movements:
+            return self.movements
+        return balance_text(self.protected_counts, self.year, self.city)
+
+    city_series_chart = _guarded(city_series_chart, "movements", "protected_counts", "city")
+    balance_table = _guarded(balance_table_html, "movements", "protected_counts", "views.keys", "year")
+    rules_text = _guarded(rules_text, "movements", "rules")
 
     # age structure
     age_indicators = AGE_INDICATORS
 
+    def _indicator(self, indicator: str) -> Any:
+        return self.views.catalogue[indicator] if indicator in self.views.catalogue else None
+
     def age_indicator_map(self, indicator: str) -> Figure | Note:
         """Choropleth of an age-structure indicator; nothing when the data do not allow it (the text says why)."""
         v = self.views
-        if v.missing(v.catalogue[indicator]):
+        ind = self._indicator(indicator)
+        if ind is None or v.missing(ind):
             return NOTHING
         return age_indicator_map(v.table, v.areas, indicator, self.year, v.catalogue, v.districts)
 
     def age_indicator_text(self, indicator: str) -> str:
-        """German sentences on the indicator's significant differences (why not, when not computable)."""
-        missing = self.views.missing(self.views.catalogue[indicator])
+        """German sentences on the indicator's significant differences (why not, when not computable); for
+        indicators the report's catalogue does not hold, one sentence at the first of them."""
+        ind = self._indicator(indicator)
+        if ind is None:
+            absent = [i for i in AGE_INDICATORS if self._indicator(i) is None]
+            if indicator != absent[0]:
+                return NOTHING
+            return Note(
+                "Die Altersstrukturindikatoren (Jugendquotient, Altenquotient, Anteil Hochbetagter) stehen nicht "
+                "im Indikatorenkatalog dieses Berichts; sie brauchen Einwohner nach Alter."
+            )
+        missing = self.views.missing(ind)
         if missing:
             return missing
         return significance_summary(self.views.table, indicator, self.year, catalogue=self.views.catalogue)
@@ -365,25 +418,76 @@ class DemographyModel(ViewsModel):
     # projection
     map_groups = MAP_GROUPS
 
-    projection_text = view(projection_text, "projection", "city", "rules")
-    scenario_chart = view(scenario_chart, "projection", "city")
-    city_pyramid = view(city_pyramid, "projection", "city")
+    def method_text(self) -> str:
+        """German sentence: which method the data allow and why (or why there is no projection)."""
+        return Note(markdown(self.choice.reason)) if self.choice.method == "none" else self.choice.reason
 
-    def change_map(self, group: str) -> Figure:
+    projection_text = _guarded(projection_text, "projection", "projection", "city", "rules")
+    scenario_chart = _guarded(scenario_chart, "projection", "projection", "city")
+    city_pyramid = _guarded(city_pyramid, "projection", "projection", "city")
+
+    def change_map(self, group: str) -> Figure | Note:
+        if self.projection is None:
+            return NOTHING
         return change_map(self.projection, self.views.areas, group, self.rules, self.views.districts)
 
-    projection_table = view(projection_table_html, "projection", "views.keys", "rules")
-    scenario_list_text = view(scenario_list_text, "projection")
-    backtest_text = view(backtest_text, "backtest")
-    backtest_map = view(backtest_map, "backtest", "views.areas", "views.districts")
-    backtest_table = view(backtest_table_html, "backtest", "views.keys", "projection_config.rounding")
+    projection_table = _guarded(projection_table_html, "projection", "projection", "views.keys", "rules")
+    scenario_list_text = _guarded(scenario_list_text, "projection", "projection")
+
+    # back-test over all windows, bands
+    evaluation_text = view(evaluation_text, "evaluation", "choice")
+    evaluation_table = view(evaluation_table_html, "evaluation", "choice")
+    band_table = view(band_table_html, "projection", "evaluation", "views.keys", "rules")
+    band_chart = view(band_chart, "projection", "evaluation", "rules", "city")
+
+    # the model's own single back-test window (cohort-component only)
+    backtest_text = _guarded(backtest_text, "backtest", "backtest")
+    backtest_map = _guarded(backtest_map, "backtest", "backtest", "views.areas", "views.districts")
+    backtest_table = _guarded(
+        backtest_table_html, "backtest", "backtest", "views.keys", "projection_config.rounding"
+    )
+
+
+def projection_for(
+    ch: Any, horizon: int | None = None
+) -> tuple[MethodChoice, ProjectionRun | None, Evaluation]:
+    """The projection the chapter's data allow: method choice, status-quo run (None without projection) and the
+    back-test over every feasible window with its bands. Shared by the Demografie chapter and the Kita and
+    school demand of the chapter Kinder, Jugend und Familie. ``horizon``: years (default: the projection
+    config's ``horizon``, at least the longest horizon of the bands)."""
+    ds, year = ch.ds, ch.year
+    cfg = config_for(ch)
+    if horizon is not None or cfg.horizon < max(BAND_HORIZONS):
+        cfg = replace(cfg, horizon=max(horizon or cfg.horizon, max(BAND_HORIZONS)))
+    events = ds.events if ds.has("events") else None
+    population = ds.population
+    choice = choose_method(population, events, ds.age_groups, year)
+    opts = {"max_base_years": cfg.max_base_years, "smoothing": cfg.smoothing, "shrinkage": cfg.shrinkage}
+    if choice.method == "none":
+        run = None
+    elif choice.method == "cohort-component":
+        run = run_projection(single_years(population), events, year, cfg)
+    else:
+        run = run_stock_projection(population, ds.age_groups, list(choice.stock_years), year, cfg)
+    ev = evaluate(choice, single_years(population) if choice.method == "cohort-component" else population,
+                  events, ds.age_groups, year, **opts)  # fmt: skip
+    return choice, run, ev
 
 
 def build(ch: Any) -> DemographyModel:
-    """The chapter model from a :class:`~workbench.chapters.context.Chapter` (runs projection and back-test)."""
+    """The chapter model from a :class:`~workbench.chapters.context.Chapter` (runs projection and back-tests)."""
     ds, year = ch.ds, ch.year
     cfg = config_for(ch)
-    population = single_years(ds.population)  # years with totals or age groups only cannot be projected
-    run = run_projection(population, ds.events, year, cfg)
-    bt = run_backtest(population, ds.events, year, cfg)
-    return DemographyModel(IndicatorViews.of(ch), ch.protected_counts, ch.rules, ch.city, cfg, run, bt)
+    choice, run, ev = projection_for(ch, cfg.horizon)
+    bt = None
+    if choice.method == "cohort-component" and ch.item("demografie.rueckrechnung").ok:
+        bt = run_backtest(single_years(ds.population), ds.events, year, cfg)
+    movements = NOTHING
+    counts = None
+    if not (ds.has("events") and ds.has("counts")):
+        movements = ch.left_out("demografie.bewegungen")
+    else:
+        counts = ch.protected_counts
+    return DemographyModel(
+        IndicatorViews.of(ch), counts, ch.rules, ch.city, cfg, run, bt, choice, ev, movements
+    )

@@ -31,6 +31,12 @@ import numpy as np
 import pandas as pd
 
 from workbench import projection
+from workbench.chapters.demography_projection import (
+    BAND_HORIZONS,
+    demand_table_html,
+    demand_text,
+    evaluation_table_html,
+)
 from workbench.chapters.indicator_views import IndicatorViews
 from workbench.chapters.model import ViewsModel, view
 from workbench.chapters.notes import NOTHING, Note, markdown
@@ -47,6 +53,7 @@ from workbench.chapters.youth_family import (
 from workbench.confidentiality import AdditiveTable, Rules, population_measure
 from workbench.errors import ConfigError, DataValidationError
 from workbench.indicators.population import single_years
+from workbench.projection.evaluation import DEMAND_GROUPS
 from workbench.render import fmt, maps
 from workbench.render.tables import count_key, html_table
 from workbench.settings import KitaSettings
@@ -490,6 +497,29 @@ class YouthModel(ViewsModel):
     facilities: Any
     left_out: Mapping[str, str] = field(default_factory=dict)
     """Family indicators the data do not allow (id → German sentence, plain text)."""
+    demand_choice: Any = None
+    """Projection method the data allow (:class:`workbench.projection.evaluation.MethodChoice`)."""
+    demand_run: Any = None
+    """Status-quo projection for the Kita and school demand (None without projection)."""
+    demand_evaluation: Any = None
+    """Back-test of that projection over all windows with the bands (:class:`~workbench.projection.evaluation.Evaluation`)."""
+
+    def demand_text(self) -> str:
+        """German summary of the children per Kita and school group in 5 and 10 years with the back-test error."""
+        return demand_text(self.demand_run, self.demand_evaluation, self.demand_choice)
+
+    def demand_table(self) -> str:
+        """Children per Sozialraum and Kita/school group in 5 and 10 years with the empirical bands."""
+        return demand_table_html(
+            self.demand_run, self.demand_evaluation, self.views.keys, self.rules, self.demand_choice
+        )
+
+    def demand_evaluation_table(self, group: str) -> str:
+        """Back-test of one planning group by horizon against the naive baselines."""
+        return evaluation_table_html(self.demand_evaluation, self.demand_choice, group)
+
+    demand_groups = tuple(DEMAND_GROUPS)
+    rules: Any = None
 
     def kita_summary(self) -> str:
         return kita_summary(self.kita["u3"], self.kita["ue3"], self.settings)
@@ -532,4 +562,18 @@ def build(ch: Any) -> YouthModel:
     family = family_frame(ch.indicators, year, ds.area_keys["area_id"].tolist())
     views = IndicatorViews.of(ch)
     left_out = {i: ch.left_out_sentence(i) for i in FAMILY_INDICATORS if i in views.left_out}
-    return YouthModel(views, settings, kita, family, ds.facilities, {k: v for k, v in left_out.items() if v})
+    from workbench.chapters.demography import projection_for  # noqa: PLC0415  (chapter modules load lazily)
+
+    choice, run, ev = projection_for(ch, max(BAND_HORIZONS))
+    return YouthModel(
+        views,
+        settings,
+        kita,
+        family,
+        ds.facilities,
+        {k: v for k, v in left_out.items() if v},
+        choice,
+        run,
+        ev,
+        ch.rules,
+    )

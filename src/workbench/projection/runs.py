@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from workbench import settings
-from workbench.errors import ConfigError, DataValidationError
+from workbench.errors import ConfigError
 from workbench.projection import STATUS_QUO, Scenario, backtest, estimate_rates, load_scenarios, project
+from workbench.projection.evaluation import METHOD_LABELS, _hp_long, available_base_years, stock_tables
 from workbench.render import fmt
 from workbench.settings import read_yaml
 
@@ -219,22 +220,6 @@ def for_report(config: ProjectionConfig, area_ids: Any, *, demo: bool) -> Projec
     return replace(config, scenarios=kept)
 
 
-def available_base_years(
-    population: pd.DataFrame, events: pd.DataFrame, year: int, max_years: int
-) -> list[int]:
-    """The last ``max_years`` years ≤ ``year`` with events and the previous year's population (ascending)."""
-    pop_years = set(pd.unique(population["year"]).tolist())
-    ev_years = set(pd.unique(events["year"]).tolist())
-    usable = [t for t in sorted(ev_years) if t <= year and t - 1 in pop_years]
-    if not usable:
-        raise DataValidationError(
-            f"keine Basisjahre ≤ {year} mit Bewegungsdaten und Vorjahresbestand",
-            where="Tabellen population/events, Spalte year",
-            hint="Bewegungsdaten (bewegungen.csv) und Bestände von mindestens zwei Jahren importieren",
-        )
-    return usable[-max_years:]
-
-
 def interpolate_control(
     control: Mapping[int, float] | None, base_year: int, base_total: float, horizon: int
 ) -> dict[int, float]:
@@ -269,6 +254,13 @@ class ProjectionRun:
     components: dict[str, pd.DataFrame]
     control: dict[int, float] = field(default_factory=dict)
     config: ProjectionConfig = field(default_factory=ProjectionConfig)
+    method: str = "cohort-component"
+    """``"cohort-component"`` (:func:`run_projection`) or ``"hamilton-perry"`` (:func:`run_stock_projection`)."""
+
+    @property
+    def method_label(self) -> str:
+        """German name of the method (:data:`workbench.projection.evaluation.METHOD_LABELS`)."""
+        return METHOD_LABELS[self.method]
 
     @property
     def horizon_year(self) -> int:
@@ -313,6 +305,42 @@ def run_projection(
         results[sc.name], comps[sc.name] = res, comp
     return ProjectionRun(
         year, config.horizon, used, rates, list(config.scenarios), results, comps, control, config
+    )
+
+
+def run_stock_projection(
+    population: pd.DataFrame | None,
+    age_groups: pd.DataFrame | None,
+    stock_years: list[int],
+    year: int,
+    config: ProjectionConfig | None = None,
+) -> ProjectionRun:
+    """Status quo from the stocks alone (Hamilton–Perry), ``config.horizon`` years from ``year``.
+
+    The stocks of ``stock_years`` up to ``year`` (:func:`workbench.projection.evaluation.stock_tables`, sexes
+    added up) are graduated to single years; the result has the same long form as :func:`run_projection`
+    (area_id, year, sex ``"insgesamt"``, age, count; the open age group at its lower bound) including the base
+    year (graduated stock). Scenarios and control totals are not applied: they change components this method
+    does not know.
+    """
+    config = config or ProjectionConfig()
+    stocks = stock_tables(population, age_groups, [y for y in stock_years if y <= year])
+    cache: dict[int, Any] = {}
+    from workbench.projection.evaluation import _graduated  # noqa: PLC0415
+
+    frames = [_graduated(stocks, year, cache).assign(year=year)]
+    for h in range(1, config.horizon + 1):
+        frames.append(_hp_long(stocks, year, year + h, cache).assign(year=year + h))
+    res = pd.concat(frames, ignore_index=True).assign(sex="insgesamt")[
+        ["area_id", "year", "sex", "age", "count"]
+    ]
+    used = sorted(stocks)[-6:]
+    status_quo = Scenario(
+        description_de="Veränderung jedes Jahrgangs zwischen den letzten Stichtagen (Kohortenveränderungsraten) "
+        "unverändert fortgeschrieben."
+    )
+    return ProjectionRun(
+        year, config.horizon, used, None, [status_quo], {STATUS_QUO: res}, {}, {}, config, "hamilton-perry"
     )
 
 

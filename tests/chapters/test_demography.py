@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from workbench.chapters import demography as dm
 from workbench.chapters import demography_projection as dp
 from workbench.chapters.demography_projection import _change_classes
-from workbench.confidentiality import Rules, protect_counts
+from workbench.confidentiality import CITY_ID, Rules, protect_counts
 from workbench.confidentiality.audit import audit_path
 from workbench.errors import ConfigError, DataValidationError
 from workbench.io.dataset import Dataset
@@ -100,6 +100,41 @@ def test_suppressed_counts_suppress_their_balances(ds, pc, tmp_path):
     text = dm.balance_text(cube, 2024, "Kleinstadt")
     assert "von 12 Sozialräumen überwogen" in text
     assert "Für 1 Sozialraum ist der Saldo wegen gesperrter Fallzahlen nicht ausgewiesen." in text
+
+
+def test_balances_that_follow_from_published_residents_are_published(ds, pc, tmp_path):
+    # births and out_int of 0102 withheld: the total balance is still the change of the published residents
+    # (an attack recovered such "." balances), so it is published; natural and internal (two unknowns) not
+    cube = pc.copy()
+    hit = (cube["level"] == "sozialraum") & (cube["unit_id"] == "0102") & (cube["year"] == 2024)
+    for m in ("births", "out_int"):
+        sel = hit & (cube["measure"] == m)
+        cube.loc[sel, "status"] = "primary"
+        cube.loc[sel, "published_value"] = np.nan
+    tot = ds.population.groupby(["area_id", "year"], as_index=False)["count"].sum()
+    stocks = pd.concat(
+        [
+            tot.assign(level="sozialraum", unit_id=tot["area_id"].astype(str)),
+            tot.groupby("year", as_index=False)["count"].sum().assign(level="stadt", unit_id=CITY_ID),
+        ]
+    ).rename(columns={"count": "published_value"})
+    row = dm.balances(cube, "sozialraum", 2024, stocks).set_index("unit_id").loc["0102"]
+    pop = tot.set_index(["area_id", "year"])["count"]
+    assert not row["total_suppressed"] and row["total"] == pop[("0102", 2024)] - pop[("0102", 2023)]
+    assert row["natural_suppressed"] and row["internal_suppressed"] and math.isnan(row["natural"])
+    # with the internal moves published too, the natural balance follows: total − external − internal
+    cube2 = cube.copy()
+    sel = hit & (cube2["measure"] == "out_int")
+    cube2.loc[sel, "status"] = "shown"
+    cube2.loc[sel, "published_value"] = cube2.loc[sel, "value"]
+    row2 = dm.balances(cube2, "sozialraum", 2024, stocks).set_index("unit_id").loc["0102"]
+    assert not row2["natural_suppressed"]
+    assert row2["natural"] == row2["total"] - row2["external"] - row2["internal"]
+    true = pc[hit].set_index("measure")["value"]
+    assert row2["natural"] == true["births"] - true["deaths"]  # the balance equation of the demo holds
+    # the protected cube of the demo: balances derived from the residents leave every withheld flow protected
+    html = dm.balance_table_html(pc, ds.keys, 2024, stocks)
+    assert _audit(tmp_path, html) == []
 
 
 def test_balance_table_is_audit_clean_with_keys(ds, pc, tmp_path):

@@ -54,6 +54,7 @@ from workbench.chapters.demography_projection import (
 from workbench.chapters.indicator_views import IndicatorViews
 from workbench.chapters.model import ViewsModel, view
 from workbench.chapters.notes import NOTHING, Note, markdown
+from workbench.chapters.population_cells import POPULATION
 from workbench.chapters.tables import unit_labels
 from workbench.confidentiality import CITY_ID, Rules
 from workbench.errors import DataValidationError
@@ -92,7 +93,10 @@ EVENT_SOURCE = "Quelle: Einwohnermelderegister, Bewegungsdaten (Kalenderjahr)"
 
 
 def balances(
-    protected_counts: pd.DataFrame, level: str | None = "sozialraum", year: int | None = None
+    protected_counts: pd.DataFrame,
+    level: str | None = "sozialraum",
+    year: int | None = None,
+    stocks: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Published movement counts and derived balances per unit and year (wide table).
 
@@ -100,6 +104,12 @@ def balances(
     level, unit_id, year, the six measures (published value, NaN when not published), ``<measure>_suppressed``,
     the balances natural/external/internal/total and ``<balance>_suppressed`` (True when any part is not
     published; the value is then NaN as well). ``level``/``year`` = None keep all.
+
+    With ``stocks`` (the published residents at the end of each year: ``level, unit_id, year,
+    published_value``) a balance that follows from published numbers is published too, because anyone can
+    compute it: the total balance is the change of the residents between two published year-ends, and each
+    balance is the total minus the other published balances. Withholding it would print "." for a value that
+    is not secret (an attack recovered four such balances); its flows stay withheld.
     """
     need = {"level", "unit_id", "year", "measure", "published_value", "status"}
     missing = sorted(need - set(protected_counts.columns))
@@ -134,17 +144,48 @@ def balances(
         )
         out[name] = value.where(parts_ok)
         out[f"{name}_suppressed"] = ~parts_ok
+    if stocks is not None and len(stocks):
+        out = _derived_balances(out, stocks)
     return out.reset_index().sort_values(keys, kind="mergesort", ignore_index=True)
 
 
-def balance_table_html(protected_counts: pd.DataFrame, keys: pd.DataFrame, year: int) -> str:
+def _derived_balances(out: pd.DataFrame, stocks: pd.DataFrame) -> pd.DataFrame:
+    """Fill balances that follow from published year-end residents and the other published balances."""
+    st = stocks.assign(unit_id=stocks["unit_id"].astype(str), year=stocks["year"].astype(int))
+    st = st.set_index(["level", "unit_id", "year"])["published_value"].astype(float)
+    idx = out.index
+    lv = idx.get_level_values("level")
+    unit = idx.get_level_values("unit_id").astype(str)
+    yr = idx.get_level_values("year").astype(int)
+    end = st.reindex(pd.MultiIndex.from_arrays([lv, unit, yr])).to_numpy()
+    start = st.reindex(pd.MultiIndex.from_arrays([lv, unit, yr - 1])).to_numpy()
+    change = end - start
+    fill = out["total_suppressed"].to_numpy() & np.isfinite(change)
+    out.loc[fill, "total"] = change[fill]
+    out.loc[fill, "total_suppressed"] = False
+    parts = ("natural", "external", "internal")
+    known = ~out[[f"{p}_suppressed" for p in parts]].to_numpy()
+    for k, name in enumerate(parts):  # total = natural + external + internal: one unknown follows
+        others = [j for j in range(len(parts)) if j != k]
+        can = (~known[:, k]) & known[:, others].all(axis=1) & ~out["total_suppressed"].to_numpy()
+        if can.any():
+            rest = out[[parts[j] for j in others]].to_numpy()[can].sum(axis=1)
+            out.loc[can, name] = out["total"].to_numpy()[can] - rest
+            out.loc[can, f"{name}_suppressed"] = False
+            known[can, k] = True
+    return out
+
+
+def balance_table_html(
+    protected_counts: pd.DataFrame, keys: pd.DataFrame, year: int, stocks: pd.DataFrame | None = None
+) -> str:
     """Movements and balances per Sozialraum in ``year`` plus the city row (published values only).
 
     Counts carry their count keys (``measure|level|unit|year``) and the city row is declared as their total,
     so the audit checks them against every other table of the report.
     """
-    area = balances(protected_counts, "sozialraum", year)
-    city = balances(protected_counts, "stadt", year)
+    area = balances(protected_counts, "sozialraum", year, stocks)
+    city = balances(protected_counts, "stadt", year, stocks)
     both = pd.concat([area, city], ignore_index=True)
     labels = pd.concat([unit_labels(keys), unit_labels(keys, "stadt")])
     idx = pd.Index([labels[u] for u in both["unit_id"]], name="Sozialraum")
@@ -234,10 +275,12 @@ def city_series_chart(protected_counts: pd.DataFrame, city: str) -> Figure:
     return fig
 
 
-def balance_text(protected_counts: pd.DataFrame, year: int, city: str) -> str:
+def balance_text(
+    protected_counts: pd.DataFrame, year: int, city: str, stocks: pd.DataFrame | None = None
+) -> str:
     """German summary of the city balances in ``year`` and of the areas (only published values are cited)."""
-    c = balances(protected_counts, "stadt", year).iloc[0]
-    a = balances(protected_counts, "sozialraum", year)
+    c = balances(protected_counts, "stadt", year, stocks).iloc[0]
+    a = balances(protected_counts, "sozialraum", year, stocks)
 
     def val(col: str) -> str:
         return "(Zahl geheim gehalten)" if c[f"{col}_suppressed"] else fmt.number(c[col])
@@ -372,16 +415,20 @@ class DemographyModel(ViewsModel):
     choice: MethodChoice
     evaluation: Evaluation
     movements: Note = NOTHING
+    stocks: pd.DataFrame | None = None
+    """Published residents at the end of each year (``level, unit_id, year, published_value``)."""
 
     # movements
     def balance_text(self) -> str:
         """German summary of the balances, or why there are none."""
         if self.movements:
             return self.movements
-        return balance_text(self.protected_counts, self.year, self.city)
+        return balance_text(self.protected_counts, self.year, self.city, self.stocks)
 
     city_series_chart = _guarded(city_series_chart, "movements", "protected_counts", "city")
-    balance_table = _guarded(balance_table_html, "movements", "protected_counts", "views.keys", "year")
+    balance_table = _guarded(
+        balance_table_html, "movements", "protected_counts", "views.keys", "year", "stocks"
+    )
     rules_text = _guarded(rules_text, "movements", "rules")
 
     # age structure
@@ -483,11 +530,13 @@ def build(ch: Any) -> DemographyModel:
     if choice.method == "cohort-component" and ch.item("demografie.rueckrechnung").ok:
         bt = run_backtest(single_years(ds.population), ds.events, year, cfg)
     movements = NOTHING
-    counts = None
+    counts = stocks = None
     if not (ds.has("events") and ds.has("counts")):
         movements = ch.left_out("demografie.bewegungen")
     else:
         counts = ch.protected_counts
+        pop = ch.protected_population
+        stocks = pop[(pop["measure"] == POPULATION) & (pop["status"] == "shown")]
     return DemographyModel(
-        IndicatorViews.of(ch), counts, ch.rules, ch.city, cfg, run, bt, choice, ev, movements
+        IndicatorViews.of(ch), counts, ch.rules, ch.city, cfg, run, bt, choice, ev, movements, stocks
     )

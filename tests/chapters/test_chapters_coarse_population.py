@@ -127,7 +127,13 @@ def test_totals_only_availability(totals_city):
     av = (
         totals_city.availability
     )  # texts for published pages: the raw folder outside the project is "data_raw"
-    assert av.buildable_chapters() == ["bevoelkerung", "soziale_lage", "wohnen", "datenqualitaet"]
+    assert av.buildable_chapters() == [
+        "bevoelkerung",
+        "soziale_lage",
+        "demografie",
+        "wohnen",
+        "datenqualitaet",
+    ]
     ok = {i.key for i in av.indicators if i.ok}
     # whole-population denominators only (plus the households ones)
     assert {"mindestsicherung", "alleinerziehende", "umzugsvolumen", "wanderungssaldo"} <= ok
@@ -151,8 +157,8 @@ def test_check_text_for_a_totals_only_city(totals_city):
         and "Sozialraum-Monitoring (monitoring): - Status-Index:" in text
     )
     assert (
-        "Demografie und Bevölkerungsprognose (demografie): - Bevölkerungsprognose: die Einwohner liegen 2024 nur "
-        "als Gesamtzahl vor, nicht nach Einzelaltern und Geschlecht" in text
+        "Demografie und Bevölkerungsprognose (demografie) ohne Bevölkerungsprognose: keine Prognose möglich: die "
+        "Einwohner liegen nicht nach Alter vor" in text
     )
     assert "ohne Alterspyramide: die Einwohner liegen 2024 nur als Gesamtzahl vor" in text
     assert "ohne Altersaufbau: die Einwohner liegen 2024 nur als Gesamtzahl vor" in text
@@ -265,7 +271,13 @@ def test_age_groups_city(groups_city, small_processed, tmp_path):
     for ind in ("sgb2_quote", "altersarmut"):
         for unit in ("0101", "0203", "stadt"):
             assert value(ch.indicators, ind, unit) == pytest.approx(value(full, ind, unit))
-    assert av.buildable_chapters() == ["bevoelkerung", "soziale_lage", "wohnen", "datenqualitaet"]
+    assert av.buildable_chapters() == [
+        "bevoelkerung",
+        "soziale_lage",
+        "demografie",
+        "wohnen",
+        "datenqualitaet",
+    ]
 
     m = population.build(ch)
     chart = m.pyramid()

@@ -140,13 +140,15 @@ def test_left_out_section_of_a_city_without_movements(small_processed, tmp_path)
     lines = section.splitlines()
     assert lines[0] == "### Was die vorhandenen Daten nicht erlauben"
     assert [line.split(":")[0] for line in lines if line.startswith("- ")] == [
-        "- Kapitel „Demografie und Bevölkerungsprognose“ nicht erstellt",
         "- Bevölkerung ohne Veränderung der Einwohnerzahl",
         "- Sozialraum-Monitoring ohne Dynamik-Index und Gesamtindex (12 Gruppen)",
         "- Sozialraum-Monitoring ohne Klassenwechsel gegenüber dem Vorjahr",
+        "- Demografie und Bevölkerungsprognose ohne Geburten, Sterbefälle und Wanderungen",
+        "- Demografie und Bevölkerungsprognose ohne Bevölkerungsprognose",
+        "- Demografie und Bevölkerungsprognose ohne Rückrechnung der Prognose (Backtest)",
         "- Sozialraumprofile ohne Entwicklung der sozialen Lage",
         "- Sozialraumprofile ohne Dynamikklasse im Sozialraum-Monitoring",
     ]
     assert "(data_raw)" in section and str(tmp_path) not in section  # no absolute path in the report
-    assert "einwohner_&lt;Jahr&gt;.csv für 2023" in section
+    assert "Einwohner- und Fallzahldateien für 2023 im Rohdatenordner (data_raw)" in section
     assert quality.left_out_text(None) == ""

@@ -129,3 +129,45 @@ def test_bad_measure_is_named():
     keys = pd.DataFrame({"area_id": ["a"], "district_id": ["1"]})
     with pytest.raises(Exception, match="kinder_0-5"):
         protect_population(cells, keys, Rules())
+
+
+def test_small_difference_of_two_published_breakdowns_is_protected():
+    # area a: 7 children aged 0–4 and 1 aged 5; "0 bis 5" (age group) and "0–4" (pyramid) published together
+    # would give age 5 = 1 by subtraction: the derived cell is primary, so one of them is withheld and cannot be
+    # recomputed; area b (age 5 = 9) keeps everything that the hierarchy allows
+    from workbench.confidentiality import derivable_breakdowns
+
+    measures = ["population", "population_0-4", "population_0-5"]
+    assert derivable_breakdowns(measures) == ["population_5-5", "population_6+"]
+    values = {"a": [40, 7, 8, 1], "b": [60, 20, 29, 9], "c": [55, 18, 25, 7]}
+    rows = [
+        (area, 2024, m, v, m != "population_5-5")
+        for area, vals in values.items()
+        for m, v in zip([*measures, "population_5-5"], vals, strict=True)
+    ]
+    cells = pd.DataFrame(rows, columns=["area_id", "year", "measure", "value", "published"])
+    keys = pd.DataFrame({"area_id": ["a", "b", "c"], "district_id": ["1", "1", "2"]})
+    out = protect_population(cells, keys, Rules())
+    assert "population_5-5" not in set(out["measure"])  # derived cells are never published
+    a = out[(out["level"] == "sozialraum") & (out["unit_id"] == "a")].set_index("measure")["status"]
+    assert not (a["population_0-4"] == "shown" and a["population_0-5"] == "shown")
+    # nothing published pins age 5 of area a: minimise and maximise it over the atoms (ages 0–4, 5, 6+)
+    shown = out[out["status"] == "shown"]
+    units = ["a", "b", "c"]
+    district = {"a": "1", "b": "1", "c": "2"}
+    span = {"population": (0, 1, 2), "population_0-4": (0,), "population_0-5": (0, 1)}
+
+    def vec(level, unit, measure):
+        v = np.zeros((3, 3))
+        for i, u in enumerate(units):
+            if level == "stadt" or (level == "stadtbezirk" and district[u] == unit) or u == unit:
+                v[i, list(span[measure])] = 1
+        return v.reshape(-1)
+
+    a_eq = np.array([vec(r.level, r.unit_id, r.measure) for r in shown.itertuples()])
+    b_eq = shown["value"].to_numpy(dtype=float)
+    target = np.zeros((3, 3))
+    target[0, 1] = 1
+    lo = linprog(target.reshape(-1), A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+    hi = linprog(-target.reshape(-1), A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+    assert lo.status == 0 and (hi.status == 3 or -hi.fun - lo.fun >= 1 - 1e-6)

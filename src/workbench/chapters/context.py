@@ -108,7 +108,9 @@ class Chapter:
         figure."""
 
         def build() -> pd.DataFrame:
-            cells = published_population_cells(self.ds, self.catalogue, self.year)
+            cells = published_population_cells(
+                self.ds, self.catalogue, self.year, threshold=self.rules.threshold
+            )
             return protect_population(cells, self.ds.keys, self.rules)
 
         return self._cached("protected_population", build, f"reporting_year={self.year}")

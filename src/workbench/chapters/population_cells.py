@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench.confidentiality import age_range, population_measure
+from workbench.confidentiality import age_range, derivable_breakdowns, population_measure
 from workbench.indicators.catalogue import Term
 from workbench.indicators.population import STRUCTURE, age_group_counts, single_years, structure_counts
 
@@ -61,7 +61,7 @@ def _specs(
 
 
 def published_population_cells(
-    ds, catalogue, report_year: int, years: list[int] | None = None
+    ds, catalogue, report_year: int, years: list[int] | None = None, threshold: int = 3
 ) -> pd.DataFrame:
     """True residents per Sozialraum in every published breakdown: ``area_id, year, measure, value``.
 
@@ -75,13 +75,17 @@ def published_population_cells(
         The year of the pyramid, the age-group table and the Kita tables.
     years : list of int, optional
         Years to list (default: every year with population data).
+    threshold : int
+        The smallest count that may be published (a derived breakdown is listed only where it is smaller in
+        some area).
 
     Returns
     -------
     pandas.DataFrame
         One row per area, year and measure (:func:`workbench.confidentiality.population_measure`). A breakdown
         the data do not determine in a year (age groups that do not add up to it, no breakdown by sex) is left
-        out for that year: it is not published either.
+        out for that year: it is not published either. ``published`` is False for the breakdowns that follow
+        from the published ones by differencing (:func:`workbench.confidentiality.derivable_breakdowns`).
     """
     pop = ds.population
     years = sorted(int(y) for y in pop["year"].unique()) if years is None else sorted(years)
@@ -97,11 +101,36 @@ def published_population_cells(
         wide = wide.loc[:, wide.notna().all(axis=0)]  # a breakdown the data do not determine is not published
         if wide.empty:
             continue
-        long = wide.rename_axis("area_id").reset_index().melt(id_vars="area_id", var_name="measure")
-        frames.append(long.assign(area_id=long["area_id"].astype(str), year=year))
+        # differences of published breakdowns (age 5 = "0 bis 5" − "0 bis 4"): protected too, never published
+        derived = {m: _term(m) for m in derivable_breakdowns(list(wide.columns))}
+        extra = (
+            structure_counts(pop, ds.keys, year, "sozialraum", ds.age_groups, derived) if derived else None
+        )
+        if extra is not None:  # only those small somewhere: the others have nothing to protect
+            extra = extra.loc[:, extra.notna().all(axis=0) & ((extra > 0) & (extra < threshold)).any(axis=0)]
+        for part, published in ((wide, True), (extra, False)):
+            if part is None or part.empty:
+                continue
+            long = part.rename_axis("area_id").reset_index().melt(id_vars="area_id", var_name="measure")
+            frames.append(long.assign(area_id=long["area_id"].astype(str), year=year, published=published))
     if not frames:
-        return pd.DataFrame({"area_id": [], "year": [], "measure": [], "value": []})
-    return pd.concat(frames, ignore_index=True)[["area_id", "year", "measure", "value"]]
+        return pd.DataFrame({"area_id": [], "year": [], "measure": [], "value": [], "published": []})
+    return pd.concat(frames, ignore_index=True)[["area_id", "year", "measure", "value", "published"]]
+
+
+def _term(measure: str) -> Term:
+    """The population term of a canonical measure name (inverse of :func:`population_measure`)."""
+    parts = measure.split("_")[1:]
+    lo, hi, sex, nat = 0, None, None, None
+    for part in parts:
+        if part in ("m", "w"):
+            sex = part
+        elif part in ("deutsch", "nichtdeutsch"):
+            nat = part
+        else:
+            rng = age_range(part)
+            lo, hi = rng[0], (None if rng[1] >= 100 else rng[1])
+    return Term("population", age_min=lo, age_max=hi, sex=sex, nationality=nat)
 
 
 def joint_status(

@@ -70,7 +70,12 @@ A district with two areas, 2 and 9 persons: the 2 is suppressed (primary), so th
 from inspect import isfunction as _isfunction
 
 from workbench.confidentiality._cube import protect_counts, protect_rates
-from workbench.confidentiality._population import age_range, population_measure, protect_population
+from workbench.confidentiality._population import (
+    age_range,
+    derivable_breakdowns,
+    population_measure,
+    protect_population,
+)
 from workbench.confidentiality._rules import (
     AdditiveTable,
     ProtectedTable,
@@ -95,6 +100,7 @@ __all__ = [
     "protect_rates",
     "with_margins",
     "age_range",
+    "derivable_breakdowns",
     "population_measure",
     "protect_population",
 ]

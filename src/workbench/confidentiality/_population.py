@@ -162,20 +162,8 @@ def _null_space(columns: Sequence[Sequence[int]]) -> list[dict[int, int]]:
 def _template(measures: tuple[str, ...]) -> tuple[tuple[tuple[tuple[int, int], ...], ...], tuple[int, ...]]:
     """Relations between the cells of one unit (as ``((cell, coef), …)``) and each cell's atom count."""
     cells = [_parse(m) for m in measures]
-    bounds = sorted({0} | {c.lo for c in cells} | {c.hi + 1 for c in cells if c.hi != _OPEN})
-    segments = [(b, (bounds[i + 1] - 1) if i + 1 < len(bounds) else _OPEN) for i, b in enumerate(bounds)]
-    sexes = SEXES if any(c.sex for c in cells) else (None,)
-    nats = NATIONALITIES if any(c.nationality for c in cells) else (None,)
-    atoms = [(seg, s, n) for seg in segments for s in sexes for n in nats]
-
-    def covers(c: _Cell, atom) -> int:
-        (lo, hi), s, n = atom
-        return int(
-            c.lo <= lo
-            and (c.hi == _OPEN or (hi != _OPEN and hi <= c.hi))
-            and (c.sex is None or c.sex == s)
-            and (c.nationality is None or c.nationality == n)
-        )
+    _, _, _, atoms = _atoms(cells)
+    covers = _covers
 
     vectors = [[covers(c, a) for a in atoms] for c in cells]
     width = tuple(sum(v) for v in vectors)
@@ -188,6 +176,60 @@ def _template(measures: tuple[str, ...]) -> tuple[tuple[tuple[tuple[int, int], .
     return relations, width
 
 
+def _atoms(cells: Sequence[_Cell]) -> tuple[list[tuple[int, int]], tuple, tuple, list]:
+    bounds = sorted({0} | {c.lo for c in cells} | {c.hi + 1 for c in cells if c.hi != _OPEN})
+    segments = [(b, (bounds[i + 1] - 1) if i + 1 < len(bounds) else _OPEN) for i, b in enumerate(bounds)]
+    sexes = SEXES if any(c.sex for c in cells) else (None,)
+    nats = NATIONALITIES if any(c.nationality for c in cells) else (None,)
+    return segments, sexes, nats, [(seg, s, n) for seg in segments for s in sexes for n in nats]
+
+
+def _covers(c: _Cell, atom) -> int:
+    (lo, hi), s, n = atom
+    return int(
+        c.lo <= lo
+        and (c.hi == _OPEN or (hi != _OPEN and hi <= c.hi))
+        and (c.sex is None or c.sex == s)
+        and (c.nationality is None or c.nationality == n)
+    )
+
+
+def derivable_breakdowns(measures: Sequence[str]) -> list[str]:
+    """Unpublished breakdowns that follow from the published ones by differencing (e.g. age 5 = „0 bis 5“ −
+    „0 bis 4“): every finest age segment, alone and by sex and nationality where the published cells split by
+    them, whose cell is a linear combination of the published cells.
+
+    A count of 1 or 2 in such a cell is as disclosive as a published one; :func:`protect_population` treats
+    these cells (given with ``published = False``) as primary when small, so that the published cells never
+    determine them. Unions of several segments are not listed (see docs/METHODEN.md).
+
+    >>> derivable_breakdowns(["population", "population_0-4", "population_0-5", "population_6+"])
+    ['population_5-5']
+    """
+    cells = [_parse(m) for m in measures]
+    if any(c is None for c in cells):
+        bad = next(m for m, c in zip(measures, cells, strict=True) if c is None)
+        raise DataValidationError(
+            f"keine Aufgliederung der Bevölkerung: {bad}", where="Bevölkerungs-Aufgliederungen"
+        )
+    segments, sexes, nats, atoms = _atoms(cells)
+    published = np.array([[_covers(c, a) for a in atoms] for c in cells], dtype=float)
+    rank = np.linalg.matrix_rank(published)
+    known = set(measures)
+    out = []
+    for lo, hi in segments:
+        for s in dict.fromkeys((None, *sexes)):
+            for n in dict.fromkeys((None, *nats)):
+                name = population_measure(lo, None if hi == _OPEN else hi, s, n)
+                if name in known:
+                    continue
+                vec = np.array([_covers(_Cell(lo, hi, s, n), a) for a in atoms], dtype=float)
+                if np.linalg.matrix_rank(np.vstack([published, vec])) == rank:
+                    out.append(name)
+                    known.add(name)
+    return out
+
+
 def protect_population(cells: pd.DataFrame, keys: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     """Protect every published breakdown of the population together, per year, at all three levels.
 
@@ -196,7 +238,10 @@ def protect_population(cells: pd.DataFrame, keys: pd.DataFrame, rules: Rules) ->
     cells : pandas.DataFrame
         Long table ``area_id, year, measure, value``: the true residents of each area in every breakdown cell the
         report publishes (measures named by :func:`population_measure`; age-group labels such as
-        ``population_0 bis 5`` are read too). A measure must be given for every area of its year.
+        ``population_0 bis 5`` are read too). A measure must be given for every area of its year. An optional
+        boolean column ``published`` marks cells that are not published but follow from the published ones
+        (:func:`derivable_breakdowns`): they are protected like published cells when small (primary), never
+        shown, and left out of the result.
     keys : pandas.DataFrame
         ``area_id, district_id``.
     rules : Rules
@@ -237,6 +282,9 @@ def protect_population(cells: pd.DataFrame, keys: pd.DataFrame, rules: Rules) ->
         if col not in cells.columns:
             raise DataValidationError(f"Spalte {col} fehlt", where="Bevölkerungs-Aufgliederungen")
     c = cells.assign(area_id=cells["area_id"].astype(str), measure=cells["measure"].astype(str))
+    if "published" not in c.columns:
+        c["published"] = True
+    hidden_measures = set(c.loc[~c["published"].astype(bool), "measure"])
     bad = sorted(m for m in c["measure"].unique() if _parse(m) is None)
     if bad:
         raise DataValidationError(
@@ -287,11 +335,27 @@ def protect_population(cells: pd.DataFrame, keys: pd.DataFrame, rules: Rules) ->
             agg[d_pos[district_of[a]], a_pos[a]] = 1.0
         full = np.hstack([wide, wide @ agg.T, wide.sum(axis=1, keepdims=True)])  # measure × unit
         num = full.reshape(-1)  # cell index = measure * n_u + unit
-        within, width = _template(measures)
-        members: list[list[tuple[int, float]]] = [
-            [(m * n_u + u, coef) for m, coef in rel] for u in range(n_u) for rel in within
-        ]
-        for m in range(n_m):
+        start = _initial_status(num, np.zeros(num.size, dtype=bool), rules)
+        is_virtual = np.array([m in hidden_measures for m in measures])
+        virtual = np.repeat(is_virtual, n_u)
+        # a derived (unpublished) cell takes part only in the areas where it is small: there it is primary, and
+        # the relations of that area include it; elsewhere, and at district and city level, it is left out
+        small_virtual = virtual & (start == eng.PRIMARY) & np.tile(level_rank == 0, n_m)
+        start[virtual & ~small_virtual] = eng.MISSING
+        pub_idx = [i for i, v in enumerate(is_virtual) if not v]
+        members: list[list[tuple[int, float]]] = []
+        width: tuple[int, ...] = ()
+        for u in range(n_u):
+            local = pub_idx + [i for i in range(n_m) if small_virtual[i * n_u + u]]
+            within, w = _template(tuple(measures[i] for i in local))
+            if len(local) == len(pub_idx):
+                width = w
+            members += [[(local[m] * n_u + u, coef) for m, coef in rel] for rel in within]
+        if not width:
+            width = _template(tuple(measures[i] for i in pub_idx))[1]
+        full_width = np.zeros(n_m)
+        full_width[pub_idx] = width
+        for m in pub_idx:
             base = m * n_u
             for d in districts:
                 parts = [base + a_pos[a] for a in areas if district_of[a] == d]
@@ -302,8 +366,7 @@ def protect_population(cells: pd.DataFrame, keys: pd.DataFrame, rules: Rules) ->
         cols = np.array([cell for mem in members for cell, _ in mem], dtype=np.int64)
         data = np.array([coef for mem in members for _, coef in mem], dtype=float)
         amat = sp.csr_matrix((data, (rows, cols)), shape=(len(relations), num.size))
-        priority = np.repeat(np.asarray(width, dtype=float), n_u) + 1000.0 * np.tile(level_rank, n_m)
-        start = _initial_status(num, np.zeros(num.size, dtype=bool), rules)
+        priority = np.repeat(full_width, n_u) + 1000.0 * np.tile(level_rank, n_m)
         status = eng.protect_flat(num, start, relations, a=amat, priority=priority)
         frames.append(
             pd.DataFrame(
@@ -316,7 +379,7 @@ def protect_population(cells: pd.DataFrame, keys: pd.DataFrame, rules: Rules) ->
                     "published_value": np.where(status == eng.SHOWN, num, np.nan),
                     "status": names[status],
                 }
-            )
+            )[~virtual]
         )
     cols_out = ["level", "unit_id", "year", "measure", "value", "published_value", "status"]
     if not frames:

@@ -614,7 +614,7 @@ def evaluate(
 
     >>> import pandas as pd
     >>> rows = [(a, y, lo, hi, 100 * 1.01 ** (y - 2020)) for a in ("A", "B", "C")
-    ...         for y in range(2020, 2025) for lo, hi in ((0, 4), (5, 9), (10, 100))]
+    ...         for y in range(2020, 2025) for lo, hi in [(b, b + 4) for b in range(0, 80, 5)] + [(80, 100)]]
     >>> g = pd.DataFrame(rows, columns=["area_id", "year", "age_from", "age_to", "count"]).assign(sex="insgesamt")
     >>> c = choose_method(None, None, g, 2024)
     >>> c.method

@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from bs4 import BeautifulSoup
 
 from workbench.chapters import supply
 from workbench.confidentiality import Rules
@@ -283,3 +284,23 @@ def test_flensburg_leaves_both_chapters_out_with_german_note(tmp_path, monkeypat
         assert audit_path(out, threshold=3) == []
     finally:
         settings.activate(None)
+
+
+def test_kita_places_withheld_in_the_count_cube_are_withheld_here(model):
+    # the second attack read "Plätze 1" in this table while the Kita table and Excel withheld it: the places of
+    # an offer on places_u3 take the status of kita_places_u3 in the report's count cube, with their rate
+    from dataclasses import replace
+
+    m, _ = model
+    o = next(o for o in m.offers if o.supply == "places_u3")
+    f = m._f(o.key)
+    area = [a for a in f.index if a != "stadt"][0]
+    hidden = np.zeros(len(f), dtype=bool)
+    hidden[list(f.index).index(area)] = True
+    planted = replace(m, supply_withheld={**m.supply_withheld, o.key: hidden})
+    html = planted.offer_table(o.key)
+    soup = BeautifulSoup(html, "html.parser")
+    row = next(tr for tr in soup.select("tbody tr") if tr.find("th").get_text().startswith(area))
+    cells = [td.get_text(strip=True) for td in row.find_all("td")]
+    assert cells[1] == "." and cells[2] == "."  # places and places per 1.000
+    assert m.offer_table(o.key) != html

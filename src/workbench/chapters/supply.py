@@ -541,6 +541,21 @@ def _withheld_rate(ch: Any, offer: Offer, area_ids: list[str], year: int) -> np.
     return joint_status(prot, year, levels, units, [measure] * len(units)) != "shown"
 
 
+def _withheld_supply(ch: Any, offer: Offer, area_ids: list[str], year: int) -> np.ndarray:
+    """True where the supply itself is a count the report withholds: Kita places (``places_u3`` /
+    ``places_ue3``) are the count measures ``kita_places_u3`` / ``kita_places_ue3`` of the report-wide protected
+    count cube, withheld there where small (or complementary); the same cells are withheld here, with the rate
+    on them (places 1 in one table and "." in another would give the count away)."""
+    measure = {"places_u3": "kita_places_u3", "places_ue3": "kita_places_ue3"}.get(offer.supply)
+    if measure is None or not ch.ds.has("counts"):
+        return np.zeros(len(area_ids) + 1, dtype=bool)
+    pc = ch.protected_counts
+    sel = pc[(pc["measure"] == measure) & (pc["year"] == year)]
+    st = sel.set_index([sel["level"].astype(str), sel["unit_id"].astype(str)])["status"]
+    idx = pd.MultiIndex.from_arrays([["sozialraum"] * len(area_ids) + ["stadt"], [*area_ids, CITY_ID]])
+    return st.reindex(idx).isin(["primary", "secondary", "input"]).to_numpy()
+
+
 # --------------------------------------------------------------------------------------------- model
 
 
@@ -557,6 +572,7 @@ class SupplyModel:
     districts: Any
     rules: Rules
     withheld: Mapping[str, np.ndarray]
+    supply_withheld: Mapping[str, np.ndarray]
     gap_share: float = DEFAULT_GAP_SHARE
     projection_note: str = ""
     example: Mapping[str, Any] = field(default_factory=dict)
@@ -635,7 +651,10 @@ class SupplyModel:
         gap[-1] = ""
         df[c_gap] = gap
         sup = pd.DataFrame(False, index=df.index, columns=df.columns)
-        sup[c_rate] = self.withheld[key]
+        hidden_supply = self.supply_withheld[key]
+        df[c_sup] = [fmt.sign("geheim") if h else t for t, h in zip(df[c_sup], hidden_supply, strict=True)]
+        sup[c_sup] = hidden_supply
+        sup[c_rate] = self.withheld[key] | hidden_supply
         base = self.rules.min_base or 0.0
         unsure = (~sup[c_rate]) & (f["persons"].to_numpy() < base)
         df[c_rate] = df[c_rate].where(~unsure.to_numpy())
@@ -956,6 +975,7 @@ def build(ch: Any) -> SupplyModel:
     inputs = SupplyInputs(blocks, fac, target, target_future, future_year, source)
     frame = supply_frame(inputs, offers, gap_share)
     withheld = {o.key: _withheld_rate(ch, o, area_ids, year) for o in offers}
+    supply_withheld = {o.key: _withheld_supply(ch, o, area_ids, year) for o in offers}
     example = _example(inputs, offers, frame)
     return SupplyModel(
         year,
@@ -967,6 +987,7 @@ def build(ch: Any) -> SupplyModel:
         ds.districts,
         ch.rules,
         withheld,
+        supply_withheld,
         gap_share,
         note,
         example,

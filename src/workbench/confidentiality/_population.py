@@ -201,7 +201,8 @@ def derivable_breakdowns(measures: Sequence[str]) -> list[str]:
 
     A count of 1 or 2 in such a cell is as disclosive as a published one; :func:`protect_population` treats
     these cells (given with ``published = False``) as primary when small, so that the published cells never
-    determine them. Unions of several segments are not listed (see docs/METHODEN.md).
+    determine them. Unions of several segments are not listed (docs/METHODEN.md, Abschnitt „Gemeinsamer Schutz
+    aller Aufgliederungen der Bevölkerung“).
 
     >>> derivable_breakdowns(["population", "population_0-4", "population_0-5", "population_6+"])
     ['population_5-5']

@@ -111,7 +111,11 @@ setup: $(SETUP) ## .venv mit den gepinnten Paketen und dem Jupyter-Kernel „wor
 
 # `workbench data` generates the demo city first when the config asks for it (key demo:) and the raw folder is
 # empty; a config without demo: and without raw data stops with "keine Rohdaten in <Ordner>".
-$(PROC)/manifest.json: $(CONFIG) $(RAW_FILES) $(SOURCE_FILES) $(wildcard src/workbench/io/*.py) $(RAW_CHANGED) | $(SETUP)
+# A demo config (key demo:) also depends on the generator's code: a changed generator makes new demo files
+# (the marker's generator= fingerprint tells `workbench data` to regenerate them).
+DEMO_SRC := $(if $(shell grep -qs '^demo:' '$(CONFIG)' && echo y),$(wildcard src/workbench/demo/*.py))
+
+$(PROC)/manifest.json: $(CONFIG) $(RAW_FILES) $(SOURCE_FILES) $(DEMO_SRC) $(wildcard src/workbench/io/*.py) $(RAW_CHANGED) | $(SETUP)
 	$(WB) data
 	@find $(RAW) -maxdepth 1 -type f ! -name '.*' -printf '%f\n' | sort > $(RAW_LIST)
 

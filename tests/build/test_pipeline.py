@@ -15,6 +15,7 @@ import yaml
 
 from workbench.build.report import ensure_demo_data
 from workbench.cli import main as cli_main
+from workbench import demo
 from workbench.demo import MARKER
 from workbench.errors import DataValidationError, WorkbenchError
 from workbench.settings import load_report_config
@@ -86,6 +87,22 @@ def test_demo_config_generates_once_and_regenerates_on_new_settings(tmp_path):
     )  # the config asks for another demo city: its own folder is replaced
     keys = (folders["raw"] / "schluessel_gebiete.csv").read_text(encoding="utf-8-sig")
     assert len({line.split(";")[2] for line in keys.splitlines()[1:]}) == 6
+
+
+def test_demo_made_by_an_older_generator_is_regenerated(tmp_path):
+    """A checkout that pulls a changed generator gets new demo files, not the old ones kept silently."""
+    config, folders = _city(tmp_path, "demo", demo={"areas": 5, "seed": 3})
+    assert ensure_demo_data(config) is True
+    marker = folders["raw"] / MARKER
+    text = marker.read_text(encoding="utf-8")
+    assert f"generator={demo.GENERATOR}" in text
+    assert ensure_demo_data(config) is False
+    marker.write_text(text.replace(f"generator={demo.GENERATOR}", "generator=1"), encoding="utf-8")
+    assert ensure_demo_data(config) is True
+    assert f"generator={demo.GENERATOR}" in marker.read_text(encoding="utf-8")
+    # a marker of a generation before the fingerprint existed (no generator= at all) is regenerated too
+    marker.write_text(text.replace(f" generator={demo.GENERATOR}", ""), encoding="utf-8")
+    assert ensure_demo_data(config) is True
 
 
 def test_demo_config_refuses_a_folder_with_planner_data(tmp_path, capsys):

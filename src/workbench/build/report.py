@@ -323,7 +323,7 @@ def ensure_demo_data(config_path: str | Path | None = None) -> bool:
         "nicht überschrieben werden. Für eigene Daten den Eintrag demo: aus der Berichtskonfiguration "
         "entfernen; für die Demo-Stadt data_raw auf einen leeren Ordner setzen (z. B. data/demo/raw).",
     )
-    if not state.empty and state.complete(**wanted):
+    if not state.empty and state.complete(**wanted, generator=demo.GENERATOR):
         return False
     demo.generate(raw, **wanted)
     return True

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from workbench import demo
 from workbench.build.report import ensure_demo_data
 from workbench.cli import main as cli_main
-from workbench import demo
 from workbench.demo import MARKER
 from workbench.errors import DataValidationError, WorkbenchError
 from workbench.settings import load_report_config

@@ -98,7 +98,7 @@ def test_movements_table_keys_balances_so_the_audit_relates_them_to_their_flows(
     html = dm.balance_table_html(pc, ds.keys, YEAR)
     soup = BeautifulSoup(html, "html.parser")
     keyed = {td["data-wb-key"]: td.get_text(strip=True) for td in soup.find_all(attrs={"data-wb-key": True})}
-    assert keyed[f"external|sozialraum|0101|{YEAR}"] == "-1"
+    assert keyed[f"external|sozialraum|0101|{YEAR}"] == "\u22121"
     assert keyed[f"external|sozialraum|0201|{YEAR}"] == "."
     (tmp_path / "ok").mkdir()
     (tmp_path / "ok" / "bewegungen.html").write_text(f"<html><body>{html}</body></html>", encoding="utf-8")

@@ -351,3 +351,15 @@ def test_berlin_mss_status_map_counts():
     expected = [f"{lab} ({counts.get(int(k), 0)})" for k, (lab, _c) in maps.mss_categories("status").items()]
     assert legend_texts(fig)[:4] == expected
     assert sum(counts) + int(gdf["SI_N"].isna().sum()) == len(plr)
+
+
+def test_german_number_signs():
+    """Negative values carry the minus sign of printed statistics; a change that rounds to 0 has no sign."""
+    from workbench.render import fmt
+
+    assert fmt.number(-1234.56, 1) == "\u22121.234,6"
+    assert fmt.number(-0.04, 1) == "0,0"
+    assert fmt.signed(-2.5, 1, "%") == "\u22122,5\u00a0%"
+    assert fmt.signed(2.5, 1, "Pp.") == "+2,5\u00a0Pp."
+    assert fmt.signed(0.04, 1) == "0,0" and fmt.signed(-0.04, 1) == "0,0"
+    assert fmt.signed(1000, 0) == "+1.000"

@@ -136,14 +136,17 @@ def _is_missing(value: object) -> bool:
 def number(value: float | int | None, decimals: int = 0) -> str:
     """Format a number the German way: dot as thousands separator, comma as decimal sign.
 
-    ``number(1234.5, 1)`` → ``"1.234,5"``; missing values give the sign of ``unbekannt`` (``"."``).
+    ``number(1234.5, 1)`` → ``"1.234,5"``; ``number(-3)`` → ``"−3"`` (minus sign U+2212, as in printed
+    statistics); missing values give the sign of ``unbekannt`` (``"."``).
     """
     if _is_missing(value):
         return sign("unbekannt")
     text = f"{float(value):,.{decimals}f}"
     text = text.replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
-    if text.startswith("-") and float(text.replace(".", "").replace(",", ".").lstrip("-") or 0) == 0:
-        text = text[1:]
+    if text.startswith("-"):
+        # no sign on a value that rounds to 0; otherwise the typographic minus of printed statistics (U+2212)
+        zero = float(text.replace(".", "").replace(",", ".").lstrip("-") or 0) == 0
+        text = text[1:] if zero else "\u2212" + text[1:]
     return text
 
 
@@ -159,7 +162,7 @@ def signed(value: float | None, decimals: int = 1, unit: str = "") -> str:
     if _is_missing(value):
         return sign("unbekannt")
     text = number(value, decimals)
-    if not text.startswith("-") and float(value) != 0:
+    if not text.startswith("\u2212") and text.strip("0,.") != "":  # no "+" on a change that rounds to 0
         text = "+" + text
     return f"{text}\u00a0{unit}".rstrip() if unit else text
 

@@ -103,17 +103,22 @@ class Chapter:
     @cached_property
     def protected_population(self) -> pd.DataFrame:
         """Every published breakdown of the population (total, pyramid bands, age groups, Kita groups, population
-        shares' numerators and denominators) protected together, per year and level
+        shares' numerators and denominators, target groups of the Bestand chapter) protected together, per year and level
         (:func:`workbench.confidentiality.protect_population`): one suppression pattern for every table and
         figure."""
 
+        from workbench.chapters.supply import published_offers  # geopandas: only when the cache is cold
+
+        target_ages = tuple(sorted({o.ages for o in published_offers(self.cfg, self.ds)}, key=str))
+
         def build() -> pd.DataFrame:
             cells = published_population_cells(
-                self.ds, self.catalogue, self.year, threshold=self.rules.threshold
+                self.ds, self.catalogue, self.year, threshold=self.rules.threshold, target_ages=target_ages
             )
             return protect_population(cells, self.ds.keys, self.rules)
 
-        return self._cached("protected_population", build, f"reporting_year={self.year}")
+        key = f"reporting_year={self.year} target_ages={target_ages}"
+        return self._cached("protected_population", build, key)
 
     @cached_property
     def availability(self) -> Availability:

@@ -14,6 +14,7 @@ import yaml
 from workbench.chapters import context, measures
 from workbench.confidentiality.audit import audit_path
 from workbench.errors import ConfigError
+from workbench.render import fmt
 from workbench.stats import did_estimate, match_controls
 
 TRUE_EFFECT = -1.5
@@ -160,3 +161,40 @@ def test_demo_measures_chapter(chapter):
     parts = [m.summary(), m.register_table(), m.kpi_table(), m.effect_table()]
     (out / "massnahmen.html").write_text("<html><body>" + "".join(parts) + "</body></html>", encoding="utf-8")
     assert audit_path(out) == []
+
+
+def test_running_in_and_profile_text(chapter):
+    """The profile lists the measures running in the area in the reporting year with KPI against target and
+    the status word; an area without a measure says so; a small count KPI is withheld."""
+    ch, m, _ = chapter
+    reg = pd.DataFrame(
+        {
+            "measure_id": ["A", "B", "C"],
+            "name": ["Läuft", "Beendet", "Anderswo"],
+            "area_ids": ["01,02", "01", "03"],
+            "start": ["01.03.2020", "01.01.2019", "01.01.2020"],
+            "end": ["", "31.12.2023", ""],
+            "budget": [1.0, 1.0, 1.0],
+        }
+    )
+    assert measures.running_in(reg, "01", 2024)["measure_id"].tolist() == ["A"]
+    assert measures.running_in(reg, "01", 2023)["measure_id"].tolist() == ["A", "B"]
+    planted = m.measures.set_index("measure_id").loc["M09"]
+    area = planted["area_ids"].split(",")[0]
+    text = measures.profile_text(ch, area)
+    assert text.startswith("**Maßnahmen im Sozialraum 2024:**") and planted["name"] in text
+    row = m.frame[m.frame["measure_id"] == "M09"].iloc[0]
+    assert f"{fmt.number(row['value'])} von {fmt.number(row['target'])}" in text
+    assert f"{measures.STATUS_SYMBOLS[row['status']]} {row['status']}" in text
+    busy = {a for ids in m.measures["area_ids"] for a in ids.split(",")}
+    idle = next(a for a in ch.ds.area_keys["area_id"].astype(str) if a not in busy)
+    assert "keine Maßnahme" in measures.profile_text(ch, idle)
+    small = measures.kpi_frame(
+        reg.iloc[[0]],
+        pd.DataFrame(
+            {"measure_id": ["A"], "kpi": ["Teilnehmende"], "year": [2024], "value": [2.0], "target": [10.0]}
+        ),
+        2024,
+        m.settings,
+    )
+    assert measures._kpi_words(small.iloc[0]) == "Teilnehmende geheimgehalten"

@@ -198,3 +198,39 @@ def test_running_in_and_profile_text(chapter):
         m.settings,
     )
     assert measures._kpi_words(small.iloc[0]) == "Teilnehmende geheimgehalten"
+
+
+def test_wild_cluster_bootstrap_interval_recovers_known_effect():
+    """Wild cluster bootstrap (Rademacher, areas as clusters) next to the cluster-robust interval: it contains
+    the planted effect and excludes 0; without the effect it covers 0; its standard error is statsmodels' CR1
+    one; with few clusters all 2^G sign patterns are used (deterministic)."""
+    import statsmodels.api as sm
+
+    from workbench.stats import wild_cluster_bootstrap
+
+    panel, treated, controls = synthetic_panel()
+    r = did_estimate(panel, treated, controls, START)
+    assert r.boot_draws == 9999 and r.boot_lower is not None
+    assert r.boot_lower <= TRUE_EFFECT <= r.boot_upper and r.boot_upper < 0
+    assert r.boot_lower < r.estimate < r.boot_upper
+    null = panel.copy()
+    hit = null["area_id"].isin(treated) & (null["year"] >= START)
+    null.loc[hit, "value"] -= TRUE_EFFECT
+    r0 = did_estimate(null, treated, controls, START)
+    assert r0.boot_lower <= 0 <= r0.boot_upper
+    # few clusters: 3 treated + 5 comparison areas → 2^8 = 256 sign patterns, same result twice
+    small = panel[panel["area_id"].isin(treated[:3] + controls[:5])]
+    r8 = did_estimate(small, treated[:3], controls[:5], START)
+    assert r8.boot_draws == 256
+    again = did_estimate(small, treated[:3], controls[:5], START)
+    assert (r8.boot_lower, r8.boot_upper) == (again.boot_lower, again.boot_upper)
+    assert r8.boot_lower <= TRUE_EFFECT <= r8.boot_upper
+    # its cluster-robust standard error is statsmodels' CR1 one
+    rng = np.random.default_rng(3)
+    x = np.column_stack([rng.normal(size=40), np.ones(40)])
+    groups = np.repeat(np.arange(8), 5)
+    y = 0.5 * x[:, 0] + rng.normal(size=40)
+    fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+    lo, up, n, se = wild_cluster_bootstrap(y, x, groups, 0, level=0.95)
+    assert se == pytest.approx(fit.bse[0], rel=1e-9)
+    assert n == 256 and lo < fit.params[0] < up

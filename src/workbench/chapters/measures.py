@@ -495,6 +495,7 @@ def effect_table(effects: list[Effect], labels: pd.Series, year: int) -> str | N
                 "–",
                 "–",
                 "–",
+                "–",
                 f"nicht geschätzt: {e.reason}",
             ]
             continue
@@ -506,6 +507,7 @@ def effect_table(effects: list[Effect], labels: pd.Series, year: int) -> str | N
             f"{_span(r.pre_years)} / {_span(r.post_years)}",
             f"{_num(r.estimate)} {_unit(e)}",
             f"{_num(r.lower)} bis {_num(r.upper)} ({level})",
+            f"{_num(r.boot_lower)} bis {_num(r.boot_upper)} ({level})" if r.boot_lower is not None else "–",
             _pretrend_words(r),
         ]
     cols = [
@@ -515,6 +517,7 @@ def effect_table(effects: list[Effect], labels: pd.Series, year: int) -> str | N
         "Jahre vorher / nachher",
         "Geschätzte Wirkung",
         "Konfidenzintervall",
+        "Wild-Cluster-Bootstrap",
         "Vortrend-Prüfung",
     ]
     df = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
@@ -527,7 +530,9 @@ def effect_table(effects: list[Effect], labels: pd.Series, year: int) -> str | N
         footnotes=[
             "Wirkung: Veränderung des Zielindikators in den Maßnahmengebieten nach Beginn minus Veränderung in den "
             "Vergleichsgebieten (Regression mit Gebiets- und Jahreseffekten); negativ = Indikator gesunken.",
-            "Intervall: clusterrobust nach Sozialraum, t-Verteilung mit Zahl der Gebiete − 1 Freiheitsgraden.",
+            "Intervall: clusterrobust nach Sozialraum, t-Verteilung mit Zahl der Gebiete − 1 Freiheitsgraden. "
+            "Wild-Cluster-Bootstrap: Bootstrap-t-Intervall mit Rademacher-Gewichten je Sozialraum (alle "
+            "Vorzeichenmuster bis 12 Gebiete, sonst 9.999 feste Ziehungen); bei wenigen Gebieten verlässlicher.",
             "Vergleichsgebiete: die nächsten Nachbarn jedes Maßnahmengebiets nach den standardisierten Mittelwerten "
             "der Monitoring-Indikatoren und des Zielindikators vor Beginn; nur veröffentlichte Werte.",
             "Quelle: Maßnahmenregister; Indikatoren des Berichts.",
@@ -778,7 +783,7 @@ def profile_text(ch: Any, area_id: str) -> str:
     if "massnahmen" not in ch.cfg.chapters:
         return NOTHING
     lead = f"**Maßnahmen im Sozialraum {ch.year}:** "
-    if missing_inputs("massnahmen", ch.ds):
+    if missing_inputs("massnahmen", ch.ds) or not ch.availability.chapter("massnahmen").ok:
         return Note(markdown(lead + sentence(ch.availability.chapter("massnahmen"))))
     year = int(ch.year)
     settings = load_settings(ch.cfg)

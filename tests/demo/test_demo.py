@@ -95,6 +95,22 @@ CSV_FORMATS = {  # name: (encoding, columns)
             "Freitext",
         ],
     ),
+    "befragung_2022.csv": (
+        "utf-8",
+        [
+            "Befragte_ID",
+            "Sozialraum",
+            "Altersgruppe",
+            "Geschlecht",
+            "Gewicht",
+            "F1_Wohnzufriedenheit",
+            "F2_Sicherheit",
+            "F3_Nachbarschaft",
+            "F4_Angebote_Kinder_Jugend",
+            "F5_Beratung_Unterstuetzung",
+            "Freitext",
+        ],
+    ),
     "massnahmen.csv": (
         "utf-8",
         ["Massnahme_ID", "Name", "Sozialraeume", "Beginn", "Ende", "Budget_EUR", "Zielindikator"],

@@ -669,6 +669,8 @@ def profile_frame(ch: Any) -> pd.DataFrame | None:
 
     if "finanzen" not in ch.cfg.chapters or missing_inputs("finanzen", ch.ds):
         return None
+    if not ch.availability.chapter("finanzen").ok:
+        return None
 
     def build_frame() -> pd.DataFrame:
         m = build(ch)
@@ -698,7 +700,7 @@ def profile_text(ch: Any, area_id: str) -> str:
     if "finanzen" not in ch.cfg.chapters:
         return NOTHING
     lead = f"**Ausgaben {ch.year}:** "
-    if missing_inputs("finanzen", ch.ds):
+    if missing_inputs("finanzen", ch.ds) or not ch.availability.chapter("finanzen").ok:
         return Note(markdown(lead + sentence(ch.availability.chapter("finanzen"))))
     frame = profile_frame(ch).set_index("unit_id")
     own, city = frame.reindex([str(area_id)]).iloc[0], frame.loc["stadt"]

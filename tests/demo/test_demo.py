@@ -407,7 +407,7 @@ def test_interrupted_generation_is_still_recognised(tmp_path, monkeypatch):
     assert state.is_demo and not state.complete(n_areas=5) and (out / "einwohner_2024.csv").exists()
     monkeypatch.undo()
     files = generate(out, n_areas=5)
-    assert inspect_folder(out, verify=True).complete(n_areas=5, seed=2024) and len(files) == 18
+    assert inspect_folder(out, verify=True).complete(n_areas=5, seed=2024) and len(files) == 19
 
 
 @pytest.mark.parametrize(

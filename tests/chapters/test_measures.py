@@ -225,6 +225,17 @@ def test_wild_cluster_bootstrap_interval_recovers_known_effect():
     again = did_estimate(small, treated[:3], controls[:5], START)
     assert (r8.boot_lower, r8.boot_upper) == (again.boot_lower, again.boot_upper)
     assert r8.boot_lower <= TRUE_EFFECT <= r8.boot_upper
+    # fewer than six areas: no bootstrap interval (16 sign patterns are too few), nothing absurd
+    tiny = panel[panel["area_id"].isin(treated[:2] + controls[:2])]
+    r4 = did_estimate(tiny, treated[:2], controls[:2], START)
+    assert r4.boot_lower is None and r4.boot_draws == 0 and np.isfinite(r4.upper)
+    lo4, up4, n4, _ = wild_cluster_bootstrap(
+        tiny["value"].to_numpy(),
+        np.column_stack([np.ones(len(tiny)), tiny["year"].to_numpy() >= START]),
+        tiny["area_id"].to_numpy(),
+        1,
+    )
+    assert n4 == 16 and np.isfinite(lo4) and np.isfinite(up4)
     # its cluster-robust standard error is statsmodels' CR1 one
     rng = np.random.default_rng(3)
     x = np.column_stack([rng.normal(size=40), np.ones(40)])

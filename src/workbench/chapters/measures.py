@@ -507,7 +507,9 @@ def effect_table(effects: list[Effect], labels: pd.Series, year: int) -> str | N
             f"{_span(r.pre_years)} / {_span(r.post_years)}",
             f"{_num(r.estimate)} {_unit(e)}",
             f"{_num(r.lower)} bis {_num(r.upper)} ({level})",
-            f"{_num(r.boot_lower)} bis {_num(r.boot_upper)} ({level})" if r.boot_lower is not None else "–",
+            f"{_num(r.boot_lower)} bis {_num(r.boot_upper)} ({level})"
+            if r.boot_lower is not None
+            else "– (weniger als 6 Gebiete)",
             _pretrend_words(r),
         ]
     cols = [
@@ -532,7 +534,8 @@ def effect_table(effects: list[Effect], labels: pd.Series, year: int) -> str | N
             "Vergleichsgebieten (Regression mit Gebiets- und Jahreseffekten); negativ = Indikator gesunken.",
             "Intervall: clusterrobust nach Sozialraum, t-Verteilung mit Zahl der Gebiete − 1 Freiheitsgraden. "
             "Wild-Cluster-Bootstrap: Bootstrap-t-Intervall mit Rademacher-Gewichten je Sozialraum (alle "
-            "Vorzeichenmuster bis 12 Gebiete, sonst 9.999 feste Ziehungen); bei wenigen Gebieten verlässlicher.",
+            "Vorzeichenmuster bis 12 Gebiete, sonst 9.999 feste Ziehungen; erst ab 6 Gebieten); bei wenigen "
+            "Gebieten verlässlicher.",
             "Vergleichsgebiete: die nächsten Nachbarn jedes Maßnahmengebiets nach den standardisierten Mittelwerten "
             "der Monitoring-Indikatoren und des Zielindikators vor Beginn; nur veröffentlichte Werte.",
             "Quelle: Maßnahmenregister; Indikatoren des Berichts.",

@@ -46,6 +46,9 @@ __all__ = ["DidResult", "did_estimate", "match_controls", "wild_cluster_bootstra
 
 EXACT_MAX_CLUSTERS = 12
 """Up to this many clusters the wild bootstrap enumerates all 2^G Rademacher sign patterns (exact, no seed)."""
+MIN_BOOT_CLUSTERS = 6
+"""Fewer clusters give fewer than 2^6 = 64 distinct sign patterns: too few for a 95-% bootstrap interval, so
+:func:`did_estimate` leaves it out (``boot_lower`` None)."""
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,7 @@ def wild_cluster_bootstrap(
     coef = ystar @ pinv.T  # draws × k
     estar = ystar - coef @ x.T
     sestar = se_of(estar)
-    ok = sestar > 0
+    ok = sestar > 1e-9 * max(se, 1e-300)  # patterns that cancel every residual's effect: no t*
     tstar = (coef[ok, column] - beta) / sestar[ok]
     lo_q, hi_q = np.quantile(tstar, [0.5 - lvl / 2, 0.5 + lvl / 2])
     return beta - float(hi_q) * se, beta - float(lo_q) * se, int(signs.shape[0]), se
@@ -266,7 +269,8 @@ def did_estimate(
     pretrend_alpha : float
         Significance level of the pre-trend test.
     bootstrap : bool
-        Also compute the wild cluster bootstrap interval (:func:`wild_cluster_bootstrap`, seed 0).
+        Also compute the wild cluster bootstrap interval (:func:`wild_cluster_bootstrap`, seed 0); only with
+        at least :data:`MIN_BOOT_CLUSTERS` areas in the panel.
 
     Returns
     -------
@@ -310,7 +314,7 @@ def did_estimate(
     coef, se, dof = _cluster_fit(long, "d")
     boot_lo = boot_up = None
     n_draws = 0
-    if bootstrap:
+    if bootstrap and len(t_in) + len(c_in) >= MIN_BOOT_CLUSTERS:
         x = _design(long, "d")
         boot_lo, boot_up, n_draws, _ = wild_cluster_bootstrap(
             long["y"].to_numpy(dtype=float),

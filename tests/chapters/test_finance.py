@@ -16,6 +16,7 @@ from workbench.chapters import assess, context, finance
 from workbench.confidentiality import Rules
 from workbench.confidentiality.audit import audit_path
 from workbench.io.dataset import Dataset
+from workbench.render import fmt
 
 RULES = Rules(threshold=3, show_zero=True, min_base=20, suppress_on_denominator=True)
 
@@ -209,3 +210,47 @@ def test_broken_cost_file_is_refused_with_file_and_line(raw_copy, tmp_path):
         run_import(raw_copy, tmp_path / "processed", write=False)
     msg = str(err.value)
     assert "kosten.csv" in msg and "Zeile 4" in msg and "Faelle" in msg
+
+
+def test_profile_text_matches_the_area_table(chapter):
+    """The profile's expenditure per inhabitant is the chapter's (withheld where the chapter withholds it)."""
+    ch, m, _ = chapter
+    pub = m._area_published()
+    shown = pub["per_inhabitant"].dropna()
+    area = str(shown.index[0])
+    text = finance.profile_text(ch, area)
+    assert text.startswith("**Ausgaben 2024:**")
+    assert f"{fmt.number(shown.iloc[0])} € je Einwohner" in text
+    hidden = pub.index[pub["per_inhabitant"].isna()]
+    for a in hidden:
+        assert "nicht ausgewiesen" in finance.profile_text(ch, str(a))
+
+
+def test_profile_sections_left_out_with_a_note(small_processed, tmp_path):
+    from workbench.chapters import measures
+
+    proc = tmp_path / "processed"
+    shutil.copytree(small_processed, proc, ignore=shutil.ignore_patterns("cache"))
+    (proc / Dataset.FILES["costs"]).unlink()
+    (proc / Dataset.FILES["measures"]).unlink()
+    cfg = tmp_path / "report.yaml"
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "city": "Ohne Kosten",
+                "reporting_year": 2024,
+                "data_raw": str(tmp_path / "raw"),
+                "data_processed": str(proc),
+                "reports": str(tmp_path / "reports"),
+                "chapters": ["bevoelkerung", "massnahmen", "finanzen"],
+            }
+        ),
+        encoding="utf-8",
+    )
+    ch = context.Chapter(cfg)
+    area = str(ch.ds.area_keys["area_id"].iloc[0])
+    assert "kosten.csv" in finance.profile_text(ch, area) and finance.profile_frame(ch) is None
+    assert "massnahmen.csv" in measures.profile_text(ch, area)
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("- massnahmen\n", ""), encoding="utf-8")
+    assert measures.profile_text(context.Chapter(cfg), area) == ""  # not part of the report: nothing
+    context.settings.activate(None)

@@ -14,6 +14,7 @@ import yaml
 from workbench.chapters import context, measures
 from workbench.confidentiality.audit import audit_path
 from workbench.errors import ConfigError
+from workbench.render import fmt
 from workbench.stats import did_estimate, match_controls
 
 TRUE_EFFECT = -1.5
@@ -160,3 +161,87 @@ def test_demo_measures_chapter(chapter):
     parts = [m.summary(), m.register_table(), m.kpi_table(), m.effect_table()]
     (out / "massnahmen.html").write_text("<html><body>" + "".join(parts) + "</body></html>", encoding="utf-8")
     assert audit_path(out) == []
+
+
+def test_running_in_and_profile_text(chapter):
+    """The profile lists the measures running in the area in the reporting year with KPI against target and
+    the status word; an area without a measure says so; a small count KPI is withheld."""
+    ch, m, _ = chapter
+    reg = pd.DataFrame(
+        {
+            "measure_id": ["A", "B", "C"],
+            "name": ["Läuft", "Beendet", "Anderswo"],
+            "area_ids": ["01,02", "01", "03"],
+            "start": ["01.03.2020", "01.01.2019", "01.01.2020"],
+            "end": ["", "31.12.2023", ""],
+            "budget": [1.0, 1.0, 1.0],
+        }
+    )
+    assert measures.running_in(reg, "01", 2024)["measure_id"].tolist() == ["A"]
+    assert measures.running_in(reg, "01", 2023)["measure_id"].tolist() == ["A", "B"]
+    planted = m.measures.set_index("measure_id").loc["M09"]
+    area = planted["area_ids"].split(",")[0]
+    text = measures.profile_text(ch, area)
+    assert text.startswith("**Maßnahmen im Sozialraum 2024:**") and planted["name"] in text
+    row = m.frame[m.frame["measure_id"] == "M09"].iloc[0]
+    assert f"{fmt.number(row['value'])} von {fmt.number(row['target'])}" in text
+    assert f"{measures.STATUS_SYMBOLS[row['status']]} {row['status']}" in text
+    busy = {a for ids in m.measures["area_ids"] for a in ids.split(",")}
+    idle = next(a for a in ch.ds.area_keys["area_id"].astype(str) if a not in busy)
+    assert "keine Maßnahme" in measures.profile_text(ch, idle)
+    small = measures.kpi_frame(
+        reg.iloc[[0]],
+        pd.DataFrame(
+            {"measure_id": ["A"], "kpi": ["Teilnehmende"], "year": [2024], "value": [2.0], "target": [10.0]}
+        ),
+        2024,
+        m.settings,
+    )
+    assert measures._kpi_words(small.iloc[0]) == "Teilnehmende geheimgehalten"
+
+
+def test_wild_cluster_bootstrap_interval_recovers_known_effect():
+    """Wild cluster bootstrap (Rademacher, areas as clusters) next to the cluster-robust interval: it contains
+    the planted effect and excludes 0; without the effect it covers 0; its standard error is statsmodels' CR1
+    one; with few clusters all 2^G sign patterns are used (deterministic)."""
+    import statsmodels.api as sm
+
+    from workbench.stats import wild_cluster_bootstrap
+
+    panel, treated, controls = synthetic_panel()
+    r = did_estimate(panel, treated, controls, START)
+    assert r.boot_draws == 9999 and r.boot_lower is not None
+    assert r.boot_lower <= TRUE_EFFECT <= r.boot_upper and r.boot_upper < 0
+    assert r.boot_lower < r.estimate < r.boot_upper
+    null = panel.copy()
+    hit = null["area_id"].isin(treated) & (null["year"] >= START)
+    null.loc[hit, "value"] -= TRUE_EFFECT
+    r0 = did_estimate(null, treated, controls, START)
+    assert r0.boot_lower <= 0 <= r0.boot_upper
+    # few clusters: 3 treated + 5 comparison areas → 2^8 = 256 sign patterns, same result twice
+    small = panel[panel["area_id"].isin(treated[:3] + controls[:5])]
+    r8 = did_estimate(small, treated[:3], controls[:5], START)
+    assert r8.boot_draws == 256
+    again = did_estimate(small, treated[:3], controls[:5], START)
+    assert (r8.boot_lower, r8.boot_upper) == (again.boot_lower, again.boot_upper)
+    assert r8.boot_lower <= TRUE_EFFECT <= r8.boot_upper
+    # fewer than six areas: no bootstrap interval (16 sign patterns are too few), nothing absurd
+    tiny = panel[panel["area_id"].isin(treated[:2] + controls[:2])]
+    r4 = did_estimate(tiny, treated[:2], controls[:2], START)
+    assert r4.boot_lower is None and r4.boot_draws == 0 and np.isfinite(r4.upper)
+    lo4, up4, n4, _ = wild_cluster_bootstrap(
+        tiny["value"].to_numpy(),
+        np.column_stack([np.ones(len(tiny)), tiny["year"].to_numpy() >= START]),
+        tiny["area_id"].to_numpy(),
+        1,
+    )
+    assert n4 == 16 and np.isfinite(lo4) and np.isfinite(up4)
+    # its cluster-robust standard error is statsmodels' CR1 one
+    rng = np.random.default_rng(3)
+    x = np.column_stack([rng.normal(size=40), np.ones(40)])
+    groups = np.repeat(np.arange(8), 5)
+    y = 0.5 * x[:, 0] + rng.normal(size=40)
+    fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+    lo, up, n, se = wild_cluster_bootstrap(y, x, groups, 0, level=0.95)
+    assert se == pytest.approx(fit.bse[0], rel=1e-9)
+    assert n == 256 and lo < fit.params[0] < up

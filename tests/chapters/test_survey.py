@@ -174,3 +174,146 @@ def test_coded_free_texts_pass_the_import(raw_copy, tmp_path):
     n = int(raw["Freitext"].str.contains("Kita").sum())
     t = survey.topic_counts(df, survey.load_settings({"topics": {"Egal": ["park"]}}, RULES))
     assert t["topic"].tolist() == ["Kinderbetreuung"] and int(t["mentions"].iloc[0]) == n
+
+
+# ------------------------------------------------------------------ per-answer protection (minimum n per cell)
+
+
+def test_protect_levels_primary_and_secondary_suppression():
+    """An answer with 1 or 2 respondents is withheld, and so is a second one of the same side, so neither
+    100 % − the others nor approval − the other positive answer gives it back; 0 stays visible."""
+    c = pd.DataFrame(
+        {
+            1: [1.0, 0.0, 10.0, 6.0],
+            2: [5.0, 2.0, 10.0, 6.0],
+            3: [9.0, 9.0, 10.0, 6.0],
+            4: [12.0, 12.0, 1.0, 6.0],
+            5: [8.0, 8.0, 10.0, 6.0],
+        },
+        index=["a", "b", "c", "d"],
+    )
+    h = survey.protect_levels(c, (4, 5), RULES, 3)
+    levels = h[[1, 2, 3, 4, 5]]
+    assert levels.loc["a"].tolist() == [True, True, False, False, False]
+    # the 0 is shown, the 9 protects the 2
+    assert levels.loc["b"].tolist() == [False, True, True, False, False]
+    assert levels.loc["c"].tolist() == [False, False, False, True, True]  # approval = 4 + 5 is published
+    assert not levels.loc["d"].any()
+    assert not h["positiv"].any() and not h["n"].any()
+    # every row: no relation (all answers, the positive ones, the others) with exactly one withheld answer
+    for groups in ([1, 2, 3, 4, 5], [4, 5], [1, 2, 3]):
+        assert not (levels[groups].sum(axis=1) == 1).any()
+    # the cell minimum is configurable and never below the report's threshold
+    assert survey.protect_levels(c.loc[["d"]], (4, 5), RULES, 7).loc["d", [1, 2, 3, 4, 5]].all()
+    assert survey.load_settings({"min_n_cell": 5}, RULES).min_n_cell == 5
+    assert survey.load_settings({"min_n_cell": 1}, RULES).min_n_cell == 3
+    with pytest.raises(ConfigError, match="bedarfserhebung.min_n_cell"):
+        survey.load_settings({"min_n_cell": "wenige"}, RULES)
+
+
+def _likert_survey() -> pd.DataFrame:
+    """Area 01: 40 answers, exactly one „sehr unzufrieden“ (1) and one „sehr zufrieden“ (5); area 02: 35."""
+    a = [1] + [2] * 9 + [3] * 10 + [4] * 19 + [5]
+    b = [1] * 5 + [2] * 5 + [3] * 10 + [4] * 10 + [5] * 5
+    df = _survey(len(a), len(b))
+    return df.assign(F1_Test=np.array(a + b, dtype=float))
+
+
+def test_likert_levels_of_one_or_two_respondents_are_withheld_everywhere(tmp_path):
+    from workbench.render.figure_text import data_details
+
+    m = _model(_likert_survey())
+    fig = m.likert_chart("F1_Test")
+    data = fig.wb_text.data
+    row = data.loc["01 Nord"]
+    # the single 1 and the single 5 withheld, and one more answer on each side (approval is published)
+    assert row.isna().sum() >= 3 and np.isnan(row["sehr unzufrieden"]) and np.isnan(row["sehr zufrieden"])
+    assert not data.loc["02 Süd"].isna().any()
+    assert "Zustimmung ." not in fig.wb_text.alt  # approval itself rests on 20 and 20 answers
+    html = data_details(fig.wb_text)
+    assert 'data-wb-totals="' in html and "shares" in html
+    out = tmp_path / "pub"
+    out.mkdir()
+    (out / "b.html").write_text(
+        f"<html><body>{html}{m.item_table('F1_Test')}{m.overview_table()}</body></html>", encoding="utf-8"
+    )
+    assert audit_path(out, threshold=3) == []
+
+
+def test_audit_finds_a_share_that_is_100_percent_minus_the_others(tmp_path):
+    """The audit's distribution check: one withheld answer share per row is a finding, two are not."""
+    from workbench.render.tables import html_table
+
+    df = pd.DataFrame({"a": [10.0, 10.0], "b": [30.0, 30.0], "c": [60.0, 60.0]}, index=["x", "y"])
+    sup = pd.DataFrame({"a": [True, True], "b": [False, True], "c": [False, False]}, index=df.index)
+    html = html_table(
+        df.mask(sup),
+        dict.fromkeys(df.columns, "share"),
+        table_id="verteilung",
+        caption="Verteilung",
+        suppressed=sup,
+        totals={"rows": [], "columns": [], "shares": [{"parts": ["a", "b", "c"]}]},
+    )
+    (tmp_path / "v.html").write_text(f"<html><body>{html}</body></html>", encoding="utf-8")
+    found = audit_path(tmp_path, threshold=3)
+    assert [(f.row, f.column, f.kind) for f in found] == [("x", "a", "share_recoverable")]
+    assert found[0].value == pytest.approx(10.0)
+
+
+# ------------------------------------------------------------------ second wave: change with interval
+
+
+def test_share_difference_matches_statsmodels_newcombe():
+    """Reference: statsmodels confint_proportions_2indep(method="newcomb", compare="diff") on the weighted
+    counts p̂·n_eff and n_eff of each wave; with equal weights it is the plain two-sample case."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    # equal weights: 3 of 10 in the earlier wave, 7 of 12 in the later one
+    early = np.array([1, 1, 1] + [0] * 7, dtype=float)
+    late = np.array([1] * 7 + [0] * 5, dtype=float)
+    d = stats.weighted_share_difference(early, np.ones(10), late, np.ones(12))
+    lo, up = confint_proportions_2indep(7, 12, 3, 10, method="newcomb", compare="diff")
+    assert d.difference == pytest.approx(7 / 12 - 3 / 10)
+    assert (d.lower, d.upper) == pytest.approx((lo, up), abs=1e-9)
+    assert not d.significant  # -0.12 … 0.62 contains 0
+    # unequal weights: the small reference case of this module against a second sample
+    ok = ~np.isnan(ANSWERS)
+    hit = np.where(ok, np.isin(ANSWERS, [4, 5]).astype(float), np.nan)
+    hit2 = np.array([1, 1, 1, 0, 1, 1, 1, 1, 0, 1], dtype=float)
+    w2 = np.array([1.0, 0.6, 1.4, 2.0, 0.9, 1.1, 1.0, 0.7, 1.3, 0.8])
+    d = stats.weighted_share_difference(hit, WEIGHTS, hit2, w2)
+    a, b = stats.weighted_share_ci(hit, WEIGHTS), stats.weighted_share_ci(hit2, w2)
+    lo, up = confint_proportions_2indep(
+        b.share * b.n_eff, b.n_eff, a.share * a.n_eff, a.n_eff, method="newcomb", compare="diff"
+    )
+    assert d.difference == pytest.approx(b.share - a.share)
+    assert (d.lower, d.upper) == pytest.approx((lo, up), abs=1e-9)
+    assert d.lower < d.difference < d.upper
+
+
+def test_trend_frame_two_waves_and_withheld_shares():
+    """Area 01 improves from 20 % to 80 % approval (significant), area 02 has too few answers in the earlier
+    wave: its change is withheld; without an earlier wave the chapter says so."""
+    n = 40
+    early = _survey(n, 12, seed=5).assign(F1_Test=np.array([4.0] * 8 + [2.0] * 32 + [3.0] * 12))
+    late = _survey(n, 35, seed=6).assign(F1_Test=np.array([5.0] * 32 + [1.0] * 3 + [2.0] * 5 + [4.0] * 35))
+    m = _model(late)
+    assert "nur eine Befragungswelle" in survey.trend_text(m)
+    from dataclasses import replace
+
+    m2 = replace(m, previous=early, previous_year=2022)
+    f = survey.trend_frame(m2, "F1_Test")
+    a = f.loc["01"]
+    r = stats.weighted_share_difference(
+        np.isin(early["F1_Test"][:n], [4, 5]).astype(float),
+        early["weight"][:n],
+        np.isin(late["F1_Test"][:n], [4, 5]).astype(float),
+        late["weight"][:n],
+    )
+    assert a["difference"] == pytest.approx(100 * r.difference) and a["direction"] == 1 and a["published"]
+    assert not f.loc["02", "published"] and f.loc["02", "direction"] == 0
+    html = survey.trend_table(m2)
+    row = html.split('data-wb-row="02 Süd"')[1].split("</tr>")[0]
+    assert "bis" not in row  # withheld: only the sign
+    assert "▲" in html.split('data-wb-row="01 Nord"')[1].split("</tr>")[0]
+    assert "gestiegen" in survey.trend_text(m2)

@@ -95,6 +95,22 @@ CSV_FORMATS = {  # name: (encoding, columns)
             "Freitext",
         ],
     ),
+    "befragung_2022.csv": (
+        "utf-8",
+        [
+            "Befragte_ID",
+            "Sozialraum",
+            "Altersgruppe",
+            "Geschlecht",
+            "Gewicht",
+            "F1_Wohnzufriedenheit",
+            "F2_Sicherheit",
+            "F3_Nachbarschaft",
+            "F4_Angebote_Kinder_Jugend",
+            "F5_Beratung_Unterstuetzung",
+            "Freitext",
+        ],
+    ),
     "massnahmen.csv": (
         "utf-8",
         ["Massnahme_ID", "Name", "Sozialraeume", "Beginn", "Ende", "Budget_EUR", "Zielindikator"],
@@ -391,7 +407,7 @@ def test_interrupted_generation_is_still_recognised(tmp_path, monkeypatch):
     assert state.is_demo and not state.complete(n_areas=5) and (out / "einwohner_2024.csv").exists()
     monkeypatch.undo()
     files = generate(out, n_areas=5)
-    assert inspect_folder(out, verify=True).complete(n_areas=5, seed=2024) and len(files) == 18
+    assert inspect_folder(out, verify=True).complete(n_areas=5, seed=2024) and len(files) == 19
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,7 @@ def test_workbench_data_generates_the_demo_for_a_config_read_through_mappings(tm
     cfg.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     assert cli_main(["--config", str(cfg), "data"]) == 0
     out = capsys.readouterr().out
-    assert "Demo-Stadt in" in out and "Import fertig: 18 Dateien, 12 Sozialräume, Jahre 2019–2024" in out
+    assert "Demo-Stadt in" in out and "Import fertig: 19 Dateien, 12 Sozialräume, Jahre 2019–2024" in out
     manifest = json.loads((tmp_path / "processed" / "manifest.json").read_text(encoding="utf-8"))
     assert {f["mapping"] for f in manifest["files"]} == {
         f"config/demo_zuordnungen/{n}.yaml"

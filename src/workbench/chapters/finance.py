@@ -659,3 +659,69 @@ def build(ch: Any) -> FinanceModel:
     return FinanceModel(
         year, rules, settings, city, hidden, prot, unit_labels(ds.keys), ds.areas, ds.districts, index, left
     )
+
+
+def profile_frame(ch: Any) -> pd.DataFrame | None:
+    """Published expenditure per inhabitant of every area and the city (reporting year), as the chapter's area
+    table shows it (NaN where withheld), cached with the processed data for the Sozialraumprofile: columns
+    ``unit_id``, ``per_inhabitant``, ``hze_per_inhabitant`` (€); None without the chapter or its inputs."""
+    from workbench.chapters import missing_inputs
+
+    if "finanzen" not in ch.cfg.chapters or missing_inputs("finanzen", ch.ds):
+        return None
+    if not ch.availability.chapter("finanzen").ok:
+        return None
+
+    def build_frame() -> pd.DataFrame:
+        m = build(ch)
+        pub = m._area_published()
+        f = m.prot.frame
+        res = float(f["residents"].sum())
+        city = {
+            "per_inhabitant": float((f["hze_spend"].sum() + f["kdu_spend"].sum()) / res) if res else np.nan,
+            "hze_per_inhabitant": float(f["hze_spend"].sum() / res) if res else np.nan,
+        }
+        out = pub[["per_inhabitant", "hze_per_inhabitant"]].astype(float).copy()
+        out.loc["stadt"] = [city["per_inhabitant"], city["hze_per_inhabitant"]]
+        out.index = out.index.astype(str)
+        return out.rename_axis("unit_id").reset_index()
+
+    return ch._cached("finance_profile", build_frame, f"reporting_year={ch.year}")
+
+
+def profile_text(ch: Any, area_id: str) -> str:
+    """German paragraph for the Sozialraumprofil: expenditure for HzE and KdU per inhabitant of the area
+    against the city, and the HzE density (published catalogue indicator ``hze_dichte``, with its comparison)
+    when the report publishes it. Values withheld in the chapter are withheld here; a note when the report has
+    the chapter but the data lack ``kosten.csv``; nothing without the chapter."""
+    from workbench.chapters import missing_inputs
+    from workbench.chapters.notes import sentence
+
+    if "finanzen" not in ch.cfg.chapters:
+        return NOTHING
+    lead = f"**Ausgaben {ch.year}:** "
+    if missing_inputs("finanzen", ch.ds) or not ch.availability.chapter("finanzen").ok:
+        return Note(markdown(lead + sentence(ch.availability.chapter("finanzen"))))
+    frame = profile_frame(ch).set_index("unit_id")
+    own, city = frame.reindex([str(area_id)]).iloc[0], frame.loc["stadt"]
+    parts = []
+    if math.isfinite(own["per_inhabitant"]):
+        parts.append(
+            f"Hilfen zur Erziehung und Kosten der Unterkunft {_euro(own['per_inhabitant'])} je Einwohner "
+            f"(Stadt {_euro(city['per_inhabitant'])}), davon HzE {_euro(own['hze_per_inhabitant'])} "
+            f"(Stadt {_euro(city['hze_per_inhabitant'])})"
+        )
+    else:
+        parts.append("Ausgaben je Einwohner aus Gründen der Geheimhaltung nicht ausgewiesen")
+    ind = ch.indicators
+    sel = ind[(ind["indicator"] == "hze_dichte") & (ind["year"] == ch.year)]
+    a = sel[(sel["level"] == "sozialraum") & (sel["unit_id"].astype(str) == str(area_id))]
+    c = sel[sel["level"] == "stadt"]
+    if len(a) and len(c) and math.isfinite(float(a["pub_value"].iloc[0])):
+        cmp = a["cmp_city"].iloc[0]
+        cmp = "" if pd.isna(cmp) else str(cmp)
+        parts.append(
+            f"HzE-Dichte {fmt.number(float(a['pub_value'].iloc[0]), 1)} je 1.000 unter 21-Jährige "
+            f"(Stadt {fmt.number(float(c['pub_value'].iloc[0]), 1)}" + (f", {cmp})" if cmp else ")")
+        )
+    return lead + "; ".join(parts) + "."

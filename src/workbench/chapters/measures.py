@@ -495,6 +495,7 @@ def effect_table(effects: list[Effect], labels: pd.Series, year: int) -> str | N
                 "–",
                 "–",
                 "–",
+                "–",
                 f"nicht geschätzt: {e.reason}",
             ]
             continue
@@ -506,6 +507,9 @@ def effect_table(effects: list[Effect], labels: pd.Series, year: int) -> str | N
             f"{_span(r.pre_years)} / {_span(r.post_years)}",
             f"{_num(r.estimate)} {_unit(e)}",
             f"{_num(r.lower)} bis {_num(r.upper)} ({level})",
+            f"{_num(r.boot_lower)} bis {_num(r.boot_upper)} ({level})"
+            if r.boot_lower is not None
+            else "– (weniger als 6 Gebiete)",
             _pretrend_words(r),
         ]
     cols = [
@@ -515,6 +519,7 @@ def effect_table(effects: list[Effect], labels: pd.Series, year: int) -> str | N
         "Jahre vorher / nachher",
         "Geschätzte Wirkung",
         "Konfidenzintervall",
+        "Wild-Cluster-Bootstrap",
         "Vortrend-Prüfung",
     ]
     df = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
@@ -527,7 +532,10 @@ def effect_table(effects: list[Effect], labels: pd.Series, year: int) -> str | N
         footnotes=[
             "Wirkung: Veränderung des Zielindikators in den Maßnahmengebieten nach Beginn minus Veränderung in den "
             "Vergleichsgebieten (Regression mit Gebiets- und Jahreseffekten); negativ = Indikator gesunken.",
-            "Intervall: clusterrobust nach Sozialraum, t-Verteilung mit Zahl der Gebiete − 1 Freiheitsgraden.",
+            "Intervall: clusterrobust nach Sozialraum, t-Verteilung mit Zahl der Gebiete − 1 Freiheitsgraden. "
+            "Wild-Cluster-Bootstrap: Bootstrap-t-Intervall mit Rademacher-Gewichten je Sozialraum (alle "
+            "Vorzeichenmuster bis 12 Gebiete, sonst 9.999 feste Ziehungen; erst ab 6 Gebieten); bei wenigen "
+            "Gebieten verlässlicher.",
             "Vergleichsgebiete: die nächsten Nachbarn jedes Maßnahmengebiets nach den standardisierten Mittelwerten "
             "der Monitoring-Indikatoren und des Zielindikators vor Beginn; nur veröffentlichte Werte.",
             "Quelle: Maßnahmenregister; Indikatoren des Berichts.",
@@ -733,4 +741,76 @@ def build(ch: Any) -> MeasuresModel:
         )
     return MeasuresModel(
         year, settings, measures, kpis, frame, effects, labels, ch.catalogue, ds.areas, ds.districts, left
+    )
+
+
+def running_in(measures: pd.DataFrame, area_id: str, year: int) -> pd.DataFrame:
+    """The measures of the register that run in ``area_id`` in ``year`` (start year ≤ year ≤ end year; an empty
+    end = open-ended), in register order."""
+
+    def runs(m) -> bool:
+        areas = [a.strip() for a in str(m.area_ids).split(",") if a.strip()]
+        if str(area_id) not in areas:
+            return False
+        start, end = _parse_date(m.start), _parse_date(m.end)
+        return (start is None or start.year <= year) and (end is None or end.year >= year)
+
+    mask = [runs(m) for m in measures.itertuples(index=False)]
+    return measures[np.asarray(mask, dtype=bool)] if len(measures) else measures
+
+
+def _kpi_words(r: pd.Series) -> str:
+    """„Teilnehmende 342 von 440 (78 %, ○ rot)“; a withheld count KPI only says „geheimgehalten“."""
+    if r["withheld"]:
+        return f"{r['kpi']} geheimgehalten"
+    unit = " %" if r["percent"] else ""
+    name = str(r["kpi"]).removesuffix("(%)").strip() if r["percent"] else str(r["kpi"])
+    text = f"{name} {fmt.number(r['value'], 1 if r['percent'] else 0)}{unit}"
+    if math.isfinite(r["target"]) and r["target"] > 0:
+        text += f" von {fmt.number(r['target'], 1 if r['percent'] else 0)}{unit}"
+    if r["status"]:
+        text += f" ({fmt.percent(r['attainment'], 0)}, {STATUS_SYMBOLS[r['status']]} {r['status']})"
+    return text
+
+
+def profile_text(ch: Any, area_id: str) -> str:
+    """German paragraph for the Sozialraumprofil: the measures running in the area in the reporting year with
+    their traffic-light status (KPI against target in the latest reported year, the chapter's rule).
+
+    The KPIs belong to the whole measure (all its areas), as in the chapter; a count KPI below the threshold is
+    withheld as there. A note when the report has the chapter but the data lack the register; nothing when the
+    report has no chapter „Maßnahmencontrolling“. Cheap (no effect estimate), so it needs no cache."""
+    from workbench.chapters import missing_inputs
+    from workbench.chapters.notes import sentence
+
+    if "massnahmen" not in ch.cfg.chapters:
+        return NOTHING
+    lead = f"**Maßnahmen im Sozialraum {ch.year}:** "
+    if missing_inputs("massnahmen", ch.ds) or not ch.availability.chapter("massnahmen").ok:
+        return Note(markdown(lead + sentence(ch.availability.chapter("massnahmen"))))
+    year = int(ch.year)
+    settings = load_settings(ch.cfg)
+    own = running_in(ch.ds.measures, area_id, year)
+    if own.empty:
+        return lead + "Laut Maßnahmenregister läuft hier keine Maßnahme."
+    kpis = (
+        ch.ds.kpis
+        if ch.ds.kpis is not None
+        else pd.DataFrame(columns=["measure_id", "kpi", "year", "value", "target"])
+    )
+    frame = kpi_frame(own, kpis, year, settings, int(ch.rules.threshold))
+    parts = []
+    for m in own.itertuples(index=False):
+        start = _parse_date(m.start)
+        since = f"seit {start.month:02d}/{start.year}" if start else "Beginn unbekannt"
+        rows = frame[frame["measure_id"] == m.measure_id] if len(frame) else frame
+        kpi = (
+            "; ".join(_kpi_words(r) for _, r in rows.iterrows()) if len(rows) else "keine Kennzahlen gemeldet"
+        )
+        parts.append(f"{markdown(str(m.name))} ({since}): {markdown(kpi)}")
+    return (
+        lead
+        + "; ".join(parts)
+        + f". Kennzahlen der ganzen Maßnahme im letzten gemeldeten Jahr (Wert von Zielwert); Ampel: grün ab "
+        f"{fmt.number(settings.green)} %, gelb ab {fmt.number(settings.yellow)} %, rot darunter."
     )

@@ -230,6 +230,9 @@ def warm_caches(ch) -> None:
         age_bands(ch)
     if index_computable(ch):
         mss_classes(ch)
+    from workbench.chapters import finance  # the expenditure section (its model computes the status index)
+
+    finance.profile_frame(ch)
 
 
 # ------------------------------------------------------------------------------------------- helpers

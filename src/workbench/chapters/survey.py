@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import stats
-from workbench.chapters.notes import NOTHING, Note
+from workbench.chapters.notes import NOTHING, Note, markdown
 from workbench.chapters.tables import unit_labels
 from workbench.confidentiality import AdditiveTable, Rules
 from workbench.errors import ConfigError, DataValidationError
@@ -47,7 +47,12 @@ __all__ = [
     "SurveyModel",
     "build",
     "item_estimates",
+    "level_counts",
     "likert_distribution",
+    "protect_levels",
+    "trend_frame",
+    "trend_table",
+    "trend_text",
     "load_settings",
     "topic_counts",
 ]
@@ -73,6 +78,7 @@ class SurveySettings:
     items: Mapping[str, str] = field(default_factory=dict)
     topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     confidence: float = 0.95
+    min_n_cell: int = 3
 
 
 def load_settings(spec: Mapping[str, Any] | None, rules: Rules, source: object = "config/chapters.yaml"):
@@ -87,6 +93,15 @@ def load_settings(spec: Mapping[str, Any] | None, rules: Rules, source: object =
         ) from exc
     if min_n < 1:
         raise ConfigError("min_n muss mindestens 1 sein", path=source, where=f"{where}.min_n")
+    try:
+        min_n_cell = int(spec.get("min_n_cell", rules.threshold))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            "min_n_cell muss eine ganze Zahl sein",
+            path=source,
+            where=f"{where}.min_n_cell",
+            hint="z. B. min_n_cell: 3 (Antworten je Antwortstufe)",
+        ) from exc
     positive = tuple(int(v) for v in spec.get("positive", (4, 5)))
     if not positive or not set(positive) <= set(SCALE):
         raise ConfigError(
@@ -109,6 +124,7 @@ def load_settings(spec: Mapping[str, Any] | None, rules: Rules, source: object =
         scale=scale,
         items={str(k): str(v) for k, v in (spec.get("items") or {}).items()},
         topics={str(k): tuple(str(w) for w in v) for k, v in topics.items()},
+        min_n_cell=max(min_n_cell, rules.threshold),
     )
 
 
@@ -172,6 +188,87 @@ def likert_distribution(survey: pd.DataFrame, item: str, by: str | None = None) 
     return out
 
 
+def level_counts(survey: pd.DataFrame, item: str, by: str | None = None) -> pd.DataFrame:
+    """Unweighted number of respondents per answer 1–5 of ``item`` (columns 1 … 5), per ``by`` unit (None =
+    city, index ``stadt``); the counts behind the published weighted shares (never published themselves)."""
+    d = survey[survey[item].notna()]
+    keys = pd.Series(CITY_ID, index=d.index) if by is None else d[by].astype(str)
+    out = pd.crosstab(keys, d[item].astype(int)).reindex(columns=list(SCALE), fill_value=0)
+    out.columns = list(SCALE)
+    out.index.name = "unit"
+    return out.astype(float)
+
+
+LEVEL_COLUMNS = (*SCALE, "positiv", "übrige", "n")
+"""Columns of :func:`protect_levels`: the five answers, approval (positive answers), the rest, all answers."""
+
+
+def protect_levels(
+    counts: pd.DataFrame, positive: tuple[int, ...], rules: Rules, min_n_cell: int
+) -> pd.DataFrame:
+    """Which weighted answer shares of each row must be withheld (True = withheld).
+
+    Every published row (a unit with at least ``min_n`` answers) shows the weighted shares of the answers
+    1–5, which add up to 100 %, and the approval = the sum of the ``positive`` answers (so also its
+    complement, 100 % − approval). Each row is an additive table of the unweighted respondent counts
+
+        n = Σ answers = positiv + übrige,   positiv = Σ positive answers,   übrige = Σ other answers,
+
+    protected with the report's machinery (:class:`workbench.confidentiality.AdditiveTable`): primary
+    suppression of an answer with 1 … ``min_n_cell`` − 1 respondents (0 is shown under ``show_zero``), then
+    secondary suppression until no withheld share can be computed from the published ones — not as 100 %
+    minus the others, nor as approval minus the other positive answer. The row total n is always known
+    (100 %) and is never withheld here.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Unweighted respondents per answer (columns 1 … 5, :func:`level_counts`), one row per published unit.
+    positive : tuple of int
+        The answers counted as approval.
+    rules : Rules
+        The report's confidentiality rules (``show_zero``).
+    min_n_cell : int
+        Smallest number of respondents an answer share may rest on (at least the report's threshold).
+
+    Returns
+    -------
+    pandas.DataFrame of bool
+        Same rows, columns :data:`LEVEL_COLUMNS`; ``positiv`` withheld means the approval is withheld.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench.confidentiality import Rules
+    >>> c = pd.DataFrame({1: [1.0], 2: [5.0], 3: [9.0], 4: [12.0], 5: [8.0]}, index=["01"])
+    >>> h = protect_levels(c, (4, 5), Rules(threshold=3), 3)
+    >>> [k for k, v in h.loc["01"].items() if v]     # the 1 and the 2 (else 1 = 100 % − approval − 2 − 3)
+    [1, 2]
+    """
+    if counts.empty:
+        return pd.DataFrame(False, index=counts.index, columns=list(LEVEL_COLUMNS))
+    neg = [v for v in SCALE if v not in positive]
+    t = counts.reindex(columns=list(SCALE), fill_value=0.0).astype(float).copy()
+    t["positiv"] = t[list(positive)].sum(axis=1)
+    t["übrige"] = t[neg].sum(axis=1)
+    t["n"] = t[list(SCALE)].sum(axis=1)
+    rows = [f"r{i}" for i in range(len(t))]
+    grid = pd.DataFrame(t.to_numpy(), index=rows, columns=list(LEVEL_COLUMNS))
+    relations = []
+    for r in rows:  # the narrow relations first: the engine closes them in this order (less over-suppression)
+        if neg:
+            relations.append(((r, "übrige"), [(r, v) for v in neg]))
+        relations += [
+            ((r, "positiv"), [(r, v) for v in positive]),
+            ((r, "n"), [(r, "positiv"), (r, "übrige")]),
+            ((r, "n"), [(r, v) for v in SCALE]),
+        ]
+    cell_rules = Rules(threshold=int(min_n_cell), show_zero=rules.show_zero)
+    hidden = AdditiveTable(grid, relations).protect(cell_rules).suppressed.astype(bool)
+    hidden.index = t.index
+    return hidden
+
+
 def topic_counts(survey: pd.DataFrame, settings: SurveySettings) -> pd.DataFrame | None:
     """Respondents per free-text topic (``mentions``) and their weighted share of all respondents (%), most
     frequent first; None without codes (no ``text_code`` column and no code book ``topics``)."""
@@ -214,6 +311,9 @@ class SurveyModel:
     areas: Any
     districts: Any
     rules: Rules
+    previous: pd.DataFrame | None = None
+    previous_year: int | None = None
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def labels(self) -> pd.Series:
@@ -228,22 +328,41 @@ class SurveyModel:
         names = [f"„{s.scale[v - 1]}“" for v in s.positive]
         return " oder ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
 
+    def level_hidden(self, item: str, by: str | None = None) -> pd.DataFrame:
+        """:func:`protect_levels` of the units of ``by`` (None = city) with at least ``min_n`` answers to
+        ``item`` (computed once per item and breakdown: every table, chart and the profile use this result)."""
+        key = (item, by)
+        if key not in self._cache:
+            counts = level_counts(self.survey, item, by)
+            counts = counts[counts.sum(axis=1) >= self.settings.min_n]
+            self._cache[key] = protect_levels(
+                counts, self.settings.positive, self.rules, self.settings.min_n_cell
+            )
+        return self._cache[key]
+
+    def _estimates(self, item: str, by: str | None = None) -> pd.DataFrame:
+        """:func:`item_estimates` with ``published``: enough answers and the approval not withheld by the
+        per-answer protection (:meth:`level_hidden`)."""
+        est = item_estimates(self.survey, item, self.settings, by=by)
+        hidden = self.level_hidden(item, by)["positiv"].reindex(est.index).fillna(True).astype(bool)
+        return est.assign(published=est["enough"] & ~hidden.to_numpy())
+
     def _frame(self, item: str) -> pd.DataFrame:
         """City, groups and areas of one item with comparison and the published respondent counts."""
-        s = self.settings
-        parts = [item_estimates(self.survey, item, s).assign(kind="stadt")]
+        parts = [self._estimates(item).assign(kind="stadt")]
         for g in GROUP_LABELS:
             if g in self.survey.columns:
-                parts.append(item_estimates(self.survey, item, s, by=g).assign(kind=g))
+                parts.append(self._estimates(item, g).assign(kind=g))
         area_ids = self.labels.index.astype(str)
-        ar = item_estimates(self.survey, item, s, by="area_id").reindex(area_ids)
+        ar = self._estimates(item, "area_id").reindex(area_ids)
         ar["n"] = ar["n"].fillna(0)
         ar["enough"] = ar["enough"].fillna(False).astype(bool)
+        ar["published"] = ar["published"].fillna(False).astype(bool)
         parts.append(ar.assign(kind="sozialraum"))
         f = pd.concat(parts)
         city = float(f.iloc[0]["share"])
         cmp = stats.compare(f["lower"].to_numpy(), f["upper"].to_numpy(), city, "hoch = gut")
-        f["cmp"] = np.where(f["enough"], cmp, "")
+        f["cmp"] = np.where(f["published"], cmp, "")
         f.iloc[0, f.columns.get_loc("cmp")] = ""
         f["row"] = [self._row_label(k, u) for k, u in zip(f["kind"], f.index, strict=True)]
         return f
@@ -266,21 +385,34 @@ class SurveyModel:
                 relations.append(((CITY_LABEL, "n"), [(r, "n") for r in rows]))
         return AdditiveTable(counts, relations).protect(self.rules).suppressed
 
+    def trend_text(self) -> str:
+        """:func:`trend_text` of this model."""
+        return trend_text(self)
+
+    def trend_table(self) -> str | Note:
+        """:func:`trend_table` of this model."""
+        return trend_table(self)
+
     # ------------------------------------------------------------ text
     def summary(self) -> str:
         """German paragraph: respondents, the item with the highest and lowest approval, areas compared."""
         s = self.settings
         n = len(self.survey)
         n_eff = stats.kish_effective_n(self.survey["weight"].to_numpy())
-        res = {i: item_estimates(self.survey, i, s).iloc[0] for i in self.items}
-        best = max(res, key=lambda i: res[i]["share"])
-        worst = min(res, key=lambda i: res[i]["share"])
+        res = {i: self._estimates(i).iloc[0] for i in self.items}
+        res = {i: r for i, r in res.items() if r["published"]}
         text = (
             f"An der Befragung {self.year} haben {fmt.number(n)} Personen teilgenommen (effektive Fallzahl "
-            f"nach Gewichtung {fmt.number(n_eff)}, Designeffekt {fmt.number(n / n_eff, 2)}). Die höchste "
-            f"Zustimmung ({self.positive_text}) erhält „{self.label(best)}“ mit {fmt.percent(res[best]['share'])}, "
-            f"die niedrigste „{self.label(worst)}“ mit {fmt.percent(res[worst]['share'])}."
+            f"nach Gewichtung {fmt.number(n_eff)}, Designeffekt {fmt.number(n / n_eff, 2)})."
         )
+        if len(res) >= 2:
+            best = max(res, key=lambda i: res[i]["share"])
+            worst = min(res, key=lambda i: res[i]["share"])
+            text += (
+                f" Die höchste Zustimmung ({self.positive_text}) erhält „{self.label(best)}“ mit "
+                f"{fmt.percent(res[best]['share'])}, die niedrigste „{self.label(worst)}“ mit "
+                f"{fmt.percent(res[worst]['share'])}."
+            )
         worse = []
         for i in self.items:
             f = self._frame(i)
@@ -304,21 +436,26 @@ class SurveyModel:
     # ------------------------------------------------------------ tables
     def overview_table(self) -> str:
         """All items for the city: approval with interval, valid answers, n_eff and design effect."""
-        s = self.settings
-        rows = []
+        rows, hidden = [], []
         for i in self.items:
-            r = item_estimates(self.survey, i, s).iloc[0]
+            r = self._estimates(i).iloc[0]
+            ok = bool(r["published"])
+            hidden.append(not ok)
             rows.append(
                 {
                     "Frage": self.label(i),
                     "Antworten": r["n"],
-                    "Zustimmung": r["share"],
-                    "95-%-Konfidenzintervall": f"{fmt.percent(r['lower'])} – {fmt.percent(r['upper'])}",
+                    "Zustimmung": r["share"] if ok else np.nan,
+                    "95-%-Konfidenzintervall": f"{fmt.percent(r['lower'])} – {fmt.percent(r['upper'])}"
+                    if ok
+                    else fmt.sign("geheim"),
                     "effektive Fallzahl": fmt.number(r["n_eff"]),
                     "Designeffekt": fmt.number(r["deff"], 2),
                 }
             )
         df = pd.DataFrame(rows).set_index("Frage")
+        sup = pd.DataFrame(False, index=df.index, columns=df.columns)
+        sup["Zustimmung"] = hidden
         return html_table(
             df,
             {
@@ -330,6 +467,7 @@ class SurveyModel:
             },
             table_id=f"befragung-stadt-{self.year}",
             caption=f"Zustimmung je Frage in der Stadt, Befragung {self.year}",
+            suppressed=sup,
             footnotes=[
                 f"Zustimmung: gewichteter Anteil der Antworten {self.positive_text} an allen gültigen Antworten.",
                 "Konfidenzintervall: Wilson-Intervall auf der effektiven Fallzahl nach Kish, n_eff = (Σw)²/Σw²; "
@@ -343,7 +481,7 @@ class SurveyModel:
         s = self.settings
         f = self._frame(item)
         hidden_n = self._protected_n(f)["n"].to_numpy()
-        show = f["enough"].to_numpy() & ~hidden_n
+        show = f["published"].to_numpy() & ~hidden_n
         df = pd.DataFrame(index=pd.Index(f["row"].tolist(), name="Gebiet / Gruppe"))
         df["Antworten"] = f["n"].to_numpy(dtype=float)
         df["Zustimmung"] = np.where(show, f["share"], np.nan)
@@ -384,7 +522,9 @@ class SurveyModel:
                 "der effektiven Fallzahl nach Kish. Vergleich: „besser“/„schlechter“, wenn der Stadtwert "
                 "außerhalb des Intervalls liegt, sonst „ähnlich“.",
                 f"Mindestfallzahl: Anteile nur bei mindestens {fmt.number(s.min_n)} gültigen Antworten; Zahl der "
-                f"Antworten unter {fmt.number(self.rules.threshold)} und daraus errechenbare Zahlen geheim.",
+                f"Antworten unter {fmt.number(self.rules.threshold)} und daraus errechenbare Zahlen geheim. "
+                f"Die Zustimmung ist auch geheim, wenn sie oder ihr Rest zu 100 % auf weniger als "
+                f"{fmt.number(s.min_n_cell)} Antworten beruht oder eine geheime Antwortstufe verraten würde.",
                 "Quelle: Bewohnerbefragung der Stadt.",
             ],
         )
@@ -429,35 +569,67 @@ class SurveyModel:
         )
 
     # ------------------------------------------------------------ figures
-    def likert_chart(self, item: str | None = None):
-        """Diverging Likert chart: the city per item (``item`` None) or the areas of one item (with ≥ min_n
-        answers) against the city; negative answers left of 0, neutral centred, positive right."""
+    def _likert_rows(self, item: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Rows of :meth:`likert_chart` (weighted shares 1–5, ``label``) and their withheld answers (bool per
+        answer, :meth:`level_hidden`); rows below ``min_n`` are not drawn."""
         s = self.settings
+        parts = []
         if item is None:
-            dist = pd.concat(
-                [likert_distribution(self.survey, i).assign(label=self.label(i)) for i in self.items]
-            )
-            title = f"Antworten je Frage in der Stadt, Befragung {self.year}"
-            rows = dist
+            for i in self.items:
+                d = likert_distribution(self.survey, i).assign(label=self.label(i))
+                h = self.level_hidden(i).reindex(d.index)
+                parts.append((d, h))
         else:
             city = likert_distribution(self.survey, item).assign(label=CITY_LABEL)
+            parts.append((city, self.level_hidden(item).reindex(city.index)))
             ar = likert_distribution(self.survey, item, by="area_id")
             ar = ar[ar["n"] >= s.min_n]
-            ar = ar.assign(label=[str(self.labels[a]) for a in ar.index])
-            ar = ar.assign(_approval=ar[4] + ar[5]).sort_values(
-                "_approval", ascending=False, kind="mergesort"
-            )
-            rows = pd.concat([city, ar.drop(columns="_approval")])
+            h = self.level_hidden(item, "area_id").reindex(ar.index)
+            approval = ar[list(s.positive)].sum(axis=1).where(~h["positiv"].fillna(True).astype(bool))
+            order = approval.sort_values(ascending=False, kind="mergesort", na_position="last").index
+            ar, h = ar.loc[order], h.loc[order]
+            parts.append((ar.assign(label=[str(self.labels[a]) for a in ar.index]), h))
+        rows = pd.concat([d for d, _ in parts])
+        hidden = pd.concat([h for _, h in parts]).fillna(True).astype(bool)
+        keep = (rows["n"] >= s.min_n).to_numpy()
+        return rows[keep], hidden[keep]
+
+    def likert_chart(self, item: str | None = None):
+        """Diverging Likert chart: the city per item (``item`` None) or the areas of one item (with ≥ min_n
+        answers) against the city; negative answers left of 0, neutral centred, positive right.
+
+        Answers withheld by the per-answer protection (:meth:`level_hidden`) are not drawn in place: the row is
+        centred on its published answers only and the withheld ones are one grey block at its right end, whose
+        width (100 % minus the published answers) reveals nothing more than the published shares."""
+        s = self.settings
+        rows, hidden = self._likert_rows(item)
+        if item is None:
+            title = f"Antworten je Frage in der Stadt, Befragung {self.year}"
+        else:
             title = f"{self.label(item)}: Antworten je Sozialraum, Befragung {self.year}"
         colours = load_colours().get("likert") or ["#ca0020", "#f4a582", "#e0e0e0", "#92c5de", "#0571b0"]
         n = len(rows)
         fig, ax = new_figure(None, (7.5, 1.4 + 0.28 * n))
         y = np.arange(n)[::-1]
-        left = -(rows[1] + rows[2] + rows[3] / 2).to_numpy()
+        shares = rows[list(SCALE)]
+        vis = shares.where(~hidden[list(SCALE)].to_numpy(), 0.0)
+        left = -(vis[1] + vis[2] + vis[3] / 2).to_numpy()
         for k, v in enumerate(SCALE):
-            width = rows[v].to_numpy()
+            width = vis[v].to_numpy()
             ax.barh(y, width, left=left, color=colours[k], edgecolor="white", linewidth=0.4, label=s.scale[k])
             left = left + width
+        withheld = (100.0 - vis.sum(axis=1)).clip(lower=0).where(hidden[list(SCALE)].any(axis=1), 0.0)
+        if withheld.gt(0).any():
+            ax.barh(
+                y,
+                withheld.to_numpy(),
+                left=left,
+                color="#f0f0f0",
+                edgecolor="#969696",
+                hatch="////",
+                linewidth=0.4,
+                label="geheim (zusammen)",
+            )
         ax.axvline(0, color="#252525", linewidth=0.8)
         ax.set_yticks(y, rows["label"].tolist(), fontsize=7)
         ax.set_xlim(-100, 100)
@@ -473,6 +645,11 @@ class SurveyModel:
             title_fontsize=8,
         )
         note = "Gewichtete Anteile an den gültigen Antworten; „teils/teils“ mittig, Ablehnung links, Zustimmung rechts."
+        if hidden[list(SCALE)].any(axis=None):
+            note += (
+                f" Schraffiert: Antwortstufen mit weniger als {fmt.number(s.min_n_cell)} Antworten und die zu ihrem "
+                "Schutz gesperrten, zusammen am Zeilenende."
+            )
         if item is not None:
             left_out = int((likert_distribution(self.survey, item, by="area_id")["n"] < s.min_n).sum())
             left_out += len(self.labels) - self.survey["area_id"].nunique()
@@ -482,20 +659,25 @@ class SurveyModel:
                     f"{fmt.number(s.min_n)} Antworten nicht dargestellt."
                 )
         add_note(fig, note + " Quelle: Bewohnerbefragung der Stadt.", title, ax)
-        data = rows[list(SCALE)].round(1)
+        data = shares.round(1)
         data.columns = list(s.scale)
         data.index = pd.Index(rows["label"].tolist(), name="Frage" if item is None else "Gebiet")
+        sup = pd.DataFrame(hidden[list(SCALE)].to_numpy(), index=data.index, columns=data.columns)
+        data = data.mask(sup)
+        approval = shares[list(s.positive)].sum(axis=1).to_numpy()
         return attach(
             fig,
             f"Gestapeltes Balkendiagramm um die Mitte: {title}. "
             + "; ".join(
-                f"{lab}: Zustimmung {fmt.percent(p)}"
-                for lab, p in zip(rows["label"], rows[4] + rows[5], strict=True)
+                f"{lab}: Zustimmung " + (fmt.sign("geheim") if h else fmt.percent(p))
+                for lab, p, h in zip(rows["label"], approval, hidden["positiv"], strict=True)
             )
             + ".",
             data,
             dict.fromkeys(data.columns, "share"),
             f"Daten zur Abbildung: {title}",
+            suppressed=sup,
+            totals={"rows": [], "columns": [], "shares": [{"parts": list(data.columns)}]},
         )
 
     def comparison_chart(self, item: str):
@@ -504,11 +686,11 @@ class SurveyModel:
         city = float(f.iloc[0]["share"])
         ar = f[f["kind"] == "sozialraum"].copy()
         ar = ar.assign(
-            value=ar["share"].where(ar["enough"]),
-            lo=ar["lower"].where(ar["enough"]),
-            up=ar["upper"].where(ar["enough"]),
+            value=ar["share"].where(ar["published"]),
+            lo=ar["lower"].where(ar["published"]),
+            up=ar["upper"].where(ar["published"]),
             label=ar["row"],
-            cmp=ar["cmp"].where(ar["enough"] & (ar["cmp"] != ""), "nicht verglichen"),
+            cmp=ar["cmp"].where(ar["published"] & (ar["cmp"] != ""), "nicht verglichen"),
         )
         return dot_chart(
             ar,
@@ -523,7 +705,8 @@ class SurveyModel:
             title=f"{self.label(item)}: Zustimmung je Sozialraum, Befragung {self.year}",
             note=(
                 f"Gewichteter Anteil {self.positive_text} mit 95-%-Wilson-Intervall auf der effektiven Fallzahl; "
-                f"Sozialräume mit weniger als {fmt.number(self.settings.min_n)} Antworten ohne Angabe. "
+                f"Sozialräume mit weniger als {fmt.number(self.settings.min_n)} Antworten oder geheimer Zustimmung "
+                "ohne Angabe. "
                 "Quelle: Bewohnerbefragung der Stadt."
             ),
         )
@@ -534,8 +717,8 @@ class SurveyModel:
         ar = f[f["kind"] == "sozialraum"]
         gdf = self.areas.copy()
         ids = gdf["area_id"].astype(str)
-        gdf["share"] = ids.map(ar["share"].where(ar["enough"])).to_numpy()
-        gdf["withheld"] = ~ids.map(ar["enough"]).fillna(False).astype(bool).to_numpy()
+        gdf["share"] = ids.map(ar["share"].where(ar["published"])).to_numpy()
+        gdf["withheld"] = ~ids.map(ar["published"]).fillna(False).astype(bool).to_numpy()
         return maps.choropleth(
             gdf,
             "share",
@@ -551,9 +734,142 @@ class SurveyModel:
             title=f"{self.label(item)}: Zustimmung je Sozialraum, Befragung {self.year}",
             note=(
                 f"Gewichteter Anteil {self.positive_text}; schraffiert: weniger als "
-                f"{fmt.number(self.settings.min_n)} Antworten. Quelle: Bewohnerbefragung der Stadt."
+                f"{fmt.number(self.settings.min_n)} Antworten oder geheim. Quelle: Bewohnerbefragung der Stadt."
             ),
         )
+
+
+TREND_WORDS = {1: "gestiegen", -1: "gesunken", 0: "unverändert"}
+
+
+def _wave_model(m: SurveyModel) -> SurveyModel:
+    """The model of the earlier wave (same settings, areas and rules), for its protected estimates."""
+    from dataclasses import replace
+
+    return replace(
+        m, survey=m.previous, year=int(m.previous_year), previous=None, previous_year=None, _cache={}
+    )
+
+
+def trend_frame(m: SurveyModel, item: str) -> pd.DataFrame:
+    """Change of the approval to ``item`` from the earlier to the latest wave, for the city and every area.
+
+    Per unit: ``earlier``, ``later`` (approval in %), ``difference``, ``lower``, ``upper`` (percentage points,
+    :func:`workbench.stats.weighted_share_difference`: two independent weighted samples, Kish n_eff, Newcombe's
+    interval), ``direction`` (+1 / −1 when the interval excludes 0, else 0) and ``published``: only where
+    the approval of *both* waves is published (enough answers, not withheld by the per-answer protection) —
+    a difference of a withheld share would reveal it. Index: ``stadt`` then the area ids; ``row`` = label."""
+    if m.previous is None:
+        raise DataValidationError("nur eine Befragungswelle", where="Tabelle survey")
+    prev = _wave_model(m)
+    rows = {}
+    units = [(CITY_ID, None), *((a, a) for a in m.labels.index.astype(str))]
+    pub_late = m._estimates(item, "area_id")["published"]
+    pub_early = prev._estimates(item, "area_id")["published"] if item in m.previous.columns else pd.Series()
+    city_ok = bool(m._estimates(item)["published"].iloc[0]) and item in m.previous.columns
+    city_ok = city_ok and bool(prev._estimates(item)["published"].iloc[0])
+    for unit, area in units:
+        a = m.previous if area is None else m.previous[m.previous["area_id"].astype(str) == area]
+        b = m.survey if area is None else m.survey[m.survey["area_id"].astype(str) == area]
+        ok = city_ok if area is None else bool(pub_late.get(area, False)) and bool(pub_early.get(area, False))
+        if item not in a.columns:
+            a = a.assign(**{item: np.nan})
+        d = stats.weighted_share_difference(
+            a[item].isin(m.settings.positive).astype(float).where(a[item].notna()).to_numpy(),
+            a["weight"].to_numpy(),
+            b[item].isin(m.settings.positive).astype(float).where(b[item].notna()).to_numpy(),
+            b["weight"].to_numpy(),
+            m.settings.confidence,
+        )
+        rows[unit] = {
+            "earlier": 100 * d.earlier.share,
+            "later": 100 * d.later.share,
+            "difference": 100 * d.difference,
+            "lower": 100 * d.lower,
+            "upper": 100 * d.upper,
+            "direction": (1 if d.lower > 0 else -1 if d.upper < 0 else 0) if ok else 0,
+            "published": ok,
+            "row": CITY_LABEL if area is None else str(m.labels[area]),
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "unit"
+    return out
+
+
+def trend_text(m: SurveyModel) -> str:
+    """German paragraph on the change since the earlier wave (city per item, number of areas up / down); a
+    note without an earlier wave."""
+    if m.previous is None:
+        return Note(
+            markdown(
+                "Ohne Entwicklung seit der letzten Befragung: die Daten enthalten nur eine Befragungswelle "
+                "(für einen Vergleich eine frühere Welle als befragung_<Jahr>.csv in den Rohdatenordner legen)."
+            )
+        )
+    parts, areas = [], []
+    for item in m.items:
+        f = trend_frame(m, item)
+        c = f.loc[CITY_ID]
+        if c["published"]:
+            parts.append(
+                f"„{m.label(item)}“ {TREND_WORDS[int(c['direction'])]} "
+                f"({fmt.signed(c['difference'], 1, 'Prozentpunkte')}, 95-%-Intervall "
+                f"{fmt.signed(c['lower'], 1)} bis {fmt.signed(c['upper'], 1)})"
+            )
+        ar = f.drop(index=CITY_ID)
+        up, down = int((ar["direction"] > 0).sum()), int((ar["direction"] < 0).sum())
+        if up or down:
+            areas.append(f"„{m.label(item)}“ {fmt.number(up)} gestiegen, {fmt.number(down)} gesunken")
+    text = (
+        f"Gegenüber der Befragung {m.previous_year} hat sich die Zustimmung in der Stadt so entwickelt: "
+        + "; ".join(parts)
+        + ". "
+        if parts
+        else f"Gegenüber der Befragung {m.previous_year} ist für die Stadt keine Veränderung ausweisbar. "
+    )
+    text += (
+        "Zahl der Sozialräume mit einer signifikanten Veränderung: " + "; ".join(areas) + ". "
+        if areas
+        else "In keinem Sozialraum hat sich die Zustimmung signifikant verändert. "
+    )
+    return text + (
+        "Beide Wellen sind unabhängige Stichproben; das Intervall der Differenz (Newcombe, aus den "
+        "Wilson-Intervallen auf der effektiven Fallzahl je Welle) berücksichtigt die Gewichtung."
+    )
+
+
+def trend_table(m: SurveyModel) -> str | Note:
+    """City and areas × items: change of the approval in percentage points with its 95-% interval; ▲ / ▼ when
+    the interval excludes 0; the sign of ``geheim`` where one of the two shares is not published."""
+    if m.previous is None:
+        return NOTHING
+    frames = {item: trend_frame(m, item) for item in m.items}
+    first = next(iter(frames.values()))
+    df = pd.DataFrame(index=pd.Index(first["row"].tolist(), name="Gebiet"))
+    for item, f in frames.items():
+        df[m.label(item)] = [
+            (
+                f"{fmt.signed(r['difference'], 1)} ({fmt.signed(r['lower'], 1)} bis {fmt.signed(r['upper'], 1)})"
+                + {1: " ▲", -1: " ▼", 0: ""}[int(r["direction"])]
+            )
+            if r["published"]
+            else fmt.sign("geheim")
+            for _, r in f.iterrows()
+        ]
+    return html_table(
+        df,
+        dict.fromkeys(df.columns, "text"),
+        table_id=f"befragung-entwicklung-{m.previous_year}-{m.year}",
+        caption=f"Veränderung der Zustimmung {m.previous_year} bis {m.year} in Prozentpunkten (95-%-Intervall)",
+        footnotes=[
+            f"Zustimmung: gewichteter Anteil der Antworten {m.positive_text}. Differenz = Befragung {m.year} − "
+            f"Befragung {m.previous_year}; Intervall nach Newcombe aus den Wilson-Intervallen beider Wellen auf der "
+            "effektiven Fallzahl nach Kish (zwei unabhängige Stichproben). ▲ / ▼: das Intervall schließt 0 aus.",
+            f"{fmt.sign('geheim')}: in mindestens einer Welle weniger als {fmt.number(m.settings.min_n)} Antworten "
+            "oder Zustimmung geheim.",
+            "Quelle: Bewohnerbefragungen der Stadt.",
+        ],
+    )
 
 
 def _survey_year(ch: Any) -> int:
@@ -574,13 +890,33 @@ def build(ch: Any) -> SurveyModel:
     survey = ch.ds.survey
     if survey is None or survey.empty:
         raise DataValidationError("die Befragung enthält keine Antworten", where="Tabelle survey")
+    year, previous, previous_year = _survey_year(ch), None, None
+    if "year" in survey.columns and survey["year"].notna().any():  # one wave per raw file
+        waves = sorted(int(y) for y in survey["year"].dropna().unique())
+        year = waves[-1]
+        if len(waves) >= 2:
+            previous_year = waves[-2]
+            previous = survey[survey["year"] == previous_year].reset_index(drop=True)
+        survey = survey[survey["year"] == year].reset_index(drop=True)
+        if "text_code" in survey.columns and not survey["text_code"].fillna("").astype(bool).any():
+            survey = survey.drop(columns="text_code")  # only an earlier wave was coded: use the code book
     items = survey_items(survey)
     if not items:
         raise DataValidationError(
             "keine Fragen (Spalten F1, F2 …) in der Befragung", where="Tabelle survey", hint="Spalten prüfen"
         )
+    items = [i for i in items if survey[i].notna().any()]  # an item only asked in the earlier wave
     return SurveyModel(
-        _survey_year(ch), survey, settings, tuple(items), ch.ds.keys, ch.ds.areas, ch.ds.districts, ch.rules
+        year,
+        survey,
+        settings,
+        tuple(items),
+        ch.ds.keys,
+        ch.ds.areas,
+        ch.ds.districts,
+        ch.rules,
+        previous,
+        previous_year,
     )
 
 
@@ -598,13 +934,16 @@ def profile_text(ch: Any, area_id: str) -> str:
         return NOTHING
     parts = []
     for item in m.items:
-        a = item_estimates(own, item, s).iloc[0]
-        if not a["enough"]:
+        est = m._estimates(item, "area_id")
+        if str(area_id) not in est.index or not est.loc[str(area_id), "published"]:
             continue
+        a = est.loc[str(area_id)]
         c = item_estimates(m.survey, item, s).iloc[0]
         cmp = stats.compare(a["lower"], a["upper"], c["share"], "hoch = gut")
         parts.append(f"{m.label(item)} {fmt.percent(a['share'])} ({cmp})")
     lead = f"**Bewohnerbefragung {m.year}, Zustimmung im Vergleich mit der Stadt:** "
     if not parts:
-        return lead + f"weniger als {fmt.number(s.min_n)} Antworten je Frage, daher keine Ergebnisse."
+        return lead + (
+            f"weniger als {fmt.number(s.min_n)} Antworten je Frage oder Ergebnis geheim, daher keine Ergebnisse."
+        )
     return lead + "; ".join(parts) + "."

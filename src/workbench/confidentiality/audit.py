@@ -20,7 +20,10 @@ never looks at the protection's internal data and does not trust the metadata: t
   balances: :mod:`._audit_identities`), counts being non-negative and balances of any sign. Checked by linear programming: for each
   unpublished count ``x_j`` the minimum and the maximum of ``x_j`` subject to all relations and ``x ≥ 0``
   (``scipy.optimize.linprog``); ``min == max`` means recoverable (by differencing);
-* ``inconsistent``: published totals that do not add up (no table satisfies them).
+* ``inconsistent``: published totals that do not add up (no table satisfies them);
+* ``share_recoverable``: a withheld share of a distribution (share columns declared to add up to 100 % in
+  every row, ``"shares"`` in ``data-wb-totals``, e.g. the answers 1–5 of a survey item) that is the only
+  withheld one of its row: it is 100 % minus the published shares.
 """
 
 from __future__ import annotations
@@ -463,9 +466,40 @@ def _check_comparisons(tables: Sequence[_Table]) -> list[Finding]:
     return out
 
 
+def _check_distributions(tables: Sequence[_Table]) -> list[Finding]:
+    """``share_recoverable``: in a row of a declared distribution (``totals["shares"]``) exactly one share is
+    withheld while the others are published — it is 100 % minus their sum."""
+    findings = []
+    for t in tables:
+        for group in t.totals.get("shares", []) or []:
+            parts = [p for p in group.get("parts", []) if p in t.cols]
+            for r in t.rows:
+                cells = [t.cells[(r, p)] for p in parts]
+                withheld = [
+                    p for p, c in zip(parts, cells, strict=True) if c.kind == "suppressed" or c.value is None
+                ]
+                if len(withheld) == 1 and len(parts) > 1:
+                    rest = sum(c.value or 0.0 for c in cells if c.kind != "suppressed")
+                    findings.append(
+                        Finding(
+                            t.file,
+                            t.table_id,
+                            r,
+                            withheld[0],
+                            "share_recoverable",
+                            100.0 - rest,
+                            "gesperrter Anteil ist als 100 % minus die übrigen Anteile der Zeile rückrechenbar "
+                            f"({fmt.number(100.0 - rest, 1)} %)",
+                        )
+                    )
+    return findings
+
+
 def audit_tables(tables: Sequence[_Table], threshold: int = 3) -> list[Finding]:
     """All findings for already parsed tables (see module docstring)."""
-    findings: list[Finding] = _check_visible(tables) + _check_comparisons(tables)
+    findings: list[Finding] = (
+        _check_visible(tables) + _check_comparisons(tables) + _check_distributions(tables)
+    )
     known: dict[str, float] = {}
     for t in tables:
         for (r, c), cell in t.cells.items():

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 
 from workbench.demo._geo import build_city, small_areas
 from workbench.demo._population import Simulation, simulate
-from workbench.demo._registers import facilities, measures, survey
+from workbench.demo._registers import SURVEY_WAVE_GAP, earlier_wave, facilities, measures, survey
 from workbench.demo._social import HZE_TYPES, social_counts
 from workbench.demo._steering import TARGET_INDICATORS, costs, plant_effect, planted_register
 from workbench.demo._traits import make_traits
@@ -222,6 +222,8 @@ def refuse_foreign(state: DemoFolder, hint: str | None = None) -> None:
 def expected_files(first_year: int, last_year: int) -> list[str]:
     """Names of the raw files :func:`generate` writes for these years."""
     yearly = [f"einwohner_{y}.csv" for y in range(first_year, last_year + 1)] + [f"befragung_{last_year}.csv"]
+    if last_year - SURVEY_WAVE_GAP >= first_year:  # the earlier survey wave (trends in the Bedarfserhebung)
+        yearly.append(f"befragung_{last_year - SURVEY_WAVE_GAP}.csv")
     return sorted([*STATIC_FILES, *yearly])
 
 
@@ -448,6 +450,9 @@ def generate(
     _write_plain(out_dir / "bewegungen.csv", {c: events[c].to_numpy() for c in events.columns})
     written["bewegungen.csv"] = out_dir / "bewegungen.csv"
     put(f"befragung_{last_year}.csv", survey(streams[5], city, traits, pop_last))
+    if last_year - SURVEY_WAVE_GAP >= first_year:
+        earlier = last_year - SURVEY_WAVE_GAP
+        put(f"befragung_{earlier}.csv", earlier_wave(seed, city, traits, sim.population[earlier]))
     reg, kpis = measures(streams[5], city, traits, first_year, last_year)
     planted_row, planted_kpis = planted_register(seed, planted, last_year)
     reg = pd.concat([reg, pd.DataFrame([planted_row])], ignore_index=True)

@@ -247,10 +247,21 @@ def facilities(
     return df
 
 
+SURVEY_STREAM = 1603
+"""Second entry of the seed sequence of the earlier survey wave's own random stream (:func:`earlier_wave`)."""
+SURVEY_WAVE_GAP = 2
+"""The earlier survey wave is this many years before the last year (2022 and 2024 in the default demo)."""
+
+
 def survey(
-    rng: np.random.Generator, city: CityGeometry, traits: AreaTraits, pop_last: np.ndarray
+    rng: np.random.Generator,
+    city: CityGeometry,
+    traits: AreaTraits,
+    pop_last: np.ndarray,
+    mood_shift: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Resident survey microdata (30–60 respondents per Sozialraum) with design weights and Likert items."""
+    """Resident survey microdata (30–60 respondents per Sozialraum) with design weights and Likert items;
+    ``mood_shift`` (one value per area, default 0) moves the areas' mean answer."""
     by_age = pop_last.sum(axis=(1, 3))
     groups = np.stack(
         [by_age[:, 18:30].sum(1), by_age[:, 30:45].sum(1), by_age[:, 45:65].sum(1), by_age[:, 65:].sum(1)],
@@ -266,7 +277,8 @@ def survey(
         # inverse response propensity × persons represented per respondent
         w = groups[i].sum() / n * (p.sum() / groups[i].sum()) / _RESPONSE[g]
         weights.extend(w)
-        mood = 3.7 - 0.45 * traits.deprivation[i] + rng.normal(0, 0.6, n)
+        shift = 0.0 if mood_shift is None else float(mood_shift[i])
+        mood = 3.7 - 0.45 * traits.deprivation[i] + shift + rng.normal(0, 0.6, n)
         for r in range(n):
             answers = np.clip(np.rint(mood[r] + offsets + rng.normal(0, 0.8, 5)), 1, 5).astype(int)
             miss = rng.uniform(size=5) < missing
@@ -289,6 +301,16 @@ def survey(
     df = pd.DataFrame(rows)
     df.insert(4, "Gewicht", decimal_comma(w / w.mean(), 4))
     return df
+
+
+def earlier_wave(seed: int, city: CityGeometry, traits: AreaTraits, pop: np.ndarray) -> pd.DataFrame:
+    """The earlier survey wave (``befragung_<last year − 2>.csv``): same design and items, drawn from its own
+    stream (``SeedSequence([seed, SURVEY_STREAM])``, so the other raw files do not change), with the areas'
+    mean answer lower by a change drawn per area (mean 0.15, sd 0.3 on the 1–5 scale): most areas improve
+    a little towards the last wave, a few clearly, some get worse."""
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), SURVEY_STREAM]))
+    change = rng.normal(0.15, 0.3, len(city.area_ids))
+    return survey(rng, city, traits, pop, mood_shift=-change)
 
 
 def _german_date(year: int, month: int, day: int = 1) -> str:

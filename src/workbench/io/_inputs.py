@@ -41,6 +41,7 @@ from workbench.io._sources import (
     COUNT_INPUTS,
     Entry,
     _check_ids,
+    _const_year,
     _parse_age,
     _Read,
     _reads,
@@ -357,9 +358,17 @@ def read_survey(entries: Sequence[Entry], area_ids: set[str], result: ImportResu
         for c in ("text", "text_code"):
             if c in r.data.columns:
                 tidy[c] = _text(r.data[c])
-        frames.append(_tables.survey_table(tidy, r, items))
+        out = _tables.survey_table(tidy, r, items)
+        wave = _const_year(r)  # one wave per file ({year}) or the entry's year:
+        if wave is not None:
+            out["year"] = int(wave)
+        frames.append(out)
         _record(result, r)
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    for c in ("text", "text_code"):  # a wave without the column: empty texts, not NaN
+        if c in out.columns:
+            out[c] = out[c].fillna("")
+    return out
 
 
 # ---------------------------------------------------------------------------------------- measures register

@@ -279,7 +279,9 @@ def read_facilities(raw: Path, area_ids: set[str], result: ImportResult) -> gpd.
 
 
 def read_survey(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataFrame | None:
-    """Resident survey microdata (``befragung_*.csv``) with design weights; Likert items 1–5."""
+    """Resident survey microdata (``befragung_*.csv``) with design weights; Likert items 1–5. Each file is one
+    survey wave: column ``year`` = the year in the file name (``befragung_2022.csv`` → 2022; the chapter
+    Bedarfserhebung shows the latest wave and the trend against the one before)."""
     files = sorted(raw.glob("befragung_*.csv"))
     if not files:
         return None
@@ -307,9 +309,16 @@ def read_survey(raw: Path, area_ids: set[str], result: ImportResult) -> pd.DataF
         for c in items:
             tidy[c], _ = rawio.parse_numbers(df[c], path=path, column=c, allow_suppressed=False)
         out = _tables.survey_table(tidy, _tables.RawPlace(path, names), items)
+        wave = re.search(r"(\d{4})", path.name)
+        if wave:
+            out["year"] = int(wave.group(1))
         frames.append(out)
         _record(result, path, len(df))
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    for c in ("text", "text_code"):  # a wave without the column: empty texts, not NaN
+        if c in out.columns:
+            out[c] = out[c].fillna("")
+    return out
 
 
 def read_measures(

@@ -75,7 +75,10 @@ def _parse_kinds(
 
 
 def _normalise_totals(totals: Any, rows: list[str], cols: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Totals as ``{"rows": [...], "columns": [...]}`` with string labels; unknown labels → WorkbenchError."""
+    """Totals as ``{"rows": [...], "columns": [...]}`` with string labels; unknown labels → WorkbenchError.
+
+    ``"shares"`` (optional): groups of share columns that add up to 100 % in every row (an answer
+    distribution), ``[{"parts": [columns]}]``; the audit checks that no row withholds exactly one of them."""
     result: dict[str, list[dict[str, Any]]] = {"rows": [], "columns": []}
     if not totals:
         return result
@@ -93,6 +96,13 @@ def _normalise_totals(totals: Any, rows: list[str], cols: list[str]) -> dict[str
             if not p or t in p:
                 raise WorkbenchError(f"ungültige Summenangabe für {t!r}", where="totals")
             result[axis].append({"total": t, "parts": p})
+    for rel in totals.get("shares", []) or []:  # share columns that add up to 100 % in every row
+        p = [_label(x) for x in (rel["parts"] if isinstance(rel, Mapping) else rel)]
+        if len(p) < 2 or any(x not in cols for x in p):
+            raise WorkbenchError(
+                f"ungültige Anteilsgruppe {p!r} (mindestens zwei Spalten der Tabelle)", where="totals"
+            )
+        result.setdefault("shares", []).append({"parts": p})
     return result
 
 

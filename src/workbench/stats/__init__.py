@@ -75,7 +75,14 @@ from workbench.stats._core import (
     z_value,
 )
 from workbench.stats._dsr import AGE_BANDS_5Y, ESP2013, age_band_5y, dsr, dsr_by_group
-from workbench.stats._survey import WeightedShare, design_effect, kish_effective_n, weighted_share_ci
+from workbench.stats._survey import (
+    ShareDifference,
+    WeightedShare,
+    design_effect,
+    kish_effective_n,
+    weighted_share_ci,
+    weighted_share_difference,
+)
 from workbench.stats._trend import TREND_LABELS, chi2_trend, poisson_trend, trend_marker
 
 __all__ = [
@@ -108,6 +115,9 @@ __all__ = [
     "design_effect",
     "kish_effective_n",
     "weighted_share_ci",
+    # change between two independent survey waves (Newcombe's hybrid score interval on n_eff)
+    "ShareDifference",
+    "weighted_share_difference",
 ]
 
 
@@ -116,6 +126,6 @@ for _obj in filter(_isfunction, (globals()[_n] for _n in __all__)):  # help() an
 del _obj
 
 # Difference-in-differences with matched comparison areas (chapter „Maßnahmencontrolling“)
-from workbench.stats._did import DidResult, did_estimate, match_controls  # noqa: E402
+from workbench.stats._did import DidResult, did_estimate, match_controls, wild_cluster_bootstrap  # noqa: E402
 
-__all__ += ["DidResult", "did_estimate", "match_controls"]
+__all__ += ["DidResult", "did_estimate", "match_controls", "wild_cluster_bootstrap"]

@@ -15,12 +15,20 @@ Method (docs/METHODEN.md, Abschnitt „Maßnahmencontrolling“):
   post year on. β is the effect in the unit of the indicator (percentage points for shares). Standard errors
   are cluster-robust by area (statsmodels OLS, ``cov_type="cluster"``), the interval uses the t distribution
   with G − 1 degrees of freedom (G = number of areas).
+* **Wild cluster bootstrap** (next to the cluster-robust interval; few clusters make the t interval too
+  narrow): the bootstrap-t interval of the unrestricted wild cluster bootstrap with Rademacher weights, areas
+  as clusters (:func:`wild_cluster_bootstrap`; Cameron, Gelbach & Miller 2008; MacKinnon & Webb 2018). Each
+  draw multiplies the residuals of a whole area by +1 or −1 (all 2^G sign patterns when G ≤ 12, else
+  ``draws`` random ones from a fixed seed), refits β* and its cluster-robust standard error se*, and the
+  interval is [β̂ − q₁₋α/₂ · se, β̂ − q_α/₂ · se] with q the quantiles of t* = (β* − β̂) / se*.
 * **Pre-trend check**: on the pre-period alone, ``y_it = α_i + γ_t + δ·(treated_i × t) + ε_it``; a
   differential linear trend δ with p < ``pretrend_alpha`` (cluster-robust, as above) flags the parallel-trends
   assumption as violated. It needs at least two pre years (else "nicht prüfbar").
 
 References: Angrist & Pischke (2009), Mostly Harmless Econometrics, ch. 5; Cameron & Miller (2015), A
-Practitioner's Guide to Cluster-Robust Inference, J. Human Resources 50(2); Abadie & Imbens (2006) for
+Practitioner's Guide to Cluster-Robust Inference, J. Human Resources 50(2); Cameron, Gelbach & Miller (2008),
+Bootstrap-based improvements for inference with clustered errors, Rev. Econ. Stat. 90(3); MacKinnon & Webb
+(2018), The wild bootstrap for few (treated) clusters, Econometrics Journal 21(2); Abadie & Imbens (2006) for
 nearest-neighbour matching.
 """
 
@@ -34,7 +42,13 @@ import pandas as pd
 
 from workbench.stats._core import StatisticsInputError, normalise_confidence
 
-__all__ = ["DidResult", "did_estimate", "match_controls"]
+__all__ = ["DidResult", "did_estimate", "match_controls", "wild_cluster_bootstrap"]
+
+EXACT_MAX_CLUSTERS = 12
+"""Up to this many clusters the wild bootstrap enumerates all 2^G Rademacher sign patterns (exact, no seed)."""
+MIN_BOOT_CLUSTERS = 6
+"""Fewer clusters give fewer than 2^6 = 64 distinct sign patterns: too few for a 95-% bootstrap interval, so
+:func:`did_estimate` leaves it out (``boot_lower`` None)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,10 @@ class DidResult:
     pretrend_violated : bool or None
         ``pretrend_p < pretrend_alpha`` (None when not checkable).
     pretrend_alpha : float
+    boot_lower, boot_upper : float or None
+        Wild cluster bootstrap interval at ``level`` (:func:`wild_cluster_bootstrap`; None when not computed).
+    boot_draws : int
+        Number of bootstrap draws (2^G when all sign patterns were enumerated).
     """
 
     estimate: float
@@ -73,6 +91,9 @@ class DidResult:
     pretrend_p: float | None
     pretrend_violated: bool | None
     pretrend_alpha: float
+    boot_lower: float | None = None
+    boot_upper: float | None = None
+    boot_draws: int = 0
 
     @property
     def significant(self) -> bool:
@@ -119,10 +140,8 @@ def match_controls(
     return sorted(chosen)
 
 
-def _cluster_fit(frame: pd.DataFrame, regressor: str):
-    """OLS of ``y`` on area and year dummies and ``regressor``, cluster-robust by area (t with G − 1 df)."""
-    import statsmodels.api as sm
-
+def _design(frame: pd.DataFrame, regressor: str) -> pd.DataFrame:
+    """Regressor, constant, area and year dummies (first area and year as reference)."""
     areas = sorted(frame["area_id"].unique())
     years = sorted(frame["year"].unique())
     x = pd.DataFrame({regressor: frame[regressor].astype(float).to_numpy()})
@@ -131,6 +150,91 @@ def _cluster_fit(frame: pd.DataFrame, regressor: str):
         x[f"a_{a}"] = (frame["area_id"] == a).astype(float).to_numpy()
     for y in years[1:]:
         x[f"y_{y}"] = (frame["year"] == y).astype(float).to_numpy()
+    return x
+
+
+def wild_cluster_bootstrap(
+    y: np.ndarray,
+    x: np.ndarray,
+    groups: np.ndarray,
+    column: int = 0,
+    *,
+    level: float = 0.95,
+    draws: int = 9999,
+    seed: int = 0,
+) -> tuple[float, float, int, float]:
+    """Wild cluster bootstrap-t interval (Rademacher weights, unrestricted) for coefficient ``column`` of OLS.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Outcome, one value per observation.
+    x : numpy.ndarray
+        Design matrix (observations × regressors, full column rank).
+    groups : numpy.ndarray
+        Cluster code of each observation (areas).
+    column : int
+        Column of ``x`` whose coefficient is wanted.
+    level : float
+        Confidence level (0.95 or 95).
+    draws : int
+        Random sign patterns when there are more than :data:`EXACT_MAX_CLUSTERS` clusters.
+    seed : int
+        Seed of those random patterns (the result is deterministic).
+
+    Returns
+    -------
+    tuple of (float, float, int, float)
+        Lower and upper limit, the number of draws used and the cluster-robust standard error of the
+        coefficient (CR1, as statsmodels' ``cov_type="cluster"``).
+
+    Notes
+    -----
+    β* = a·y* with a the row of (X'X)⁻¹X' for the coefficient; the cluster-robust variance is the CR1 one of
+    statsmodels, c · Σ_g (a_g · e_g)² with c = G/(G − 1) · (N − 1)/(N − K), so se* costs one pass per draw.
+    """
+    lvl = float(normalise_confidence(level))
+    y = np.asarray(y, dtype=float)
+    x = np.asarray(x, dtype=float)
+    codes = pd.factorize(np.asarray(groups))[0]
+    n, k = x.shape
+    g = int(codes.max()) + 1
+    if g < 2:
+        raise StatisticsInputError("Wild-Cluster-Bootstrap braucht mindestens zwei Cluster")
+    pinv = np.linalg.pinv(x)  # (X'X)⁻¹X'
+    a = pinv[column]
+    fitted = x @ (pinv @ y)
+    resid = y - fitted
+    beta = float(a @ y)
+    c = g / (g - 1) * (n - 1) / (n - k)
+    member = np.zeros((g, n))
+    member[codes, np.arange(n)] = 1.0
+
+    def se_of(e: np.ndarray) -> np.ndarray:  # e: draws × n residuals
+        return np.sqrt(c * ((e * a) @ member.T) ** 2 @ np.ones(g))
+
+    se = float(se_of(resid[None, :])[0])
+    if g <= EXACT_MAX_CLUSTERS:
+        signs = 1.0 - 2.0 * ((np.arange(2**g)[:, None] >> np.arange(g)) & 1)
+    else:
+        rng = np.random.default_rng(seed)
+        signs = rng.choice([-1.0, 1.0], size=(int(draws), g))
+    ystar = fitted[None, :] + signs[:, codes] * resid[None, :]
+    coef = ystar @ pinv.T  # draws × k
+    estar = ystar - coef @ x.T
+    sestar = se_of(estar)
+    ok = sestar > 1e-9 * max(se, 1e-300)  # patterns that cancel every residual's effect: no t*
+    tstar = (coef[ok, column] - beta) / sestar[ok]
+    lo_q, hi_q = np.quantile(tstar, [0.5 - lvl / 2, 0.5 + lvl / 2])
+    return beta - float(hi_q) * se, beta - float(lo_q) * se, int(signs.shape[0]), se
+
+
+def _cluster_fit(frame: pd.DataFrame, regressor: str):
+    """OLS of ``y`` on area and year dummies and ``regressor``, cluster-robust by area (t with G − 1 df)."""
+    import statsmodels.api as sm
+
+    areas = sorted(frame["area_id"].unique())
+    x = _design(frame, regressor)
     groups = pd.Categorical(frame["area_id"]).codes
     model = sm.OLS(frame["y"].astype(float).to_numpy(), x)
     fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
@@ -148,6 +252,7 @@ def did_estimate(
     *,
     level: float = 0.95,
     pretrend_alpha: float = 0.05,
+    bootstrap: bool = True,
 ) -> DidResult:
     """Two-way fixed-effects difference-in-differences with a cluster-robust interval and a pre-trend check.
 
@@ -163,6 +268,9 @@ def did_estimate(
         Confidence level (0.95 or 95).
     pretrend_alpha : float
         Significance level of the pre-trend test.
+    bootstrap : bool
+        Also compute the wild cluster bootstrap interval (:func:`wild_cluster_bootstrap`, seed 0); only with
+        at least :data:`MIN_BOOT_CLUSTERS` areas in the panel.
 
     Returns
     -------
@@ -204,6 +312,17 @@ def did_estimate(
     long["treated"] = long["area_id"].isin(t_set)
     long["d"] = (long["treated"] & (long["year"] >= first_post_year)).astype(float)
     coef, se, dof = _cluster_fit(long, "d")
+    boot_lo = boot_up = None
+    n_draws = 0
+    if bootstrap and len(t_in) + len(c_in) >= MIN_BOOT_CLUSTERS:
+        x = _design(long, "d")
+        boot_lo, boot_up, n_draws, _ = wild_cluster_bootstrap(
+            long["y"].to_numpy(dtype=float),
+            x.to_numpy(),
+            pd.Categorical(long["area_id"]).codes,
+            0,
+            level=lvl,
+        )
     tq = float(st.t.ppf(0.5 + lvl / 2, dof))
     p = float(2 * st.t.sf(abs(coef / se), dof)) if se > 0 else 0.0
     slope = p_pre = None
@@ -230,4 +349,7 @@ def did_estimate(
         pretrend_p=p_pre,
         pretrend_violated=violated,
         pretrend_alpha=pretrend_alpha,
+        boot_lower=boot_lo,
+        boot_upper=boot_up,
+        boot_draws=n_draws,
     )

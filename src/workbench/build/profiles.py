@@ -29,6 +29,7 @@ from pathlib import Path
 
 from workbench.build import availability, engine, pages
 from workbench.chapters import profile as profile_content
+from workbench.chapters import supply
 from workbench.chapters.context import Chapter
 from workbench.errors import ConfigError
 from workbench.io.raw import atomic_write_text
@@ -99,7 +100,9 @@ def warm_caches(config_file: str | Chapter) -> Chapter:
     ch = config_file if isinstance(config_file, Chapter) else Chapter(config_file)
     ch.protected_counts  # noqa: B018  (cached properties: computed and stored on disk)
     ch.indicators  # noqa: B018
+    ch.availability  # noqa: B018  (every profile asks what the data allow)
     profile_content.warm_caches(ch)
+    supply.cached_frame(ch)  # the accessibility sentence of every profile (when the report has the chapter)
     return ch
 
 

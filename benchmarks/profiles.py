@@ -41,9 +41,9 @@ def area_ids(n: int) -> list[str]:
     try:
         import pyogrio
 
-        from workbench.settings import default_paths
+        from workbench.settings import load_report_config
 
-        gpkg = default_paths().processed / "areas.gpkg"
+        gpkg = load_report_config(None).paths.processed / "areas.gpkg"
         if gpkg.exists():
             ids = sorted(
                 pyogrio.read_dataframe(gpkg, layer="sozialraum", read_geometry=False)["area_id"].astype(str)

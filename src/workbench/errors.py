@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import pandas as pd
-
 
 class WorkbenchError(Exception):
     """An error caused by the user's data or configuration, shown without a traceback.
@@ -58,6 +56,8 @@ def require_table(
     is given and name ``path`` and ``where``; with ``list_present`` the missing-columns error names the columns
     that are present instead of ``where``.
     """
+    import pandas as pd  # here, not at module level: the notebook engine's processes import this module
+
     prefix = f"{what}: " if what else ""
     if not isinstance(frame, pd.DataFrame):
         raise DataValidationError(

@@ -218,3 +218,47 @@ def test_cli_batch(kernel, tmp_path, capsys):
     (tmp_path / "bad.json").write_text('{"html": 1}')
     assert engine.main(["batch", str(nb), "--param-file", str(tmp_path / "bad.json")]) == 2
     assert "erwartet eine Liste" in capsys.readouterr().err
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids of the direct children of ``pid`` (Linux ``/proc``)."""
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        return [int(c) for t in tasks for c in (t / "children").read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="braucht /proc (Linux)")
+def test_kernels_start_during_the_warmup_and_import_the_templates_modules(kernel, tmp_path):
+    """Structure of the start, not its speed: ``warmup`` runs in this process while every worker already runs
+    its kernel (they are not started after it), and each kernel imported the template's modules before its first
+    job (a module no library loads is already there when the cell that imports it starts)."""
+    import multiprocessing
+    import time
+
+    nb = tiny_notebook(
+        tmp_path / "profil.ipynb",
+        "import sys\nprint('vorab geladen:', 'tabnanny' in sys.modules)\nimport tabnanny",
+    )
+    assert engine.template_imports(engine.load_template(nb)) == (("sys", ()), ("tabnanny", ()))
+    seen: dict[str, object] = {}
+
+    def warmup() -> None:
+        workers = [p.pid for p in multiprocessing.active_children()]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not all(_children(pid) for pid in workers):
+            time.sleep(0.05)  # each worker launches its kernel process during this warm-up
+        seen["workers"] = workers
+        seen["kernels"] = {pid: _children(pid) for pid in workers}
+
+    jobs = [
+        engine.Job({"area_id": a, "n": 1}, None, tmp_path / f"{a}.html") for a in ("0101", "0102", "0103")
+    ]
+    results = engine.run_batch(nb, jobs, workers=2, kernel_name=kernel, progress=False, warmup=warmup)
+    assert len(seen["workers"]) == 2
+    assert all(seen["kernels"].values()), seen  # every worker's kernel was started before the warm-up ended
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert {r.worker for r in results} <= set(seen["workers"])
+    for a in ("0101", "0102", "0103"):
+        assert "vorab geladen: True" in (tmp_path / f"{a}.html").read_text(encoding="utf-8")

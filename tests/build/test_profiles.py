@@ -212,14 +212,32 @@ def test_failure_summary_names_area_and_cell():
 # ------------------------------------------------------------------------------------ batch build (engine)
 @pytest.fixture(scope="module")
 def built(setup, ch):
+    """Three profiles on 2 workers from an empty cache folder; records what the warm-up saw (``start``)."""
+    import multiprocessing
+
     ids = sorted(ch.ds.area_keys["area_id"])[:3]
-    code = profiles.build_profiles(setup, workers=2, areas=",".join(ids))
-    return code, ids, ch.cfg.paths.profiles
+    cache = ch.cfg.paths.processed / "cache"
+    shutil.rmtree(cache, ignore_errors=True)  # the build itself must compute the shared results
+    start: dict[str, object] = {}
+    real = profiles.warm_caches
+
+    def spy(arg):
+        start["workers"] = len(multiprocessing.active_children())
+        out = real(arg)
+        start["cache"] = {p.name: p.stat().st_ino for p in cache.iterdir()}
+        return out
+
+    profiles.warm_caches = spy
+    try:
+        code = profiles.build_profiles(setup, workers=2, areas=",".join(ids))
+    finally:
+        profiles.warm_caches = real
+    return code, ids, ch.cfg.paths.profiles, start
 
 
 @pytest.mark.slow
 def test_build_profiles_writes_audited_pages(built):
-    code, ids, folder = built
+    code, ids, folder, _ = built
     assert code == 0
     for a in ids:
         page = (folder / f"{a}.html").read_text(encoding="utf-8")
@@ -233,11 +251,27 @@ def test_build_profiles_writes_audited_pages(built):
 
 
 @pytest.mark.slow
+def test_shared_results_are_computed_once_while_the_kernels_start(built, ch):
+    """Structure of the start, not its speed: the workers (and their kernels) were running when the warm-up
+    began, the warm-up wrote every shared result a profile reads, and no kernel computed one itself (it would
+    have written a new file: a new inode or a new name in the cache folder)."""
+    code, _, _, start = built
+    assert code == 0
+    assert start["workers"] == 2
+    names = {n.rsplit("-", 1)[0] for n in start["cache"]}
+    assert {"protected_counts", "indicators", "availability", "protected_population"} <= names, names
+    assert any(n.startswith("profile_pyramid_protected_") for n in names)
+    assert any(n.startswith("profile_mss_") for n in names)
+    after = {p.name: p.stat().st_ino for p in (ch.cfg.paths.processed / "cache").iterdir()}
+    assert after == start["cache"]
+
+
+@pytest.mark.slow
 def test_engine_profile_equals_fresh_papermill(built, setup, ch, tmp_path):
     from workbench.build import engine
     from workbench.settings import notebooks_dir, project_root
 
-    _, ids, folder = built
+    _, ids, folder, _ = built
     names = ch.ds.area_keys.assign(area_id=ch.ds.area_keys["area_id"].astype(str)).set_index("area_id")
     for a in ids:
         ref = tmp_path / f"{a}.html"

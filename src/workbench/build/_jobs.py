@@ -56,7 +56,9 @@ class Result:
 
     ``cell_index`` is the 0-based position of the failing cell in the *template* notebook (``None`` when
     the injected parameter cell failed or the failure is not tied to a cell), ``cell_line`` the first line
-    of its source, ``ename``/``evalue`` the Python exception. ``seconds`` is the wall time of the job.
+    of its source, ``ename``/``evalue`` the Python exception. ``seconds`` is the wall time of the job,
+    ``finished`` the wall-clock time (``time.time()``) it ended and ``worker`` the id of the process that drove
+    its kernel (both for timing a batch: start cost and steady state per worker; 0 when unknown).
     """
 
     parameters: dict[str, Any]
@@ -69,6 +71,8 @@ class Result:
     ename: str | None = None
     evalue: str | None = None
     seconds: float = 0.0
+    finished: float = 0.0
+    worker: int = 0
 
 
 def _fast_imports() -> None:

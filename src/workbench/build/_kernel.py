@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,16 +34,18 @@ if TYPE_CHECKING:  # nbformat/nbclient/nbconvert/papermill are imported lazily (
 
 
 _KERNEL_SETUP = r"""
-def _wb_engine_setup(cwd):
+def _wb_engine_setup(cwd, preload):
     import os, sys, types, warnings
     st = types.ModuleType("_workbench_engine_state")
     sys.modules[st.__name__] = st
-    for name in ("numpy", "pandas", "matplotlib", "matplotlib.pyplot"):
+    os.chdir(cwd)
+    # the template's own imports first (they pull in numpy/pandas/matplotlib), while the worker process
+    # prepares its HTML exporter; a module that fails to import fails in the job's cell, as in papermill
+    for name, names in (*preload, ("numpy", ()), ("pandas", ()), ("matplotlib", ()), ("matplotlib.pyplot", ())):
         try:
-            __import__(name)
+            __import__(name, fromlist=names)
         except Exception:
             pass
-    os.chdir(cwd)
     st.cwd, st.environ, st.path = cwd, dict(os.environ), list(sys.path)
     st.filters = list(warnings.filters)
     mpl = sys.modules.get("matplotlib")
@@ -104,12 +106,48 @@ def _wb_engine_setup(cwd):
     gc.freeze()
 
 
-_wb_engine_setup({cwd!r})
+_wb_engine_setup({cwd!r}, {preload!r})
 del _wb_engine_setup
 """
 
 
 _KERNEL_RESET = '__import__("sys").modules["_workbench_engine_state"].reset()'
+
+
+def template_imports(nb) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Absolute top-level imports of the template's code cells: ``((module, (name, ...)), ...)``.
+
+    A warm kernel imports them once while it starts (``__import__(module, fromlist=names)``), so the first job
+    does not pay for them. Only statements at the top level of a cell count (not inside functions or ``if``);
+    cells that are not plain Python (magics) and relative imports are skipped.
+    """
+    import ast
+
+    found: dict[str, set[str]] = {}
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    found.setdefault(alias.name, set())
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = {a.name for a in node.names if a.name != "*"}
+                found.setdefault(node.module, set()).update(names)
+    return tuple((module, tuple(sorted(names))) for module, names in found.items())
+
+
+def _warm_exporter(exporter) -> None:
+    """Export a one-cell notebook once, so nbconvert compiles its templates before the first job."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Warmlauf")])
+    nb.cells[0]["id"] = "warm"
+    exporter.from_notebook_node(nb, resources={"metadata": {"name": "Warmlauf"}})
 
 
 class WarmKernel:
@@ -118,6 +156,11 @@ class WarmKernel:
     ``run(job)`` resets the kernel state, executes the parameterised notebook cell by cell with nbclient
     (papermill's client logic: stop at the first error), writes the executed notebook and, on success, the
     HTML. A dead or hung kernel is restarted and set up again; the job is reported as failed.
+
+    Start-up: the kernel process boots while nbconvert's exporter is created; then the kernel runs its set-up
+    (the template's imports, :func:`template_imports`, and the state snapshot) while the exporter compiles its
+    templates. With ``block=False`` the constructor returns without waiting for that set-up, so the caller can
+    work (e.g. warm caches) while the kernel imports; the first :meth:`run` waits for it (:meth:`wait_ready`).
     """
 
     def __init__(
@@ -126,16 +169,22 @@ class WarmKernel:
         kernel_name: str = DEFAULT_KERNEL,
         cwd: str | os.PathLike | None = None,
         timeout: int | None = None,
+        *,
+        block: bool = True,
     ):
         self.notebook = Path(notebook)
         self.template = load_template(self.notebook)
         self.kernel_name = kernel_name
         self.cwd = str(Path(cwd).resolve() if cwd else self.notebook.resolve().parent)
         self.timeout = timeout
+        self.preload = template_imports(self.template)
         self.exporter = None
         self.client = None
         self.language_info: dict[str, Any] | None = None
+        self._setup_msg: str | None = None
         self._start()
+        if block:
+            self.wait_ready()
 
     def _start(self) -> None:
         import nbformat
@@ -152,13 +201,30 @@ class WarmKernel:
         client.km = client.create_kernel_manager()
         # The kernel's own stderr only carries ipykernel start-up noise; cell output comes over iopub.
         client.start_new_kernel(stderr=subprocess.DEVNULL)
-        if self.exporter is None:  # import nbconvert while the kernel process boots
+        warm = self.exporter is None
+        if warm:  # import nbconvert while the kernel process boots
             self.exporter = make_exporter()
         client.start_new_kernel_client()
         self.client = client
         reply = client.wait_for_reply(client.kc.kernel_info())
         self.language_info = reply["content"]["language_info"]
-        self._silent(_KERNEL_SETUP.replace("{cwd!r}", repr(self.cwd)))
+        code = _KERNEL_SETUP.replace("{cwd!r}", repr(self.cwd)).replace("{preload!r}", repr(self.preload))
+        # not waited for here: the kernel imports while this process compiles the exporter's templates
+        self._setup_msg = client.kc.execute(code, silent=True, store_history=False)
+        if warm:
+            _warm_exporter(self.exporter)
+
+    def wait_ready(self) -> None:
+        """Wait until the kernel has finished its set-up; raise if the set-up failed or the kernel died."""
+        msg_id, self._setup_msg = self._setup_msg, None
+        if msg_id is None:
+            return
+        reply = self.client.wait_for_reply(msg_id)
+        content = (reply or {}).get("content", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(
+                f"Einrichtung des Kernels fehlgeschlagen: {content.get('ename', '')}: {content.get('evalue', '')}"
+            )
 
     def _silent(self, code: str) -> None:
         """Run set-up code without history (the execution counter is not advanced); raise on error."""
@@ -173,6 +239,7 @@ class WarmKernel:
         from jupyter_core.utils import run_sync
 
         client, self.client = self.client, None
+        self._setup_msg = None
         if client is None:
             return
         try:
@@ -197,6 +264,7 @@ class WarmKernel:
         try:
             if self.client is None:
                 self._start()
+            self.wait_ready()
             self._silent(_KERNEL_RESET)
             client = self.client
             client.nb = nb
@@ -233,6 +301,7 @@ class WarmKernel:
         if job.executed_path is not None or result.ok:
             _write_outputs(nb, job, self.notebook.stem, self.exporter, result.ok)
         result.seconds = time.perf_counter() - start
+        result.finished, result.worker = time.time(), os.getpid()
         return result
 
 
@@ -253,10 +322,17 @@ def _worker_run(job: Job) -> Result:
     return _WORKER.run(job)
 
 
+def _worker_started() -> int:
+    """No-op task that makes the pool start a worker process now (its id is returned)."""
+    return os.getpid()
+
+
 class KernelPool:
     """``workers`` processes, each with one warm kernel for ``notebook``; use as a context manager.
 
-    With ``workers == 1`` the kernel is driven from the calling process (no extra process).
+    With ``workers == 1`` the kernel is driven from the calling process (no extra process). Entering the pool
+    starts every worker and its kernel at once (they boot and import concurrently); the caller may work in the
+    meantime (:func:`run_batch`'s ``warmup``) and :meth:`run` waits for them.
     """
 
     def __init__(
@@ -274,15 +350,19 @@ class KernelPool:
         self.args = (str(self.notebook), kernel_name, str(cwd) if cwd else None, timeout)
         self._local: WarmKernel | None = None
         self._executor: ProcessPoolExecutor | None = None
+        self._started: list = []
 
     def __enter__(self) -> KernelPool:
         if self.workers == 1:
-            self._local = WarmKernel(*self.args)
+            self._local = WarmKernel(*self.args, block=False)
         else:
             ctx = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(
                 self.workers, mp_context=ctx, initializer=_worker_init, initargs=self.args
             )
+            # ProcessPoolExecutor spawns a process per submitted task (up to ``workers``): one no-op task
+            # each starts all workers now instead of when the jobs are submitted
+            self._started = [self._executor.submit(_worker_started) for _ in range(self.workers)]
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -296,6 +376,14 @@ class KernelPool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+
+    def worker_ids(self) -> list[int]:
+        """Process ids of the started worker processes (the calling process's with ``workers == 1``)."""
+        if self._local is not None:
+            return [os.getpid()]
+        if self._executor is None:
+            return []
+        return sorted(p.pid for p in getattr(self._executor, "_processes", {}).values() if p.pid)
 
     def run(self, jobs: Sequence[Job], progress: bool = True) -> list[Result]:
         """Run all jobs; results in the order of ``jobs``. ``progress`` shows a tqdm bar on stderr."""
@@ -349,18 +437,25 @@ def run_batch(
     progress: bool = True,
     timeout: int | None = None,
     summarize: bool = True,
+    warmup: Callable[[], object] | None = None,
 ) -> list[Result]:
     """Run ``jobs`` of one template on warm kernels (``workers`` processes, default ``os.cpu_count()``).
 
     Same HTML as :func:`run_papermill` per job. Failing jobs are reported in their :class:`Result` and the
     others still run. With ``progress`` a tqdm bar is shown on stderr and, unless ``summarize`` is False (the
     caller prints its own), the German summary.
+
+    ``warmup`` is called in this process after the workers and their kernels were started and before the first
+    job is handed out: work the jobs depend on (e.g. caches every job reads, computed once here instead of once
+    per kernel) runs while the kernels boot and import. An exception in ``warmup`` stops the pool and propagates.
     """
     jobs = list(jobs)
     if not jobs:
         return []
     workers = min(max(1, int(workers or os.cpu_count() or 1)), len(jobs))
     with KernelPool(notebook, workers, kernel_name, cwd, timeout) as pool:
+        if warmup is not None:
+            warmup()
         results = pool.run(jobs, progress=progress)
     if progress and summarize:
         print(summary(results), file=sys.stderr)

@@ -56,7 +56,7 @@ from workbench.build._jobs import (
     parameterize,
     write_atomic,
 )
-from workbench.build._kernel import KernelPool, WarmKernel, run_batch, summary
+from workbench.build._kernel import KernelPool, WarmKernel, run_batch, summary, template_imports
 from workbench.errors import ConfigError, WorkbenchError
 
 __all__ = [
@@ -79,6 +79,7 @@ __all__ = [
     "run_batch",
     "run_papermill",
     "summary",
+    "template_imports",
     "write_atomic",
 ]
 

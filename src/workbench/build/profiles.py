@@ -1,8 +1,9 @@
 """Sozialraumprofile: one published HTML page per Sozialraum plus an overview page (``workbench profiles``).
 
-:func:`build_profiles` warms the shared caches once in the calling process (protected counts, indicators,
-MSS index with class stability, age bands — see :mod:`workbench.chapters.profile`), then runs
-``notebooks/profil.ipynb`` for every area on warm kernels (:func:`workbench.build.engine.run_batch`) and writes
+:func:`build_profiles` starts the warm kernels (:func:`workbench.build.engine.run_batch`) and, while they boot
+and import, warms the shared caches once in the calling process (protected counts, indicators, MSS index with
+class stability, age bands — see :mod:`workbench.chapters.profile`); then it runs ``notebooks/profil.ipynb`` for
+every area on the warm kernels and writes
 
 * ``reports/profiles/<area_id>.html`` (published, no code) and ``reports/executed/profiles/<area_id>.ipynb``
   (internal);
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from workbench.build import availability, engine, pages
 from workbench.chapters import profile as profile_content
+from workbench.chapters import supply
 from workbench.chapters.context import Chapter
 from workbench.errors import ConfigError
 from workbench.io.raw import atomic_write_text
@@ -87,16 +89,20 @@ def config_parameter(cfg: ReportConfig) -> str:
         return str(path)
 
 
-def warm_caches(config_file: str) -> object:
+def warm_caches(config_file: str | Chapter) -> Chapter:
     """Compute everything the profiles share once (on-disk caches), so workers only read it.
 
-    Returns the :class:`workbench.chapters.context.Chapter` used.
+    ``config_file`` is the report config (or an existing :class:`~workbench.chapters.context.Chapter`);
+    returns the :class:`~workbench.chapters.context.Chapter` used. :func:`build_profiles` calls it while the
+    warm kernels start (``run_batch(warmup=...)``), so the kernels never compute these results themselves.
     """
 
-    ch = Chapter(config_file)
+    ch = config_file if isinstance(config_file, Chapter) else Chapter(config_file)
     ch.protected_counts  # noqa: B018  (cached properties: computed and stored on disk)
     ch.indicators  # noqa: B018
+    ch.availability  # noqa: B018  (every profile asks what the data allow)
     profile_content.warm_caches(ch)
+    supply.cached_frame(ch)  # the accessibility sentence of every profile (when the report has the chapter)
     return ch
 
 
@@ -234,7 +240,7 @@ def build_profiles(
         print(f"Übersicht → {out}")
         sys.stdout.flush()
         return 0
-    ch = warm_caches(param)
+    ch = Chapter(param)  # reads the configuration and the area keys only; the caches are warmed below
     keys = ch.ds.area_keys.assign(area_id=ch.ds.area_keys["area_id"].astype(str))
     ids = parse_areas(areas, keys["area_id"].tolist())
     names = dict(zip(keys["area_id"], keys["area_name"], strict=True))
@@ -248,9 +254,16 @@ def build_profiles(
         )
         for a in ids
     ]
-    # the progress bar only; the summary is printed once below (failure_summary, German number format)
+    # the progress bar only; the summary is printed once below (failure_summary, German number format).
+    # The shared caches are computed here once, while the worker kernels start and import (warmup).
     results = engine.run_batch(
-        notebook, jobs, workers=workers, cwd=project_root(), progress=True, summarize=False
+        notebook,
+        jobs,
+        workers=workers,
+        cwd=project_root(),
+        progress=True,
+        summarize=False,
+        warmup=lambda: warm_caches(ch),
     )
 
     out = cfg.paths.profiles / "index.html"

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle as _pickle
 import warnings
+from dataclasses import fields
 from functools import cached_property
 from pathlib import Path
 
@@ -123,8 +125,23 @@ class Chapter:
     @cached_property
     def availability(self) -> Availability:
         """What the data allow (:func:`workbench.chapters.assess` of the report's chapters, texts for published
-        pages: the raw folder is never named by an absolute path)."""
-        return assess(self.cfg, self.ds, published=True)
+        pages: the raw folder is never named by an absolute path).
+
+        Stored like the other shared results (a pickle in ``data/processed/cache``), keyed additionally by the
+        report config and the text of its configuration files: every profile asks for it, and assessing imports
+        every chapter module, which a warm profile kernel would otherwise pay once and recompute per profile.
+        """
+        files = [self.cfg.source, *(getattr(self.cfg.files, f.name) for f in fields(self.cfg.files))]
+        key = "\n".join(
+            [repr(self.cfg), str(settings.project_root())]
+            + [
+                f"{p}:{hashlib.sha256(p.read_bytes()).hexdigest() if p and p.is_file() else '-'}"
+                for p in files
+            ]
+        )
+        return self._cached(
+            "availability", lambda: assess(self.cfg, self.ds, published=True), key, pickle=True
+        )
 
     def computable_indicators(self) -> list[str]:
         """Ids of the catalogue indicators whose numerator and denominator the data hold (catalogue order)."""
@@ -182,11 +199,12 @@ class Chapter:
         empty when there is none."""
         return hint_note(self.item(key))
 
-    def _cached(self, name: str, build, key: str = "") -> pd.DataFrame:
+    def _cached(self, name: str, build, key: str = "", *, pickle: bool = False) -> pd.DataFrame:
         """Internal cache in ``data/processed/cache`` keyed by the data manifest, catalogue and rules.
 
         Profiles run the same computation once per area; the cache makes that once per build, and the
-        per-process memo (:func:`workbench.io.dataset.read_memo`) one parquet read per worker.
+        per-process memo (:func:`workbench.io.dataset.read_memo`) one parquet read per worker. With ``pickle``
+        the result is any picklable object (stored as ``.pickle`` instead of ``.parquet``).
         """
         parts = [
             json.dumps(self.ds.manifest, sort_keys=True),
@@ -196,12 +214,17 @@ class Chapter:
             key,
         ]
         digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
-        path = self.cfg.paths.processed / "cache" / f"{name}-{digest}.parquet"
+        suffix = "pickle" if pickle else "parquet"
+        path = self.cfg.paths.processed / "cache" / f"{name}-{digest}.{suffix}"
+        load = _read_pickle if pickle else pd.read_parquet
         if path.exists():
-            return read_memo(path, pd.read_parquet)
+            return read_memo(path, load)
         df = build()
-        atomic_write(path, lambda p: df.to_parquet(p, index=False))
-        for stale in path.parent.glob(f"{name}-*.parquet"):  # results of older data, rules or code
+        if pickle:
+            atomic_write(path, lambda p: p.write_bytes(_pickle.dumps(df, protocol=_pickle.HIGHEST_PROTOCOL)))
+        else:
+            atomic_write(path, lambda p: df.to_parquet(p, index=False))
+        for stale in path.parent.glob(f"{name}-*.{suffix}"):  # results of older data, rules or code
             if stale != path:
                 stale.unlink(missing_ok=True)
         return df
@@ -244,12 +267,28 @@ class Chapter:
         display(Markdown(markdown))
 
 
+def _read_pickle(path: Path):
+    """A result stored by :meth:`Chapter._cached` with ``pickle=True`` (written by this package only)."""
+    return _pickle.loads(Path(path).read_bytes())
+
+
 def _code_version() -> str:
-    """Hash of the package's source, so cached results are rebuilt when the code changes."""
-    h = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parents[1].rglob("*.py")):
-        h.update(path.read_bytes())
-    return h.hexdigest()
+    """Hash of the package's source, so cached results are rebuilt when the code changes.
+
+    Remembered per process while no source file changes (path, size and modification time of every file):
+    every cached result of every profile asks for it, and hashing the whole package each time cost a warm
+    kernel several hundredths of a second per call."""
+    paths = sorted(Path(__file__).resolve().parents[1].rglob("*.py"))
+    stamp = tuple((str(p), st.st_mtime_ns, st.st_size) for p in paths for st in (p.stat(),))
+    if _CODE_VERSION.get("stamp") != stamp:
+        h = hashlib.sha256()
+        for path in paths:
+            h.update(path.read_bytes())
+        _CODE_VERSION.update(stamp=stamp, digest=h.hexdigest())
+    return _CODE_VERSION["digest"]
+
+
+_CODE_VERSION: dict[str, object] = {}
 
 
 def setup(config_file: str | Path = "config/report.yaml") -> Chapter:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from workbench.errors import DataValidationError
 from workbench.io import raw as rawio
@@ -92,70 +91,106 @@ OPTIONAL_INPUTS: dict[str, dict] = {
 An absent one is listed in the manifest (``missing``) with the measures and tables it would have given."""
 
 
+class _LazySchema:
+    """A pandera ``DataFrameSchema`` built on first use: importing pandera costs about 0.7 s, which every
+    process reading this module (each notebook kernel of a report build) would pay, although only the import
+    of raw data validates tables. ``validate`` and every other attribute are the built schema's."""
+
+    def __init__(self, build):
+        self._build = build
+        self._schema = None
+
+    def schema(self):
+        """The pandera schema (built and kept on first call)."""
+        if self._schema is None:
+            import pandera.pandas as pa
+
+            self._schema = self._build(pa)
+        return self._schema
+
+    def validate(self, *args, **kwargs):
+        return self.schema().validate(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.schema(), name)
+
+
 # Declarative schemas of the processed tables (the contract every chapter relies on).
-POPULATION_SCHEMA = pa.DataFrameSchema(
-    {
-        "area_id": pa.Column(str),
-        "year": pa.Column("int64", pa.Check.in_range(1900, 2200)),
-        "sex": pa.Column(str, pa.Check.isin(["m", "w"])),
-        "age": pa.Column("int64", pa.Check.in_range(0, MAX_AGE)),
-        "nationality": pa.Column(str, pa.Check.isin(["deutsch", "nichtdeutsch"])),
-        "count": pa.Column("int64", pa.Check.ge(0)),
-    },
-    strict=True,
+POPULATION_SCHEMA = _LazySchema(
+    lambda pa: pa.DataFrameSchema(
+        {
+            "area_id": pa.Column(str),
+            "year": pa.Column("int64", pa.Check.in_range(1900, 2200)),
+            "sex": pa.Column(str, pa.Check.isin(["m", "w"])),
+            "age": pa.Column("int64", pa.Check.in_range(0, MAX_AGE)),
+            "nationality": pa.Column(str, pa.Check.isin(["deutsch", "nichtdeutsch"])),
+            "count": pa.Column("int64", pa.Check.ge(0)),
+        },
+        strict=True,
+    )
 )
 
 
-COUNTS_SCHEMA = pa.DataFrameSchema(
-    {
-        "area_id": pa.Column(str),
-        "year": pa.Column("int64"),
-        "measure": pa.Column(str),
-        "value": pa.Column("float64", pa.Check.ge(0), nullable=True),
-        "suppressed": pa.Column(bool),
-    },
-    strict=True,
+COUNTS_SCHEMA = _LazySchema(
+    lambda pa: pa.DataFrameSchema(
+        {
+            "area_id": pa.Column(str),
+            "year": pa.Column("int64"),
+            "measure": pa.Column(str),
+            "value": pa.Column("float64", pa.Check.ge(0), nullable=True),
+            "suppressed": pa.Column(bool),
+        },
+        strict=True,
+    )
 )
 
 
-POPULATION_SOURCES_SCHEMA = pa.DataFrameSchema(
-    {
-        "area_id": pa.Column(str),
-        "year": pa.Column("int64", pa.Check.in_range(1900, 2200)),
-        "sex": pa.Column(str, pa.Check.isin(["m", "w", ALL])),
-        "age": pa.Column("int64", pa.Check.in_range(AGE_ALL, MAX_AGE)),
-        "nationality": pa.Column(str, pa.Check.isin(["deutsch", "nichtdeutsch", ALL])),
-        "count": pa.Column("int64", pa.Check.ge(0)),
-    },
-    strict=True,
+POPULATION_SOURCES_SCHEMA = _LazySchema(
+    lambda pa: pa.DataFrameSchema(
+        {
+            "area_id": pa.Column(str),
+            "year": pa.Column("int64", pa.Check.in_range(1900, 2200)),
+            "sex": pa.Column(str, pa.Check.isin(["m", "w", ALL])),
+            "age": pa.Column("int64", pa.Check.in_range(AGE_ALL, MAX_AGE)),
+            "nationality": pa.Column(str, pa.Check.isin(["deutsch", "nichtdeutsch", ALL])),
+            "count": pa.Column("int64", pa.Check.ge(0)),
+        },
+        strict=True,
+    )
 )
 """``population.parquet`` imported through ``sources:`` (mappings): like :data:`POPULATION_SCHEMA`, but a source
 without a breakdown by sex, nationality or single years of age has ``insgesamt`` / ``age = -1`` rows."""
 
 
-AGE_GROUPS_SCHEMA = pa.DataFrameSchema(
-    {
-        "area_id": pa.Column(str),
-        "year": pa.Column("int64", pa.Check.in_range(1900, 2200)),
-        "sex": pa.Column(str, pa.Check.isin(["m", "w", ALL])),
-        "nationality": pa.Column(str, pa.Check.isin(["deutsch", "nichtdeutsch", ALL])),
-        "age_from": pa.Column("int64", pa.Check.in_range(0, MAX_AGE)),
-        "age_to": pa.Column("int64", pa.Check.in_range(0, MAX_AGE)),
-        "count": pa.Column("int64", pa.Check.ge(0)),
-    },
-    strict=True,
+AGE_GROUPS_SCHEMA = _LazySchema(
+    lambda pa: pa.DataFrameSchema(
+        {
+            "area_id": pa.Column(str),
+            "year": pa.Column("int64", pa.Check.in_range(1900, 2200)),
+            "sex": pa.Column(str, pa.Check.isin(["m", "w", ALL])),
+            "nationality": pa.Column(str, pa.Check.isin(["deutsch", "nichtdeutsch", ALL])),
+            "age_from": pa.Column("int64", pa.Check.in_range(0, MAX_AGE)),
+            "age_to": pa.Column("int64", pa.Check.in_range(0, MAX_AGE)),
+            "count": pa.Column("int64", pa.Check.ge(0)),
+        },
+        strict=True,
+    )
 )
 """``population_age_groups.parquet``: the age groups of years without single years of age (bounds inclusive,
 ``age_to`` 100 = open group "… und älter")."""
 
 
-CITY_TOTALS_SCHEMA = pa.DataFrameSchema(
-    {
-        "year": pa.Column("int64"),
-        "measure": pa.Column(str),
-        "value": pa.Column("float64", pa.Check.ge(0)),
-    },
-    strict=True,
+CITY_TOTALS_SCHEMA = _LazySchema(
+    lambda pa: pa.DataFrameSchema(
+        {
+            "year": pa.Column("int64"),
+            "measure": pa.Column(str),
+            "value": pa.Column("float64", pa.Check.ge(0)),
+        },
+        strict=True,
+    )
 )
 
 

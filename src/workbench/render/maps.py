@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import pandas as pd
 from matplotlib import colors as mcolors
@@ -114,11 +113,13 @@ class Classification:
 
 
 _CLASSIFIERS = {
-    "quantiles": mapclassify.Quantiles,
-    "natural_breaks": mapclassify.NaturalBreaks,
-    "equal_interval": mapclassify.EqualInterval,
-    "fisher_jenks": mapclassify.FisherJenks,
+    "quantiles": "Quantiles",
+    "natural_breaks": "NaturalBreaks",
+    "equal_interval": "EqualInterval",
+    "fisher_jenks": "FisherJenks",
 }
+"""Scheme → mapclassify class name. mapclassify is imported on first use: it pulls in scikit-learn (about 2 s),
+which pages and profiles that draw no classified map (every Sozialraumprofil) never need."""
 
 
 def _raw_bins(yv: np.ndarray, scheme: str, k: int, bins: Sequence[float] | None) -> np.ndarray:
@@ -129,12 +130,15 @@ def _raw_bins(yv: np.ndarray, scheme: str, k: int, bins: Sequence[float] | None)
     k = min(int(k), len(np.unique(yv)))
     if k <= 1:
         return np.array([yv.max()])
+    import mapclassify  # imported here, before the seed is set (see _CLASSIFIERS)
+
+    classifier = getattr(mapclassify, _CLASSIFIERS[scheme])
     state = np.random.get_state()
     np.random.seed(_SEED)  # sklearn KMeans inside NaturalBreaks uses the global RNG
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return np.asarray(_CLASSIFIERS[scheme](yv, k=k).bins, dtype=float)
+            return np.asarray(classifier(yv, k=k).bins, dtype=float)
     finally:
         np.random.set_state(state)
 

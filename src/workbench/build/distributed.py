@@ -205,11 +205,12 @@ def chapter_task(name: str, config: str) -> float:
 
 
 def worker_memory(dask_worker=None) -> dict[str, int]:
-    """``{"peak_rss": bytes, "tasks": n, "kernels": n}`` of one worker's plugin (for ``Client.run``)."""
+    """``{"peak_rss": bytes, "tasks": n, "kernels": [template names]}`` of one worker (for ``Client.run``)."""
     plugin = (dask_worker or get_worker()).plugins.get(PLUGIN_NAME)
     if plugin is None:
-        return {"peak_rss": 0, "tasks": 0, "kernels": 0}
-    return {"peak_rss": plugin.peak_rss, "tasks": plugin.tasks, "kernels": len(plugin.kernels)}
+        return {"peak_rss": 0, "tasks": 0, "kernels": []}
+    kernels = sorted(Path(key[0]).name for key in plugin.kernels)
+    return {"peak_rss": plugin.peak_rss, "tasks": plugin.tasks, "kernels": kernels}
 
 
 # ------------------------------------------------------------------------------------------------ cluster
@@ -584,8 +585,10 @@ def build_reports(
         ac.add(fut)
 
     def finish(run: _Run) -> None:
+        # as with make report: after a failed chapter or profile no index page is written (the failed step stays
+        # due for the next run); the profiles' overview is written as locally, and what is published is audited
         fut = client.submit(
-            finish_task, run.config, run.steps.profiles, run.steps.index, run.steps.audit,
+            finish_task, run.config, run.steps.profiles, run.steps.index and not run.failed, run.steps.audit,
             pure=False, retries=RETRIES, priority=20,
         )  # fmt: skip
         what[fut.key] = (run, "finish", None)
@@ -663,8 +666,6 @@ def build_reports(
         if kind in ("chapter", "profile"):
             run.pending -= 1
             if run.pending == 0:
-                # the overview and index are written even when a profile failed (as locally); a failed report
-                # is still audited, so what it published is checked
                 finish(run)
     for run in runs:
         o = run.outcome

@@ -197,3 +197,13 @@ def test_build_all_refuses_a_missing_config(tmp_path):
 
     with pytest.raises(ConfigError, match="Berichtskonfiguration nicht gefunden"):
         distributed.build_all([tmp_path / "fehlt.yaml"], overview=tmp_path / "x.html")
+
+
+def test_cli_options_of_the_dask_backend(tmp_path, capsys):
+    from workbench import cli
+
+    assert cli.main(["profiles", "--scheduler", "tcp://rechner:8786"]) == 2
+    assert "--scheduler gilt nur mit --backend dask" in capsys.readouterr().err
+    assert cli.main(["build-all", str(tmp_path / "fehlt.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "Berichtskonfiguration nicht gefunden" in err and "fehlt.yaml" in err

@@ -6,7 +6,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-ifeq ($(filter lab test explorer,$(MAKECMDGOALS)),)
+# (not for interactive targets, and not with the Dask backend: its German progress lines should appear as they come)
+ifeq ($(filter lab test explorer build-all,$(MAKECMDGOALS))$(filter dask,$(BACKEND)),)
 MAKEFLAGS += --jobs=$(JOBS) --output-sync=target
 endif
 
@@ -79,6 +80,16 @@ CONFIG_FILES := $(wildcard $(patsubst $(CURDIR)/%,%,$(shell test -x $(PY) && WOR
 	'$(CONFIG)' 2>/dev/null)))
 endif
 
+# Engine of chapters and profiles: BACKEND=local (warm kernels on this machine, default) or BACKEND=dask (chapters and
+# profiles as tasks of a Dask cluster: a local cluster with WORKERS processes, or SCHEDULER=tcp://host:8786).
+BACKEND   ?= local
+WORKERS   ?=
+SCHEDULER ?=
+ifeq ($(filter $(BACKEND),local dask),)
+$(error BACKEND=$(BACKEND) ist unbekannt – BACKEND=local (Standard) oder BACKEND=dask angeben)
+endif
+ENGINE_OPTS := $(if $(WORKERS),--workers $(WORKERS)) $(if $(filter dask,$(BACKEND)),--backend dask $(if $(SCHEDULER),--scheduler $(SCHEDULER)))
+
 # `workbench check --quiet` before the first chapter: a configuration that does not fit the data (an area id of a
 # projection scenario or of the index's exclude list that the data do not have, an indicator id that is not in the
 # catalogue, …) stops make report here with one German line per problem (file, key, hint) instead of minutes
@@ -86,7 +97,7 @@ endif
 # chapters and profiles: checking again never rebuilds them.
 CHECKED := $(PROC)/.konfiguration-geprueft
 
-.PHONY: help setup data report profiles pdf browser audit check test lint format lab clean clean-all benchmarks \
+.PHONY: help setup data report profiles pdf browser audit check test lint format lab clean clean-all benchmarks build-all \
 	example-berlin example-flensburg workshop workshop-reset wheelhouse FORCE
 
 help: ## diese Liste der make-Ziele zeigen
@@ -132,16 +143,30 @@ $(HTML)/%.html: notebooks/%.ipynb $(PROC)/manifest.json $(SRC) $(CONFIG) | $(SET
 	$(WB) chapter $*
 
 $(REPORTS)/profiles/index.html: notebooks/profil.ipynb $(PROC)/manifest.json $(SRC) $(CONFIG) | $(SETUP) $(CHECKED)
-	$(WB) profiles
+	$(WB) profiles $(ENGINE_OPTS)
 
-profiles: $(REPORTS)/profiles/index.html ## ein HTML-Profil je Sozialraum und eine Übersichtsseite bauen
+profiles: $(REPORTS)/profiles/index.html ## ein HTML-Profil je Sozialraum und eine Übersichtsseite bauen (WORKERS=2 Prozesse; BACKEND=dask auf einem Dask-Cluster)
 
 # a report whose audit finds a disclosive cell is not finished: its index page is removed again
 $(REPORTS)/index.html: $(CHAPTER_HTML) $(REPORTS)/profiles/index.html | $(SETUP)
 	$(WB) index
 	$(WB) audit $(REPORTS) || { rm -f $@; exit 1; }
 
-report: $(REPORTS)/index.html ## vollständiger Bericht (Übersicht reports/index.html der Konfiguration); richtet sich selbst ein
+ifeq ($(BACKEND),dask)
+# the same steps and up-to-date rules as below, computed by `workbench report`; chapters and profiles are Dask tasks
+report: | $(SETUP)
+	$(WB) report $(ENGINE_OPTS)
+else
+report: $(REPORTS)/index.html ## vollständiger Bericht (Übersicht reports/index.html der Konfiguration); richtet sich selbst ein. BACKEND=dask WORKERS=2: Kapitel und Profile als Aufgaben eines Dask-Clusters (SCHEDULER=tcp://rechner:8786 für einen laufenden Cluster)
+endif
+
+# Several reports in one run on one Dask cluster (e.g. every municipality of a Kreis) and one overview page with
+# status, build time and audit result per report; a report whose inputs did not change is not rebuilt.
+CONFIGS    ?=
+UEBERSICHT ?=
+build-all: | $(SETUP) ## mehrere Berichte in einem Lauf auf einem Dask-Cluster bauen: CONFIGS="a.yaml b.yaml" (WORKERS=2, SCHEDULER=tcp://rechner:8786, UEBERSICHT=Seite, Standard reports_alle/index.html); unveränderte Berichte werden nicht neu gebaut
+	@test -n "$(CONFIGS)" || { echo "Abbruch: welche Berichte? z. B. make build-all CONFIGS=\"staedte/a/report.yaml staedte/b/report.yaml\"" >&2; exit 2; }
+	$(PY) -m workbench.cli build-all $(CONFIGS) $(if $(WORKERS),--workers $(WORKERS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(UEBERSICHT),--overview $(UEBERSICHT))
 
 # The PDF edition: headless Chromium from the system packages, driven by playwright (workbench.build.pdf). The
 # whole-report PDF depends on every published page; `workbench pdf --no-report` prints only the pages whose PDF is

@@ -37,6 +37,9 @@ USED_WITHOUT_IMPORT = {
     "pyogrio": ("file engine of geopandas", r"engine=\"pyogrio\""),
     # the Jupyter kernel that executes the chapter and profile notebooks (build/_jobs.py registers it)
     "ipykernel": ("kernel that runs the notebooks", r"\"ipykernel\""),
+    # Dask's core, on which its distributed scheduler runs (build/distributed.py); declared and pinned together
+    # with distributed, which requires exactly its own version of dask
+    "dask": ("core of Dask distributed", r"from distributed import"),
 }
 
 # Modules the package imports that come with a declared hard dependency of the Jupyter stack instead of being
@@ -47,6 +50,7 @@ PROVIDED_BY = {
     "jupyter_core": "nbclient",  # run_sync in build/_kernel.py
     "traitlets": "nbclient",  # kernel manager configuration in build/_jobs.py
     "zmq": "ipykernel",  # CurveZMQ support check in build/_jobs.py
+    "psutil": "distributed",  # memory of a Dask worker and its kernels in build/distributed.py
 }
 
 # pip freeze never lists these, so the lock does not either.

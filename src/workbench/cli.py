@@ -1,4 +1,4 @@
-"""Command line: ``workbench demo | data | check | chapter | index | profiles | audit | report | pdf | init``.
+"""Command line: ``workbench demo | data | check | chapter | index | profiles | audit | report | build-all | pdf | init``.
 
 ``workbench report`` and ``workbench pdf`` run the whole pipeline without make (see
 :mod:`workbench.build.pipeline`): where make or bash are missing (Windows, conda), this is the way to build.
@@ -72,9 +72,25 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
 
 def _cmd_profiles(args: argparse.Namespace) -> int:
+    if getattr(args, "backend", "local") == "dask":
+        from workbench.build import distributed
+
+        return distributed.build_profiles(
+            args.config, workers=args.workers, areas=args.areas, scheduler=args.scheduler
+        )
+    if getattr(args, "scheduler", None):
+        raise ConfigError("--scheduler gilt nur mit --backend dask", where="--scheduler")
     from workbench.build.profiles import build_profiles
 
     return build_profiles(args.config, workers=args.workers, areas=args.areas)
+
+
+def _cmd_build_all(args: argparse.Namespace) -> int:
+    from workbench.build import distributed
+
+    return distributed.build_all(
+        args.configs, overview=args.overview, workers=args.workers, scheduler=args.scheduler
+    )
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
@@ -122,6 +138,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from workbench.settings import load_report_config, relative_to_root
 
     cfg = load_report_config(args.config)
+    if getattr(args, "backend", "local") == "dask":  # chapters and profiles as tasks on a Dask cluster
+        from workbench.build import distributed
+
+        return distributed.build_report(args.config, workers=args.workers, scheduler=args.scheduler)
+    if getattr(args, "scheduler", None):
+        raise ConfigError("--scheduler gilt nur mit --backend dask", where="--scheduler")
     todo = pipeline.plan(cfg)
     if todo.chapters or todo.profiles:  # the notebooks run in the Jupyter kernel "workbench"
         from workbench.build.engine import DEFAULT_KERNEL, ensure_kernel
@@ -130,7 +152,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if todo.nothing:
         print(f"Bericht ist aktuell: {relative_to_root(cfg.paths.index_html)} (nichts zu tun)")
         return 0
-    ns = argparse.Namespace(config=args.config, quiet=True, workers=args.workers, areas=None)
+    ns = argparse.Namespace(config=args.config, quiet=True, workers=args.workers, areas=None, backend="local")
     if todo.data:
         _cmd_data(ns)
         pipeline.record_raw_names(cfg)
@@ -197,6 +219,21 @@ def _check_make_folders(config: str | None) -> None:
             )
 
 
+def _backend_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--backend",
+        choices=("local", "dask"),
+        default="local",
+        help="local: warme Kernel auf diesem Rechner; dask: Kapitel und Profile als Aufgaben eines Dask-Clusters",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="mit --backend dask: Adresse eines laufenden Dask-Schedulers (tcp://rechner:8786); ohne: lokaler "
+        "Cluster mit --workers Prozessen",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="workbench", description="Sozialplanungs-Workbench")
     parser.add_argument("--config", default=None, help="Berichtskonfiguration (Standard: config/report.yaml)")
@@ -218,8 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_cmd_chapter)
     sub.add_parser("index", help="reports/index.html schreiben").set_defaults(func=_cmd_index)
     p = sub.add_parser("profiles", help="Sozialraumprofile für alle Sozialräume bauen")
-    p.add_argument("--workers", type=int, default=None)
+    p.add_argument(
+        "--workers", type=int, default=None, help="Prozesse bzw. Dask-Worker (Standard: CPU-Kerne)"
+    )
     p.add_argument("--areas", default=None, help="nur diese Sozialräume (Komma-Liste)")
+    _backend_options(p)
     p.set_defaults(func=_cmd_profiles)
     p = sub.add_parser("audit", help="veröffentlichte HTML/XLSX auf Geheimhaltungslücken prüfen")
     p.add_argument("path")
@@ -244,7 +284,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--config", default=argparse.SUPPRESS, help="Berichtskonfiguration (wie vor dem Befehl)")
     p.add_argument("--workers", type=int, default=None, help="Prozesse für die Profile (Standard: CPU-Kerne)")
+    _backend_options(p)
     p.set_defaults(func=_cmd_report)
+    p = sub.add_parser(
+        "build-all",
+        help="mehrere Berichte (z. B. alle Gemeinden eines Kreises) in einem Lauf auf einem Dask-Cluster bauen "
+        "und eine Übersichtsseite mit Status, Bauzeit und Geheimhaltungsprüfung schreiben; unveränderte "
+        "Berichte werden nicht neu gebaut",
+    )
+    p.add_argument(
+        "configs", nargs="+", metavar="KONFIGURATION", help="Berichtskonfigurationen (report.yaml)"
+    )
+    p.add_argument(
+        "--overview",
+        default=None,
+        help="Übersichtsseite (Standard: reports_alle/index.html im Projektordner)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, help="Dask-Worker des lokalen Clusters (Standard: CPU-Kerne)"
+    )
+    p.add_argument(
+        "--scheduler", default=None, help="Adresse eines laufenden Dask-Schedulers, z. B. tcp://rechner:8786"
+    )
+    p.set_defaults(func=_cmd_build_all)
     p = sub.add_parser(
         "pdf",
         help="den Bericht bauen (wie „report“) und als PDF drucken: je Kapitel, je Profil und der ganze "

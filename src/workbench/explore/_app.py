@@ -41,6 +41,7 @@ import plotly.graph_objects as go
 
 from workbench.explore._data import LEVELS, ExplorerData
 from workbench.explore._figure import lazy_figure_widget_class
+from workbench.explore._link import ProfileLink
 from workbench.explore._neighbours import monitoring_indicators, nearest
 from workbench.explore._table import TableWidget
 from workbench.explore._views import (
@@ -158,6 +159,7 @@ class Explorer(widgets.VBox):
         self.profile = widgets.HTML(
             "<p><i>Gebiet auf der Karte, im Diagramm oder über die Suche wählen.</i></p>"
         )
+        self.profile_link = ProfileLink()
         self.map.data[0].on_click(self._on_map_click)
         self.chart.data[0].on_click(self._on_chart_click)
         # ---------------------------------------------------------------- layout
@@ -171,7 +173,10 @@ class Explorer(widgets.VBox):
             ]
         )
         views = widgets.HBox(
-            [widgets.VBox([self.map, self.profile], layout={"width": "50%"}), widgets.VBox([self.chart])],
+            [
+                widgets.VBox([self.map, self.profile, self.profile_link], layout={"width": "50%"}),
+                widgets.VBox([self.chart]),
+            ],
         )
         super().__init__([controls, views, self.table])
         for w in (self.indicator, self.year, self.level, self.colour_by):
@@ -471,6 +476,7 @@ class Explorer(widgets.VBox):
 
     def _update_profile(self) -> None:
         if not self.selected:
+            self.profile_link.point_to(None)
             return
         d = self.data
         level = self.level.value
@@ -481,9 +487,15 @@ class Explorer(widgets.VBox):
             d.label(level, self.selected),
             district,
             values,
-            d.profile_link(self.selected),
             self.neighbours,
             {u: d.label(level, u) for u in self.neighbours},
+        )
+        page = d.profile_page(level, self.selected)
+        self.profile_link.point_to(
+            page,
+            missing=""
+            if level != "sozialraum"
+            else "Gebietsprofil noch nicht erstellt: `make profiles` (mit CONFIG= dieses Berichts) baut die Profilseiten.",
         )
 
     def _neighbours(self, unit_id: str) -> list[str]:

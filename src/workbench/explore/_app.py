@@ -172,11 +172,15 @@ class Explorer(widgets.VBox):
                 self.note,
             ]
         )
+        # side by side where there is room (Voila, a wide notebook), one below the other in a narrow notebook
+        # output area (JupyterLab with its side panel), so that neither figure is cut off
+        boxes = {"flex": "1 1 660px", "min_width": "640px"}
         views = widgets.HBox(
             [
-                widgets.VBox([self.map, self.profile, self.profile_link], layout={"width": "50%"}),
-                widgets.VBox([self.chart]),
+                widgets.VBox([self.map, self.profile, self.profile_link], layout=boxes),
+                widgets.VBox([self.chart], layout=boxes),
             ],
+            layout={"flex_flow": "row wrap"},
         )
         super().__init__([controls, views, self.table])
         for w in (self.indicator, self.year, self.level, self.colour_by):

@@ -4,7 +4,9 @@ ranked dot chart and the table rendered; a search selects an area, whose mini-pr
 Server's ``/files/`` route and opens the profile page (a stand-in with the real title, as in the Voila test). No
 console errors, no request leaving localhost.
 
-Skipped with a message when Chromium, JupyterLab or playwright is missing. Screenshots go to
+It takes about 2 minutes on a busy 2-core machine (JupyterLab's start and front end), above the budget of
+``make test``, so it runs only on request: ``WORKBENCH_TEST_JUPYTERLAB=1``. Skipped with a message when Chromium,
+JupyterLab or playwright is missing. Screenshots go to
 ``$WORKBENCH_EXPLORER_SCREENSHOTS`` (a folder) when set. :func:`run_in_lab` also serves a manual check with
 another report config (e.g. the Berlin example).
 """
@@ -33,6 +35,10 @@ JUPYTER = Path(sys.executable).with_name("jupyter")
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("WORKBENCH_TEST_JUPYTERLAB") != "1",
+        reason="JupyterLab-Browsertest nur auf Wunsch (etwa 2 Minuten): WORKBENCH_TEST_JUPYTERLAB=1 setzen",
+    ),
     pytest.mark.skipif(
         CHROMIUM is None,
         reason="Chromium fehlt: JupyterLab-Browsertest übersprungen (als root „make browser“ oder "

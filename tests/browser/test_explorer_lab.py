@@ -24,10 +24,17 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
-from workbench.build import pdf
-from workbench.build.profiles import profile_title
+if os.environ.get("WORKBENCH_TEST_JUPYTERLAB") != "1" and __name__ != "__main__":
+    pytest.skip(
+        "JupyterLab-Browsertest nur auf Wunsch (etwa 2 Minuten): WORKBENCH_TEST_JUPYTERLAB=1 setzen",
+        allow_module_level=True,
+    )
+
+import yaml  # noqa: E402
+
+from workbench.build import pdf  # noqa: E402
+from workbench.build.profiles import profile_title  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = pdf.find_chromium()
@@ -35,10 +42,6 @@ JUPYTER = Path(sys.executable).with_name("jupyter")
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        os.environ.get("WORKBENCH_TEST_JUPYTERLAB") != "1",
-        reason="JupyterLab-Browsertest nur auf Wunsch (etwa 2 Minuten): WORKBENCH_TEST_JUPYTERLAB=1 setzen",
-    ),
     pytest.mark.skipif(
         CHROMIUM is None,
         reason="Chromium fehlt: JupyterLab-Browsertest übersprungen (als root „make browser“ oder "

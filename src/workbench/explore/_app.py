@@ -203,11 +203,18 @@ class Explorer(widgets.VBox):
         self.sync_figures()
         return super()._repr_mimebundle_(**kwargs)
 
+    def __repr__(self) -> str:
+        # the text form of the display bundle: ipywidgets would write out every child, plotly its whole figure
+        # with the areas' GeoJSON (about 2 s for Berlin's 542 areas at each display)
+        return f"Explorer({self.data.city}, {len(self.data.units('sozialraum'))} Sozialräume)"
+
     def sync_figures(self) -> None:
         """Make the map's and the chart's widget state the current figure (for a view created from now on)."""
         for fig in (self.map, self.chart):
-            fig._widget_layout = copy.deepcopy(fig._layout_obj._props)
-            fig._widget_data = copy.deepcopy(fig._data)
+            # the areas' GeoJSON is never changed in place (a new dict replaces it), so the copy shares it
+            memo = {id(t["geojson"]): t["geojson"] for t in fig._data if isinstance(t.get("geojson"), dict)}
+            fig._widget_layout = copy.deepcopy(fig._layout_obj._props, memo)
+            fig._widget_data = copy.deepcopy(fig._data, memo)
 
     def show(self) -> None:
         """Display the explorer in the current notebook cell."""

@@ -367,3 +367,11 @@ def test_display_sends_the_current_figures(ex):
     assert list(ex.map._widget_data[2]["locations"]) == [ex.data.units("sozialraum")[0]]
     assert ex.chart._widget_layout["title"]["text"].startswith(ex.data.indicators[ex.indicator.value].label)
     assert ex.map._config["topojsonURL"].startswith("data:application/json,")
+
+
+def test_display_text_is_short(ex):
+    """The display bundle's text form names the explorer instead of writing out every figure (its GeoJSON took
+    seconds with 542 areas)."""
+    bundle = ex._repr_mimebundle_()
+    assert bundle["text/plain"] == f"Explorer(Kleinstadt, {len(ex.data.units('sozialraum'))} Sozialräume)"
+    assert "application/vnd.jupyter.widget-view+json" in bundle

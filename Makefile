@@ -223,7 +223,9 @@ lab: $(SETUP) ## JupyterLab im Projektordner öffnen (Kernel „workbench“; we
 	$(VENV)/bin/jupyter lab --notebook-dir=. $(LAB_ROOT) $(LAB_OPTS)
 
 # The explorer notebook as a local web app (Voila, no internet): the report config reaches the notebook through
-# WORKBENCH_EXPLORER_CONFIG; PORT= chooses the port. Listens on localhost only.
+# WORKBENCH_EXPLORER_CONFIG; PORT= chooses the port. Listens on localhost only. workbench.explore.serve adds Voila's
+# root folder and file allowlist so that the report's HTML pages (the mini-profile's link to a profile page) are
+# served under /voila/files/, nothing else.
 # The template "workbench" (src/workbench/resources/voila) is Voila's lab template without its Font Awesome CDN
 # links; JupyterLab extensions that do not run inside Voila (ipylab, jupytext) are left out (console errors).
 PORT ?= 8866
@@ -232,8 +234,7 @@ VOILA_OPTS = --no-browser --Voila.ip=127.0.0.1 --strip_sources=True --template=w
 .PHONY: explorer
 explorer: $(PROC)/manifest.json | $(SETUP) ## Explorer (Karte, Tabelle, Rangdiagramm) als Web-App (Voila) auf localhost starten, ohne Internet (CONFIG= Bericht, PORT= Port, Standard 8866)
 	@echo "Explorer für $(CONFIG): http://localhost:$(PORT)/  (beenden mit Strg+C)"
-	WORKBENCH_EXPLORER_CONFIG='$(abspath $(CONFIG))' JUPYTER_PATH='$(abspath src/workbench/resources)'$${JUPYTER_PATH:+:$$JUPYTER_PATH} \
-		$(VENV)/bin/voila notebooks/explorer.ipynb $(VOILA_OPTS) --port=$(PORT)
+	$(PY) -m workbench.explore.serve --config '$(abspath $(CONFIG))' -- $(VOILA_OPTS) --port=$(PORT)
 
 # Qualification workshops (workshop/, trainer guide workshop/LEITFADEN.md): participant versions without solutions,
 # made by otter-grader's `otter assign` from the one source notebook per module, into a folder outside the sources.

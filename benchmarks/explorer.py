@@ -11,11 +11,16 @@ indicator and year changes (``Explorer.refresh`` through the widgets' observers:
 dot chart, table), and the naive way — a new ``Explorer`` (all figures, GeoJSON and widgets built from scratch)
 for each change. Without a browser the widget messages are serialised but not sent, so the times are the
 Python side of an update; the browser's redraw comes on top.
+
+Cold opening (a fresh kernel): a new Python process imports ``workbench.explore``, builds ``Explorer(config)``
+and its first display (``_repr_mimebundle_``), with the report's cache on disk already written (as after
+``make report`` or an earlier opening); printed as import / Explorer / display seconds.
 """
 
 from __future__ import annotations
 
 import statistics
+import subprocess
 import sys
 import time
 
@@ -76,8 +81,30 @@ def bench(config: str) -> dict[str, float]:
     return res
 
 
+_COLD = """
+import sys, time
+t0 = time.perf_counter()
+from workbench.explore import Explorer
+t1 = time.perf_counter()
+ex = Explorer(sys.argv[1])
+t2 = time.perf_counter()
+ex._repr_mimebundle_()
+t3 = time.perf_counter()
+print(t1 - t0, t2 - t1, t3 - t2)
+"""
+
+
+def cold(config: str) -> tuple[float, float, float]:
+    """Seconds of import, ``Explorer(config)`` and first display in a fresh Python process."""
+    out = subprocess.run(
+        [sys.executable, "-c", _COLD, config], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return float(out[-3]), float(out[-2]), float(out[-1])
+
+
 def main(configs: list[str]) -> None:
     print(f"Import von workbench.explore (einmal je Prozess): {IMPORT_S:.2f} s")
+    print("Öffnen = Explorer(config) bei warmem Cache im selben Prozess (warm), kalt = neuer Prozess")
     print(
         f"{'Konfiguration':28} {'Gebiete':>7} {'Öffnen':>8} {'Update Median':>14} {'Max':>7} "
         f"{'neu bauen':>10} {'Faktor':>7}"
@@ -92,9 +119,14 @@ def main(configs: list[str]) -> None:
             print(f"{config:28} übersprungen: keine aufbereiteten Daten (make data CONFIG={config})")
             continue
         r = bench(config)
+        imp, build, show = cold(config)
         print(
             f"{config:28} {r['areas']:>7} {r['open_s']:>7.2f}s {r['update_median_s']:>13.3f}s "
             f"{r['update_max_s']:>6.3f}s {r['naive_median_s']:>9.3f}s {r['ratio']:>6.1f}×"
+        )
+        print(
+            f"{'':28} kalt (neuer Prozess): Import {imp:.2f}s + Explorer {build:.2f}s + Anzeige {show:.2f}s "
+            f"= {imp + build + show:.2f}s"
         )
 
 

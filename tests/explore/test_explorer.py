@@ -127,6 +127,29 @@ def test_value_classes_follow_the_values(ex, chapter):
     assert 2 <= len(set(codes[shown])) <= 5
 
 
+def test_profile_link_points_at_the_built_profile_page(ex, chapter, monkeypatch):
+    """The link widget carries the page's absolute path (the browser turns it into a /files/ or /voila/files/
+    URL, see tests/browser); without a built page it says how to build it; districts have no profile page."""
+    unit, other = ex.data.units("sozialraum")[:2]
+    page = chapter.cfg.paths.profiles / f"{unit}.html"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text("<title>Profil</title>", encoding="utf-8")
+    try:
+        ex.select(unit)
+        assert ex.profile_link.path == page.resolve().as_posix()
+        assert ex.profile_link.missing == ""
+        ex.select(other)
+        assert ex.profile_link.path == ""
+        assert "make profiles" in ex.profile_link.missing
+        ex.level.value = "stadtbezirk"
+        ex.select(ex.data.units("stadtbezirk")[0])
+        assert ex.profile_link.path == "" and ex.profile_link.missing == ""
+    finally:
+        page.unlink()
+    monkeypatch.setenv("WORKBENCH_EXPLORER_FILES_ROOT", str(chapter.cfg.paths.reports))
+    assert Explorer(chapter=chapter).profile_link.voila_root == chapter.cfg.paths.reports.as_posix()
+
+
 def test_selecting_an_area_highlights_it_everywhere(ex, chapter):
     unit = ex.data.units("sozialraum")[3]
     label = ex.data.label("sozialraum", unit)
@@ -137,7 +160,6 @@ def test_selecting_an_area_highlights_it_everywhere(ex, chapter):
         assert list(ex.chart.data[2].y) == [pos]
     assert f"▶ {label}" in ex.table.value
     assert label in ex.profile.value
-    assert f"profiles/{unit}.html" in ex.profile.value
     assert len(ex.neighbours) == 5 and unit not in ex.neighbours
     assert sorted(ex.map.data[1].locations) == sorted(ex.neighbours)
     # the same selection by search (name, then number)
@@ -345,3 +367,11 @@ def test_display_sends_the_current_figures(ex):
     assert list(ex.map._widget_data[2]["locations"]) == [ex.data.units("sozialraum")[0]]
     assert ex.chart._widget_layout["title"]["text"].startswith(ex.data.indicators[ex.indicator.value].label)
     assert ex.map._config["topojsonURL"].startswith("data:application/json,")
+
+
+def test_display_text_is_short(ex):
+    """The display bundle's text form names the explorer instead of writing out every figure (its GeoJSON took
+    seconds with 542 areas)."""
+    bundle = ex._repr_mimebundle_()
+    assert bundle["text/plain"] == f"Explorer(Kleinstadt, {len(ex.data.units('sozialraum'))} Sozialräume)"
+    assert "application/vnd.jupyter.widget-view+json" in bundle

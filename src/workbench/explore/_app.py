@@ -41,6 +41,7 @@ import plotly.graph_objects as go
 
 from workbench.explore._data import LEVELS, ExplorerData
 from workbench.explore._figure import lazy_figure_widget_class
+from workbench.explore._link import ProfileLink
 from workbench.explore._neighbours import monitoring_indicators, nearest
 from workbench.explore._table import TableWidget
 from workbench.explore._views import (
@@ -158,6 +159,7 @@ class Explorer(widgets.VBox):
         self.profile = widgets.HTML(
             "<p><i>Gebiet auf der Karte, im Diagramm oder über die Suche wählen.</i></p>"
         )
+        self.profile_link = ProfileLink()
         self.map.data[0].on_click(self._on_map_click)
         self.chart.data[0].on_click(self._on_chart_click)
         # ---------------------------------------------------------------- layout
@@ -170,8 +172,15 @@ class Explorer(widgets.VBox):
                 self.note,
             ]
         )
+        # side by side where there is room (Voila, a wide notebook), one below the other in a narrow notebook
+        # output area (JupyterLab with its side panel), so that neither figure is cut off
+        boxes = {"flex": "1 1 660px", "min_width": "640px"}
         views = widgets.HBox(
-            [widgets.VBox([self.map, self.profile], layout={"width": "50%"}), widgets.VBox([self.chart])],
+            [
+                widgets.VBox([self.map, self.profile, self.profile_link], layout=boxes),
+                widgets.VBox([self.chart], layout=boxes),
+            ],
+            layout={"flex_flow": "row wrap"},
         )
         super().__init__([controls, views, self.table])
         for w in (self.indicator, self.year, self.level, self.colour_by):
@@ -194,11 +203,18 @@ class Explorer(widgets.VBox):
         self.sync_figures()
         return super()._repr_mimebundle_(**kwargs)
 
+    def __repr__(self) -> str:
+        # the text form of the display bundle: ipywidgets would write out every child, plotly its whole figure
+        # with the areas' GeoJSON (about 2 s for Berlin's 542 areas at each display)
+        return f"Explorer({self.data.city}, {len(self.data.units('sozialraum'))} Sozialräume)"
+
     def sync_figures(self) -> None:
         """Make the map's and the chart's widget state the current figure (for a view created from now on)."""
         for fig in (self.map, self.chart):
-            fig._widget_layout = copy.deepcopy(fig._layout_obj._props)
-            fig._widget_data = copy.deepcopy(fig._data)
+            # the areas' GeoJSON is never changed in place (a new dict replaces it), so the copy shares it
+            memo = {id(t["geojson"]): t["geojson"] for t in fig._data if isinstance(t.get("geojson"), dict)}
+            fig._widget_layout = copy.deepcopy(fig._layout_obj._props, memo)
+            fig._widget_data = copy.deepcopy(fig._data, memo)
 
     def show(self) -> None:
         """Display the explorer in the current notebook cell."""
@@ -471,6 +487,7 @@ class Explorer(widgets.VBox):
 
     def _update_profile(self) -> None:
         if not self.selected:
+            self.profile_link.point_to(None)
             return
         d = self.data
         level = self.level.value
@@ -481,9 +498,15 @@ class Explorer(widgets.VBox):
             d.label(level, self.selected),
             district,
             values,
-            d.profile_link(self.selected),
             self.neighbours,
             {u: d.label(level, u) for u in self.neighbours},
+        )
+        page = d.profile_page(level, self.selected)
+        self.profile_link.point_to(
+            page,
+            missing=""
+            if level != "sozialraum"
+            else "Gebietsprofil noch nicht erstellt: `make profiles` (mit CONFIG= dieses Berichts) baut die Profilseiten.",
         )
 
     def _neighbours(self, unit_id: str) -> list[str]:

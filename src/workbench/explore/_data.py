@@ -7,7 +7,6 @@ internal values, counts and intervals never enter the explorer, so they cannot e
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -271,11 +270,13 @@ class ExplorerData:
         return self._geo[level]
 
     # ------------------------------------------------------------------ links
-    def profile_link(self, unit_id: str, base: Path | None = None) -> str:
-        """Relative link from ``base`` (default: the notebooks folder) to the unit's profile page."""
-        target = self.cfg.paths.profiles / f"{unit_id}.html"
-        base = base or settings.notebooks_dir()
-        return Path(os.path.relpath(target, base)).as_posix()
+    def profile_page(self, level: str, unit_id: str) -> Path | None:
+        """The unit's profile page (``<reports>/profiles/<id>.html``), None when it is not built (``make
+        profiles``) or the level has no profile pages (only Sozialräume have one)."""
+        if level != "sozialraum":
+            return None
+        page = self.cfg.paths.profiles / f"{unit_id}.html"
+        return page if page.is_file() else None
 
 
 def _protected_counts(ch) -> pd.DataFrame | None:

@@ -203,10 +203,10 @@ def table_html(
 
 
 def profile_html(
-    label: str, district: str, values: pd.DataFrame, link: str, neighbours: list[str], neighbour_labels: dict
+    label: str, district: str, values: pd.DataFrame, neighbours: list[str], neighbour_labels: dict
 ) -> str:
-    """Mini-profile: key figures (published values with city value and comparison), neighbours and the link to
-    the area's profile page."""
+    """Mini-profile: key figures (published values with city value and comparison) and neighbours (the link to
+    the area's profile page is a widget of its own, :class:`workbench.explore._link.ProfileLink`)."""
     cell = "padding:1px 6px"
     num = f"{cell};text-align:right"
 
@@ -227,6 +227,5 @@ def profile_html(
         "<table style='font-size:12px;border-collapse:collapse'>"
         f"<tr><th style='{cell}'>Kennzahl</th><th style='{num}'>Wert</th><th style='{num}'>Stadt</th>"
         f"<th style='{cell}'>Vergleich</th></tr>"
-        f"{rows}</table><p style='font-size:12px'>Statistische Nachbarn: {nb}</p>"
-        f"<p><a href='{html.escape(link)}' target='_blank'>Gebietsprofil öffnen</a></p></div>"
+        f"{rows}</table><p style='font-size:12px'>Statistische Nachbarn: {nb}</p></div>"
     )

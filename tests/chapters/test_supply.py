@@ -131,8 +131,8 @@ def test_load_offers_errors_name_the_key():
 
 
 @pytest.fixture(scope="module")
-def chapter(small_processed, tmp_path_factory):
-    """The chapter context of the 12-area demo city (its own report config and processed copy)."""
+def model(small_processed, tmp_path_factory):
+    """The chapter model of the 12-area demo city (its own report config and processed copy)."""
     import shutil
 
     import yaml
@@ -148,13 +148,8 @@ def chapter(small_processed, tmp_path_factory):
     (tmp / "raw").mkdir()
     path = tmp / "report.yaml"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
-    return context.setup(path)
-
-
-@pytest.fixture(scope="module")
-def model(chapter):
-    """The chapter model of the 12-area demo city and its processed data."""
-    return supply.build(chapter), Dataset(chapter.cfg.paths.processed)
+    ch = context.setup(path)
+    return supply.build(ch), Dataset(processed)
 
 
 def test_rate_and_city_score_by_hand(model):
@@ -309,29 +304,3 @@ def test_kita_places_withheld_in_the_count_cube_are_withheld_here(model):
     cells = [td.get_text(strip=True) for td in row.find_all("td")]
     assert cells[1] == "." and cells[2] == "."  # places and places per 1.000
     assert m.offer_table(o.key) != html
-
-
-def test_target_groups_of_the_rates_are_cells_of_the_joint_population_protection(model, chapter):
-    """A rate per target population with a public capacity gives the group's size: the target groups
-    (e.g. 12 bis unter 21 for the youth centres) are protected with every other breakdown of the residents."""
-    from workbench.confidentiality import population_measure
-
-    (m, _), ch = model, chapter
-    offers = supply.published_offers(ch.cfg, ch.ds)
-    assert {o.key for o in offers} == {o.key for o in m.offers}
-    prot = ch.protected_population
-    measures = set(prot.loc[prot["year"] == ch.year, "measure"].astype(str))
-    for o in offers:
-        lo, hi = o.ages
-        assert population_measure(lo, None if hi is None or hi >= 100 else hi) in measures, o.key
-    youth = next(o for o in offers if o.ages == (12, 20))
-    wanted = population_measure(12, 20)
-    rows = prot[(prot["year"] == ch.year) & (prot["measure"] == wanted) & (prot["level"] == "sozialraum")]
-    assert len(rows) == len(ch.ds.area_keys)  # one cell per Sozialraum
-    # the chapter withholds exactly the rates whose target group the joint protection withholds
-    withheld = supply._withheld_rate(ch, youth, list(rows["unit_id"].astype(str)), ch.year)[:-1]
-    assert list(withheld) == list(rows["status"].ne("shown"))
-    # without the chapter in the report nothing is added
-    from dataclasses import replace
-
-    assert supply.published_offers(replace(ch.cfg, chapters=("bevoelkerung",)), ch.ds) == []

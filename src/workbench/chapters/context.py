@@ -105,22 +105,17 @@ class Chapter:
     @cached_property
     def protected_population(self) -> pd.DataFrame:
         """Every published breakdown of the population (total, pyramid bands, age groups, Kita groups, population
-        shares' numerators and denominators, target groups of the Bestand chapter) protected together, per year and level
+        shares' numerators and denominators) protected together, per year and level
         (:func:`workbench.confidentiality.protect_population`): one suppression pattern for every table and
         figure."""
 
-        from workbench.chapters.supply import published_offers  # geopandas: only when the cache is cold
-
-        target_ages = tuple(sorted({o.ages for o in published_offers(self.cfg, self.ds)}, key=str))
-
         def build() -> pd.DataFrame:
             cells = published_population_cells(
-                self.ds, self.catalogue, self.year, threshold=self.rules.threshold, target_ages=target_ages
+                self.ds, self.catalogue, self.year, threshold=self.rules.threshold
             )
             return protect_population(cells, self.ds.keys, self.rules)
 
-        key = f"reporting_year={self.year} target_ages={target_ages}"
-        return self._cached("protected_population", build, key)
+        return self._cached("protected_population", build, f"reporting_year={self.year}")
 
     @cached_property
     def availability(self) -> Availability:

@@ -2,8 +2,7 @@
 
 :func:`published_population_cells` lists what the chapters and profiles print about the residents of an area
 — the total, the pyramid's 5-year bands by sex, the age groups of the Bevölkerung chapter, the Kita age groups
-the numerators and denominators of the catalogue's population shares and the target groups of the Bestand
-chapter's rates — with their true values, so that
+and the numerators and denominators of the catalogue's population shares — with their true values, so that
 :func:`workbench.confidentiality.protect_population` protects them together (one suppression pattern for every
 table and figure).
 """
@@ -37,7 +36,7 @@ def group_measure(label: str) -> str:
 
 
 def _specs(
-    ds, catalogue, year: int, report_year: int, target_ages: tuple[tuple[int, int | None], ...] = ()
+    ds, catalogue, year: int, report_year: int
 ) -> list[tuple[int, int | None, str | None, str | None]]:
     specs = {(0, None, None, None)}
     terms = [t for ind in getattr(catalogue, "indicators", ()) for t in (ind.numerator, ind.denominator)]
@@ -51,8 +50,8 @@ def _specs(
         for sx in sexes:
             for start in range(0, TOP_BAND + 1, BAND):
                 specs.add((start, None if start >= TOP_BAND else start + BAND - 1, sx, None))
-        for lo, hi in (*KITA_AGES, *target_ages):
-            specs.add((lo, None if hi is None or hi >= 100 else hi, None, None))
+        for lo, hi in KITA_AGES:
+            specs.add((lo, hi, None, None))
         wide = age_group_counts(ds.population, year, ds.age_groups)
         for label in wide.columns:
             rng = age_range(str(label))
@@ -62,12 +61,7 @@ def _specs(
 
 
 def published_population_cells(
-    ds,
-    catalogue,
-    report_year: int,
-    years: list[int] | None = None,
-    threshold: int = 3,
-    target_ages: tuple[tuple[int, int | None], ...] = (),
+    ds, catalogue, report_year: int, years: list[int] | None = None, threshold: int = 3
 ) -> pd.DataFrame:
     """True residents per Sozialraum in every published breakdown: ``area_id, year, measure, value``.
 
@@ -84,11 +78,6 @@ def published_population_cells(
     threshold : int
         The smallest count that may be published (a derived breakdown is listed only where it is smaller in
         some area).
-    target_ages : tuple of (int, int or None)
-        Further age groups (inclusive ages, None = open end) published in the report year, e.g. the target
-        groups of the Bestand chapter's rates per target population
-        (:func:`workbench.chapters.supply.published_offers`): a rate with a public capacity gives the group's
-        size, so it is a published breakdown too.
 
     Returns
     -------
@@ -106,7 +95,7 @@ def published_population_cells(
             population_measure(lo, hi, sex, nat): Term(
                 "population", age_min=lo, age_max=hi, sex=sex, nationality=nat
             )
-            for lo, hi, sex, nat in _specs(ds, catalogue, year, report_year, tuple(target_ages))
+            for lo, hi, sex, nat in _specs(ds, catalogue, year, report_year)
         }
         wide = structure_counts(pop, ds.keys, year, "sozialraum", ds.age_groups, terms)
         wide = wide.loc[:, wide.notna().all(axis=0)]  # a breakdown the data do not determine is not published

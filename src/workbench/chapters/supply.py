@@ -924,27 +924,6 @@ def _example(inputs: SupplyInputs, offers: Sequence[Offer], frame: pd.DataFrame)
     }
 
 
-def _offers_in_register(offers: Sequence[Offer], facilities: pd.DataFrame) -> list[Offer]:
-    """The offers whose facility type is in the register (and whose supply column, if any, too)."""
-    present = set(facilities["type"].astype(str))
-    return [
-        o
-        for o in offers
-        if o.type in present and (o.supply == "facilities" or o.supply in facilities.columns)
-    ]
-
-
-def published_offers(cfg: Any, ds: Any) -> list[Offer]:
-    """The offers (``bestand.offers``) whose rate per target population the report publishes: none when the
-    chapter is not part of the report or the data hold no facility register, else those whose facility type
-    is in the register. Their target age groups are breakdowns of the population (the rate with the public
-    capacity gives the group's size) and enter the report's joint population protection."""
-    if CHAPTER not in cfg.chapters or not ds.has("facilities"):
-        return []
-    spec = chapter_titles(cfg).get(CHAPTER) or {}
-    return _offers_in_register(load_offers(spec, cfg.files.chapters), ds.facilities)
-
-
 def build(ch: Any) -> SupplyModel:
     """The chapter model from a :class:`~workbench.chapters.context.Chapter`."""
     from workbench.chapters import youth
@@ -960,7 +939,10 @@ def build(ch: Any) -> SupplyModel:
             "gap_share muss eine Zahl sein", path=ch.cfg.files.chapters, where=f"{CHAPTER}.gap_share"
         ) from exc
     fac = ds.facilities
-    offers = _offers_in_register(offers, fac)
+    present = set(fac["type"].astype(str))
+    offers = [
+        o for o in offers if o.type in present and (o.supply == "facilities" or o.supply in fac.columns)
+    ]
     if not offers:
         raise DataValidationError(
             "keine der Einrichtungstypen des Kapitels im Einrichtungsregister",

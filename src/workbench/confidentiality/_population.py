@@ -356,6 +356,7 @@ def protect_population(cells: pd.DataFrame, keys: pd.DataFrame, rules: Rules) ->
             width = _template(tuple(measures[i] for i in pub_idx))[1]
         full_width = np.zeros(n_m)
         full_width[pub_idx] = width
+        n_local = len(members)  # relations within one unit; the hierarchy relations follow
         for m in pub_idx:
             base = m * n_u
             for d in districts:
@@ -368,7 +369,8 @@ def protect_population(cells: pd.DataFrame, keys: pd.DataFrame, rules: Rules) ->
         data = np.array([coef for mem in members for _, coef in mem], dtype=float)
         amat = sp.csr_matrix((data, (rows, cols)), shape=(len(relations), num.size))
         priority = np.repeat(full_width, n_u) + 1000.0 * np.tile(level_rank, n_m)
-        status = eng.protect_flat(num, start, relations, a=amat, priority=priority)
+        local = np.arange(len(relations)) < n_local
+        status = eng.protect_flat(num, start, relations, a=amat, priority=priority, local=local)
         frames.append(
             pd.DataFrame(
                 {

@@ -222,6 +222,7 @@ def protect_flat(
     *,
     a: sp.csr_matrix | None = None,
     priority: np.ndarray | None = None,
+    local: np.ndarray | None = None,
 ) -> np.ndarray:
     """Add secondary suppressions until no unpublished cell is recoverable; returns the new status array.
 
@@ -233,6 +234,13 @@ def protect_flat(
     (optional, one number per cell) replaces "not the total of any relation" as the first criterion: cells with
     a lower priority are suppressed first (relations ``a`` with any integer coefficients, e.g. the linear
     dependencies between overlapping breakdowns).
+
+    ``local`` (optional, one bool per relation) marks relations that form small independent blocks (e.g. the
+    breakdowns within one area, without the hierarchy area → district → city). Step B then first tests with
+    these relations only (many small rank tests instead of one over the component that the hierarchy links
+    city-wide) and suppresses what they already determine; the full test runs only when they find nothing,
+    and the loop ends only when the full test finds nothing. Exact either way (whatever the local relations
+    determine, all relations determine too); it only saves full tests, which grow with the cube of the cells.
     """
     n = values.shape[0]
     status = status.copy()
@@ -282,14 +290,18 @@ def protect_flat(
             if c is not None:
                 suppress(c, heap)
 
+    a_local = None if local is None or np.all(local) else a[np.flatnonzero(np.asarray(local, dtype=bool))]
     protect = (status == PRIMARY) | (status == SECONDARY) | (status == INPUT)
     for _ in range(n + 1):
         close_singletons()
         published = np.where(hidden, np.nan, values)
         cand = hidden & ~(np.nan_to_num(values, nan=0.0) > 0)
-        det = determined_unknowns(a, published, cand)
         protect = (status == PRIMARY) | (status == SECONDARY) | (status == INPUT)
-        det &= protect
+        det = np.zeros(n, dtype=bool)
+        if a_local is not None:
+            det = determined_unknowns(a_local, published, cand) & protect
+        if not det.any():
+            det = determined_unknowns(a, published, cand) & protect
         if not det.any():
             return status
         touched: set[int] = set()

@@ -13,6 +13,7 @@ from workbench.chapters import survey
 from workbench.confidentiality import Rules
 from workbench.confidentiality.audit import audit_path
 from workbench.errors import ConfigError
+from workbench.render import fmt
 
 RULES = Rules(threshold=3, show_zero=True, min_base=20, suppress_on_denominator=True)
 
@@ -149,8 +150,24 @@ def test_demo_chapter_builds(small_processed, tmp_path):
     (tmp_path / "raw").mkdir()
     path = tmp_path / "report.yaml"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
-    m = survey.build(context.setup(path))
+    ch = context.setup(path)
+    m = survey.build(ch)
     assert "Personen teilgenommen" in m.summary()
+    # the profile sentence reads the cached all-area frame: the same shares and comparisons as the model
+    city = {i: survey.item_estimates(m.survey, i, m.settings).iloc[0] for i in m.items}
+    for area in sorted(m.survey["area_id"].astype(str).unique())[:4]:
+        text = survey.profile_text(ch, area)
+        assert text.startswith(f"**Bewohnerbefragung {m.year}, Zustimmung im Vergleich mit der Stadt:** ")
+        for item in m.items:
+            est = m._estimates(item, "area_id")
+            if area in est.index and est.loc[area, "published"]:
+                a = est.loc[area]
+                cmp = stats.compare(a["lower"], a["upper"], city[item]["share"], "hoch = gut")
+                assert f"{m.label(item)} {fmt.percent(a['share'])} ({cmp})" in text
+            else:
+                assert f"{m.label(item)} " not in text
+    assert len(list((ch.cfg.paths.processed / "cache").glob("survey_profile-*.parquet"))) == 1
+    assert survey.profile_text(ch, "9999") == ""
     tables = [m.overview_table(), *(m.item_table(i) for i in m.items), str(m.topic_table())]
     for fig in (m.likert_chart(), m.likert_chart(m.items[0]), m.comparison_chart(m.items[0])):
         assert fig.wb_text.alt

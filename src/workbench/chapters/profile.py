@@ -230,9 +230,10 @@ def warm_caches(ch) -> None:
         age_bands(ch)
     if index_computable(ch):
         mss_classes(ch)
-    from workbench.chapters import finance  # the expenditure section (its model computes the status index)
+    from workbench.chapters import finance, survey  # the expenditure and survey sections
 
     finance.profile_frame(ch)
+    survey.profile_frame(ch)  # approval per item and area: the survey model once, not once per profile
 
 
 # ------------------------------------------------------------------------------------------- helpers

@@ -920,30 +920,59 @@ def build(ch: Any) -> SurveyModel:
     )
 
 
-def profile_text(ch: Any, area_id: str) -> str:
-    """German sentence for the Sozialraumprofil: approval per item in the area against the city (only on at
-    least ``min_n`` answers; the number of answers itself is not shown), nothing without the chapter."""
+def profile_frame(ch: Any) -> pd.DataFrame | None:
+    """Approval per item and area as the profiles show it, computed once for all areas and cached with the
+    processed data: columns ``area_id``, ``item``, ``label``, ``share``, ``comparison`` (German label against
+    the city), ``order``, plus one row per area with an empty item for areas that have respondents; None
+    without the chapter or its inputs. Only published estimates (``published``) are listed."""
     from workbench.chapters import missing_inputs
 
     if CHAPTER not in ch.cfg.chapters or missing_inputs(CHAPTER, ch.ds):
+        return None
+
+    def build_frame() -> pd.DataFrame:
+        m = build(ch)
+        s = m.settings
+        rows = [
+            {"area_id": str(a), "item": "", "label": "", "share": np.nan, "comparison": "", "order": -1}
+            for a in sorted(m.survey["area_id"].astype(str).unique())
+        ]
+        for order, item in enumerate(m.items):
+            est = m._estimates(item, "area_id")
+            c = item_estimates(m.survey, item, s).iloc[0]
+            for area, a in est[est["published"].astype(bool)].iterrows():
+                cmp = stats.compare(a["lower"], a["upper"], c["share"], "hoch = gut")
+                rows.append(
+                    {
+                        "area_id": str(area),
+                        "item": str(item),
+                        "label": m.label(item),
+                        "share": float(a["share"]),
+                        "comparison": str(cmp),
+                        "order": order,
+                    }
+                )
+        frame = pd.DataFrame(rows)
+        return frame.assign(year=int(m.year), min_n=int(s.min_n))
+
+    return ch._cached("survey_profile", build_frame, f"reporting_year={ch.year}")
+
+
+def profile_text(ch: Any, area_id: str) -> str:
+    """German sentence for the Sozialraumprofil: approval per item in the area against the city (only on at
+    least ``min_n`` answers; the number of answers itself is not shown), nothing without the chapter."""
+    frame = profile_frame(ch)
+    if frame is None:
         return NOTHING
-    m = build(ch)
-    s = m.settings
-    own = m.survey[m.survey["area_id"].astype(str) == str(area_id)]
+    own = frame[frame["area_id"] == str(area_id)]
     if own.empty:
         return NOTHING
-    parts = []
-    for item in m.items:
-        est = m._estimates(item, "area_id")
-        if str(area_id) not in est.index or not est.loc[str(area_id), "published"]:
-            continue
-        a = est.loc[str(area_id)]
-        c = item_estimates(m.survey, item, s).iloc[0]
-        cmp = stats.compare(a["lower"], a["upper"], c["share"], "hoch = gut")
-        parts.append(f"{m.label(item)} {fmt.percent(a['share'])} ({cmp})")
-    lead = f"**Bewohnerbefragung {m.year}, Zustimmung im Vergleich mit der Stadt:** "
+    shown = own[own["order"] >= 0].sort_values("order", kind="stable")
+    parts = [f"{r.label} {fmt.percent(r.share)} ({r.comparison})" for r in shown.itertuples()]
+    lead = f"**Bewohnerbefragung {int(frame['year'].iloc[0])}, Zustimmung im Vergleich mit der Stadt:** "
     if not parts:
         return lead + (
-            f"weniger als {fmt.number(s.min_n)} Antworten je Frage oder Ergebnis geheim, daher keine Ergebnisse."
+            f"weniger als {fmt.number(int(frame['min_n'].iloc[0]))} Antworten je Frage oder Ergebnis geheim, "
+            "daher keine Ergebnisse."
         )
     return lead + "; ".join(parts) + "."

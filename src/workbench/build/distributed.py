@@ -429,20 +429,8 @@ def prepare_task(config: str, steps: Steps) -> Prepared:
             if not status.ok:  # the finish task writes the page that says what is missing
                 messages.append(f"Sozialraumprofile nicht erstellt: {status.reason}")
             else:
-                param = profile_pages.config_parameter(cfg)
-                ch = profile_pages.warm_caches(param)
-                keys = ch.ds.area_keys.assign(area_id=ch.ds.area_keys["area_id"].astype(str))
-                ids = profile_pages.parse_areas(steps.areas, keys["area_id"].tolist())
-                names = dict(zip(keys["area_id"], keys["area_name"], strict=True))
-                jobs = [
-                    engine.Job(
-                        parameters={"config_file": param, "area_id": a},
-                        executed_path=cfg.paths.executed / "profiles" / f"{a}.ipynb",
-                        html_path=cfg.paths.profiles / f"{a}.html",
-                        title=profile_pages.profile_title(a, names.get(a, ""), cfg.city, ch.year),
-                    )
-                    for a in ids
-                ]
+                ch = profile_pages.warm_caches(profile_pages.config_parameter(cfg))
+                jobs = profile_pages.profile_jobs(ch, steps.areas)
     except WorkbenchError as exc:
         raise TaskFailed(str(exc)) from None
     _plugin().sample_memory()

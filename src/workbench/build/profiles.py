@@ -106,6 +106,26 @@ def warm_caches(config_file: str | Chapter) -> Chapter:
     return ch
 
 
+def profile_jobs(ch: Chapter, areas: str | Sequence[str] | None = None) -> list:
+    """One :class:`workbench.build.engine.Job` per Sozialraum (all, or ``areas`` as for ``--areas``) of the
+    report of ``ch``: parameters ``config_file`` and ``area_id``, the internal executed notebook, the published
+    page and its title. Shared by the local engine and the Dask backend, so both build the same pages."""
+    cfg = ch.cfg
+    param = config_parameter(cfg)
+    keys = ch.ds.area_keys.assign(area_id=ch.ds.area_keys["area_id"].astype(str))
+    ids = parse_areas(areas, keys["area_id"].tolist())
+    names = dict(zip(keys["area_id"], keys["area_name"], strict=True))
+    return [
+        engine.Job(
+            parameters={"config_file": param, "area_id": a},
+            executed_path=cfg.paths.executed / "profiles" / f"{a}.ipynb",
+            html_path=cfg.paths.profiles / f"{a}.html",
+            title=profile_title(a, names.get(a, ""), cfg.city, ch.year),
+        )
+        for a in ids
+    ]
+
+
 def failure_summary(results: Sequence) -> str:
     """``"38 Profile erstellt, 2 fehlgeschlagen: 0105 (Zelle 7: KeyError …), …"`` (German, one line)."""
     failed = [r for r in results if not r.ok]
@@ -241,19 +261,8 @@ def build_profiles(
         sys.stdout.flush()
         return 0
     ch = Chapter(param)  # reads the configuration and the area keys only; the caches are warmed below
-    keys = ch.ds.area_keys.assign(area_id=ch.ds.area_keys["area_id"].astype(str))
-    ids = parse_areas(areas, keys["area_id"].tolist())
-    names = dict(zip(keys["area_id"], keys["area_name"], strict=True))
+    jobs = profile_jobs(ch, areas)
     engine.ensure_kernel(engine.DEFAULT_KERNEL)
-    jobs = [
-        engine.Job(
-            parameters={"config_file": param, "area_id": a},
-            executed_path=cfg.paths.executed / "profiles" / f"{a}.ipynb",
-            html_path=cfg.paths.profiles / f"{a}.html",
-            title=profile_title(a, names.get(a, ""), cfg.city, ch.year),
-        )
-        for a in ids
-    ]
     # the progress bar only; the summary is printed once below (failure_summary, German number format).
     # The shared caches are computed here once, while the worker kernels start and import (warmup).
     results = engine.run_batch(
@@ -280,5 +289,6 @@ __all__ = [
     "left_out_html",
     "overview_html",
     "parse_areas",
+    "profile_jobs",
     "warm_caches",
 ]

@@ -334,3 +334,23 @@ def test_trend_frame_two_waves_and_withheld_shares():
     assert "bis" not in row  # withheld: only the sign
     assert "▲" in html.split('data-wb-row="01 Nord"')[1].split("</tr>")[0]
     assert "gestiegen" in survey.trend_text(m2)
+
+
+def test_withheld_pair_with_a_small_known_sum_is_widened():
+    """The attack on the demo: two withheld answers whose sum follows from the published ones (100 % minus
+    the others) held 2 respondents, so with zeros shown both were 1. Further answers are withheld until each
+    withheld small answer could hold the threshold."""
+    c = pd.DataFrame({1: [1.0], 2: [1.0], 3: [4.0], 4: [16.0], 5: [9.0]}, index=["0501"])
+    h = survey.protect_levels(c, (4, 5), Rules(threshold=3), 3)
+    row = h.loc["0501"]
+    withheld = [v for v in survey.SCALE if row[v]]
+    assert {1, 2} <= set(withheld) and 3 in withheld  # the pair alone held 2: the 3rd negative answer joins
+    total = sum(c.loc["0501", v] for v in withheld)
+    assert total - (len(withheld) - 1) >= 3  # a withheld answer could hold 3 respondents
+    # no withheld answer is a difference of published ones: the negative answers are withheld together,
+    # the positive ones (and the approval) stay published
+    assert not row[4] and not row[5] and not row["positiv"]
+    # a pair whose sum is large enough is left as it was
+    c2 = pd.DataFrame({1: [1.0], 2: [6.0], 3: [4.0], 4: [16.0], 5: [9.0]}, index=["x"])
+    h2 = survey.protect_levels(c2, (4, 5), Rules(threshold=3), 3)
+    assert [v for v in survey.SCALE if h2.loc["x", v]] == [1, 3]

@@ -266,6 +266,63 @@ def protect_levels(
     cell_rules = Rules(threshold=int(min_n_cell), show_zero=rules.show_zero)
     hidden = AdditiveTable(grid, relations).protect(cell_rules).suppressed.astype(bool)
     hidden.index = t.index
+    return _widen_small_sums(hidden, t, positive, neg, int(min_n_cell), bool(rules.show_zero))
+
+
+def _widen_small_sums(
+    hidden: pd.DataFrame,
+    t: pd.DataFrame,
+    positive: tuple[int, ...],
+    neg: list[int],
+    min_n_cell: int,
+    show_zero: bool,
+) -> pd.DataFrame:
+    """Withhold further answers until every withheld group with a known sum could hold ``min_n_cell``
+    respondents in each of its small cells.
+
+    Exact non-recoverability is not enough here: the sum of the withheld answers of a row follows from the
+    published ones (100 % − the others, or approval − the other positive answer), and with zeros shown every
+    withheld answer is at least 1. Two withheld answers with 2 respondents together are then both 1 (an
+    attack on the demo found four such pairs). So for each relation whose total is known (n always; approval
+    and rest when the approval is published) and whose withheld members include a small answer (1 …
+    ``min_n_cell`` − 1), the largest value a withheld answer can take, sum − (k − 1) for k withheld answers
+    (sum without ``show_zero``), must reach ``min_n_cell``; otherwise the smallest published answer of the
+    relation is withheld too, and the check repeats.
+    """
+    hidden = hidden.copy()
+    for row in hidden.index:
+        counts = t.loc[row]
+        changed = True
+        while changed:
+            changed = False
+            groups = [list(SCALE)]
+            if not hidden.at[row, "positiv"]:
+                groups += [list(positive), list(neg)]
+            for members in groups:
+                withheld = [v for v in members if hidden.at[row, v]]
+                if not any(0 < counts[v] < min_n_cell for v in withheld):
+                    continue
+                total = float(sum(counts[v] for v in withheld))
+                largest = total - (len(withheld) - 1 if show_zero else 0)
+                if largest >= min_n_cell:
+                    continue
+                shown = [v for v in members if not hidden.at[row, v] and counts[v] > 0]
+                if not shown:
+                    continue
+                hidden.at[row, min(shown, key=lambda v: (counts[v], v))] = True
+                changed = True
+                break
+            # a group with a known sum and exactly one withheld answer would give it away: withhold another
+            single = True
+            while single:
+                single = False
+                known = [list(SCALE)] + ([] if hidden.at[row, "positiv"] else [list(positive), list(neg)])
+                for members in known:
+                    if sum(bool(hidden.at[row, v]) for v in members) == 1:
+                        rest = [v for v in members if not hidden.at[row, v]]
+                        if rest:
+                            hidden.at[row, min(rest, key=lambda v: (counts[v] == 0, counts[v], v))] = True
+                            single = changed = True
     return hidden
 
 

@@ -601,7 +601,9 @@ def test_survey(tmp_path, city):
         "F1 Wohnen",
         "F2 Sicherheit",
         "text",
+        "year",
     ]
+    assert s["year"].tolist() == [2024, 2024, 2024]  # the wave's year from the file name befragung_2024.csv
     assert s["weight"].tolist() == [0.5, 1.25, 0.75] and s["F1 Wohnen"].tolist() == [5, 3, 2]
     assert np.isnan(s["F2 Sicherheit"].iloc[1]) and s["text"].tolist() == ["Mehr Grün", "", ""]
 

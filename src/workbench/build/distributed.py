@@ -331,25 +331,23 @@ def run_batch(
 
 # ------------------------------------------------------------------------------------------------ reports
 @dataclass
-class Steps:
+class Steps(pipeline.Plan):
     """What one report needs: the steps of :class:`workbench.build.pipeline.Plan` plus profile areas and audit."""
 
-    data: bool = False
-    check: bool = False
-    chapters: list[str] = field(default_factory=list)
-    profiles: bool = False
-    index: bool = False
     audit: bool = True
     areas: str | Sequence[str] | None = None
 
     @classmethod
     def from_plan(cls, plan: pipeline.Plan) -> Steps:
         """The steps of a pipeline plan (audit whenever anything is built)."""
-        return cls(plan.data, plan.check, list(plan.chapters), plan.profiles, plan.index, not plan.nothing)
-
-    @property
-    def nothing(self) -> bool:
-        return not (self.data or self.check or self.chapters or self.profiles or self.index)
+        return cls(
+            data=plan.data,
+            check=plan.check,
+            chapters=list(plan.chapters),
+            profiles=plan.profiles,
+            index=plan.index,
+            audit=not plan.nothing,
+        )
 
 
 @dataclass

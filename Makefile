@@ -15,6 +15,8 @@ PYTHON   ?= python3
 VENV     := .venv
 PY       := $(VENV)/bin/python
 SETUP    := $(VENV)/.installed
+BYTECODE := $(VENV)/.bytecode
+READY    := $(SETUP) $(BYTECODE)
 CONFIG   ?= config/report.yaml
 
 ifeq ($(wildcard $(CONFIG)),)
@@ -45,6 +47,11 @@ WB       := $(PY) -m workbench.cli --config $(CONFIG)
 export WORKBENCH_ROOT := $(CURDIR)
 export WORKBENCH_MAKE_FOLDERS := $(abspath $(CONFIG))|$(abspath $(RAW))|$(abspath $(PROC))|$(abspath $(REPORTS))
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# One BLAS/OpenMP thread per process: make runs one job per core (--jobs) and the engine one kernel per core;
+# numpy's OpenBLAS would add a spinning thread per core in each of them (the values Dask gives its workers too).
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 
 CHAPTERS := $(shell $(PYTHON) -c "import yaml;print(' '.join(yaml.safe_load(open('$(CONFIG)'))['chapters']))" 2>/dev/null || awk '/^chapters:/{f=1;next} f&&/^[^[:space:]$(HASH)-]/{f=0} f&&/^[[:space:]]*-[[:space:]]/{sub(/^[[:space:]]*-[[:space:]]*/,"");sub(/[[:space:]]*$(HASH).*/,"");print}' '$(CONFIG)')
 CHAPTERS := $(or $(CHAPTERS),bevoelkerung)
@@ -118,7 +125,14 @@ $(SETUP): pyproject.toml requirements.lock
 	$(PY) -m ipykernel install --sys-prefix --name workbench --display-name "Workbench (Python)" >/dev/null
 	@touch $@
 
-setup: $(SETUP) ## .venv mit den gepinnten Paketen und dem Jupyter-Kernel „workbench“ einrichten
+# Python may run with PYTHONDONTWRITEBYTECODE set (containers, CI images): then every process compiles the
+# workbench's modules again, about 0.8 s per process, and a batch starts several (workers, kernels). They are
+# compiled once here instead, again after each change of src (compileall only redoes the changed files).
+$(BYTECODE): $(filter %.py,$(SRC)) | $(SETUP)
+	@$(PY) -m compileall -q src >/dev/null
+	@touch $@
+
+setup: $(READY) ## .venv mit den gepinnten Paketen und dem Jupyter-Kernel „workbench“ einrichten
 
 # `workbench data` generates the demo city first when the config asks for it (key demo:) and the raw folder is
 # empty; a config without demo: and without raw data stops with "keine Rohdaten in <Ordner>".
@@ -126,7 +140,7 @@ setup: $(SETUP) ## .venv mit den gepinnten Paketen und dem Jupyter-Kernel „wor
 # (the marker's generator= fingerprint tells `workbench data` to regenerate them).
 DEMO_SRC := $(if $(shell grep -qs '^demo:' '$(CONFIG)' && echo y),$(wildcard src/workbench/demo/*.py))
 
-$(PROC)/manifest.json: $(CONFIG) $(RAW_FILES) $(SOURCE_FILES) $(DEMO_SRC) $(wildcard src/workbench/io/*.py) $(RAW_CHANGED) | $(SETUP)
+$(PROC)/manifest.json: $(CONFIG) $(RAW_FILES) $(SOURCE_FILES) $(DEMO_SRC) $(wildcard src/workbench/io/*.py) $(RAW_CHANGED) | $(READY)
 	$(WB) data
 	@find $(RAW) -maxdepth 1 -type f ! -name '.*' -printf '%f\n' | sort > $(RAW_LIST)
 
@@ -135,26 +149,26 @@ data: $(PROC)/manifest.json ## Rohdaten (data_raw) prüfen und aufbereitet nach 
 $(HTML) $(EXECUTED):
 	mkdir -p $@
 
-$(CHECKED): $(PROC)/manifest.json $(CONFIG) $(SRC) $(CONFIG_FILES) | $(SETUP)
+$(CHECKED): $(PROC)/manifest.json $(CONFIG) $(SRC) $(CONFIG_FILES) | $(READY)
 	$(WB) check --quiet
 	@touch $@
 
-$(HTML)/%.html: notebooks/%.ipynb $(PROC)/manifest.json $(SRC) $(CONFIG) | $(SETUP) $(HTML) $(EXECUTED) $(CHECKED)
+$(HTML)/%.html: notebooks/%.ipynb $(PROC)/manifest.json $(SRC) $(CONFIG) | $(READY) $(HTML) $(EXECUTED) $(CHECKED)
 	$(WB) chapter $*
 
-$(REPORTS)/profiles/index.html: notebooks/profil.ipynb $(PROC)/manifest.json $(SRC) $(CONFIG) | $(SETUP) $(CHECKED)
+$(REPORTS)/profiles/index.html: notebooks/profil.ipynb $(PROC)/manifest.json $(SRC) $(CONFIG) | $(READY) $(CHECKED)
 	$(WB) profiles $(ENGINE_OPTS)
 
 profiles: $(REPORTS)/profiles/index.html ## ein HTML-Profil je Sozialraum und eine Übersichtsseite bauen (WORKERS=2 Prozesse; BACKEND=dask auf einem Dask-Cluster)
 
 # a report whose audit finds a disclosive cell is not finished: its index page is removed again
-$(REPORTS)/index.html: $(CHAPTER_HTML) $(REPORTS)/profiles/index.html | $(SETUP)
+$(REPORTS)/index.html: $(CHAPTER_HTML) $(REPORTS)/profiles/index.html | $(READY)
 	$(WB) index
 	$(WB) audit $(REPORTS) || { rm -f $@; exit 1; }
 
 ifeq ($(BACKEND),dask)
 # the same steps and up-to-date rules as below, computed by `workbench report`; chapters and profiles are Dask tasks
-report: | $(SETUP)
+report: | $(READY)
 	$(WB) report $(ENGINE_OPTS)
 else
 report: $(REPORTS)/index.html ## vollständiger Bericht (Übersicht reports/index.html der Konfiguration); richtet sich selbst ein. BACKEND=dask WORKERS=2: Kapitel und Profile als Aufgaben eines Dask-Clusters (SCHEDULER=tcp://rechner:8786 für einen laufenden Cluster)
@@ -164,7 +178,7 @@ endif
 # status, build time and audit result per report; a report whose inputs did not change is not rebuilt.
 CONFIGS    ?=
 UEBERSICHT ?=
-build-all: | $(SETUP) ## mehrere Berichte in einem Lauf auf einem Dask-Cluster bauen: CONFIGS="a.yaml b.yaml" (WORKERS=2, SCHEDULER=tcp://rechner:8786, UEBERSICHT=Seite, Standard reports_alle/index.html); unveränderte Berichte werden nicht neu gebaut
+build-all: | $(READY) ## mehrere Berichte in einem Lauf auf einem Dask-Cluster bauen: CONFIGS="a.yaml b.yaml" (WORKERS=2, SCHEDULER=tcp://rechner:8786, UEBERSICHT=Seite, Standard reports_alle/index.html); unveränderte Berichte werden nicht neu gebaut
 	@test -n "$(CONFIGS)" || { echo "Abbruch: welche Berichte? z. B. make build-all CONFIGS=\"staedte/a/report.yaml staedte/b/report.yaml\"" >&2; exit 2; }
 	$(PY) -m workbench.cli build-all $(CONFIGS) $(if $(WORKERS),--workers $(WORKERS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(UEBERSICHT),--overview $(UEBERSICHT))
 
@@ -174,7 +188,7 @@ build-all: | $(SETUP) ## mehrere Berichte in einem Lauf auf einem Dask-Cluster b
 PDF := $(REPORTS)/pdf
 PRINT_STYLES := $(wildcard src/workbench/templates/nbconvert/workbench/static/*.css) src/workbench/build/pdf.py
 
-$(PDF)/bericht.pdf: $(REPORTS)/index.html $(CHAPTER_HTML) $(REPORTS)/profiles/index.html $(PRINT_STYLES) | $(SETUP) browser
+$(PDF)/bericht.pdf: $(REPORTS)/index.html $(CHAPTER_HTML) $(REPORTS)/profiles/index.html $(PRINT_STYLES) | $(READY) browser
 	@$(BROWSER_CHECK) || { echo "Abbruch: Chromium fehlt – PDFs können nicht erstellt werden. Als root installiert make pdf es selbst (apt-get install -y chromium); sonst Chromium installieren lassen oder WORKBENCH_CHROMIUM=/pfad/zu/chromium setzen." >&2; exit 1; }
 	$(WB) pdf --no-report
 
@@ -198,20 +212,20 @@ browser: ## Chromium für PDFs und Browsertests bereitstellen (als root per apt-
 		echo "Hinweis: Chromium fehlt und make läuft nicht als root – PDFs und Browsertests (werden übersprungen) brauchen es: „sudo apt-get install chromium“ oder WORKBENCH_CHROMIUM=/pfad/zu/chromium."; \
 	fi
 
-audit: | $(SETUP) ## alle veröffentlichten HTML/XLSX-Dateien im Berichtsordner auf Geheimhaltungslücken prüfen
+audit: | $(READY) ## alle veröffentlichten HTML/XLSX-Dateien im Berichtsordner auf Geheimhaltungslücken prüfen
 	$(WB) audit $(REPORTS)
 
-check: $(PROC)/manifest.json | $(SETUP) ## Konfiguration gegen die Daten prüfen (Fehler mit Datei und Schlüssel) und zeigen, welche Kapitel und Indikatoren die Daten erlauben
+check: $(PROC)/manifest.json | $(READY) ## Konfiguration gegen die Daten prüfen (Fehler mit Datei und Schlüssel) und zeigen, welche Kapitel und Indikatoren die Daten erlauben
 	$(WB) check
 
-test: $(SETUP) browser ## alle Tests (inkl. eines vollständigen Berichtsbaus einer kleinen Demo-Stadt, Browsertests der Seiten und aller Workshop-Module mit Lösung und leerer Teilnehmer-Fassung)
+test: $(READY) browser ## alle Tests (inkl. eines vollständigen Berichtsbaus einer kleinen Demo-Stadt, Browsertests der Seiten und aller Workshop-Module mit Lösung und leerer Teilnehmer-Fassung)
 	$(PY) -m pytest -q
 
-lint: $(SETUP) ## ruff: Stil- und Formatprüfung
+lint: $(READY) ## ruff: Stil- und Formatprüfung
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
-format: $(SETUP) ## Code mit ruff formatieren
+format: $(READY) ## Code mit ruff formatieren
 	$(VENV)/bin/ruff format src tests benchmarks
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
@@ -219,7 +233,7 @@ format: $(SETUP) ## Code mit ruff formatieren
 # make lab LAB_OPTS="--no-browser --port=8890 --ip=0.0.0.0"
 LAB_OPTS ?=
 LAB_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
-lab: $(SETUP) ## JupyterLab im Projektordner öffnen (Kernel „workbench“; weitere Optionen: LAB_OPTS="--no-browser --port=8890")
+lab: $(READY) ## JupyterLab im Projektordner öffnen (Kernel „workbench“; weitere Optionen: LAB_OPTS="--no-browser --port=8890")
 	$(VENV)/bin/jupyter lab --notebook-dir=. $(LAB_ROOT) $(LAB_OPTS)
 
 # The explorer notebook as a local web app (Voila, no internet): the report config reaches the notebook through
@@ -232,7 +246,7 @@ PORT ?= 8866
 VOILA_OPTS = --no-browser --Voila.ip=127.0.0.1 --strip_sources=True --template=workbench \
 	"--VoilaConfiguration.extension_denylist=['ipylab','jupyterlab-jupytext','@voila-dashboards/jupyterlab-preview']"
 .PHONY: explorer
-explorer: $(PROC)/manifest.json | $(SETUP) ## Explorer (Karte, Tabelle, Rangdiagramm) als Web-App (Voila) auf localhost starten, ohne Internet (CONFIG= Bericht, PORT= Port, Standard 8866)
+explorer: $(PROC)/manifest.json | $(READY) ## Explorer (Karte, Tabelle, Rangdiagramm) als Web-App (Voila) auf localhost starten, ohne Internet (CONFIG= Bericht, PORT= Port, Standard 8866)
 	@echo "Explorer für $(CONFIG): http://localhost:$(PORT)/  (beenden mit Strg+C)"
 	$(PY) -m workbench.explore.serve --config '$(abspath $(CONFIG))' -- $(VOILA_OPTS) --port=$(PORT)
 
@@ -240,10 +254,10 @@ explorer: $(PROC)/manifest.json | $(SETUP) ## Explorer (Karte, Tabelle, Rangdiag
 # made by otter-grader's `otter assign` from the one source notebook per module, into a folder outside the sources.
 WORKSHOP_BUILD ?= workshop_build
 TEILNEHMENDE ?= 0
-workshop: $(SETUP) ## Workshop-Module (workshop/LEITFADEN.md): Teilnehmer-Fassungen ohne Lösungen nach workshop_build/vorlage, Lösungen nach workshop_build/loesungen, Demo-Stadt nach workshop_build/kursdaten; TEILNEHMENDE=12 legt teilnehmende/tn01 … tn12 an (vorhandene bleiben); anderer Ordner: WORKSHOP_BUILD=…
+workshop: $(READY) ## Workshop-Module (workshop/LEITFADEN.md): Teilnehmer-Fassungen ohne Lösungen nach workshop_build/vorlage, Lösungen nach workshop_build/loesungen, Demo-Stadt nach workshop_build/kursdaten; TEILNEHMENDE=12 legt teilnehmende/tn01 … tn12 an (vorhandene bleiben); anderer Ordner: WORKSHOP_BUILD=…
 	$(PY) -m workbench.workshop bauen --quelle workshop --ziel $(WORKSHOP_BUILD) --teilnehmende $(TEILNEHMENDE)
 
-workshop-reset: $(SETUP) ## einen Teilnehmer-Ordner neu anlegen (TN=tn03); die bisherige Arbeit wird vorher nach workshop_build/sicherungen verschoben, nie gelöscht
+workshop-reset: $(READY) ## einen Teilnehmer-Ordner neu anlegen (TN=tn03); die bisherige Arbeit wird vorher nach workshop_build/sicherungen verschoben, nie gelöscht
 	@test -n "$(TN)" || { echo "Abbruch: welcher Teilnehmer-Ordner? z. B. make workshop-reset TN=tn03" >&2; exit 2; }
 	$(PY) -m workbench.workshop zuruecksetzen --ziel $(WORKSHOP_BUILD) --tn $(TN)
 
@@ -257,7 +271,7 @@ wheelhouse: ## alle Pakete aus requirements.lock einmal nach wheelhouse/ laden (
 	$(PYTHON) -m pip download --quiet $(WHEELHOUSE_OPTS) -d $(WHEELHOUSE_DIR) -r requirements.lock pip setuptools wheel
 	@echo "$$(ls $(WHEELHOUSE_DIR) | wc -l) Pakete in $(WHEELHOUSE_DIR)/ – auf den Laptop kopieren, dann: make setup WHEELHOUSE=$(WHEELHOUSE_DIR)"
 
-benchmarks: $(SETUP) ## Geschwindigkeitsmessungen (Indikatoren, Profile, Explorer)
+benchmarks: $(READY) ## Geschwindigkeitsmessungen (Indikatoren, Profile, Explorer)
 	$(PY) benchmarks/indicators.py
 	$(PY) benchmarks/profiles.py --areas 40
 	$(PY) benchmarks/explorer.py

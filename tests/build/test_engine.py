@@ -262,3 +262,27 @@ def test_kernels_start_during_the_warmup_and_import_the_templates_modules(kernel
     assert {r.worker for r in results} <= set(seen["workers"])
     for a in ("0101", "0102", "0103"):
         assert "vorab geladen: True" in (tmp_path / f"{a}.html").read_text(encoding="utf-8")
+
+
+def test_kernels_and_the_warmup_use_one_blas_thread_unless_the_user_set_one(kernel, tmp_path, monkeypatch):
+    """One kernel per core: each kernel gets one BLAS/OpenMP thread (kernel_env) and this process's warm-up runs
+    with one (threadpoolctl); a value the user set in the environment wins."""
+    from threadpoolctl import threadpool_info
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    nb = tiny_notebook(
+        tmp_path / "threads.ipynb",
+        "import os\nprint('BLAS', os.environ.get('OPENBLAS_NUM_THREADS'), 'OMP', os.environ.get('OMP_NUM_THREADS'))",
+    )
+    seen: list[int] = []
+
+    def warmup() -> None:
+        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+    jobs = [engine.Job({"area_id": a, "n": 1}, None, tmp_path / f"{a}.html") for a in ("0101", "0102")]
+    results = engine.run_batch(nb, jobs, workers=2, kernel_name=kernel, progress=False, warmup=warmup)
+    assert all(r.ok for r in results), [r.error for r in results]
+    for a in ("0101", "0102"):
+        assert "BLAS 1 OMP 3" in (tmp_path / f"{a}.html").read_text(encoding="utf-8")
+    assert seen and set(seen) == {1}

@@ -137,6 +137,31 @@ def _check_kernel(name: str) -> None:
         )
 
 
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+"""BLAS/OpenMP thread counts of the engine's kernels (one process per core already; the same values Dask's
+nanny gives its workers)."""
+
+
+def kernel_env() -> dict[str, str]:
+    """Environment of a warm kernel: this process's, with one BLAS/OpenMP thread (:data:`ONE_THREAD`) unless set.
+
+    The engine runs one kernel per core. numpy's OpenBLAS would start one thread per core in every kernel, and
+    idle OpenBLAS threads spin for a while after each call, taking the CPU the other kernels and the cache
+    warm-up need: 40 demo profiles on 2 cores took 28,0 s with and 22,1 s without them
+    (``benchmarks/profiles.py --engine-only``). A value set by the user wins.
+    """
+    return {**ONE_THREAD, **os.environ}
+
+
+def one_blas_thread():
+    """Context manager: numpy/scipy in this process use one BLAS thread (threadpoolctl) while a batch runs, for
+    the reason given in :func:`kernel_env` (this process warms the shared caches while the kernels start)."""
+    import scipy.linalg  # noqa: F401  (scipy brings its own OpenBLAS: loaded now, so the limit covers it too)
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def kernel_config():
     """traitlets configuration of the kernel managers that run chapters and profiles.
 
@@ -234,13 +259,13 @@ def make_exporter():
     """nbconvert ``HTMLExporter`` without code, input prompts and output prompts, in German, self-contained.
 
     Template ``workbench`` (:mod:`workbench.build.pages`): nbconvert's lab template without the scripts it
-    loads from a CDN, plus the report's screen and A4 print styles; ``lang="de"``.
+    loads from a CDN, plus the report's screen and A4 print styles; ``lang="de"``. Same page as nbconvert's
+    ``HTMLExporter`` without its second parse of the whole page (:mod:`workbench.build._export`).
     """
-    from nbconvert import HTMLExporter
-
     from workbench.build import pages
+    from workbench.build._export import PageExporter
 
-    exporter = HTMLExporter(
+    exporter = PageExporter(
         template_name=pages.TEMPLATE_NAME,
         extra_template_basedirs=[str(pages.TEMPLATE_DIR)],
         language_code=pages.LANGUAGE,

@@ -24,8 +24,10 @@ from workbench.build._jobs import (
     _write_outputs,
     find_error,
     kernel_config,
+    kernel_env,
     load_template,
     make_exporter,
+    one_blas_thread,
     parameterize,
 )
 
@@ -200,7 +202,7 @@ class WarmKernel:
         )
         client.km = client.create_kernel_manager()
         # The kernel's own stderr only carries ipykernel start-up noise; cell output comes over iopub.
-        client.start_new_kernel(stderr=subprocess.DEVNULL)
+        client.start_new_kernel(stderr=subprocess.DEVNULL, env=kernel_env())
         warm = self.exporter is None
         if warm:  # import nbconvert while the kernel process boots
             self.exporter = make_exporter()
@@ -448,12 +450,13 @@ def run_batch(
     ``warmup`` is called in this process after the workers and their kernels were started and before the first
     job is handed out: work the jobs depend on (e.g. caches every job reads, computed once here instead of once
     per kernel) runs while the kernels boot and import. An exception in ``warmup`` stops the pool and propagates.
+    Kernels and this process use one BLAS thread each during the batch (:func:`~workbench.build._jobs.kernel_env`).
     """
     jobs = list(jobs)
     if not jobs:
         return []
     workers = min(max(1, int(workers or os.cpu_count() or 1)), len(jobs))
-    with KernelPool(notebook, workers, kernel_name, cwd, timeout) as pool:
+    with one_blas_thread(), KernelPool(notebook, workers, kernel_name, cwd, timeout) as pool:
         if warmup is not None:
             warmup()
         results = pool.run(jobs, progress=progress)

@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import stats as sps
 
 from workbench.chapters.notes import NOTHING, Note, markdown
 from workbench.chapters.tables import unit_labels
@@ -462,7 +461,9 @@ class FinanceModel:
         d = self._index_frame()
         if d is None or len(d) < 5:
             return "Zu wenige Sozialräume mit Index und veröffentlichten Ausgaben für einen Vergleich."
-        rho, p = sps.spearmanr(d["status_index"], d["per_inhabitant"])
+        from scipy.stats import spearmanr  # imported here: scipy.stats costs ~0.8 s in every kernel
+
+        rho, p = spearmanr(d["status_index"], d["per_inhabitant"])
         strength = "stark" if abs(rho) >= 0.6 else ("mäßig" if abs(rho) >= 0.3 else "schwach")
         direction = "höher" if rho > 0 else "niedriger"
         by = d.groupby("status_class")["per_inhabitant"].mean()

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from workbench.confidentiality import _secondary as eng
@@ -105,13 +104,13 @@ def _interval_disclosed(
         for sign in (1.0, -1.0):
             cost = np.zeros(cols.size)
             cost[i] = sign
-            res = linprog(cost, A_eq=sub, b_eq=b, bounds=bounds, method="highs")
+            res = eng._linprog(cost, A_eq=sub, b_eq=b, bounds=bounds, method="highs")
             if res.status == 2 and hi is not None:
                 # the delivery holds secondary "*" above 2 (allowed by the BA rule): an outsider knows only
                 # that each "*" is at least 1, so test again with that range
                 hi = None
                 bounds = [(SUPPRESSED_MINIMUM, None) if delivered[unk[j]] else (0, None) for j in cols]
-                res = linprog(cost, A_eq=sub, b_eq=b, bounds=bounds, method="highs")
+                res = eng._linprog(cost, A_eq=sub, b_eq=b, bounds=bounds, method="highs")
             if res.status == 2:  # infeasible: the published cells contradict the known ranges
                 out[tested[protect]] = True
                 return out

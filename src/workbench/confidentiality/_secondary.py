@@ -34,7 +34,6 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import qr
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from workbench.errors import WorkbenchError
@@ -52,6 +51,14 @@ Relation = tuple[int, Sequence[int]]
 
 _NULL_TOL = 1e-9
 _LP_TOL = 1e-7
+
+
+def _linprog(*args, **kwargs):
+    """``scipy.optimize.linprog``, imported on first use: scipy.optimize takes ~0.35 s to import, in every kernel
+    that only reads protected results (profiles) and never solves a linear programme."""
+    from scipy.optimize import linprog
+
+    return linprog(*args, **kwargs)
 
 
 def relation_matrix(n_cells: int, relations: Sequence[Relation]) -> sp.csr_matrix:
@@ -100,7 +107,7 @@ def _forced_zeros_sparse(a_u: sp.csr_matrix, b: np.ndarray, cand: np.ndarray) ->
             shape=(c, k + c),
         )
         bounds = np.array([(0, np.inf)] * k + [(0, 1)] * c)
-        res = linprog(cost, A_ub=a_ub, b_ub=np.zeros(c), A_eq=a_eq, b_eq=b, bounds=bounds, method="highs")
+        res = _linprog(cost, A_ub=a_ub, b_ub=np.zeros(c), A_eq=a_eq, b_eq=b, bounds=bounds, method="highs")
         if res.status != 0:
             return None
         positive = res.x[k:] > _LP_TOL

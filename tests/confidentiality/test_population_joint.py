@@ -214,3 +214,54 @@ def test_local_phase_needs_one_city_wide_rank_test_and_stays_exact(monkeypatch, 
         small = out[(out["value"] > 0) & (out["value"] < 3)]
         assert (small["status"] == "primary").all()
         assert _recoverable(out, areas, districts) == []
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_large_components_tested_without_a_dense_matrix_give_the_same_pattern(monkeypatch, seed):
+    """The sparse rank test (random null-space vectors by LSMR) that large components use: forced on every
+    component, it yields exactly the pattern of the dense QR test, and nothing withheld is recoverable."""
+    from workbench.confidentiality import _secondary
+
+    pop = np.random.default_rng(seed).integers(0, 3, size=(9, 2, AGES))
+    areas = [f"a{i:02d}" for i in range(9)]
+    districts = {a: "ABC"[i // 3] for i, a in enumerate(areas)}
+    keys = pd.DataFrame({"area_id": areas, "district_id": [districts[a] for a in areas]})
+    cells = _cells(pop, areas)
+    dense = protect_population(cells, keys, Rules())
+    monkeypatch.setattr(_secondary, "_DENSE_LIMIT", 0)
+    sparse_calls: list[tuple[int, int]] = []
+    real = _secondary._in_row_space_sparse
+    monkeypatch.setattr(
+        _secondary, "_in_row_space_sparse", lambda m: sparse_calls.append(m.shape) or real(m)
+    )
+    sparse = protect_population(cells, keys, Rules())
+    assert sparse_calls  # the sparse path ran
+    pd.testing.assert_frame_equal(dense, sparse)
+    assert (dense["status"] == "secondary").sum() > 0
+    assert _recoverable(sparse, areas, districts) == []
+
+
+def test_sparse_row_space_test_equals_the_dense_one_on_random_relations():
+    """e_j in the row space: the sparse test agrees with the pivoted-QR test on 150 random 0/±1 systems with
+    dependent rows and unit rows (determined cells)."""
+    import scipy.sparse as sp
+
+    from workbench.confidentiality._secondary import _in_row_space, _in_row_space_sparse
+
+    rng = np.random.default_rng(7)
+    determined = 0
+    for trial in range(150):
+        m, k = int(rng.integers(2, 40)), int(rng.integers(2, 60))
+        dense = rng.choice([-1.0, 0.0, 1.0], size=(m, k), p=[0.1, 0.8, 0.1])
+        if trial % 3 == 0:
+            dense = np.vstack([dense, dense[0] + dense[1], dense[0] - dense[-1]])
+        if trial % 2 == 0:
+            unit = np.zeros((1, k))
+            unit[0, rng.integers(k)] = 1.0
+            dense = np.vstack([dense, unit])
+        if not dense.any():
+            continue
+        expected = _in_row_space(dense)
+        determined += int(expected.sum())
+        np.testing.assert_array_equal(_in_row_space_sparse(sp.csr_matrix(dense)), expected)
+    assert determined > 75

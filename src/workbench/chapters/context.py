@@ -194,6 +194,20 @@ class Chapter:
         empty when there is none."""
         return hint_note(self.item(key))
 
+    @cached_property
+    def _cache_basis(self) -> str:
+        """What every cached result depends on besides its own key: data manifest, catalogue, confidentiality
+        rules and the package's code. Computed once per Chapter (once per notebook run): a profile asks for
+        half a dozen cached results, and checking the code each time cost a warm kernel 0,04 s per profile."""
+        return "\n".join(
+            [
+                json.dumps(self.ds.manifest, sort_keys=True),
+                repr(self.catalogue.indicators),  # the parsed catalogue, included catalogues too
+                json.dumps(dict(self.cfg.confidentiality), sort_keys=True, default=str),
+                _code_version(),
+            ]
+        )
+
     def _cached(self, name: str, build, key: str = "", *, pickle: bool = False) -> pd.DataFrame:
         """Internal cache in ``data/processed/cache`` keyed by the data manifest, catalogue and rules.
 
@@ -201,14 +215,7 @@ class Chapter:
         per-process memo (:func:`workbench.io.dataset.read_memo`) one parquet read per worker. With ``pickle``
         the result is any picklable object (stored as ``.pickle`` instead of ``.parquet``).
         """
-        parts = [
-            json.dumps(self.ds.manifest, sort_keys=True),
-            repr(self.catalogue.indicators),  # the parsed catalogue, included catalogues too
-            json.dumps(dict(self.cfg.confidentiality), sort_keys=True, default=str),
-            _code_version(),
-            key,
-        ]
-        digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+        digest = hashlib.sha256(f"{self._cache_basis}\n{key}".encode()).hexdigest()[:16]
         suffix = "pickle" if pickle else "parquet"
         path = self.cfg.paths.processed / "cache" / f"{name}-{digest}.{suffix}"
         load = _read_pickle if pickle else pd.read_parquet

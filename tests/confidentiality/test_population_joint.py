@@ -231,9 +231,7 @@ def test_large_components_tested_without_a_dense_matrix_give_the_same_pattern(mo
     monkeypatch.setattr(_secondary, "_DENSE_LIMIT", 0)
     sparse_calls: list[tuple[int, int]] = []
     real = _secondary._in_row_space_sparse
-    monkeypatch.setattr(
-        _secondary, "_in_row_space_sparse", lambda m: sparse_calls.append(m.shape) or real(m)
-    )
+    monkeypatch.setattr(_secondary, "_in_row_space_sparse", lambda m: sparse_calls.append(m.shape) or real(m))
     sparse = protect_population(cells, keys, Rules())
     assert sparse_calls  # the sparse path ran
     pd.testing.assert_frame_equal(dense, sparse)

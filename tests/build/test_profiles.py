@@ -166,6 +166,24 @@ def test_monitoring_matches_chapter_module(ch, area):
     assert "Status-Index" in profile_content.Profile(ch, area).monitoring_html() or not ok[area]
 
 
+def test_index_not_computable_leaves_every_profile_with_the_reason(setup, area, monkeypatch):
+    """A city where fewer than 3 areas have the index indicators published (the 1.000-area demo: every
+    SGB-II-Quote withheld) gets no MSS index: the profiles say why instead of failing in the cache warm-up."""
+    from workbench.errors import DataValidationError
+
+    def too_few(*args, **kwargs):
+        raise DataValidationError("nur 0 gültige Gebiete für den Index")
+
+    monkeypatch.setattr(profile_content, "compute_index", too_few)
+    monkeypatch.setattr(profile_content, "_file_tag", lambda path: "too-few")  # its own cache entry
+    ch = Chapter(setup)
+    classes = profile_content.mss_classes(ch)
+    assert len(classes) == len(ch.ds.area_keys) and not classes["assessed"].any()
+    page = profile_content.Profile(ch, area).monitoring_html()
+    assert "wird im Index Soziale Ungleichheit nicht bewertet" in page
+    assert "nicht berechenbar: nur 0 gültige Gebiete für den Index" in page
+
+
 def test_facilities_in_and_near(ch, area):
     p = profile_content.Profile(ch, area)
     fac = ch.ds.facilities

@@ -35,7 +35,7 @@ from workbench.chapters import TREND_MIN_YEARS
 from workbench.chapters.notes import NOTHING, Note
 from workbench.chapters.population_cells import BAND, POPULATION, TOP_BAND, band_measure
 from workbench.confidentiality import Rules, primary_mask, with_margins
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, DataValidationError
 from workbench.index import DYNAMIC_LABELS, STATUS_LABELS
 from workbench.index.monitoring import area_population, compute_index, load_spec
 from workbench.indicators.population import single_years
@@ -190,28 +190,40 @@ def mss_classes(ch) -> pd.DataFrame:
     spec, cfg = load_spec(path)
 
     def build() -> pd.DataFrame:
-        index = compute_index(
-            ch.indicators,
-            area_population(ch.ds.population),
-            ch.year,
-            spec,
-            robustness=cfg.get("robustness") or {},
-        )
-        cols = [
-            "assessed",
-            "reason",
-            "status_index",
-            "status_class",
-            "dynamic_index",
-            "dynamic_class",
-            "overall_class",
-            "status_share",
-            "dynamic_share",
-            "unstable",
-        ]
+        try:
+            index = compute_index(
+                ch.indicators,
+                area_population(ch.ds.population),
+                ch.year,
+                spec,
+                robustness=cfg.get("robustness") or {},
+            )
+        except DataValidationError as exc:
+            # e.g. fewer than 3 areas with published index indicators: every profile says why, none fails
+            ids = ch.ds.area_keys["area_id"].astype(str)
+            return pd.DataFrame(
+                {
+                    "area_id": ids,
+                    "assessed": False,
+                    "reason": f"der Index ist für {ch.city} {ch.year} nicht berechenbar: {exc.problem}",
+                }
+            ).reindex(columns=["area_id", *cols])
         out = index[cols].reset_index()
         out["area_id"] = out["area_id"].astype(str)
         return out
+
+    cols = [
+        "assessed",
+        "reason",
+        "status_index",
+        "status_class",
+        "dynamic_index",
+        "dynamic_class",
+        "overall_class",
+        "status_share",
+        "dynamic_share",
+        "unstable",
+    ]
 
     return ch._cached(f"profile_mss_{ch.year}_{_file_tag(Path(path))}", build)
 

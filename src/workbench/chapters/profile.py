@@ -228,6 +228,29 @@ def mss_classes(ch) -> pd.DataFrame:
     return ch._cached(f"profile_mss_{ch.year}_{_file_tag(Path(path))}", build)
 
 
+def spread(ch) -> pd.DataFrame:
+    """Spread of the published values of all Sozialräume in the report year per indicator (columns
+    ``indicator, min, p25, p75, max``), cached for all profiles (the same for every profile; at 1.000 areas
+    computing it per profile cost each profile the rounding of 23.000 values).
+
+    Drawn from the values as the tables show them (rounded to the indicator's decimals), never from finer
+    digits; withheld values take no part."""
+
+    def build() -> pd.DataFrame:
+        t = ch.indicators
+        cur = t[(t["year"] == ch.year) & (t["level"] == "sozialraum")]
+        decimals = {ind.id: ind.decimals for ind in ch.catalogue.indicators}
+        dec = cur["indicator"].map(decimals).fillna(1).astype(int)
+        cur = cur.assign(
+            pub_value=[round(v, d) for v, d in zip(cur["pub_value"].astype(float), dec, strict=True)]
+        )
+        q = cur.groupby("indicator")["pub_value"].quantile([0.0, 0.25, 0.75, 1.0]).unstack()
+        q.columns = ["min", "p25", "p75", "max"]
+        return q.reset_index()
+
+    return ch._cached(f"profile_spread_{ch.year}", build)
+
+
 def age_bands(ch) -> pd.DataFrame:
     """:func:`pyramid_bands` of the report year for all areas and the city, cached for all profiles."""
     return ch._cached(
@@ -242,6 +265,7 @@ def warm_caches(ch) -> None:
         age_bands(ch)
     if index_computable(ch):
         mss_classes(ch)
+    spread(ch)
     from workbench.chapters import finance, survey  # the expenditure and survey sections
 
     finance.profile_frame(ch)
@@ -549,25 +573,17 @@ class Profile:
     # ---------------------------------------------------------------- charts
     def spine_rows(self) -> pd.DataFrame:
         """Rows for :func:`workbench.render.plots.spine_chart`: area, city and the spread of all areas (published)."""
-        t = self.ch.indicators
-        cur = t[(t["year"] == self.year) & (t["level"] == "sozialraum")]
-        # the spread is drawn from the values as the tables show them (rounded), never from finer digits
-        dec = cur["indicator"].map({i: m.decimals for i, m in self.meta.items()}).fillna(1).astype(int)
-        cur = cur.assign(
-            pub_value=[round(v, d) for v, d in zip(cur["pub_value"].astype(float), dec, strict=True)]
-        )
-        q = cur.groupby("indicator")["pub_value"].quantile([0.0, 0.25, 0.75, 1.0]).unstack()
-        q = q.reindex(self.order)
+        q = spread(self.ch).set_index("indicator").reindex(self.order)
         a, c = self.rows["area"], self.rows["city"]
         out = pd.DataFrame(
             {
                 "label": [short_label(self.meta[i].label) for i in self.order],
                 "value": a["pub_value"].to_numpy(dtype=float),
                 "city_value": c["pub_value"].to_numpy(dtype=float),
-                "min": q[0.0].to_numpy(dtype=float),
-                "p25": q[0.25].to_numpy(dtype=float),
-                "p75": q[0.75].to_numpy(dtype=float),
-                "max": q[1.0].to_numpy(dtype=float),
+                "min": q["min"].to_numpy(dtype=float),
+                "p25": q["p25"].to_numpy(dtype=float),
+                "p75": q["p75"].to_numpy(dtype=float),
+                "max": q["max"].to_numpy(dtype=float),
                 "comparison": a["cmp_city"].to_numpy(dtype=object),
                 "polarity": [self.meta[i].polarity for i in self.order],
                 "unit": [self.meta[i].unit for i in self.order],

@@ -32,7 +32,7 @@ from workbench.build._jobs import (
 )
 
 if TYPE_CHECKING:  # nbformat/nbclient/nbconvert/papermill are imported lazily (see _fast_imports)
-    pass
+    from nbformat import NotebookNode
 
 
 _KERNEL_SETUP = r"""
@@ -173,9 +173,11 @@ class WarmKernel:
         timeout: int | None = None,
         *,
         block: bool = True,
+        template: NotebookNode | None = None,
     ):
         self.notebook = Path(notebook)
-        self.template = load_template(self.notebook)
+        # the pool's workers get the template read by the pool (so they never import papermill, see run)
+        self.template = template if template is not None else load_template(self.notebook)
         self.kernel_name = kernel_name
         self.cwd = str(Path(cwd).resolve() if cwd else self.notebook.resolve().parent)
         self.timeout = timeout
@@ -255,13 +257,17 @@ class WarmKernel:
         self.close()
         self._start()
 
-    def run(self, job: Job) -> Result:
-        """Execute one job on the warm kernel; never raises for notebook errors (see :class:`Result`)."""
+    def run(self, job: Job, nb: NotebookNode | None = None) -> Result:
+        """Execute one job on the warm kernel; never raises for notebook errors (see :class:`Result`).
+
+        ``nb`` is the job's parameterised notebook when the caller made it (:func:`parameterize`; the pool does,
+        so its workers need no papermill), else it is made here."""
         from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
         start = time.perf_counter()
         result = Result(dict(job.parameters), Path(job.html_path), job.executed_path)
-        nb = parameterize(self.template, job.parameters, self.kernel_name)
+        if nb is None:
+            nb = parameterize(self.template, job.parameters, self.kernel_name)
         crashed = None
         try:
             if self.client is None:
@@ -310,18 +316,20 @@ class WarmKernel:
 _WORKER: WarmKernel | None = None
 
 
-def _worker_init(notebook: str, kernel_name: str, cwd: str | None, timeout: int | None) -> None:
+def _worker_init(
+    notebook: str, kernel_name: str, cwd: str | None, timeout: int | None, template: NotebookNode
+) -> None:
     global _WORKER
     from multiprocessing import util
 
     _fast_imports()
-    _WORKER = WarmKernel(notebook, kernel_name, cwd, timeout)
+    _WORKER = WarmKernel(notebook, kernel_name, cwd, timeout, template=template)
     util.Finalize(None, _WORKER.close, exitpriority=10)
 
 
-def _worker_run(job: Job) -> Result:
+def _worker_run(job: Job, nb: NotebookNode) -> Result:
     assert _WORKER is not None
-    return _WORKER.run(job)
+    return _WORKER.run(job, nb)
 
 
 def _worker_started() -> int:
@@ -346,9 +354,13 @@ class KernelPool:
         timeout: int | None = None,
     ):
         self.notebook = Path(notebook)
-        load_template(self.notebook)  # fail early with a clear message
+        # read once here (fails early with a clear message); workers get it, and every job's parameterised
+        # notebook, from this process: a worker then never imports papermill (with pyarrow, ~0,6 s CPU) nor
+        # validates the template again
+        self.template = load_template(self.notebook)
         _check_kernel(kernel_name)
         self.workers = max(1, int(workers or os.cpu_count() or 1))
+        self.kernel_name = kernel_name
         self.args = (str(self.notebook), kernel_name, str(cwd) if cwd else None, timeout)
         self._local: WarmKernel | None = None
         self._executor: ProcessPoolExecutor | None = None
@@ -356,11 +368,11 @@ class KernelPool:
 
     def __enter__(self) -> KernelPool:
         if self.workers == 1:
-            self._local = WarmKernel(*self.args, block=False)
+            self._local = WarmKernel(*self.args, block=False, template=self.template)
         else:
             ctx = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=ctx, initializer=_worker_init, initargs=self.args
+                self.workers, mp_context=ctx, initializer=_worker_init, initargs=(*self.args, self.template)
             )
             # ProcessPoolExecutor spawns a process per submitted task (up to ``workers``): one no-op task
             # each starts all workers now instead of when the jobs are submitted
@@ -401,7 +413,12 @@ class KernelPool:
                     bar.update(1)
             else:
                 assert self._executor is not None, "KernelPool must be used as a context manager"
-                futures = {self._executor.submit(_worker_run, job): i for i, job in enumerate(jobs)}
+                futures = {
+                    self._executor.submit(
+                        _worker_run, job, parameterize(self.template, job.parameters, self.kernel_name)
+                    ): i
+                    for i, job in enumerate(jobs)
+                }
                 for future in as_completed(futures):
                     i = futures[future]
                     try:

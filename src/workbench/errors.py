@@ -36,6 +36,11 @@ class DataValidationError(WorkbenchError):
     """Raw or processed data violate the expected schema (keys, counts, totals, geometry, encoding)."""
 
 
+class TooFewAreasError(DataValidationError):
+    """Fewer valid areas than a method needs (the MSS index needs 3): the data allow no result, nothing is
+    malformed; a profile says so instead of failing."""
+
+
 class ConfigError(WorkbenchError):
     """A YAML configuration (report, catalogue, index, importer mapping) is malformed."""
 

@@ -89,6 +89,24 @@ def test_page_parses_to_the_document_nbconvert_writes() -> None:
         ('<img src="a.png">', f'<img src="a.png" alt="{MISSING_ALT}">'),
         ('<img src="a.png" />', f'<img src="a.png" alt="{MISSING_ALT}"/>'),
         ('<img ALT="" src="a.png">', '<img ALT="" src="a.png">'),  # an empty alt is a decision, kept
+        ('<IMG src="a.png">', f'<IMG src="a.png" alt="{MISSING_ALT}">'),
+        ('<img alt src="a.png">', '<img alt src="a.png">'),
+        (
+            '<img src="a.png" title="no alt=here">',
+            f'<img src="a.png" title="no alt=here" alt="{MISSING_ALT}">',
+        ),
+        (
+            '<div class="jp-OutputArea-output" data-x="a>b">',
+            '<div class="jp-OutputArea-output" data-x="a>b" tabindex="0">',
+        ),
+        ("<div class='jp-OutputArea-output'>", "<div class='jp-OutputArea-output' tabindex=\"0\">"),
+        (
+            '<div data-class="x" class="jp-OutputArea-output">',
+            '<div data-class="x" class="jp-OutputArea-output" tabindex="0">',
+        ),
+        ('<div data-class="jp-OutputArea-output">', '<div data-class="jp-OutputArea-output">'),
+        ("<script>var s = \"<img src='a'>\";</script>", "<script>var s = \"<img src='a'>\";</script>"),
+        ("<!-- <img src='a'> -->", "<!-- <img src='a'> -->"),
     ],
 )
 def test_finish_page(page: str, expected: str) -> None:

@@ -169,10 +169,10 @@ def test_monitoring_matches_chapter_module(ch, area):
 def test_index_not_computable_leaves_every_profile_with_the_reason(setup, area, monkeypatch):
     """A city where fewer than 3 areas have the index indicators published (the 1.000-area demo: every
     SGB-II-Quote withheld) gets no MSS index: the profiles say why instead of failing in the cache warm-up."""
-    from workbench.errors import DataValidationError
+    from workbench.errors import DataValidationError, TooFewAreasError
 
     def too_few(*args, **kwargs):
-        raise DataValidationError("nur 0 gültige Gebiete für den Index")
+        raise TooFewAreasError("nur 0 gültige Gebiete für den Index")
 
     monkeypatch.setattr(profile_content, "compute_index", too_few)
     monkeypatch.setattr(profile_content, "_file_tag", lambda path: "too-few")  # its own cache entry
@@ -182,6 +182,14 @@ def test_index_not_computable_leaves_every_profile_with_the_reason(setup, area, 
     page = profile_content.Profile(ch, area).monitoring_html()
     assert "wird im Index Soziale Ungleichheit nicht bewertet" in page
     assert "nicht berechenbar: nur 0 gültige Gebiete für den Index" in page
+
+    def broken(*args, **kwargs):  # a genuine data error is not hidden in the profiles
+        raise DataValidationError("Gebiets-IDs doppelt: ['0101']")
+
+    monkeypatch.setattr(profile_content, "compute_index", broken)
+    monkeypatch.setattr(profile_content, "_file_tag", lambda path: "broken")
+    with pytest.raises(DataValidationError, match="doppelt"):
+        profile_content.mss_classes(Chapter(setup))
 
 
 def test_facilities_in_and_near(ch, area):

@@ -22,9 +22,17 @@ MISSING_ALT = "No description has been provided for this image"
 """The ``alt`` text nbconvert gives an image that has none (kept, so pages stay as nbconvert makes them)."""
 
 _FOCUSABLE = ("jp-OutputArea-output", "jp-Cell-inputWrapper")
-_DIV = re.compile(r'<div\b[^>]*?\bclass="([^"]*)"[^>]*>')
-_IMG = re.compile(r"<img\b[^>]*>")
-_ALT = re.compile(r"\salt\s*=", re.IGNORECASE)
+# comments, script and style blocks (left as they are) or a div/img start tag (quoted values may hold ">")
+_TOKEN = re.compile(
+    r"""<!--.*?-->|<(script|style)\b.*?</\1\s*>|<(div|img)\b((?:[^>"']|"[^"]*"|'[^']*')*)>""",
+    re.IGNORECASE | re.DOTALL,
+)
+_ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>"']+))?""")
+
+
+def _attributes(text: str) -> dict[str, str]:
+    """Attributes of a start tag's inside: lower-case name -> value without quotes ("" when it has none)."""
+    return {m.group(1).lower(): (m.group(2) or "").strip("\"'") for m in _ATTRIBUTE.finditer(text)}
 
 
 def _with_attribute(tag: str, attribute: str) -> str:
@@ -33,24 +41,24 @@ def _with_attribute(tag: str, attribute: str) -> str:
     return f"{tag[:end].rstrip()} {attribute}{tag[end:]}"
 
 
-def _focusable(match: re.Match[str]) -> str:
-    tag = match.group(0)
-    classes = match.group(1).split()
-    if "tabindex=" in tag or not any(c in classes for c in _FOCUSABLE):
+def _finish(match: re.Match[str]) -> str:
+    tag, name = match.group(0), (match.group(2) or "").lower()
+    if not name:  # comment, script or style
+        return tag
+    attrs = _attributes(match.group(3))
+    if name == "img":
+        return tag if "alt" in attrs else _with_attribute(tag, f'alt="{MISSING_ALT}"')
+    if "tabindex" in attrs or not set(attrs.get("class", "").split()) & set(_FOCUSABLE):
         return tag
     return _with_attribute(tag, 'tabindex="0"')
-
-
-def _described(match: re.Match[str]) -> str:
-    tag = match.group(0)
-    return tag if _ALT.search(tag) else _with_attribute(tag, f'alt="{MISSING_ALT}"')
 
 
 def finish_page(page: str) -> str:
     """``page`` with nbconvert's accessibility attributes: ``tabindex="0"`` on every output area and input
     wrapper (``div`` with class ``jp-OutputArea-output`` or ``jp-Cell-inputWrapper``) and an ``alt`` text on every
-    ``img`` without one."""
-    return _IMG.sub(_described, _DIV.sub(_focusable, page))
+    ``img`` without one. Tags are read with quoted values (which may hold ``>``); comments, scripts and styles
+    are left as they are. An existing ``tabindex`` or ``alt`` is kept."""
+    return _TOKEN.sub(_finish, page)
 
 
 class PageExporter(HTMLExporter):

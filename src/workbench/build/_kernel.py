@@ -4,6 +4,7 @@ such workers (``KernelPool``) and ``run_batch``. Re-exported by ``workbench.buil
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import subprocess
@@ -316,20 +317,30 @@ class WarmKernel:
 _WORKER: WarmKernel | None = None
 
 
+def _plain(nb: NotebookNode) -> dict:
+    """``nb`` as plain dicts and lists for a pool worker: unpickling a NotebookNode would import nbformat (and
+    jsonschema's IRI grammar, ~3 s CPU) before the worker's :func:`_fast_imports` runs."""
+    return json.loads(json.dumps(nb))
+
+
 def _worker_init(
-    notebook: str, kernel_name: str, cwd: str | None, timeout: int | None, template: NotebookNode
+    notebook: str, kernel_name: str, cwd: str | None, timeout: int | None, template: dict
 ) -> None:
     global _WORKER
     from multiprocessing import util
 
     _fast_imports()
-    _WORKER = WarmKernel(notebook, kernel_name, cwd, timeout, template=template)
+    import nbformat
+
+    _WORKER = WarmKernel(notebook, kernel_name, cwd, timeout, template=nbformat.from_dict(template))
     util.Finalize(None, _WORKER.close, exitpriority=10)
 
 
-def _worker_run(job: Job, nb: NotebookNode) -> Result:
+def _worker_run(job: Job, nb: dict) -> Result:
+    import nbformat
+
     assert _WORKER is not None
-    return _WORKER.run(job, nb)
+    return _WORKER.run(job, nbformat.from_dict(nb))
 
 
 def _worker_started() -> int:
@@ -372,7 +383,10 @@ class KernelPool:
         else:
             ctx = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=ctx, initializer=_worker_init, initargs=(*self.args, self.template)
+                self.workers,
+                mp_context=ctx,
+                initializer=_worker_init,
+                initargs=(*self.args, _plain(self.template)),
             )
             # ProcessPoolExecutor spawns a process per submitted task (up to ``workers``): one no-op task
             # each starts all workers now instead of when the jobs are submitted
@@ -413,12 +427,18 @@ class KernelPool:
                     bar.update(1)
             else:
                 assert self._executor is not None, "KernelPool must be used as a context manager"
-                futures = {
-                    self._executor.submit(
-                        _worker_run, job, parameterize(self.template, job.parameters, self.kernel_name)
-                    ): i
-                    for i, job in enumerate(jobs)
-                }
+                futures = {}
+                for i, job in enumerate(jobs):
+                    try:
+                        nb = _plain(parameterize(self.template, job.parameters, self.kernel_name))
+                    except Exception as exc:  # e.g. a parameter papermill cannot write: this job fails
+                        results[i] = _fail(
+                            Result(dict(job.parameters), Path(job.html_path), job.executed_path),
+                            self.notebook, None, None, type(exc).__name__, str(exc),
+                        )  # fmt: skip
+                        bar.update(1)
+                        continue
+                    futures[self._executor.submit(_worker_run, job, nb)] = i
                 for future in as_completed(futures):
                     i = futures[future]
                     try:

@@ -35,7 +35,7 @@ from workbench.chapters import TREND_MIN_YEARS
 from workbench.chapters.notes import NOTHING, Note
 from workbench.chapters.population_cells import BAND, POPULATION, TOP_BAND, band_measure
 from workbench.confidentiality import Rules, primary_mask, with_margins
-from workbench.errors import ConfigError, DataValidationError
+from workbench.errors import ConfigError, TooFewAreasError
 from workbench.index import DYNAMIC_LABELS, STATUS_LABELS
 from workbench.index.monitoring import area_population, compute_index, load_spec
 from workbench.indicators.population import single_years
@@ -198,8 +198,8 @@ def mss_classes(ch) -> pd.DataFrame:
                 spec,
                 robustness=cfg.get("robustness") or {},
             )
-        except DataValidationError as exc:
-            # e.g. fewer than 3 areas with published index indicators: every profile says why, none fails
+        except TooFewAreasError as exc:
+            # fewer than 3 areas with published index indicators: every profile says why, none fails
             ids = ch.ds.area_keys["area_id"].astype(str)
             return pd.DataFrame(
                 {
@@ -245,8 +245,9 @@ def spread(ch) -> pd.DataFrame:
             pub_value=[round(v, d) for v, d in zip(cur["pub_value"].astype(float), dec, strict=True)]
         )
         q = cur.groupby("indicator")["pub_value"].quantile([0.0, 0.25, 0.75, 1.0]).unstack()
+        q = q.reindex(columns=[0.0, 0.25, 0.75, 1.0])  # no area values in the year: no quantile columns
         q.columns = ["min", "p25", "p75", "max"]
-        return q.reset_index()
+        return q.rename_axis("indicator").reset_index()
 
     return ch._cached(f"profile_spread_{ch.year}", build)
 

@@ -187,7 +187,7 @@ def determined_unknowns(
         if not kept.any():
             continue
         r0, r1 = row_groups[comp]
-        if (r1 - r0) * int(kept.sum()) > _DENSE_LIMIT:
+        if (r1 - r0) * (c1 - c0) > _DENSE_LIMIT:  # the size of the dense block built below
             sub = perm[r0:r1][:, c0:c1][:, np.flatnonzero(kept)].tocsr()
             det = _in_row_space_sparse(sub)
             result[unk_idx[cols[kept][det]]] = True

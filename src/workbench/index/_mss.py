@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from workbench.errors import ConfigError, DataValidationError
+from workbench.errors import ConfigError, DataValidationError, TooFewAreasError
 
 Z95 = 1.959964
 """Standard normal quantile for 95 % two-sided intervals."""
@@ -353,7 +353,7 @@ def mss_index(
     valid = valid_areas(df, population, min_population, exclude)
     n_valid = int(valid.sum())
     if n_valid < 3:
-        raise DataValidationError(
+        raise TooFewAreasError(
             f"nur {n_valid} gültige Gebiete für den Index",
             hint="Mindesteinwohnerzahl oder Ausschlüsse prüfen",
         )

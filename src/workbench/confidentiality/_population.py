@@ -370,7 +370,11 @@ def protect_population(cells: pd.DataFrame, keys: pd.DataFrame, rules: Rules) ->
         amat = sp.csr_matrix((data, (rows, cols)), shape=(len(relations), num.size))
         priority = np.repeat(full_width, n_u) + 1000.0 * np.tile(level_rank, n_m)
         local = np.arange(len(relations)) < n_local
-        status = eng.protect_flat(num, start, relations, a=amat, priority=priority, local=local)
+        area_district = np.array([d_pos[district_of[a]] for a in areas])
+        seeded = _mirrored_patterns(
+            num, start, relations[:n_local], amat[:n_local], priority, is_virtual, area_district
+        )
+        status = eng.protect_flat(num, seeded, relations, a=amat, priority=priority, local=local)
         frames.append(
             pd.DataFrame(
                 {
@@ -391,3 +395,88 @@ def protect_population(cells: pd.DataFrame, keys: pd.DataFrame, rules: Rules) ->
     out["_lv"] = out["level"].map({lv: i for i, lv in enumerate(LEVELS)})
     out = out.sort_values(["_lv", "unit_id", "year", "measure"], kind="stable").drop(columns="_lv")
     return out.reset_index(drop=True)[cols_out]
+
+
+def _mirrored_patterns(
+    num: np.ndarray,
+    start: np.ndarray,
+    local_relations: list,
+    a_local: sp.csr_matrix,
+    priority: np.ndarray,
+    is_virtual: np.ndarray,
+    area_district: np.ndarray,
+) -> np.ndarray:
+    """Start pattern for the joint protection: every area's own safe pattern, mirrored in one partner area.
+
+    Cells are indexed ``measure * n_units + unit`` (areas first). Step 1 protects every unit on its own
+    relations (``local_relations``: the breakdowns within one unit): the result is, per area, a set of
+    measures none of which follows from the area's published cells. Step 2 hides that set of published
+    measures in one other area of the same Stadtbezirk as well. Then every hidden cell stays undetermined under
+    the hierarchy too: if ``x`` is a non-zero solution of the area's own relations on its hidden cells, ``x`` in
+    the area and ``−x`` in the partner leave every district and city sum unchanged. Without this start, the
+    cell-by-cell search of :func:`~workbench.confidentiality._secondary.protect_flat` closes every hierarchy
+    relation with the smallest cell of some other area, which then needs its own pattern, and so on: a
+    cascade that withheld 80 % of a 1.000-area city (the search still runs afterwards and verifies exactly).
+
+    The partner is the area of the district that already hides most of the set, then the one with the fewest
+    zero cells and the smallest sum among the cells it would newly hide (least information lost), then the
+    lowest index (deterministic). An area alone in its district gets no partner here (the search handles it).
+    """
+    n_a = area_district.size
+    n_m = is_virtual.size
+    n_u = num.size // n_m
+    status = eng.protect_flat(num, start, local_relations, a=a_local, priority=priority)
+    _prune_local(num, status, a_local, priority, n_u, n_a)
+    hidden = ((status != eng.SHOWN) & (status != eng.MISSING)).reshape(n_m, n_u)[:, :n_a]
+    vals = num.reshape(n_m, n_u)[:, :n_a]
+    own = hidden & ~is_virtual[:, None]
+    for u in np.flatnonzero(own.any(axis=0)):
+        pattern = own[:, u]
+        peers = np.flatnonzero((area_district == area_district[u]) & (np.arange(n_a) != u))
+        if peers.size == 0:
+            continue
+        new = pattern[:, None] & ~hidden[:, peers]  # measure × peer: cells the peer would newly hide
+        key = np.lexsort(
+            (
+                peers,
+                np.where(new, vals[:, peers], 0.0).sum(axis=0),
+                (new & (vals[:, peers] == 0)).sum(axis=0),
+                new.sum(axis=0),
+            )
+        )
+        v = peers[key[0]]
+        add = np.flatnonzero(new[:, key[0]])
+        hidden[add, v] = True
+        status[add * n_u + v] = eng.SECONDARY
+    return status
+
+
+def _prune_local(
+    num: np.ndarray, status: np.ndarray, a_local: sp.csr_matrix, priority: np.ndarray, n_u: int, n_a: int
+) -> None:
+    """Show again, in place, every secondary cell of an area that its own pattern does not need.
+
+    The cell-by-cell search adds cells until nothing is determined; some added early become unnecessary later.
+    Per area, the secondary cells are tried coarsest first (largest ``priority``, then largest value): a cell
+    is shown again when, with it shown, no hidden cell of the area follows from the area's relations
+    (:func:`~workbench.confidentiality._secondary.determined_unknowns`, exact). The result is a pattern from
+    which no cell can be dropped.
+    """
+    unit_of_row = a_local.indices[a_local.indptr[:-1]] % n_u
+    n_m = num.size // n_u
+    for u in range(n_a):
+        idx = np.arange(n_m) * n_u + u
+        sec = np.flatnonzero(status[idx] == eng.SECONDARY)
+        if sec.size == 0:
+            continue
+        sub = a_local[np.flatnonzero(unit_of_row == u)][:, idx].tocsr()
+        vals = num[idx]
+        for j in sec[np.lexsort((-vals[sec], -priority[idx][sec]))]:
+            trial = status[idx].copy()
+            trial[j] = eng.SHOWN
+            hidden = trial != eng.SHOWN
+            protect = (trial == eng.PRIMARY) | (trial == eng.SECONDARY) | (trial == eng.INPUT)
+            published = np.where(hidden, np.nan, vals)
+            cand = hidden & ~(np.nan_to_num(vals, nan=0.0) > 0)
+            if not (eng.determined_unknowns(sub, published, cand) & protect).any():
+                status[idx[j]] = eng.SHOWN

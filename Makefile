@@ -129,7 +129,7 @@ $(SETUP): pyproject.toml requirements.lock
 # workbench's modules again, about 0.8 s per process, and a batch starts several (workers, kernels). They are
 # compiled once here instead, again after each change of src (compileall only redoes the changed files).
 $(BYTECODE): $(filter %.py,$(SRC)) | $(SETUP)
-	@$(PY) -m compileall -q src >/dev/null
+	@$(PY) -m compileall -q src
 	@touch $@
 
 setup: $(READY) ## .venv mit den gepinnten Paketen und dem Jupyter-Kernel „workbench“ einrichten

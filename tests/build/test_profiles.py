@@ -172,7 +172,7 @@ def test_index_not_computable_leaves_every_profile_with_the_reason(setup, area, 
     from workbench.errors import DataValidationError, TooFewAreasError
 
     def too_few(*args, **kwargs):
-        raise TooFewAreasError("nur 0 gültige Gebiete für den Index")
+        raise TooFewAreasError("nur 0 Sozialräume erfüllen die Bedingungen des Index")
 
     monkeypatch.setattr(profile_content, "compute_index", too_few)
     monkeypatch.setattr(profile_content, "_file_tag", lambda path: "too-few")  # its own cache entry
@@ -181,7 +181,7 @@ def test_index_not_computable_leaves_every_profile_with_the_reason(setup, area, 
     assert len(classes) == len(ch.ds.area_keys) and not classes["assessed"].any()
     page = profile_content.Profile(ch, area).monitoring_html()
     assert "wird im Index Soziale Ungleichheit nicht bewertet" in page
-    assert "nicht berechenbar: nur 0 gültige Gebiete für den Index" in page
+    assert "nicht berechenbar: nur 0 Sozialräume erfüllen die Bedingungen des Index" in page
 
     def broken(*args, **kwargs):  # a genuine data error is not hidden in the profiles
         raise DataValidationError("Gebiets-IDs doppelt: ['0101']")

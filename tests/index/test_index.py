@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from workbench.errors import ConfigError, DataValidationError, WorkbenchError
+from workbench.errors import ConfigError, DataValidationError, TooFewAreasError, WorkbenchError
 from workbench.index import (
     class_stability,
     domain_index,
@@ -149,8 +149,11 @@ def test_mss_errors(areas):
     flat = areas.assign(s2=1.0)
     with pytest.raises(DataValidationError, match="gleich"):
         mss_index(flat, ["s1", "s2"], ["d1"], population="ew")
-    with pytest.raises(DataValidationError, match="gültige"):
+    with pytest.raises(
+        TooFewAreasError, match=r"nur 0 Sozialräume .* mindestens 1\.000\.000, .* nötig sind 3"
+    ):
         mss_index(areas, ["s1"], ["d1"], population="ew", min_population=10**6)
+    assert issubclass(TooFewAreasError, DataValidationError)
 
 
 def test_imd_transform_hand_values():

@@ -432,10 +432,7 @@ class KernelPool:
                     try:
                         nb = _plain(parameterize(self.template, job.parameters, self.kernel_name))
                     except Exception as exc:  # e.g. a parameter papermill cannot write: this job fails
-                        results[i] = _fail(
-                            Result(dict(job.parameters), Path(job.html_path), job.executed_path),
-                            self.notebook, None, None, type(exc).__name__, str(exc),
-                        )  # fmt: skip
+                        results[i] = self._job_failed(job, exc)
                         bar.update(1)
                         continue
                     futures[self._executor.submit(_worker_run, job, nb)] = i
@@ -444,17 +441,14 @@ class KernelPool:
                     try:
                         results[i] = future.result()
                     except Exception as exc:  # worker process died: report, keep going
-                        job = jobs[i]
-                        results[i] = _fail(
-                            Result(dict(job.parameters), Path(job.html_path), job.executed_path),
-                            self.notebook,
-                            None,
-                            None,
-                            type(exc).__name__,
-                            str(exc),
-                        )
+                        results[i] = self._job_failed(jobs[i], exc)
                     bar.update(1)
         return [r for r in results if r is not None]
+
+    def _job_failed(self, job: Job, exc: BaseException) -> Result:
+        """The failed result of a job that never ran to a cell (parameters not injected, worker died)."""
+        result = Result(dict(job.parameters), Path(job.html_path), job.executed_path)
+        return _fail(result, self.notebook, None, None, type(exc).__name__, str(exc))
 
 
 def summary(results: Iterable[Result]) -> str:

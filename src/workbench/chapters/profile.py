@@ -188,6 +188,18 @@ def mss_classes(ch) -> pd.DataFrame:
     """
     path = ch.cfg.files.index
     spec, cfg = load_spec(path)
+    cols = [
+        "assessed",
+        "reason",
+        "status_index",
+        "status_class",
+        "dynamic_index",
+        "dynamic_class",
+        "overall_class",
+        "status_share",
+        "dynamic_share",
+        "unstable",
+    ]
 
     def build() -> pd.DataFrame:
         try:
@@ -211,19 +223,6 @@ def mss_classes(ch) -> pd.DataFrame:
         out = index[cols].reset_index()
         out["area_id"] = out["area_id"].astype(str)
         return out
-
-    cols = [
-        "assessed",
-        "reason",
-        "status_index",
-        "status_class",
-        "dynamic_index",
-        "dynamic_class",
-        "overall_class",
-        "status_share",
-        "dynamic_share",
-        "unstable",
-    ]
 
     return ch._cached(f"profile_mss_{ch.year}_{_file_tag(Path(path))}", build)
 

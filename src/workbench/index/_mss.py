@@ -353,8 +353,10 @@ def mss_index(
     valid = valid_areas(df, population, min_population, exclude)
     n_valid = int(valid.sum())
     if n_valid < 3:
+        least = f"{min_population:,.0f}".replace(",", ".")
         raise TooFewAreasError(
-            f"nur {n_valid} gültige Gebiete für den Index",
+            f"nur {n_valid} Sozialräume erfüllen die Bedingungen des Index (bekannte und veröffentlichte "
+            f"Einwohnerzahl von mindestens {least}, nicht ausgeschlossen), nötig sind 3",
             hint="Mindesteinwohnerzahl oder Ausschlüsse prüfen",
         )
     indicators = list(dict.fromkeys(status + dynamic))

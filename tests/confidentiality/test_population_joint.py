@@ -329,3 +329,55 @@ def test_mirrored_start_is_safe_with_several_small_cells_and_a_lone_area(seed):
     assert ((small["unit_id"] == "a012") & (small["level"] == "sozialraum")).any()
     assert _recoverable(out, areas, districts) == []
     assert (out["status"] == "shown").mean() > 0.8
+
+
+def _largest_values(out: pd.DataFrame, areas: list[str], districts: dict[str, str]) -> list[float]:
+    """For each primary cell the largest value an outsider can reach: single years by sex ≥ 0, published
+    cells fixed, every withheld cell at least 1 where its true value is (zeros are shown, so withheld cells
+    look non-zero)."""
+
+    def vector(level: str, unit: str, measure: str) -> np.ndarray:
+        c = _parse(measure)
+        hi = AGES - 1 if c.hi >= 100 else c.hi
+        v = np.zeros((len(areas), 2, AGES))
+        for i, a in enumerate(areas):
+            if level == "stadt" or (level == "stadtbezirk" and districts[a] == unit) or a == unit:
+                for s in [SEXES.index(c.sex)] if c.sex else [0, 1]:
+                    v[i, s, c.lo : hi + 1] = 1
+        return v.reshape(-1)
+
+    shown = out[out["status"] == "shown"]
+    withheld = out[out["status"].isin(["primary", "secondary"]) & (out["value"] >= 1)]
+    a_eq = np.array([vector(r.level, r.unit_id, r.measure) for r in shown.itertuples()])
+    a_ub = -np.array([vector(r.level, r.unit_id, r.measure) for r in withheld.itertuples()])
+    found = []
+    for r in out[out["status"] == "primary"].itertuples():
+        res = linprog(
+            -vector(r.level, r.unit_id, r.measure),
+            A_eq=a_eq,
+            b_eq=shown["value"].to_numpy(dtype=float),
+            A_ub=a_ub,
+            b_ub=-np.ones(len(withheld)),
+            bounds=(0, None),
+            method="highs",
+        )
+        assert res.status in (0, 3)
+        found.append(np.inf if res.status == 3 else -res.fun)
+    return found
+
+
+@pytest.mark.parametrize("seed", [31, 32, 33])
+def test_no_small_cell_bounded_below_three_when_withheld_cells_look_non_zero(seed):
+    """The attack on the demo report: in a small area four withheld bands added up to 5, so each was 1 or 2
+    once withheld cells are taken as non-zero. Every primary cell must be able to reach 3 (LP over single
+    years, with the hierarchy) in small random areas full of 1s and 2s."""
+    rng = np.random.default_rng(seed)
+    pop = rng.integers(0, 3, size=(6, 2, AGES))
+    pop[:, :, AGES - 1] += 40  # every area has residents beyond the small groups
+    areas = [f"a{i}" for i in range(6)]
+    districts = {a: "AB"[i // 3] for i, a in enumerate(areas)}
+    keys = pd.DataFrame({"area_id": areas, "district_id": [districts[a] for a in areas]})
+    out = protect_population(_cells(pop, areas, OVERLAPPING), keys, Rules())
+    assert (out["status"] == "primary").sum() >= 2
+    assert min(_largest_values(out, areas, districts)) >= 3 - 1e-6
+    assert _recoverable(out, areas, districts) == []

@@ -372,7 +372,15 @@ def protect_population(cells: pd.DataFrame, keys: pd.DataFrame, rules: Rules) ->
         local = np.arange(len(relations)) < n_local
         area_district = np.array([d_pos[district_of[a]] for a in areas])
         seeded = _mirrored_patterns(
-            num, start, relations[:n_local], amat[:n_local], priority, is_virtual, area_district
+            num,
+            start,
+            relations[:n_local],
+            amat[:n_local],
+            priority,
+            is_virtual,
+            area_district,
+            rules.threshold,
+            _cover(measures),
         )
         status = eng.protect_flat(num, seeded, relations, a=amat, priority=priority, local=local)
         frames.append(
@@ -405,6 +413,8 @@ def _mirrored_patterns(
     priority: np.ndarray,
     is_virtual: np.ndarray,
     area_district: np.ndarray,
+    threshold: int,
+    cover: np.ndarray,
 ) -> np.ndarray:
     """Start pattern for the joint protection: every area's own safe pattern, mirrored in one partner area.
 
@@ -419,14 +429,16 @@ def _mirrored_patterns(
     cascade that withheld 80 % of a 1.000-area city (the search still runs afterwards and verifies exactly).
 
     The partner is the area of the district that already hides most of the set, then the one with the fewest
-    zero cells and the smallest sum among the cells it would newly hide (least information lost), then the
-    lowest index (deterministic). An area alone in its district gets no partner here (the search handles it).
+    zero cells among the cells it would newly hide, then the one with the most residents in these cells (its
+    cells must leave room: a partner with 2 in a cell would bound the area's cell by the district sum), then
+    the lowest index (deterministic). An area alone in its district gets no partner here (the search handles
+    it).
     """
     n_a = area_district.size
     n_m = is_virtual.size
     n_u = num.size // n_m
     status = eng.protect_flat(num, start, local_relations, a=a_local, priority=priority)
-    _prune_local(num, status, a_local, priority, n_u, n_a)
+    _area_patterns(num, status, a_local, priority, n_u, n_a, threshold, cover)
     hidden = ((status != eng.SHOWN) & (status != eng.MISSING)).reshape(n_m, n_u)[:, :n_a]
     vals = num.reshape(n_m, n_u)[:, :n_a]
     own = hidden & ~is_virtual[:, None]
@@ -439,7 +451,7 @@ def _mirrored_patterns(
         key = np.lexsort(
             (
                 peers,
-                np.where(new, vals[:, peers], 0.0).sum(axis=0),
+                -np.where(pattern[:, None], vals[:, peers], 0.0).sum(axis=0),
                 (new & (vals[:, peers] == 0)).sum(axis=0),
                 new.sum(axis=0),
             )
@@ -451,32 +463,98 @@ def _mirrored_patterns(
     return status
 
 
-def _prune_local(
-    num: np.ndarray, status: np.ndarray, a_local: sp.csr_matrix, priority: np.ndarray, n_u: int, n_a: int
+def _area_patterns(
+    num: np.ndarray,
+    status: np.ndarray,
+    a_local: sp.csr_matrix,
+    priority: np.ndarray,
+    n_u: int,
+    n_a: int,
+    threshold: int,
+    cover: np.ndarray,
 ) -> None:
-    """Show again, in place, every secondary cell of an area that its own pattern does not need.
+    """Make every area's own pattern safe against bounds and as small as possible, in place.
 
-    The cell-by-cell search adds cells until nothing is determined; some added early become unnecessary later.
-    Per area, the secondary cells are tried coarsest first (largest ``priority``, then largest value): a cell
-    is shown again when, with it shown, no hidden cell of the area follows from the area's relations
-    (:func:`~workbench.confidentiality._secondary.determined_unknowns`, exact). The result is a pattern from
-    which no cell can be dropped.
+    Per area with withheld cells (after the cell-by-cell search on the area's own relations):
+
+    1. **Bounds.** No cell is computable, but bounds can still give a small count away: four withheld bands
+       that add up to 5 are each 1 or 2 once an outsider assumes that withheld cells are not 0 (zeros are
+       shown). For every primary cell the largest value consistent with the published cells is computed by
+       linear programming (withheld cells at least 1 where their true value is, else at least 0); while it is
+       below ``threshold`` a visible cell overlapping that primary is withheld as well (the finest, then the
+       largest) and the search closes the area again.
+    2. **Pruning.** Secondary cells are then tried coarsest first (largest ``priority``, then largest value): a
+       cell is shown again when, with it shown, no withheld cell of the area follows from the area's relations
+       (:func:`~workbench.confidentiality._secondary.determined_unknowns`, exact) and every primary cell can
+       still reach ``threshold``. The result is a pattern from which no cell can be dropped.
     """
     unit_of_row = a_local.indices[a_local.indptr[:-1]] % n_u
     n_m = num.size // n_u
     for u in range(n_a):
         idx = np.arange(n_m) * n_u + u
-        sec = np.flatnonzero(status[idx] == eng.SECONDARY)
-        if sec.size == 0:
+        if not np.isin(status[idx], (eng.PRIMARY, eng.SECONDARY)).any():
             continue
         sub = a_local[np.flatnonzero(unit_of_row == u)][:, idx].tocsr()
         vals = num[idx]
+        st = status[idx]
+        for _ in range(n_m):
+            low = _bounded_small(cover, vals, st, threshold)
+            if low is None:
+                break
+            cand = np.flatnonzero((cover @ cover[low] > 0) & (st == eng.SHOWN))
+            if cand.size == 0:
+                break  # nothing left to withhold around it (the exact check still holds)
+            st[cand[np.lexsort((cand, -vals[cand], priority[idx][cand]))[0]]] = eng.SECONDARY
+            members = [sub.indices[sub.indptr[r] : sub.indptr[r + 1]] for r in range(sub.shape[0])]
+            rels = [(int(m[0]), m[1:].tolist()) for m in members]
+            st = eng.protect_flat(vals, st, rels, a=sub, priority=priority[idx])
+        sec = np.flatnonzero(st == eng.SECONDARY)
         for j in sec[np.lexsort((-vals[sec], -priority[idx][sec]))]:
-            trial = status[idx].copy()
+            trial = st.copy()
             trial[j] = eng.SHOWN
             hidden = trial != eng.SHOWN
             protect = (trial == eng.PRIMARY) | (trial == eng.SECONDARY) | (trial == eng.INPUT)
             published = np.where(hidden, np.nan, vals)
             cand = hidden & ~(np.nan_to_num(vals, nan=0.0) > 0)
-            if not (eng.determined_unknowns(sub, published, cand) & protect).any():
-                status[idx[j]] = eng.SHOWN
+            if (eng.determined_unknowns(sub, published, cand) & protect).any():
+                continue
+            if _bounded_small(cover, vals, trial, threshold) is None:
+                st = trial
+        status[idx] = st
+
+
+def _bounded_small(cover: np.ndarray, vals: np.ndarray, st: np.ndarray, threshold: int) -> int | None:
+    """A primary cell of one area whose largest possible value is below ``threshold``, else None.
+
+    ``cover`` is the cell × atom matrix of the area (1 where the cell contains the atom). Unknowns are the
+    atoms (≥ 0); published cells fix their atoms' sum; every withheld cell is at least 1 where its true value
+    is (what an outsider may assume when zeros are shown), else at least 0. ``max`` of each primary cell
+    (HiGHS via ``scipy.optimize.linprog``); infeasible or unbounded means nothing to learn.
+    """
+    from scipy.optimize import linprog
+
+    shown = st == eng.SHOWN
+    withheld = np.isin(st, (eng.PRIMARY, eng.SECONDARY, eng.INPUT))
+    if not (st == eng.PRIMARY).any():
+        return None
+    lower = np.where(np.nan_to_num(vals[withheld], nan=0.0) >= 1, 1.0, 0.0)
+    for j in np.flatnonzero(st == eng.PRIMARY):
+        res = linprog(
+            -cover[j],
+            A_eq=cover[shown],
+            b_eq=vals[shown],
+            A_ub=-cover[withheld],
+            b_ub=-lower,
+            bounds=(0, None),
+            method="highs",
+        )
+        if res.status == 0 and -res.fun < threshold - 1e-6:
+            return int(j)
+    return None
+
+
+def _cover(measures: Sequence[str]) -> np.ndarray:
+    """Cell × atom matrix of the measures (1 where the cell contains the atom; atoms: finest common cut)."""
+    cells = [_parse(m) for m in measures]
+    atoms = _atoms(cells)[3]
+    return np.array([[_covers(c, a) for a in atoms] for c in cells], dtype=float)

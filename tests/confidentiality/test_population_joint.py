@@ -51,9 +51,8 @@ def _cells(pop: np.ndarray, areas: list[str], measures: list[str] = MEASURES) ->
     return pd.DataFrame(rows, columns=["area_id", "year", "measure", "value"])
 
 
-def _recoverable(out: pd.DataFrame, areas: list[str], districts: dict[str, str]) -> list[tuple]:
-    """Withheld cells whose value the published cells pin to one integer (atoms: single years by sex ≥ 0)."""
-    n_atoms = len(areas) * 2 * AGES
+def _atom_vector(areas: list[str], districts: dict[str, str]):
+    """Cell → its single years by sex of every area (level, unit, measure) → 0/1 vector."""
 
     def vector(level: str, unit: str, measure: str) -> np.ndarray:
         c = _parse(measure)
@@ -64,6 +63,15 @@ def _recoverable(out: pd.DataFrame, areas: list[str], districts: dict[str, str])
                 for s in [SEXES.index(c.sex)] if c.sex else [0, 1]:
                     v[i, s, c.lo : hi + 1] = 1
         return v.reshape(-1)
+
+    return vector
+
+
+def _recoverable(out: pd.DataFrame, areas: list[str], districts: dict[str, str]) -> list[tuple]:
+    """Withheld cells whose value the published cells pin to one integer (atoms: single years by sex ≥ 0)."""
+    n_atoms = len(areas) * 2 * AGES
+
+    vector = _atom_vector(areas, districts)
 
     shown = out[out["status"] == "shown"]
     a_eq = np.array([vector(r.level, r.unit_id, r.measure) for r in shown.itertuples()])
@@ -336,15 +344,7 @@ def _largest_values(out: pd.DataFrame, areas: list[str], districts: dict[str, st
     cells fixed, every withheld cell at least 1 where its true value is (zeros are shown, so withheld cells
     look non-zero)."""
 
-    def vector(level: str, unit: str, measure: str) -> np.ndarray:
-        c = _parse(measure)
-        hi = AGES - 1 if c.hi >= 100 else c.hi
-        v = np.zeros((len(areas), 2, AGES))
-        for i, a in enumerate(areas):
-            if level == "stadt" or (level == "stadtbezirk" and districts[a] == unit) or a == unit:
-                for s in [SEXES.index(c.sex)] if c.sex else [0, 1]:
-                    v[i, s, c.lo : hi + 1] = 1
-        return v.reshape(-1)
+    vector = _atom_vector(areas, districts)
 
     shown = out[out["status"] == "shown"]
     withheld = out[out["status"].isin(["primary", "secondary"]) & (out["value"] >= 1)]
